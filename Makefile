@@ -1,0 +1,68 @@
+# Roster: `make run` serves on SQLite; `make test` runs everything.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+BIN        := bin/roster
+GO_TEST    := go test -race -count=1
+PG_VERSION := 15
+
+.PHONY: help run build generate check-generated lint test test-go postgres-tools test-sqlite test-postgres e2e bench clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+build: ## build bin/roster
+	go build -o $(BIN) .
+
+run: build ## migrate the embedded SQLite database (./data/roster.db) and serve on 127.0.0.1:8080
+	./$(BIN) serve
+
+generate: ## regenerate templ code
+	go tool templ generate
+
+check-generated: ## fail when committed templ code is stale
+	go tool templ generate
+	@git diff --exit-code -- '*_templ.go' || { echo "check-generated: generated templ code is stale: run make generate and commit it"; exit 1; }
+	@test -z "$$(git ls-files --others --exclude-standard -- '*_templ.go')" || { echo "check-generated: uncommitted generated files: run make generate and commit them"; exit 1; }
+
+lint: ## go vet, gofmt and templ fmt
+	go vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "lint: gofmt would change: $$(gofmt -l $$(git ls-files '*.go'))"; exit 1; }
+	@if git ls-files '*.templ' | grep -q .; then go tool templ fmt -fail $$(git ls-files '*.templ') || { echo "lint: templ fmt would change files"; exit 1; }; fi
+
+test: check-generated lint test-go e2e ## everything: generated code, lint, Go tests on SQLite and PostgreSQL, browser suite
+
+# Go tests need PostgreSQL: TEST_DATABASE_URL when set, else a throwaway
+# cluster from Debian's pg_virtualenv.
+test-go: postgres-tools ## Go tests (with -race) on SQLite and PostgreSQL
+	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
+		$(MAKE) --no-print-directory test-postgres; \
+	elif command -v pg_virtualenv >/dev/null && [ -x /usr/lib/postgresql/$(PG_VERSION)/bin/initdb ]; then \
+		pg_virtualenv -v $(PG_VERSION) $(MAKE) --no-print-directory test-postgres; \
+	else \
+		echo "make test: PostgreSQL is missing: install Debian's postgresql-$(PG_VERSION) and postgresql-common (for pg_virtualenv), or set TEST_DATABASE_URL"; exit 1; \
+	fi
+
+# On a fresh Debian machine, install PostgreSQL when we may (root with apt-get).
+postgres-tools:
+	@if [ -z "$${TEST_DATABASE_URL:-}" ] && ! [ -x /usr/lib/postgresql/$(PG_VERSION)/bin/initdb ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing PostgreSQL $(PG_VERSION) for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-$(PG_VERSION) postgresql-common >/dev/null; \
+	fi
+
+test-postgres: ## Go tests against TEST_DATABASE_URL or the PG* variables pg_virtualenv sets
+	@url="$${TEST_DATABASE_URL:-postgres://$${PGUSER}:$${PGPASSWORD}@$${PGHOST}:$${PGPORT}/postgres?sslmode=disable}"; \
+	TEST_DATABASE_URL="$$url" $(GO_TEST) ./...
+
+test-sqlite: ## Go tests on SQLite only (quick; not a substitute for make test)
+	ROSTER_TEST_DIALECTS=sqlite $(GO_TEST) ./...
+
+e2e: ## browser suite (Playwright, Debian's Chromium)
+	@if [ -d e2e ]; then $(MAKE) --no-print-directory -C e2e test; else echo "e2e: no browser suite yet"; fi
+
+bench: ## benchmarks (not part of make test)
+	go test -run '^$$' -bench . -benchmem ./...
+
+clean: ## remove build output
+	rm -rf bin

@@ -1,0 +1,121 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Account is what members are added to: a merchant, an organization.
+type Account struct {
+	Object      string    `db:"object" json:"object"`
+	ID          string    `db:"id" json:"id"`
+	WorkspaceID string    `db:"workspace_id" json:"-"`
+	Name        string    `db:"name" json:"name"`
+	Livemode    bool      `db:"livemode" json:"livemode"`
+	CreatedAt   time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt   time.Time `db:"updated_at" json:"updated_at"`
+}
+
+const accountColumns = `'account' AS object, id, workspace_id, name, livemode, created_at, updated_at FROM accounts`
+
+// ListAccounts returns a page of the scope's accounts, oldest first;
+// q, when set, keeps those whose name starts with it (case-insensitively).
+func (s *DB) ListAccounts(ctx context.Context, sc Scope, q string, page Page) ([]Account, error) {
+	query := `SELECT ` + accountColumns + ` WHERE workspace_id = ? AND livemode = ? AND id > ?`
+	args := []any{sc.WorkspaceID, sc.Live, page.After}
+	if q != "" {
+		query += ` AND LOWER(name) LIKE ? ESCAPE '\'`
+		args = append(args, likePrefix(q))
+	}
+	var as []Account
+	err := s.selectAll(ctx, &as, query+` ORDER BY id LIMIT ?`, append(args, page.fetch())...)
+	return as, wrap(err, "list accounts")
+}
+
+// Account returns one account of the scope.
+func (s *DB) Account(ctx context.Context, sc Scope, id string) (Account, error) {
+	var a Account
+	err := s.get(ctx, &a, `SELECT `+accountColumns+` WHERE workspace_id = ? AND livemode = ? AND id = ?`+s.forUpdateIfTx(ctx),
+		sc.WorkspaceID, sc.Live, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, NotFound("account", id)
+	}
+	return a, wrap(err, "get account %s", id)
+}
+
+// CreateAccount creates an account in the scope.
+func (s *DB) CreateAccount(ctx context.Context, sc Scope, name string) (Account, error) {
+	t := now()
+	a := Account{Object: "account", ID: NewID("acct"), WorkspaceID: sc.WorkspaceID, Name: name, Livemode: sc.Live, CreatedAt: t, UpdatedAt: t}
+	err := s.WithTx(ctx, func(ctx context.Context) error {
+		if _, err := s.exec(ctx, `INSERT INTO accounts (id, workspace_id, livemode, name, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, a.ID, a.WorkspaceID, a.Livemode, a.Name, t, t); err != nil {
+			return wrap(err, "insert account")
+		}
+		return s.record(ctx, sc, change{Type: "account.created", TargetID: a.ID, AccountID: a.ID, Data: a})
+	})
+	return a, err
+}
+
+// RenameAccount changes an account's name.
+func (s *DB) RenameAccount(ctx context.Context, sc Scope, id, name string) (Account, error) {
+	var a Account
+	err := s.WithTx(ctx, func(ctx context.Context) error {
+		var err error
+		if a, err = s.Account(ctx, sc, id); err != nil {
+			return err
+		}
+		if a.Name == name {
+			return nil
+		}
+		prev := map[string]any{"name": a.Name, "updated_at": a.UpdatedAt}
+		a.Name, a.UpdatedAt = name, now()
+		if _, err := s.exec(ctx, `UPDATE accounts SET name = ?, updated_at = ? WHERE workspace_id = ? AND livemode = ? AND id = ?`,
+			a.Name, a.UpdatedAt, sc.WorkspaceID, sc.Live, id); err != nil {
+			return wrap(err, "rename account %s", id)
+		}
+		return s.record(ctx, sc, change{Type: "account.updated", TargetID: a.ID, AccountID: a.ID, Data: a, Previous: prev})
+	})
+	return a, err
+}
+
+// DeleteAccount deletes an account and, with it, its memberships.
+func (s *DB) DeleteAccount(ctx context.Context, sc Scope, id string) error {
+	return s.WithTx(ctx, func(ctx context.Context) error {
+		a, err := s.Account(ctx, sc, id)
+		if err != nil {
+			return err
+		}
+		if _, err := s.exec(ctx, `DELETE FROM accounts WHERE workspace_id = ? AND livemode = ? AND id = ?`,
+			sc.WorkspaceID, sc.Live, id); err != nil {
+			return wrap(err, "delete account %s", id)
+		}
+		return s.record(ctx, sc, change{Type: "account.deleted", TargetID: a.ID, AccountID: a.ID, Data: a})
+	})
+}
+
+// forUpdateIfTx locks the rows read when ctx carries a transaction.
+func (s *DB) forUpdateIfTx(ctx context.Context) string {
+	if _, ok := ctx.Value(txKey{}).(*sqlx.Tx); ok {
+		return s.forUpdate()
+	}
+	return ""
+}
+
+// likePrefix turns user input into a LIKE pattern matching it as a
+// lower-cased prefix, its wildcards escaped.
+func likePrefix(q string) string {
+	r := make([]rune, 0, len(q)+1)
+	for _, c := range strings.ToLower(q) {
+		if c == '%' || c == '_' || c == '\\' {
+			r = append(r, '\\')
+		}
+		r = append(r, c)
+	}
+	return string(r) + "%"
+}

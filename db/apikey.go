@@ -1,0 +1,236 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Key kinds.
+const (
+	KeySecret      = "secret"
+	KeyPublishable = "publishable"
+)
+
+// Scopes a secret key may be limited to.
+var Scopes = []string{
+	"memberships:read", "memberships:write", "accounts:read", "accounts:write",
+	"roles:read", "roles:write", "events:read",
+}
+
+// APIKey is a credential of one workspace and one mode. Its secret is never
+// stored: only its SHA-256 hash and a short prefix to recognise it by.
+type APIKey struct {
+	Object      string     `db:"object" json:"object"`
+	ID          string     `db:"id" json:"id"`
+	WorkspaceID string     `db:"workspace_id" json:"-"`
+	Kind        string     `db:"kind" json:"kind"`
+	Name        string     `db:"name" json:"name"`
+	Prefix      string     `db:"prefix" json:"prefix"`
+	ScopeText   string     `db:"scopes" json:"-"`
+	Scopes      []string   `db:"-" json:"scopes"`
+	Livemode    bool       `db:"livemode" json:"livemode"`
+	CreatedAt   time.Time  `db:"created_at" json:"created_at"`
+	LastUsedAt  *time.Time `db:"last_used_at" json:"last_used_at"`
+	ExpiresAt   *time.Time `db:"expires_at" json:"expires_at"`
+	RevokedAt   *time.Time `db:"revoked_at" json:"revoked_at"`
+}
+
+// Active reports whether the key can still be used at t.
+func (k APIKey) Active(t time.Time) bool {
+	return k.RevokedAt == nil && (k.ExpiresAt == nil || k.ExpiresAt.After(t))
+}
+
+// HasScope reports whether a secret key may act within scope: a key without
+// a scope list has them all.
+func (k APIKey) HasScope(scope string) bool {
+	if len(k.Scopes) == 0 {
+		return true
+	}
+	for _, s := range k.Scopes {
+		if s == scope {
+			return true
+		}
+	}
+	return false
+}
+
+const apiKeyColumns = `'api_key' AS object, id, workspace_id, kind, name, prefix, scopes, livemode,
+	created_at, last_used_at, expires_at, revoked_at FROM api_keys`
+
+// KeyPrefix is the start of a key's secret: kind and mode.
+func KeyPrefix(kind string, live bool) string {
+	p := "sk_"
+	if kind == KeyPublishable {
+		p = "pk_"
+	}
+	if live {
+		return p + "live_"
+	}
+	return p + "test_"
+}
+
+// CreateAPIKey creates a key in the scope and returns it with its secret,
+// which is shown this once and never again.
+func (s *DB) CreateAPIKey(ctx context.Context, sc Scope, kind, name string, scopes []string) (APIKey, string, error) {
+	var k APIKey
+	var secret string
+	err := s.WithTx(ctx, func(ctx context.Context) error {
+		var err error
+		k, secret, err = s.insertAPIKey(ctx, sc, kind, name, scopes)
+		if err != nil {
+			return err
+		}
+		return s.record(ctx, sc, change{Type: "api_key.created", TargetID: k.ID, Data: k})
+	})
+	return k, secret, err
+}
+
+func (s *DB) insertAPIKey(ctx context.Context, sc Scope, kind, name string, scopes []string) (APIKey, string, error) {
+	if kind != KeySecret && kind != KeyPublishable {
+		return APIKey{}, "", Invalid(map[string]string{"kind": "must be secret or publishable"})
+	}
+	if err := checkScopes(kind, scopes); err != nil {
+		return APIKey{}, "", err
+	}
+	scopes = SortedUnique(scopes)
+	secret := KeyPrefix(kind, sc.Live) + RandomToken(40)
+	k := APIKey{
+		Object: "api_key", ID: NewID("key"), WorkspaceID: sc.WorkspaceID, Kind: kind, Name: name,
+		Prefix: secret[:len(KeyPrefix(kind, sc.Live))+4], ScopeText: strings.Join(scopes, " "), Scopes: scopes,
+		Livemode: sc.Live, CreatedAt: now(),
+	}
+	_, err := s.exec(ctx, `INSERT INTO api_keys (id, workspace_id, livemode, kind, name, secret_hash, prefix, scopes, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		k.ID, k.WorkspaceID, k.Livemode, k.Kind, k.Name, HashSecret(secret), k.Prefix, k.ScopeText, k.CreatedAt)
+	if err != nil {
+		return APIKey{}, "", wrap(err, "insert api key")
+	}
+	return k, secret, nil
+}
+
+// checkScopes refuses unknown scopes, and scopes on a publishable key.
+func checkScopes(kind string, scopes []string) error {
+	if len(scopes) > 0 && kind == KeyPublishable {
+		return Invalid(map[string]string{"scopes": "publishable keys take no scopes"})
+	}
+	for _, sc := range scopes {
+		known := false
+		for _, k := range Scopes {
+			known = known || k == sc
+		}
+		if !known {
+			return Invalid(map[string]string{"scopes": "unknown scope " + sc})
+		}
+	}
+	return nil
+}
+
+// APIKeyBySecret returns the active key whose secret this is.
+func (s *DB) APIKeyBySecret(ctx context.Context, secret string) (APIKey, error) {
+	var k APIKey
+	err := s.get(ctx, &k, `SELECT `+apiKeyColumns+` WHERE secret_hash = ?`, HashSecret(secret))
+	if errors.Is(err, sql.ErrNoRows) {
+		return k, NotFound("api_key", "")
+	}
+	if err != nil {
+		return k, wrap(err, "find api key")
+	}
+	k.Scopes = splitScopes(k.ScopeText)
+	if !k.Active(time.Now()) {
+		return k, NotFound("api_key", "")
+	}
+	return k, nil
+}
+
+// TouchAPIKey notes that a key was used, at most once a minute per key.
+func (s *DB) TouchAPIKey(ctx context.Context, k APIKey) error {
+	t := now()
+	if k.LastUsedAt != nil && t.Sub(*k.LastUsedAt) < time.Minute {
+		return nil
+	}
+	_, err := s.exec(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, t, k.ID)
+	return wrap(err, "touch api key %s", k.ID)
+}
+
+// ListAPIKeys returns the scope's keys, newest first.
+func (s *DB) ListAPIKeys(ctx context.Context, sc Scope) ([]APIKey, error) {
+	var ks []APIKey
+	if err := s.selectAll(ctx, &ks, `SELECT `+apiKeyColumns+` WHERE workspace_id = ? AND livemode = ? ORDER BY id DESC`,
+		sc.WorkspaceID, sc.Live); err != nil {
+		return nil, wrap(err, "list api keys")
+	}
+	for i := range ks {
+		ks[i].Scopes = splitScopes(ks[i].ScopeText)
+	}
+	return ks, nil
+}
+
+// apiKey returns one key of the scope.
+func (s *DB) apiKey(ctx context.Context, sc Scope, id string) (APIKey, error) {
+	var k APIKey
+	err := s.get(ctx, &k, `SELECT `+apiKeyColumns+` WHERE workspace_id = ? AND livemode = ? AND id = ?`, sc.WorkspaceID, sc.Live, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return k, NotFound("api_key", id)
+	}
+	k.Scopes = splitScopes(k.ScopeText)
+	return k, wrap(err, "get api key %s", id)
+}
+
+// RevokeAPIKey stops a key from working.
+func (s *DB) RevokeAPIKey(ctx context.Context, sc Scope, id string) (APIKey, error) {
+	var k APIKey
+	err := s.WithTx(ctx, func(ctx context.Context) error {
+		var err error
+		if k, err = s.apiKey(ctx, sc, id); err != nil {
+			return err
+		}
+		if k.RevokedAt != nil {
+			return nil
+		}
+		t := now()
+		k.RevokedAt = &t
+		if _, err := s.exec(ctx, `UPDATE api_keys SET revoked_at = ? WHERE workspace_id = ? AND livemode = ? AND id = ?`,
+			t, sc.WorkspaceID, sc.Live, id); err != nil {
+			return wrap(err, "revoke api key %s", id)
+		}
+		return s.record(ctx, sc, change{Type: "api_key.revoked", TargetID: k.ID, Data: k, Previous: map[string]any{"revoked_at": nil}})
+	})
+	return k, err
+}
+
+// RollAPIKey replaces a key with a new one of the same kind, name and
+// scopes; the old key keeps working for grace (zero: not at all), then stops.
+func (s *DB) RollAPIKey(ctx context.Context, sc Scope, id string, grace time.Duration) (APIKey, string, error) {
+	var k APIKey
+	var secret string
+	err := s.WithTx(ctx, func(ctx context.Context) error {
+		old, err := s.apiKey(ctx, sc, id)
+		if err != nil {
+			return err
+		}
+		if !old.Active(time.Now()) {
+			return Conflict("api_key.inactive", "This key is revoked or expired; create a new one instead", map[string]any{"id": id})
+		}
+		expires := now().Add(grace)
+		if _, err := s.exec(ctx, `UPDATE api_keys SET expires_at = ? WHERE workspace_id = ? AND livemode = ? AND id = ?`,
+			expires, sc.WorkspaceID, sc.Live, id); err != nil {
+			return wrap(err, "expire api key %s", id)
+		}
+		if k, secret, err = s.insertAPIKey(ctx, sc, old.Kind, old.Name, old.Scopes); err != nil {
+			return err
+		}
+		return s.record(ctx, sc, change{Type: "api_key.rolled", TargetID: k.ID, Data: k,
+			Previous: map[string]any{"id": old.ID, "expires_at": expires}})
+	})
+	return k, secret, err
+}
+
+func splitScopes(s string) []string {
+	if s == "" {
+		return []string{}
+	}
+	return strings.Fields(s)
+}

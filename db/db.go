@@ -1,0 +1,201 @@
+// Package db owns Roster's storage: opening SQLite or PostgreSQL, migrations,
+// transactions and one store per resource. The domain's rules live here,
+// inside the stores' transactions, so every caller gets the same answers.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // PostgreSQL driver
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // embedded SQLite driver, pure Go
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// DefaultURL is where Roster keeps its data when DATABASE_URL is not set.
+const DefaultURL = "sqlite:./data/roster.db"
+
+func init() {
+	// sqlx does not know modernc's driver name; it binds with '?'.
+	sqlx.BindDriver("sqlite", sqlx.QUESTION)
+}
+
+// Dialect names the SQL database behind a DB.
+type Dialect string
+
+// The dialects Roster runs on.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is Roster's database handle: a connection pool and its dialect.
+type DB struct {
+	*sqlx.DB
+	Dialect Dialect
+}
+
+// Open connects to the database named by url: "postgres://…" or
+// "postgresql://…" for PostgreSQL, "sqlite:PATH" (or "" for DefaultURL) for
+// an SQLite file, created with its directory when missing.
+func Open(url string) (*DB, error) {
+	if url == "" {
+		url = DefaultURL
+	}
+	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		x, err := sqlx.Open("postgres", url)
+		if err != nil {
+			return nil, fmt.Errorf("db: open postgres: %w", err)
+		}
+		x.SetMaxOpenConns(40)
+		x.SetMaxIdleConns(40)
+		x.SetConnMaxIdleTime(5 * time.Minute)
+		return &DB{DB: x, Dialect: Postgres}, nil
+	case strings.HasPrefix(url, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "//")
+		if path == "" {
+			return nil, errors.New("db: sqlite URL names no file (want sqlite:PATH)")
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("db: create directory for %s: %w", path, err)
+		}
+		// Every transaction takes the write lock when it begins, so the
+		// read-then-write rules in the stores are serialised on SQLite as
+		// row locks serialise them on PostgreSQL.
+		dsn := "file:" + path + "?_txlock=immediate&_time_format=sqlite" +
+			"&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
+		x, err := sqlx.Open("sqlite", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)
+		}
+		x.SetMaxOpenConns(8)
+		return &DB{DB: x, Dialect: SQLite}, nil
+	default:
+		return nil, fmt.Errorf("db: unsupported database URL %q (want postgres://… or sqlite:PATH)", redactURL(url))
+	}
+}
+
+// redactURL hides a password in a database URL so it can be shown.
+func redactURL(url string) string {
+	if at := strings.LastIndex(url, "@"); at > 0 {
+		if scheme := strings.Index(url, "://"); scheme > 0 && scheme < at {
+			return url[:scheme+3] + "…" + url[at:]
+		}
+	}
+	return url
+}
+
+// Migrate applies every pending migration.
+func (d *DB) Migrate(ctx context.Context) error {
+	dir, err := fs.Sub(migrations, "migrations/"+string(d.Dialect))
+	if err != nil {
+		return fmt.Errorf("db: migrations for %s: %w", d.Dialect, err)
+	}
+	gd := goose.DialectPostgres
+	if d.Dialect == SQLite {
+		gd = goose.DialectSQLite3
+	}
+	p, err := goose.NewProvider(gd, d.DB.DB, dir)
+	if err != nil {
+		return fmt.Errorf("db: migration provider: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("db: migrate: %w", err)
+	}
+	return nil
+}
+
+// Ping reports whether the database answers.
+func (d *DB) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := d.PingContext(ctx); err != nil {
+		return fmt.Errorf("db: ping: %w", err)
+	}
+	return nil
+}
+
+// forUpdate is the row-locking suffix of a SELECT: PostgreSQL locks the rows
+// it reads; SQLite needs none, its transactions already hold the write lock.
+func (d *DB) forUpdate() string {
+	if d.Dialect == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+type txKey struct{}
+
+// querier is what both *sqlx.DB and *sqlx.Tx offer.
+type querier interface {
+	sqlx.ExtContext
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
+// q returns the transaction carried by ctx, or the pool.
+func (d *DB) q(ctx context.Context) querier {
+	if tx, ok := ctx.Value(txKey{}).(*sqlx.Tx); ok {
+		return tx
+	}
+	return d.DB
+}
+
+// get runs query (written with '?') and scans one row into dest.
+func (d *DB) get(ctx context.Context, dest any, query string, args ...any) error {
+	return d.q(ctx).GetContext(ctx, dest, d.Rebind(query), args...)
+}
+
+// selectAll runs query (written with '?') and scans every row into dest.
+func (d *DB) selectAll(ctx context.Context, dest any, query string, args ...any) error {
+	return d.q(ctx).SelectContext(ctx, dest, d.Rebind(query), args...)
+}
+
+// exec runs a statement (written with '?') and returns the rows it affected.
+func (d *DB) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := d.q(ctx).ExecContext(ctx, d.Rebind(query), args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// WithTx runs fn in a transaction, committing when it returns nil. Called
+// inside another WithTx it joins the outer transaction instead of nesting.
+func (d *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, ok := ctx.Value(txKey{}).(*sqlx.Tx); ok {
+		return fn(ctx)
+	}
+	tx, err := d.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("db: begin: %w", err)
+	}
+	if err := fn(context.WithValue(ctx, txKey{}, tx)); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("db: commit: %w", err)
+	}
+	return nil
+}
+
+// now is the time stamp stores write: UTC, to the microsecond, so both
+// databases store and return the same value.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// nullString turns "" into NULL.
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

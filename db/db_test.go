@@ -1,0 +1,132 @@
+package db_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"roster/db"
+	"roster/db/dbtest"
+)
+
+func TestBootstrap(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		first, err := d.Bootstrap(ctx, "Acme", "Owner@Acme.example", "password-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := d.Bootstrap(ctx, "Acme", "owner@acme.example", "password-1")
+		if err != nil || again != first {
+			t.Fatalf("bootstrap again: %+v, %v; want %+v", again, err, first)
+		}
+		if _, err := d.Bootstrap(ctx, "Acme", "owner@acme.example", "wrong-password"); !db.IsType(err, "workspace.exists") {
+			t.Fatalf("bootstrap with another password: %v", err)
+		}
+		roles, err := d.ListRoles(ctx, first.WorkspaceID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{
+			"owner":  "[billing.manage billing.read members.manage members.read org.manage]",
+			"admin":  "[billing.manage billing.read members.manage members.read]",
+			"member": "[billing.read members.read]",
+		}
+		defaults := 0
+		for _, r := range roles {
+			if got := sprint(r.Permissions); got != want[r.Slug] {
+				t.Errorf("role %s permissions %s, want %s", r.Slug, got, want[r.Slug])
+			}
+			if r.IsDefault {
+				defaults++
+				if r.Slug != "member" {
+					t.Errorf("default role %s", r.Slug)
+				}
+			}
+		}
+		if len(roles) != 3 || defaults != 1 {
+			t.Fatalf("%d roles, %d defaults", len(roles), defaults)
+		}
+		perms, err := d.ListPermissions(ctx, first.WorkspaceID)
+		if err != nil || len(perms) != 5 {
+			t.Fatalf("catalog %v, %v", perms, err)
+		}
+		wm, err := d.StaffByEmail(ctx, "", "OWNER@acme.example")
+		if err != nil || wm.Role != db.RoleOwner || wm.User.Email != "Owner@Acme.example" {
+			t.Fatalf("owner %+v, %v", wm, err)
+		}
+	})
+}
+
+func sprint(xs []string) string {
+	s := "["
+	for i, x := range xs {
+		if i > 0 {
+			s += " "
+		}
+		s += x
+	}
+	return s + "]"
+}
+
+// TestUniqueEmail races creations of one person's staff membership under
+// differently cased emails: exactly one user and one membership result.
+func TestUniqueEmail(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := dbtest.Workspace(t, d, "Acme")
+		emails := []string{"Bob@Example.com", "bob@example.com", "BOB@EXAMPLE.COM", "bOb@example.com"}
+		var wg sync.WaitGroup
+		errs := make([]error, 16)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = d.CreateStaff(context.Background(), f.WorkspaceID, emails[i%len(emails)], "", db.RoleAdmin)
+			}()
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case db.IsType(err, "workspace_membership.already_exists"):
+			default:
+				t.Errorf("unexpected error: %v", err)
+			}
+		}
+		var users int
+		if err := d.Get(&users, d.Rebind(`SELECT COUNT(*) FROM users WHERE workspace_id = ? AND email_lower = ?`), f.WorkspaceID, "bob@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		if ok != 1 || users != 1 {
+			t.Fatalf("%d creations succeeded, %d users; want 1 and 1", ok, users)
+		}
+	})
+}
+
+func TestAccountsAreScoped(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		a, b := dbtest.Workspace(t, d, "Acme"), dbtest.Workspace(t, d, "Globex")
+		acct, err := d.CreateAccount(ctx, a.Live(), "Shop")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sc := range []db.Scope{a.Test(), b.Live(), b.Test()} {
+			if _, err := d.Account(ctx, sc, acct.ID); !db.IsType(err, "account.not_found") {
+				t.Errorf("scope %+v sees the account: %v", sc, err)
+			}
+			if _, err := d.RenameAccount(ctx, sc, acct.ID, "x"); !db.IsType(err, "account.not_found") {
+				t.Errorf("scope %+v renames the account: %v", sc, err)
+			}
+			if err := d.DeleteAccount(ctx, sc, acct.ID); !db.IsType(err, "account.not_found") {
+				t.Errorf("scope %+v deletes the account: %v", sc, err)
+			}
+		}
+		got, err := d.Account(ctx, a.Live(), acct.ID)
+		if err != nil || got.Name != "Shop" || !got.CreatedAt.Equal(acct.CreatedAt) {
+			t.Fatalf("account read back %+v, %v; created %+v", got, err, acct)
+		}
+	})
+}

@@ -1,0 +1,189 @@
+// Package dbtest gives tests real databases: a fresh SQLite file, and a
+// fresh PostgreSQL database cloned from a migrated template on the server
+// named by TEST_DATABASE_URL.
+package dbtest
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+
+	"roster/db"
+)
+
+func init() {
+	// Hashing at bcrypt's default cost would dominate the suite's time.
+	db.PasswordCost = 4
+}
+
+// Each runs fn once per dialect, as the subtests "sqlite" and "postgres",
+// each on a fresh, migrated database.
+func Each(t *testing.T, fn func(t *testing.T, d *db.DB)) {
+	t.Helper()
+	for _, dialect := range Dialects(t) {
+		t.Run(string(dialect), func(t *testing.T) { fn(t, Open(t, dialect)) })
+	}
+}
+
+// Dialects lists the dialects to test: both, unless ROSTER_TEST_DIALECTS
+// names fewer. PostgreSQL needs TEST_DATABASE_URL; without it the test
+// fails, saying so, rather than skipping.
+func Dialects(t testing.TB) []db.Dialect {
+	want := os.Getenv("ROSTER_TEST_DIALECTS")
+	if want == "" {
+		want = "sqlite,postgres"
+	}
+	var ds []db.Dialect
+	for _, name := range strings.Split(want, ",") {
+		ds = append(ds, db.Dialect(strings.TrimSpace(name)))
+	}
+	return ds
+}
+
+// Open returns a fresh, migrated database of the dialect, removed when the
+// test ends.
+func Open(t testing.TB, dialect db.Dialect) *db.DB {
+	t.Helper()
+	var d *db.DB
+	var err error
+	switch dialect {
+	case db.SQLite:
+		d, err = db.Open("sqlite:" + filepath.Join(t.TempDir(), "roster.db"))
+		if err == nil {
+			err = d.Migrate(context.Background())
+		}
+	case db.Postgres:
+		d, err = openPostgres(t)
+	default:
+		t.Fatalf("dbtest: unknown dialect %q in ROSTER_TEST_DIALECTS", dialect)
+	}
+	if err != nil {
+		t.Fatalf("dbtest: open %s: %v", dialect, err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// URL returns the URL of a fresh database of the dialect, for tests that
+// start a server process of their own.
+func URL(t testing.TB, dialect db.Dialect) string {
+	t.Helper()
+	if dialect == db.SQLite {
+		return "sqlite:" + filepath.Join(t.TempDir(), "roster.db")
+	}
+	return withDatabase(t, cloneTemplate(t))
+}
+
+var template struct {
+	once sync.Once
+	name string
+	err  error
+}
+
+// adminURL is TEST_DATABASE_URL, or a failure that says what is missing.
+func adminURL(t testing.TB) string {
+	u := os.Getenv("TEST_DATABASE_URL")
+	if u == "" {
+		t.Fatal("TEST_DATABASE_URL is not set: run `make test` (it starts a throwaway PostgreSQL) or set ROSTER_TEST_DIALECTS=sqlite to test SQLite only")
+	}
+	return u
+}
+
+func withDatabase(t testing.TB, name string) string {
+	u, err := url.Parse(adminURL(t))
+	if err != nil {
+		t.Fatalf("dbtest: TEST_DATABASE_URL: %v", err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// cloneTemplate creates a database from the migrated template, dropped when
+// the test ends, and returns its name.
+func cloneTemplate(t testing.TB) string {
+	t.Helper()
+	admin, err := sqlx.Open("postgres", adminURL(t))
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	defer admin.Close()
+	template.once.Do(func() { template.name, template.err = makeTemplate(admin) })
+	if template.err != nil {
+		t.Fatalf("dbtest: PostgreSQL template: %v", template.err)
+	}
+	name := strings.ToLower(db.NewID("t"))
+	if _, err := admin.Exec(fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, template.name)); err != nil {
+		t.Fatalf("dbtest: create database: %v", err)
+	}
+	t.Cleanup(func() {
+		a, err := sqlx.Open("postgres", adminURL(t))
+		if err != nil {
+			return
+		}
+		defer a.Close()
+		_, _ = a.Exec(fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name))
+	})
+	return name
+}
+
+// makeTemplate creates and migrates this process's template database.
+func makeTemplate(admin *sqlx.DB) (string, error) {
+	name := fmt.Sprintf("roster_tmpl_%d", os.Getpid())
+	if _, err := admin.Exec(fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err != nil {
+		return "", err
+	}
+	if _, err := admin.Exec(fmt.Sprintf(`CREATE DATABASE %s`, name)); err != nil {
+		return "", err
+	}
+	u, err := url.Parse(os.Getenv("TEST_DATABASE_URL"))
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + name
+	d, err := db.Open(u.String())
+	if err != nil {
+		return "", err
+	}
+	defer d.Close()
+	return name, d.Migrate(context.Background())
+}
+
+func openPostgres(t testing.TB) (*db.DB, error) {
+	d, err := db.Open(withDatabase(t, cloneTemplate(t)))
+	if err != nil {
+		return nil, err
+	}
+	return d, d.Ping(context.Background())
+}
+
+// Fixture is a bootstrapped workspace to test against.
+type Fixture struct {
+	db.BootstrapResult
+	OwnerEmail string
+	Password   string
+}
+
+// Workspace bootstraps a workspace named name with an owner.
+func Workspace(t testing.TB, d *db.DB, name string) Fixture {
+	t.Helper()
+	f := Fixture{OwnerEmail: "owner@" + strings.ToLower(name) + ".example", Password: "correct horse battery"}
+	var err error
+	f.BootstrapResult, err = d.Bootstrap(context.Background(), name, f.OwnerEmail, f.Password)
+	if err != nil {
+		t.Fatalf("dbtest: bootstrap %s: %v", name, err)
+	}
+	return f
+}
+
+// Live is the fixture's live-mode scope.
+func (f Fixture) Live() db.Scope { return db.Scope{WorkspaceID: f.WorkspaceID, Live: true} }
+
+// Test is the fixture's test-mode scope.
+func (f Fixture) Test() db.Scope { return db.Scope{WorkspaceID: f.WorkspaceID, Live: false} }

@@ -1,0 +1,110 @@
+package db
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Event is an append-only audit record of one change.
+type Event struct {
+	Object             string          `db:"object" json:"object"`
+	ID                 string          `db:"id" json:"id"`
+	Type               string          `db:"type" json:"type"`
+	ActorType          string          `db:"actor_type" json:"-"`
+	ActorID            string          `db:"actor_id" json:"-"`
+	Actor              Actor           `db:"-" json:"actor"`
+	AccountID          *string         `db:"account_id" json:"account_id"`
+	MembershipID       *string         `db:"membership_id" json:"membership_id"`
+	TargetID           string          `db:"target_id" json:"target_id"`
+	DataText           string          `db:"data" json:"-"`
+	PreviousText       *string         `db:"previous_attributes" json:"-"`
+	Data               json.RawMessage `db:"-" json:"data"`
+	PreviousAttributes json.RawMessage `db:"-" json:"previous_attributes"`
+	RequestID          string          `db:"request_id" json:"request_id"`
+	Livemode           bool            `db:"livemode" json:"livemode"`
+	CreatedAt          time.Time       `db:"created_at" json:"created_at"`
+}
+
+// change describes an event to record: its type, the target and the object
+// after the change, and the fields that changed as they were (nil for none).
+type change struct {
+	Type         string
+	TargetID     string
+	AccountID    string
+	MembershipID string
+	Data         any
+	Previous     map[string]any
+}
+
+// record writes the event of a change; call it inside the change's transaction.
+func (s *DB) record(ctx context.Context, sc Scope, c change) error {
+	data, err := json.Marshal(c.Data)
+	if err != nil {
+		return wrap(err, "encode event data")
+	}
+	var prev *string
+	if c.Previous != nil {
+		b, err := json.Marshal(c.Previous)
+		if err != nil {
+			return wrap(err, "encode event previous attributes")
+		}
+		p := string(b)
+		prev = &p
+	}
+	a := actorFrom(ctx)
+	_, err = s.exec(ctx, `INSERT INTO events (id, workspace_id, livemode, type, actor_type, actor_id,
+		account_id, membership_id, target_id, data, previous_attributes, request_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		NewID("evt"), sc.WorkspaceID, sc.Live, c.Type, a.actor.Type, a.actor.ID,
+		nullString(c.AccountID), nullString(c.MembershipID), c.TargetID, string(data), prev, a.requestID, now())
+	return wrap(err, "insert event %s", c.Type)
+}
+
+// EventFilter narrows a list of events; empty fields match everything.
+type EventFilter struct {
+	AccountID    string
+	MembershipID string
+	Type         string
+}
+
+// ListEvents returns events of the scope, newest first, after the cursor id.
+func (s *DB) ListEvents(ctx context.Context, sc Scope, f EventFilter, page Page) ([]Event, error) {
+	q := `SELECT 'event' AS object, id, type, actor_type, actor_id, account_id, membership_id, target_id,
+		data, previous_attributes, request_id, livemode, created_at
+		FROM events WHERE workspace_id = ? AND livemode = ?`
+	args := []any{sc.WorkspaceID, sc.Live}
+	if f.AccountID != "" {
+		q += ` AND account_id = ?`
+		args = append(args, f.AccountID)
+	}
+	if f.MembershipID != "" {
+		q += ` AND membership_id = ?`
+		args = append(args, f.MembershipID)
+	}
+	if f.Type != "" {
+		q += ` AND type = ?`
+		args = append(args, f.Type)
+	}
+	if page.After != "" {
+		q += ` AND id < ?`
+		args = append(args, page.After)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, page.fetch())
+	var evs []Event
+	if err := s.selectAll(ctx, &evs, q, args...); err != nil {
+		return nil, wrap(err, "list events")
+	}
+	for i := range evs {
+		e := &evs[i]
+		e.Actor = Actor{Type: e.ActorType, ID: e.ActorID}
+		e.Data = json.RawMessage(e.DataText)
+		if e.PreviousText != nil {
+			e.PreviousAttributes = json.RawMessage(*e.PreviousText)
+		} else {
+			e.PreviousAttributes = json.RawMessage("null")
+		}
+	}
+	return evs, nil
+}

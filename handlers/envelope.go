@@ -1,0 +1,135 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"roster/db"
+)
+
+// Envelope is the shape of every /v1 response.
+type Envelope struct {
+	Message    string    `json:"message"`
+	Success    bool      `json:"success"`
+	Data       any       `json:"data,omitempty"`
+	HasMore    *bool     `json:"has_more,omitempty"`
+	NextCursor *string   `json:"next_cursor,omitempty"`
+	Error      *APIError `json:"error,omitempty"`
+}
+
+// APIError is the error member of an envelope.
+type APIError struct {
+	Code    int            `json:"code"`
+	Type    string         `json:"type"`
+	Message string         `json:"message"`
+	Details map[string]any `json:"details,omitempty"`
+}
+
+// ErrorEnvelope is the envelope of an error.
+func ErrorEnvelope(status int, typ, message string, details map[string]any) Envelope {
+	return Envelope{Message: message, Error: &APIError{Code: status, Type: typ, Message: message, Details: details}}
+}
+
+// writeOne answers with one object.
+func writeOne(c *fiber.Ctx, status int, v any) error {
+	return c.Status(status).JSON(Envelope{Message: "success", Success: true, Data: v})
+}
+
+// writeVoid answers a success with nothing to return.
+func writeVoid(c *fiber.Ctx) error {
+	return c.Status(fiber.StatusOK).JSON(Envelope{Message: "success", Success: true})
+}
+
+// writeList answers with one page of a list.
+func writeList[T any](c *fiber.Ctx, rows []T, p db.Page, id func(T) string) error {
+	page, more, next := db.Trim(rows, p, id)
+	if page == nil {
+		page = []T{}
+	}
+	env := Envelope{Message: "success", Success: true, Data: page, HasMore: &more}
+	if more {
+		env.NextCursor = &next
+	}
+	return c.JSON(env)
+}
+
+// pageOf reads limit (1..100, default 20) and starting_after.
+func pageOf(c *fiber.Ctx) (db.Page, error) {
+	p := db.Page{Limit: 20, After: strings.Clone(c.Query("starting_after"))}
+	if raw := c.Query("limit"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > 100 {
+			return p, db.Invalid(map[string]string{"limit": "must be a whole number from 1 to 100"})
+		}
+		p.Limit = n
+	}
+	return p, nil
+}
+
+// maxBody is the largest request body accepted.
+const maxBody = 1 << 20
+
+// decode reads a JSON request body into dst, refusing other media types,
+// unknown fields and wrong types with errors that name the field.
+func decode(c *fiber.Ctx, dst any) error {
+	body := c.Body()
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	} else if ct := strings.ToLower(c.Get(fiber.HeaderContentType)); !strings.HasPrefix(ct, fiber.MIMEApplicationJSON) {
+		return fiber.ErrUnsupportedMediaType
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return db.Invalid(map[string]string{"body": "must be a single JSON object"})
+	}
+	return nil
+}
+
+// decodeError turns a json error into a validation error naming the field.
+func decodeError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return db.Invalid(map[string]string{"body": "must be a JSON object"})
+		}
+		return db.Invalid(map[string]string{field: "must be " + jsonKind(typeErr.Type.Kind().String())})
+	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
+		return db.Invalid(map[string]string{"body": "is not valid JSON"})
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return db.Invalid(map[string]string{field: "is not a known field"})
+	default:
+		return db.Invalid(map[string]string{"body": fmt.Sprintf("cannot be read: %s", err)})
+	}
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice":
+		return "an array"
+	case "map", "struct":
+		return "an object"
+	case "ptr":
+		return "a value of another type"
+	default:
+		return "a number"
+	}
+}

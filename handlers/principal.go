@@ -1,0 +1,64 @@
+// Package handlers holds Roster's HTTP handlers: the JSON API under /v1 and
+// the console's pages, side by side, both calling the same db stores.
+package handlers
+
+import (
+	"context"
+
+	"github.com/gofiber/fiber/v2"
+
+	"roster/db"
+)
+
+// Credential kinds a principal authenticated with.
+const (
+	CredentialSecret      = "secret_key"
+	CredentialPublishable = "publishable_key"
+	CredentialJWT         = "jwt"
+	CredentialSession     = "session"
+)
+
+// Principal is who a request acts for: a workspace and mode, and either an
+// API key or a staff member (through a JWT or a console session).
+type Principal struct {
+	Scope      db.Scope
+	Credential string
+	Key        *db.APIKey
+	Staff      *db.WorkspaceMembership
+}
+
+// Actor is how events record the principal.
+func (p Principal) Actor() db.Actor {
+	if p.Key != nil {
+		return db.Actor{Type: "api_key", ID: p.Key.ID}
+	}
+	if p.Staff != nil {
+		return db.Actor{Type: "user", ID: p.Staff.UserID}
+	}
+	return db.Actor{Type: "system", ID: "roster"}
+}
+
+const principalKey = "roster.principal"
+
+// SetPrincipal attaches the authenticated principal to the request, and the
+// actor of its changes to the request's context.
+func SetPrincipal(c *fiber.Ctx, p Principal) {
+	c.Locals(principalKey, p)
+	c.SetUserContext(db.WithActor(c.UserContext(), p.Actor(), RequestID(c)))
+}
+
+// PrincipalOf returns the request's principal; the zero Principal when the
+// request is not authenticated.
+func PrincipalOf(c *fiber.Ctx) Principal {
+	p, _ := c.Locals(principalKey).(Principal)
+	return p
+}
+
+// RequestID returns the id the request is known by in logs and responses.
+func RequestID(c *fiber.Ctx) string {
+	id, _ := c.Locals("requestid").(string)
+	return id
+}
+
+// ctx is the context a handler passes to the stores.
+func ctx(c *fiber.Ctx) context.Context { return c.UserContext() }

@@ -1,0 +1,358 @@
+// Command roster serves Roster's console and JSON API and administers its
+// database: roster [serve|migrate|bootstrap|apikey create|demo].
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"roster/db"
+	"roster/web"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `roster: account memberships for your customers' accounts
+
+Usage:
+  roster [serve]                 migrate, then serve HTTP until SIGINT/SIGTERM
+  roster migrate                 apply migrations and exit
+  roster bootstrap --workspace NAME --email E --password P
+                                 create a workspace and its first owner
+  roster apikey create --workspace WS --mode live|test --kind secret|publishable [--scope S]...
+                                 create an API key and print its secret once
+  roster demo                    fill a fresh database with demo data
+
+Every command takes --database-url (or DATABASE_URL) and --help.
+`
+
+// run is the whole program; it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(ctx, args, stdout, stderr)
+	case "migrate":
+		err = migrate(ctx, args, stdout, stderr)
+	case "bootstrap":
+		err = bootstrap(ctx, args, stdout, stderr)
+	case "apikey":
+		if len(args) == 0 || args[0] != "create" {
+			if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+				fmt.Fprint(stdout, "Usage: roster apikey create --workspace WS --mode live|test --kind secret|publishable [--scope S]...\n")
+				return 0
+			}
+			err = errors.New("apikey: want 'roster apikey create …'")
+			break
+		}
+		err = apikeyCreate(ctx, args[1:], stdout, stderr)
+	case "demo":
+		err = demo(ctx, args, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		err = fmt.Errorf("unknown command %q (try roster --help)", cmd)
+	}
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case err != nil:
+		fmt.Fprintln(stderr, "roster: "+firstLine(err.Error()))
+		return 1
+	}
+	return 0
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// newFlags makes a command's flag set: errors are returned, not printed
+// twice, and --help prints the command's usage.
+func newFlags(name, synopsis string, stdout io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fs.SetOutput(stdout)
+		fmt.Fprintf(stdout, "Usage: roster %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+// parse parses flags, printing usage for --help and refusing extra arguments.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+// databaseFlag adds --database-url, defaulting to DATABASE_URL.
+func databaseFlag(fs *flag.FlagSet) *string {
+	return fs.String("database-url", env("DATABASE_URL", db.DefaultURL),
+		"database: postgres://… or sqlite:PATH (env DATABASE_URL)")
+}
+
+// openDB opens and migrates the database.
+func openDB(ctx context.Context, url string) (*db.DB, error) {
+	d, err := db.Open(url)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	if err := d.Migrate(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func migrate(ctx context.Context, args []string, stdout, _ io.Writer) error {
+	fs := newFlags("migrate", "migrate [--database-url URL]", stdout)
+	dbURL := databaseFlag(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	d, err := openDB(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	fmt.Fprintln(stdout, "migrations applied")
+	return nil
+}
+
+func bootstrap(ctx context.Context, args []string, stdout, _ io.Writer) error {
+	fs := newFlags("bootstrap", "bootstrap --workspace NAME --email E --password P [--json]", stdout)
+	dbURL := databaseFlag(fs)
+	ws := fs.String("workspace", "", "name of the workspace to create")
+	email := fs.String("email", "", "email of its first owner")
+	password := fs.String("password", "", "console password of its first owner (at least 8 characters)")
+	asJSON := fs.Bool("json", false, "print the ids as JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case strings.TrimSpace(*ws) == "":
+		return errors.New("bootstrap: --workspace is required")
+	case !strings.Contains(*email, "@"):
+		return errors.New("bootstrap: --email must be an email address")
+	case len(*password) < 8:
+		return errors.New("bootstrap: --password must be at least 8 characters")
+	}
+	d, err := openDB(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	res, err := d.Bootstrap(ctx, strings.TrimSpace(*ws), strings.TrimSpace(*email), *password)
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	fmt.Fprintf(stdout, "workspace %s (%s)\nowner %s (%s), workspace membership %s\n", res.WorkspaceID, *ws, *email, res.UserID, res.WorkspaceMembershipID)
+	return nil
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+func apikeyCreate(ctx context.Context, args []string, stdout, _ io.Writer) error {
+	fs := newFlags("apikey create", "apikey create --workspace WS --mode live|test --kind secret|publishable [--scope S]... [--name N] [--json]", stdout)
+	dbURL := databaseFlag(fs)
+	ws := fs.String("workspace", "", "workspace id or name")
+	mode := fs.String("mode", "test", "live or test")
+	kind := fs.String("kind", "secret", "secret or publishable")
+	name := fs.String("name", "", "a name to recognise the key by")
+	asJSON := fs.Bool("json", false, "print the key as JSON")
+	var scopes stringList
+	fs.Var(&scopes, "scope", "limit a secret key to a scope (repeatable): "+strings.Join(db.Scopes, ", "))
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *ws == "":
+		return errors.New("apikey create: --workspace is required")
+	case *mode != "live" && *mode != "test":
+		return fmt.Errorf("apikey create: --mode must be live or test, not %q", *mode)
+	case *kind != db.KeySecret && *kind != db.KeyPublishable:
+		return fmt.Errorf("apikey create: --kind must be secret or publishable, not %q", *kind)
+	}
+	d, err := openDB(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	w, err := d.WorkspaceByRef(ctx, *ws)
+	if err != nil {
+		return fmt.Errorf("apikey create: no workspace %q", *ws)
+	}
+	k, secret, err := d.CreateAPIKey(ctx, db.Scope{WorkspaceID: w.ID, Live: *mode == "live"}, *kind, *name, scopes)
+	if err != nil {
+		return fmt.Errorf("apikey create: %w", err)
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(map[string]string{"id": k.ID, "secret": secret, "mode": *mode, "kind": k.Kind})
+	}
+	fmt.Fprintf(stdout, "%s\n(key %s, %s %s; this is the only time the secret is shown)\n", secret, k.ID, *mode, k.Kind)
+	return nil
+}
+
+func demo(ctx context.Context, args []string, stdout, _ io.Writer) error {
+	fs := newFlags("demo", "demo [--database-url URL]", stdout)
+	dbURL := databaseFlag(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	d, err := openDB(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	res, err := d.Demo(ctx)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	fmt.Fprintf(stdout, "demo workspace %q is ready: sign in as %s with password %s\n", res.Workspace, res.Email, res.Password)
+	return nil
+}
+
+// serveConfig is serve's configuration, from flags and the environment.
+type serveConfig struct {
+	addr, dbURL, baseURL, logFormat, smtpURL string
+	rateLimit                                int
+	jwt                                      web.JWTConfig
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", "[serve] [flags]", stdout)
+	var cfg serveConfig
+	fs.StringVar(&cfg.addr, "addr", env("ROSTER_ADDR", "127.0.0.1:8080"), "address to listen on (env ROSTER_ADDR)")
+	dbURL := databaseFlag(fs)
+	fs.StringVar(&cfg.baseURL, "base-url", env("ROSTER_BASE_URL", ""), "public URL, for links in emails (env ROSTER_BASE_URL; default http://ADDR)")
+	fs.StringVar(&cfg.jwt.JWKSURL, "jwt-jwks-url", env("ROSTER_JWT_JWKS_URL", ""), "JWKS of the auth provider, for RS256/ES256 tokens (env ROSTER_JWT_JWKS_URL)")
+	fs.StringVar(&cfg.jwt.HS256Key, "jwt-hs256-secret", env("ROSTER_JWT_HS256_SECRET", ""), "shared secret for HS256 tokens (env ROSTER_JWT_HS256_SECRET)")
+	fs.StringVar(&cfg.jwt.Issuer, "jwt-issuer", env("ROSTER_JWT_ISSUER", ""), "required iss claim (env ROSTER_JWT_ISSUER)")
+	fs.StringVar(&cfg.jwt.Audience, "jwt-audience", env("ROSTER_JWT_AUDIENCE", ""), "required aud claim (env ROSTER_JWT_AUDIENCE)")
+	fs.StringVar(&cfg.smtpURL, "smtp-url", env("ROSTER_SMTP_URL", ""), "SMTP server for invitation emails, smtp://user:pass@host:port (env ROSTER_SMTP_URL)")
+	fs.StringVar(&cfg.logFormat, "log-format", env("ROSTER_LOG_FORMAT", "text"), "text or json (env ROSTER_LOG_FORMAT)")
+	rate := fs.String("rate-limit", env("ROSTER_RATE_LIMIT", "100"), "API requests per second per credential, 0 for none (env ROSTER_RATE_LIMIT)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg.dbURL = *dbURL
+	if err := cfg.check(*rate); err != nil {
+		return err
+	}
+	logger := newLogger(cfg.logFormat, stderr)
+
+	d, err := openDB(ctx, cfg.dbURL)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	srv, err := web.New(ctx, d, web.Config{
+		BaseURL: cfg.baseURL, JWT: cfg.jwt, RateLimit: cfg.rateLimit, Logger: logger,
+		Secure: strings.HasPrefix(cfg.baseURL, "https://"), SMTPURL: cfg.smtpURL,
+	})
+	if err != nil {
+		return err
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Listen(cfg.addr) }()
+	fmt.Fprintf(stdout, "Roster is serving on http://%s (database: %s)\n", cfg.addr, d.Dialect)
+	if ok, err := d.HasOwner(ctx); err == nil && !ok {
+		fmt.Fprintf(stdout, "No owner yet. Create one with:\n  roster bootstrap --workspace \"Acme\" --email you@example.com --password '…'\nor fill a demo workspace with: roster demo\n")
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+		logger.Info("shutting down: draining requests in flight")
+	}
+	if err := srv.Shutdown(20 * time.Second); err != nil {
+		return fmt.Errorf("serve: shutdown: %w", err)
+	}
+	return nil
+}
+
+// check validates the configuration, naming the variable at fault.
+func (c *serveConfig) check(rate string) error {
+	n, err := strconv.Atoi(rate)
+	if err != nil || n < 0 {
+		return fmt.Errorf("ROSTER_RATE_LIMIT: want a whole number ≥ 0, got %q", rate)
+	}
+	c.rateLimit = n
+	if c.logFormat != "text" && c.logFormat != "json" {
+		return fmt.Errorf("ROSTER_LOG_FORMAT: want text or json, got %q", c.logFormat)
+	}
+	if c.baseURL == "" {
+		c.baseURL = "http://" + c.addr
+	}
+	if u, err := url.Parse(c.baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("ROSTER_BASE_URL: want http(s)://host[:port], got %q", c.baseURL)
+	}
+	c.baseURL = strings.TrimRight(c.baseURL, "/")
+	if c.jwt.JWKSURL != "" && c.jwt.HS256Key != "" {
+		return errors.New("ROSTER_JWT_JWKS_URL and ROSTER_JWT_HS256_SECRET: set one, not both")
+	}
+	if c.jwt.HS256Key != "" && len(c.jwt.HS256Key) < 32 {
+		return errors.New("ROSTER_JWT_HS256_SECRET: must be at least 32 characters")
+	}
+	if c.smtpURL != "" {
+		if u, err := url.Parse(c.smtpURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
+			return errors.New("ROSTER_SMTP_URL: want smtp://user:pass@host:port")
+		}
+	}
+	return nil
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}

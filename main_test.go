@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"roster/db"
+	"roster/db/dbtest"
+)
+
+// runCmd runs the program with args and returns its exit status and output.
+func runCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestCommandLineErrors(t *testing.T) {
+	url := "sqlite:" + t.TempDir() + "/roster.db"
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // in the one line on stderr
+	}{
+		{"unknown command", []string{"frobnicate"}, "unknown command"},
+		{"bootstrap without workspace", []string{"bootstrap", "--database-url", url, "--email", "a@b.co", "--password", "long-enough"}, "--workspace is required"},
+		{"bootstrap with a short password", []string{"bootstrap", "--database-url", url, "--workspace", "A", "--email", "a@b.co", "--password", "short"}, "at least 8"},
+		{"unknown flag", []string{"migrate", "--nope"}, "flag provided but not defined"},
+		{"apikey without create", []string{"apikey"}, "roster apikey create"},
+		{"apikey with a bad mode", []string{"apikey", "create", "--database-url", url, "--workspace", "A", "--mode", "prod"}, "--mode must be live or test"},
+		{"apikey with an unknown workspace", []string{"apikey", "create", "--database-url", url, "--workspace", "Nope"}, `no workspace "Nope"`},
+		{"apikey with an unknown scope", []string{"apikey", "create", "--database-url", url, "--workspace", "A", "--scope", "everything"}, "unknown scope"},
+		{"bad database URL", []string{"migrate", "--database-url", "mysql://x"}, "DATABASE_URL"},
+		{"bad log format", []string{"serve", "--database-url", url, "--log-format", "xml"}, "ROSTER_LOG_FORMAT"},
+		{"bad rate limit", []string{"serve", "--database-url", url, "--rate-limit", "-1"}, "ROSTER_RATE_LIMIT"},
+		{"bad base URL", []string{"serve", "--database-url", url, "--base-url", "ftp://x"}, "ROSTER_BASE_URL"},
+		{"short HS256 secret", []string{"serve", "--database-url", url, "--jwt-hs256-secret", "short"}, "ROSTER_JWT_HS256_SECRET"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "apikey with an unknown scope" {
+				if code, _, errOut := runCmd(t, "bootstrap", "--database-url", url, "--workspace", "A", "--email", "a@b.co", "--password", "long-enough"); code != 0 {
+					t.Fatal(errOut)
+				}
+			}
+			code, _, errOut := runCmd(t, tc.args...)
+			if code == 0 {
+				t.Fatal("exit status 0")
+			}
+			if strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, tc.want) {
+				t.Fatalf("stderr %q, want one line with %q", errOut, tc.want)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"bootstrap", "--help"}, {"apikey", "--help"}, {"apikey", "create", "--help"}, {"demo", "--help"}} {
+		code, out, _ := runCmd(t, args...)
+		if code != 0 || !strings.Contains(out, "Usage") && !strings.Contains(out, "roster") {
+			t.Errorf("%v: exit %d, output %q", args, code, out)
+		}
+	}
+}
+
+// TestServeFromScratch is the README's path on each database: bootstrap,
+// create a key, serve, and list accounts with the key.
+func TestServeFromScratch(t *testing.T) {
+	for _, dialect := range dbtest.Dialects(t) {
+		t.Run(string(dialect), func(t *testing.T) {
+			url := dbtest.URL(t, dialect)
+			code, out, errOut := runCmd(t, "bootstrap", "--database-url", url, "--workspace", "Acme", "--email", "owner@acme.example", "--password", "long-enough", "--json")
+			if code != 0 {
+				t.Fatal(errOut)
+			}
+			var ids struct {
+				WorkspaceID           string `json:"workspace_id"`
+				UserID                string `json:"user_id"`
+				WorkspaceMembershipID string `json:"workspace_membership_id"`
+			}
+			if err := json.Unmarshal([]byte(out), &ids); err != nil || !db.HasPrefix(ids.WorkspaceID, "ws") || !db.HasPrefix(ids.UserID, "usr") || !db.HasPrefix(ids.WorkspaceMembershipID, "wm") {
+				t.Fatalf("bootstrap --json printed %q (%v)", out, err)
+			}
+			code, out, errOut = runCmd(t, "apikey", "create", "--database-url", url, "--workspace", ids.WorkspaceID, "--mode", "live", "--kind", "secret", "--json")
+			if code != 0 {
+				t.Fatal(errOut)
+			}
+			var key struct{ ID, Secret, Mode, Kind string }
+			if err := json.Unmarshal([]byte(out), &key); err != nil || !strings.HasPrefix(key.Secret, "sk_live_") || key.Mode != "live" || key.Kind != "secret" {
+				t.Fatalf("apikey create --json printed %q (%v)", out, err)
+			}
+
+			addr := freeAddr(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan int)
+			var serveOut bytes.Buffer
+			go func() {
+				done <- run(ctx, []string{"serve", "--database-url", url, "--addr", addr}, &serveOut, &bytes.Buffer{})
+			}()
+			body := waitForGET(t, "http://"+addr+"/v1/accounts", key.Secret)
+			if !strings.Contains(body, `"success":true`) {
+				t.Fatalf("list accounts: %s", body)
+			}
+			cancel()
+			if code := <-done; code != 0 {
+				t.Fatalf("serve exited %d", code)
+			}
+			if !strings.Contains(serveOut.String(), "http://"+addr) {
+				t.Fatalf("serve did not print its URL: %q", serveOut.String())
+			}
+		})
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// waitForGET polls url until the server answers, then returns the body.
+func waitForGET(t *testing.T, url, token string) string {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		req, _ := http.NewRequest("GET", url, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			var b bytes.Buffer
+			_, _ = b.ReadFrom(res.Body)
+			res.Body.Close()
+			return fmt.Sprintf("%d %s", res.StatusCode, b.String())
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not answer: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,171 @@
+package web
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"roster/db"
+	"roster/handlers"
+)
+
+// keyPattern is the shape of an API key: kind, mode, a base62 body.
+var keyPattern = regexp.MustCompile(`^(sk|pk)_(live|test)_[0-9A-Za-z]{32,}$`)
+
+// Token kinds, as classify tells them apart.
+const (
+	tokenSecret      = "secret"
+	tokenPublishable = "publishable"
+	tokenJWT         = "jwt"
+)
+
+// ClassifyToken tells what kind of credential a bearer token is: a secret
+// key when "sk_" occurs in its first 32 characters, else a publishable key
+// when it contains "pk_", else a JWT.
+func ClassifyToken(token string) string {
+	head := token
+	if len(head) > 32 {
+		head = head[:32]
+	}
+	switch {
+	case strings.Contains(head, "sk_"):
+		return tokenSecret
+	case strings.Contains(token, "pk_"):
+		return tokenPublishable
+	default:
+		return tokenJWT
+	}
+}
+
+// errUnauthorized is every failed authentication: which part failed is not
+// told.
+var errUnauthorized = fiber.NewError(fiber.StatusUnauthorized)
+
+// bearer returns the token of an "Authorization: Bearer" header.
+func bearer(c *fiber.Ctx) (string, bool) {
+	h := c.Get(fiber.HeaderAuthorization)
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return strings.Clone(token), token != ""
+}
+
+// authenticateAPI resolves the request's credential into its principal,
+// reading the principal's rights from the database every time.
+func (s *Server) authenticateAPI(c *fiber.Ctx) error {
+	token, ok := bearer(c)
+	if !ok {
+		return errUnauthorized
+	}
+	var p handlers.Principal
+	var err error
+	switch ClassifyToken(token) {
+	case tokenSecret, tokenPublishable:
+		p, err = s.keyPrincipal(c, token)
+	default:
+		p, err = s.jwtPrincipal(c, token)
+	}
+	if err != nil {
+		return err
+	}
+	handlers.SetPrincipal(c, p)
+	return c.Next()
+}
+
+// keyPrincipal authenticates an API key.
+func (s *Server) keyPrincipal(c *fiber.Ctx, token string) (handlers.Principal, error) {
+	if !keyPattern.MatchString(token) {
+		return handlers.Principal{}, errUnauthorized
+	}
+	k, err := s.db.APIKeyBySecret(c.UserContext(), token)
+	if err != nil {
+		if e, ok := db.As(err); ok && e.Kind == db.KindNotFound {
+			return handlers.Principal{}, errUnauthorized
+		}
+		return handlers.Principal{}, err
+	}
+	if err := s.db.TouchAPIKey(c.UserContext(), k); err != nil {
+		return handlers.Principal{}, err
+	}
+	cred := handlers.CredentialSecret
+	if k.Kind == db.KeyPublishable {
+		cred = handlers.CredentialPublishable
+	}
+	return handlers.Principal{Scope: db.Scope{WorkspaceID: k.WorkspaceID, Live: k.Livemode}, Credential: cred, Key: &k}, nil
+}
+
+// jwtPrincipal authenticates a JWT from the auth provider: its user's
+// workspace membership decides what it may do.
+func (s *Server) jwtPrincipal(c *fiber.Ctx, token string) (handlers.Principal, error) {
+	claims, err := s.jwt.verify(token)
+	if err != nil {
+		return handlers.Principal{}, errUnauthorized
+	}
+	staff, err := s.db.StaffByEmail(c.UserContext(), claims.WorkspaceID, claims.Email)
+	if err != nil {
+		if e, ok := db.As(err); ok && e.Kind == db.KindNotFound {
+			return handlers.Principal{}, errUnauthorized
+		}
+		return handlers.Principal{}, err
+	}
+	return handlers.Principal{
+		Scope:      db.Scope{WorkspaceID: staff.WorkspaceID, Live: claims.Mode != "test"},
+		Credential: handlers.CredentialJWT,
+		Staff:      &staff,
+	}, nil
+}
+
+// access says who may use a route.
+type access struct {
+	scope       string // the scope a limited secret key needs
+	write       bool   // the route changes something
+	publishable bool   // publishable keys may use it
+	support     bool   // support staff may use it although it writes
+	liveOnly    bool   // its changes are made in live mode only
+}
+
+// read is the access of a route that reads within scope.
+func read(scope string) access { return access{scope: scope} }
+
+// write is the access of a route that changes things within scope.
+func write(scope string) access { return access{scope: scope, write: true} }
+
+// allow refuses principals that may not use a route with access a.
+func allow(a access) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := a.check(handlers.PrincipalOf(c)); err != nil {
+			return err
+		}
+		return c.Next()
+	}
+}
+
+// check is the authorization decision of access a for principal p.
+func (a access) check(p handlers.Principal) error {
+	switch p.Credential {
+	case handlers.CredentialPublishable:
+		if !a.publishable {
+			return db.Forbidden("Publishable keys may only read roles and permissions", nil)
+		}
+	case handlers.CredentialSecret:
+		if !p.Key.HasScope(a.scope) {
+			return db.Forbidden("This key lacks the scope "+a.scope, map[string]any{"required_scope": a.scope})
+		}
+	case handlers.CredentialJWT, handlers.CredentialSession:
+		if a.write && !a.support && p.Staff.Role == db.RoleSupport {
+			return db.Forbidden("Support staff may only read and resend invitations", nil)
+		}
+	default:
+		return errUnauthorized
+	}
+	if a.write && a.liveOnly && !p.Scope.Live {
+		return db.Forbidden("Workspace memberships can be changed in live mode only", nil)
+	}
+	return nil
+}
+
+// tokenKey identifies a token without keeping the token itself.
+func tokenKey(token string) string { return db.HashSecret(token)[:32] }

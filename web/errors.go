@@ -1,0 +1,91 @@
+package web
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"roster/db"
+	"roster/handlers"
+)
+
+// apiError is an error answer: status, type, message and details.
+type apiError struct {
+	status  int
+	typ     string
+	message string
+	details map[string]any
+}
+
+// kindStatus maps each kind of domain error to its HTTP status.
+var kindStatus = map[db.Kind]int{
+	db.KindNotFound:     fiber.StatusNotFound,
+	db.KindConflict:     fiber.StatusConflict,
+	db.KindInvalid:      fiber.StatusBadRequest,
+	db.KindForbidden:    fiber.StatusForbidden,
+	db.KindPrecondition: fiber.StatusPreconditionFailed,
+}
+
+// fiberTypes names the error types of Fiber's own errors.
+var fiberTypes = map[int]apiError{
+	fiber.StatusBadRequest:            {typ: "validation_error", message: "The request is invalid"},
+	fiber.StatusUnauthorized:          {typ: "unauthorized", message: "A valid credential is required"},
+	fiber.StatusForbidden:             {typ: "forbidden", message: "You are not allowed to do this"},
+	fiber.StatusNotFound:              {typ: "not_found", message: "No such route"},
+	fiber.StatusMethodNotAllowed:      {typ: "method_not_allowed", message: "This route does not support that method"},
+	fiber.StatusRequestEntityTooLarge: {typ: "payload_too_large", message: "The request body is larger than 1 MiB"},
+	fiber.StatusUnsupportedMediaType:  {typ: "unsupported_media_type", message: "The request body must be application/json"},
+	fiber.StatusTooManyRequests:       {typ: "rate_limited", message: "Too many requests; retry later"},
+	fiber.StatusServiceUnavailable:    {typ: "unavailable", message: "The service is unavailable; retry shortly"},
+}
+
+// classify turns any error a handler returns into the answer to give.
+func classify(c *fiber.Ctx, err error) apiError {
+	if e, ok := db.As(err); ok {
+		ae := apiError{status: kindStatus[e.Kind], typ: e.Type, message: e.Message, details: e.Details}
+		if e.Type == "account.not_found" && strings.HasPrefix(c.Path(), "/v1/organizations") {
+			ae.typ, ae.message = "organization.not_found", "Organization not found"
+		}
+		return ae
+	}
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		if known, ok := fiberTypes[fe.Code]; ok {
+			known.status = fe.Code
+			return known
+		}
+	}
+	if db.IsUnavailable(err) {
+		return fiberTypes[fiber.StatusServiceUnavailable].with(fiber.StatusServiceUnavailable)
+	}
+	return apiError{status: fiber.StatusInternalServerError, typ: "internal_server_error",
+		message: "Something went wrong on our side", details: map[string]any{"request_id": handlers.RequestID(c)}}
+}
+
+func (e apiError) with(status int) apiError {
+	e.status = status
+	return e
+}
+
+// handleError is the one place errors become HTTP answers: the envelope for
+// the API and the console's error pages for people.
+func (s *Server) handleError(c *fiber.Ctx, err error) error {
+	ae := classify(c, err)
+	if ae.status >= 500 {
+		s.cfg.Logger.Error("request failed", "request_id", handlers.RequestID(c), "path", c.Path(), "err", err)
+	}
+	if c.GetRespHeader("Request-Id") == "" {
+		id := db.NewID("req")
+		c.Locals("requestid", id)
+		c.Set("Request-Id", id)
+	}
+	if ae.status == fiber.StatusUnauthorized {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="roster"`)
+	}
+	if ae.status == fiber.StatusServiceUnavailable {
+		c.Set(fiber.HeaderRetryAfter, "1")
+	}
+	c.Response().ResetBody()
+	return c.Status(ae.status).JSON(handlers.ErrorEnvelope(ae.status, ae.typ, ae.message, ae.details))
+}

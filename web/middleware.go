@@ -1,0 +1,57 @@
+package web
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"roster/db"
+)
+
+// requestID gives every request an id, in the Request-Id response header.
+func requestID(c *fiber.Ctx) error {
+	id := db.NewID("req")
+	c.Locals("requestid", id)
+	c.Set("Request-Id", id)
+	return c.Next()
+}
+
+// recoverPanics turns a panic into a 500 that the error handler answers.
+func (s *Server) recoverPanics(c *fiber.Ctx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.cfg.Logger.Error("panic", "request_id", c.Locals("requestid"), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return c.Next()
+}
+
+// logRequests writes one line per request: never its query, headers or body,
+// which may hold secrets.
+func (s *Server) logRequests(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	if err != nil {
+		if herr := s.handleError(c, err); herr != nil {
+			s.cfg.Logger.Error("error handler failed", "err", herr)
+		}
+	}
+	status := c.Response().StatusCode()
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	s.cfg.Logger.LogAttrs(c.UserContext(), level, "request",
+		slog.String("request_id", fmt.Sprint(c.Locals("requestid"))),
+		slog.String("method", c.Method()),
+		slog.String("path", strings.Clone(c.Path())),
+		slog.Int("status", status),
+		slog.Duration("duration", time.Since(start)),
+	)
+	return nil
+}

@@ -1,0 +1,64 @@
+// Package web is the only package that knows how Fiber is configured: the
+// server, its one route table, the middleware and the error handler.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"roster/db"
+	"roster/handlers"
+)
+
+// Config is what the server needs from the command line and environment.
+type Config struct {
+	BaseURL   string       // for links in emails, e.g. http://127.0.0.1:8080
+	JWT       JWTConfig    // how JWT access tokens are verified
+	RateLimit int          // API requests per second per credential; 0: no limit
+	Logger    *slog.Logger // where request lines go
+	Secure    bool         // cookies only over TLS
+	SMTPURL   string       // where invitation emails go; "" keeps them in the outbox
+}
+
+// Server is Roster's HTTP server.
+type Server struct {
+	App *fiber.App
+	cfg Config
+	db  *db.DB
+	jwt *jwtVerifier
+}
+
+// New builds the server with every route.
+func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	jv, err := newJWTVerifier(ctx, cfg.JWT)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, db: store, jwt: jv}
+	s.App = fiber.New(fiber.Config{
+		AppName:               "roster",
+		BodyLimit:             1 << 20,
+		ErrorHandler:          s.handleError,
+		DisableStartupMessage: true,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+	})
+	s.routes(handlers.New(store, handlers.Options{BaseURL: cfg.BaseURL, Logger: cfg.Logger}))
+	return s, nil
+}
+
+// Listen serves on addr until Shutdown.
+func (s *Server) Listen(addr string) error { return s.App.Listen(addr) }
+
+// Shutdown stops accepting connections and waits up to timeout for the
+// requests in flight.
+func (s *Server) Shutdown(timeout time.Duration) error {
+	return s.App.ShutdownWithTimeout(timeout)
+}
