@@ -33,6 +33,9 @@ func (s *Server) routes(h *handlers.Handlers) {
 	api.Post("/organizations/:id", allow(write("accounts:write")), h.Accounts.Rename)
 	api.Delete("/organizations/:id", allow(write("accounts:write")), h.Accounts.Delete)
 
+	// Account memberships and invitations.
+
+	// Roles, permissions, workspace memberships and events.
 	catalogRead := access{scope: "roles:read", publishable: true}
 	api.Get("/roles", allow(catalogRead), h.Catalog.ListRoles)
 	api.Get("/roles/:ref", allow(read("roles:read")), h.Catalog.GetRole)
