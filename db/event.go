@@ -2,7 +2,9 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"time"
 )
 
@@ -70,9 +72,7 @@ type EventFilter struct {
 
 // ListEvents returns events of the scope, newest first, after the cursor id.
 func (s *DB) ListEvents(ctx context.Context, sc Scope, f EventFilter, page Page) ([]Event, error) {
-	q := `SELECT 'event' AS object, id, type, actor_type, actor_id, account_id, membership_id, target_id,
-		data, previous_attributes, request_id, livemode, created_at
-		FROM events WHERE workspace_id = ? AND livemode = ?`
+	q := `SELECT ` + eventColumns + ` WHERE workspace_id = ? AND livemode = ?`
 	args := []any{sc.WorkspaceID, sc.Live}
 	if f.AccountID != "" {
 		q += ` AND account_id = ?`
@@ -97,14 +97,34 @@ func (s *DB) ListEvents(ctx context.Context, sc Scope, f EventFilter, page Page)
 		return nil, wrap(err, "list events")
 	}
 	for i := range evs {
-		e := &evs[i]
-		e.Actor = Actor{Type: e.ActorType, ID: e.ActorID}
-		e.Data = json.RawMessage(e.DataText)
-		if e.PreviousText != nil {
-			e.PreviousAttributes = json.RawMessage(*e.PreviousText)
-		} else {
-			e.PreviousAttributes = json.RawMessage("null")
-		}
+		evs[i].decode()
 	}
 	return evs, nil
+}
+
+// EventByID returns one event of the scope.
+func (s *DB) EventByID(ctx context.Context, sc Scope, id string) (Event, error) {
+	var e Event
+	err := s.get(ctx, &e, `SELECT `+eventColumns+` WHERE workspace_id = ? AND livemode = ? AND id = ?`, sc.WorkspaceID, sc.Live, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, NotFound("event", id)
+	}
+	if err != nil {
+		return e, wrap(err, "get event %s", id)
+	}
+	e.decode()
+	return e, nil
+}
+
+const eventColumns = `'event' AS object, id, type, actor_type, actor_id, account_id, membership_id, target_id,
+	data, previous_attributes, request_id, livemode, created_at FROM events`
+
+// decode fills the fields the API shows from the stored columns.
+func (e *Event) decode() {
+	e.Actor = Actor{Type: e.ActorType, ID: e.ActorID}
+	e.Data = json.RawMessage(e.DataText)
+	e.PreviousAttributes = json.RawMessage("null")
+	if e.PreviousText != nil {
+		e.PreviousAttributes = json.RawMessage(*e.PreviousText)
+	}
 }

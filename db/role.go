@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"sort"
 	"time"
 )
@@ -36,8 +37,7 @@ const roleColumns = `'role' AS object, id, workspace_id, slug, name, description
 // ListPermissions returns the workspace's permission catalog, by key.
 func (s *DB) ListPermissions(ctx context.Context, wsID string) ([]Permission, error) {
 	var ps []Permission
-	err := s.selectAll(ctx, &ps, `SELECT 'permission' AS object, key AS id, key, description, created_at
-		FROM permissions WHERE workspace_id = ? ORDER BY key`, wsID)
+	err := s.selectAll(ctx, &ps, `SELECT `+permissionColumns+` WHERE workspace_id = ? ORDER BY key`, wsID)
 	return ps, wrap(err, "list permissions")
 }
 
@@ -92,8 +92,11 @@ func (s *DB) setRolePermissions(ctx context.Context, wsID, roleID string, keys [
 		return wrap(err, "clear permissions of role %s", roleID)
 	}
 	for _, k := range keys {
-		if _, err := s.exec(ctx, `INSERT INTO role_permissions (role_id, workspace_id, permission_key) VALUES (?, ?, ?)`,
-			roleID, wsID, k); err != nil {
+		_, err := s.exec(ctx, `INSERT INTO role_permissions (role_id, workspace_id, permission_key) VALUES (?, ?, ?)`, roleID, wsID, k)
+		if isForeignKeyViolation(err) {
+			return Invalid(map[string]string{"permissions": "not in the permission catalog: " + k})
+		}
+		if err != nil {
 			return wrap(err, "add permission %s to role %s", k, roleID)
 		}
 	}
@@ -120,4 +123,193 @@ func nonNil(xs []string) []string {
 		return []string{}
 	}
 	return xs
+}
+
+// OwnerRoleSlug is the slug of the role every workspace starts with and
+// keeps: it cannot be deleted.
+const OwnerRoleSlug = "owner"
+
+// NewRole is a role to create.
+type NewRole struct {
+	Slug        string
+	Name        string
+	Description string
+	Permissions []string
+	IsDefault   bool
+}
+
+// RolePatch changes some of a role's fields; nil fields stay as they are.
+type RolePatch struct {
+	Name        *string
+	Description *string
+	Permissions *[]string
+	IsDefault   *bool
+}
+
+// CreateRole adds a role to the workspace of sc, recording role.created in
+// sc's mode. A new default role takes the flag from the current one.
+func (s *DB) CreateRole(ctx context.Context, sc Scope, in NewRole) (Role, error) {
+	t := now()
+	r := Role{Object: "role", ID: NewID("role"), WorkspaceID: sc.WorkspaceID, Slug: in.Slug, Name: in.Name,
+		Description: in.Description, Permissions: SortedUnique(in.Permissions), IsDefault: in.IsDefault, CreatedAt: t, UpdatedAt: t}
+	err := s.WithTx(ctx, func(ctx context.Context) error {
+		if err := s.lockWorkspace(ctx, sc.WorkspaceID); err != nil {
+			return err
+		}
+		if err := s.checkCatalog(ctx, sc.WorkspaceID, r.Permissions); err != nil {
+			return err
+		}
+		if r.IsDefault {
+			if err := s.clearDefaultRole(ctx, sc); err != nil {
+				return err
+			}
+		}
+		_, err := s.exec(ctx, `INSERT INTO roles (id, workspace_id, slug, name, description, is_default, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.WorkspaceID, r.Slug, r.Name, r.Description, r.IsDefault, t, t)
+		if isUniqueViolation(err) {
+			return Conflict("role.already_exists", "A role with this slug already exists", map[string]any{"slug": r.Slug})
+		}
+		if err != nil {
+			return wrap(err, "insert role %s", r.Slug)
+		}
+		if err := s.setRolePermissions(ctx, sc.WorkspaceID, r.ID, r.Permissions); err != nil {
+			return err
+		}
+		return s.record(ctx, sc, change{Type: "role.created", TargetID: r.ID, Data: r})
+	})
+	return r, err
+}
+
+// UpdateRole changes a role named by id or slug, recording role.updated
+// with the fields as they were. Making a role the default takes the flag
+// from the current default in the same transaction; the default role
+// cannot give it up otherwise, so exactly one role is always the default.
+func (s *DB) UpdateRole(ctx context.Context, sc Scope, ref string, p RolePatch) (Role, error) {
+	var r Role
+	err := s.WithTx(ctx, func(ctx context.Context) error {
+		if err := s.lockWorkspace(ctx, sc.WorkspaceID); err != nil {
+			return err
+		}
+		var err error
+		if r, err = s.RoleByRef(ctx, sc.WorkspaceID, ref); err != nil {
+			return err
+		}
+		prev, err := s.patchRole(ctx, sc, &r, p)
+		if err != nil || len(prev) == 0 {
+			return err
+		}
+		prev["updated_at"], r.UpdatedAt = r.UpdatedAt, now()
+		if _, err := s.exec(ctx, `UPDATE roles SET name = ?, description = ?, is_default = ?, updated_at = ?
+			WHERE workspace_id = ? AND id = ?`, r.Name, r.Description, r.IsDefault, r.UpdatedAt, sc.WorkspaceID, r.ID); err != nil {
+			return wrap(err, "update role %s", r.ID)
+		}
+		return s.record(ctx, sc, change{Type: "role.updated", TargetID: r.ID, Data: r, Previous: prev})
+	})
+	return r, err
+}
+
+// patchRole applies p to r (and its permissions and the default flag to the
+// database) and returns the fields that changed, as they were.
+func (s *DB) patchRole(ctx context.Context, sc Scope, r *Role, p RolePatch) (map[string]any, error) {
+	prev := map[string]any{}
+	if p.Name != nil && *p.Name != r.Name {
+		prev["name"], r.Name = r.Name, *p.Name
+	}
+	if p.Description != nil && *p.Description != r.Description {
+		prev["description"], r.Description = r.Description, *p.Description
+	}
+	if p.Permissions != nil {
+		keys := SortedUnique(*p.Permissions)
+		if err := s.checkCatalog(ctx, r.WorkspaceID, keys); err != nil {
+			return nil, err
+		}
+		if !slices.Equal(keys, r.Permissions) {
+			if err := s.setRolePermissions(ctx, r.WorkspaceID, r.ID, keys); err != nil {
+				return nil, err
+			}
+			prev["permissions"], r.Permissions = r.Permissions, keys
+		}
+	}
+	if p.IsDefault != nil && *p.IsDefault != r.IsDefault {
+		if !*p.IsDefault {
+			return nil, Invalid(map[string]string{"is_default": "cannot be false on the default role: make another role the default instead"})
+		}
+		if err := s.clearDefaultRole(ctx, sc); err != nil {
+			return nil, err
+		}
+		prev["is_default"], r.IsDefault = false, true
+	}
+	return prev, nil
+}
+
+// clearDefaultRole takes the default flag off the workspace's default role,
+// recording role.updated for it; the caller gives the flag to another role
+// in the same transaction.
+func (s *DB) clearDefaultRole(ctx context.Context, sc Scope) error {
+	var r Role
+	err := s.get(ctx, &r, `SELECT `+roleColumns+` WHERE workspace_id = ? AND is_default`, sc.WorkspaceID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return wrap(err, "find the default role of workspace %s", sc.WorkspaceID)
+	}
+	if r.Permissions, err = s.rolePermissions(ctx, r.ID); err != nil {
+		return err
+	}
+	prev := map[string]any{"is_default": true, "updated_at": r.UpdatedAt}
+	r.IsDefault, r.UpdatedAt = false, now()
+	if _, err := s.exec(ctx, `UPDATE roles SET is_default = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
+		false, r.UpdatedAt, sc.WorkspaceID, r.ID); err != nil {
+		return wrap(err, "clear the default flag of role %s", r.ID)
+	}
+	return s.record(ctx, sc, change{Type: "role.updated", TargetID: r.ID, Data: r, Previous: prev})
+}
+
+// DeleteRole deletes a role named by id or slug, recording role.deleted.
+// The owner role and the default role stay; a role that any account
+// membership holds (in either mode) stays, which the foreign key from the
+// memberships to their role enforces whatever the concurrency.
+func (s *DB) DeleteRole(ctx context.Context, sc Scope, ref string) error {
+	return s.WithTx(ctx, func(ctx context.Context) error {
+		if err := s.lockWorkspace(ctx, sc.WorkspaceID); err != nil {
+			return err
+		}
+		r, err := s.RoleByRef(ctx, sc.WorkspaceID, ref)
+		if err != nil {
+			return err
+		}
+		details := map[string]any{"id": r.ID, "slug": r.Slug}
+		switch {
+		case r.Slug == OwnerRoleSlug:
+			return Conflict("role.permanent", "The owner role cannot be deleted", details)
+		case r.IsDefault:
+			return Conflict("role.is_default", "The default role cannot be deleted: make another role the default first", details)
+		}
+		_, err = s.exec(ctx, `DELETE FROM roles WHERE workspace_id = ? AND id = ?`, sc.WorkspaceID, r.ID)
+		if isForeignKeyViolation(err) {
+			return Conflict("role.in_use", "Members hold this role: give them another role first", details)
+		}
+		if err != nil {
+			return wrap(err, "delete role %s", r.ID)
+		}
+		return s.record(ctx, sc, change{Type: "role.deleted", TargetID: r.ID, Data: r})
+	})
+}
+
+// lockWorkspace serialises the changes of a workspace's roles and staff
+// that read before they write. PostgreSQL locks the workspace's row FOR NO
+// KEY UPDATE, which leaves inserts of rows referencing it free; SQLite's
+// transactions hold the write lock already.
+func (s *DB) lockWorkspace(ctx context.Context, wsID string) error {
+	q := `SELECT id FROM workspaces WHERE id = ?`
+	if s.Dialect == Postgres {
+		q += ` FOR NO KEY UPDATE`
+	}
+	var id string
+	err := s.get(ctx, &id, q, wsID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return NotFound("workspace", wsID)
+	}
+	return wrap(err, "lock workspace %s", wsID)
 }

@@ -260,25 +260,8 @@ func (s *DB) findOrCreateUser(ctx context.Context, wsID, email, name string) (Us
 }
 
 // CreateStaff puts the user with this email (created when new) on the
-// workspace's staff with a console role.
+// workspace's staff with a console role, acting with the workspace's full
+// rights (as the command line and tests do).
 func (s *DB) CreateStaff(ctx context.Context, wsID, email, name, role string) (WorkspaceMembership, error) {
-	var wm WorkspaceMembership
-	err := s.WithTx(ctx, func(ctx context.Context) error {
-		u, err := s.findOrCreateUser(ctx, wsID, email, name)
-		if err != nil {
-			return err
-		}
-		t := now()
-		wm = WorkspaceMembership{Object: "workspace_membership", ID: NewID("wm"), WorkspaceID: wsID, UserID: u.ID, Role: role, User: u, CreatedAt: t, UpdatedAt: t}
-		_, err = s.exec(ctx, `INSERT INTO workspace_memberships (id, workspace_id, user_id, role, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, wm.ID, wsID, u.ID, role, t, t)
-		if isUniqueViolation(err) {
-			return Conflict("workspace_membership.already_exists", "This person is already on the workspace's staff", map[string]any{"email": email})
-		}
-		if err != nil {
-			return wrap(err, "insert workspace membership")
-		}
-		return s.record(ctx, Scope{WorkspaceID: wsID, Live: true}, change{Type: "workspace_membership.created", TargetID: wm.ID, Data: wm})
-	})
-	return wm, err
+	return s.AddStaff(ctx, StaffEditor{WorkspaceID: wsID}, email, name, role)
 }

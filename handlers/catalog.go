@@ -12,7 +12,13 @@ import (
 type CatalogStore interface {
 	ListRoles(ctx context.Context, wsID string) ([]db.Role, error)
 	RoleByRef(ctx context.Context, wsID, ref string) (db.Role, error)
+	CreateRole(ctx context.Context, sc db.Scope, in db.NewRole) (db.Role, error)
+	UpdateRole(ctx context.Context, sc db.Scope, ref string, p db.RolePatch) (db.Role, error)
+	DeleteRole(ctx context.Context, sc db.Scope, ref string) error
 	ListPermissions(ctx context.Context, wsID string) ([]db.Permission, error)
+	Permission(ctx context.Context, wsID, key string) (db.Permission, error)
+	CreatePermission(ctx context.Context, sc db.Scope, key, description string) (db.Permission, error)
+	DeletePermission(ctx context.Context, sc db.Scope, key string) error
 }
 
 // Catalog serves /v1/roles and /v1/permissions.
@@ -32,11 +38,86 @@ func (h *Catalog) ListRoles(c *fiber.Ctx) error {
 
 // GetRole answers GET /v1/roles/{id_or_slug}.
 func (h *Catalog) GetRole(c *fiber.Ctx) error {
-	r, err := h.Store.RoleByRef(ctx(c), PrincipalOf(c).Scope.WorkspaceID, c.Params("ref"))
+	r, err := h.Store.RoleByRef(ctx(c), PrincipalOf(c).Scope.WorkspaceID, c.Params("id_or_slug"))
 	if err != nil {
 		return err
 	}
 	return writeOne(c, fiber.StatusOK, r)
+}
+
+type roleCreateBody struct {
+	Slug        string   `json:"slug"`
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Permissions []string `json:"permissions"`
+	IsDefault   bool     `json:"is_default"`
+}
+
+// CreateRole answers POST /v1/roles.
+func (h *Catalog) CreateRole(c *fiber.Ctx) error {
+	var b roleCreateBody
+	if err := decode(c, &b); err != nil {
+		return err
+	}
+	f := fields{}
+	f.match("slug", &b.Slug, roleSlugPattern, "must be a lower-case letter followed by up to 39 lower-case letters, digits, '_' or '-'")
+	f.name("name", &b.Name, true)
+	f.description("description", &b.Description)
+	trimAll(b.Permissions)
+	if err := f.err(); err != nil {
+		return err
+	}
+	r, err := h.Store.CreateRole(ctx(c), PrincipalOf(c).Scope, db.NewRole{
+		Slug: b.Slug, Name: b.Name, Description: b.Description, Permissions: b.Permissions, IsDefault: b.IsDefault,
+	})
+	if err != nil {
+		return err
+	}
+	return writeOne(c, fiber.StatusCreated, r)
+}
+
+type rolePatchBody struct {
+	Name        *string   `json:"name"`
+	Description *string   `json:"description"`
+	Permissions *[]string `json:"permissions"`
+	IsDefault   *bool     `json:"is_default"`
+}
+
+// UpdateRole answers PATCH /v1/roles/{id_or_slug}: the fields sent change,
+// permissions are replaced as a whole.
+func (h *Catalog) UpdateRole(c *fiber.Ctx) error {
+	var b rolePatchBody
+	if err := decode(c, &b); err != nil {
+		return err
+	}
+	f := fields{}
+	if b.Name != nil {
+		f.name("name", b.Name, true)
+	}
+	if b.Description != nil {
+		f.description("description", b.Description)
+	}
+	if b.Permissions != nil {
+		trimAll(*b.Permissions)
+	}
+	if err := f.err(); err != nil {
+		return err
+	}
+	r, err := h.Store.UpdateRole(ctx(c), PrincipalOf(c).Scope, c.Params("id_or_slug"), db.RolePatch{
+		Name: b.Name, Description: b.Description, Permissions: b.Permissions, IsDefault: b.IsDefault,
+	})
+	if err != nil {
+		return err
+	}
+	return writeOne(c, fiber.StatusOK, r)
+}
+
+// DeleteRole answers DELETE /v1/roles/{id_or_slug}.
+func (h *Catalog) DeleteRole(c *fiber.Ctx) error {
+	if err := h.Store.DeleteRole(ctx(c), PrincipalOf(c).Scope, c.Params("id_or_slug")); err != nil {
+		return err
+	}
+	return writeVoid(c)
 }
 
 // ListPermissions answers GET /v1/permissions: the whole catalog, by key.
@@ -46,4 +127,45 @@ func (h *Catalog) ListPermissions(c *fiber.Ctx) error {
 		return err
 	}
 	return writeList(c, ps, db.Page{Limit: len(ps)}, func(p db.Permission) string { return p.Key })
+}
+
+// GetPermission answers GET /v1/permissions/{key}.
+func (h *Catalog) GetPermission(c *fiber.Ctx) error {
+	p, err := h.Store.Permission(ctx(c), PrincipalOf(c).Scope.WorkspaceID, c.Params("key"))
+	if err != nil {
+		return err
+	}
+	return writeOne(c, fiber.StatusOK, p)
+}
+
+type permissionBody struct {
+	Key         string `json:"key"`
+	Description string `json:"description"`
+}
+
+// CreatePermission answers POST /v1/permissions.
+func (h *Catalog) CreatePermission(c *fiber.Ctx) error {
+	var b permissionBody
+	if err := decode(c, &b); err != nil {
+		return err
+	}
+	f := fields{}
+	f.match("key", &b.Key, permissionKeyPattern, "must be a lower-case letter followed by up to 63 lower-case letters, digits, '_', '.', ':' or '-'")
+	f.description("description", &b.Description)
+	if err := f.err(); err != nil {
+		return err
+	}
+	p, err := h.Store.CreatePermission(ctx(c), PrincipalOf(c).Scope, b.Key, b.Description)
+	if err != nil {
+		return err
+	}
+	return writeOne(c, fiber.StatusCreated, p)
+}
+
+// DeletePermission answers DELETE /v1/permissions/{key}.
+func (h *Catalog) DeletePermission(c *fiber.Ctx) error {
+	if err := h.Store.DeletePermission(ctx(c), PrincipalOf(c).Scope, c.Params("key")); err != nil {
+		return err
+	}
+	return writeVoid(c)
 }

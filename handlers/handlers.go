@@ -17,6 +17,9 @@ type Handlers struct {
 	Health   *Health
 	Accounts *Accounts
 	Catalog  *Catalog
+	Staff    *Staff
+	Events   *Events
+	OpenAPI  *OpenAPI
 }
 
 // New builds the handlers over one database.
@@ -25,5 +28,8 @@ func New(store *db.DB, opts Options) *Handlers {
 		Health:   &Health{DB: store},
 		Accounts: &Accounts{Store: store},
 		Catalog:  &Catalog{Store: store},
+		Staff:    &Staff{Store: store},
+		Events:   &Events{Store: store},
+		OpenAPI:  &OpenAPI{},
 	}
 }

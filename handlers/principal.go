@@ -62,3 +62,14 @@ func RequestID(c *fiber.Ctx) string {
 
 // ctx is the context a handler passes to the stores.
 func ctx(c *fiber.Ctx) context.Context { return c.UserContext() }
+
+// StaffEditor is who the principal is when it changes the workspace's
+// staff: its workspace membership, or none for an API key, which acts with
+// the workspace's full rights.
+func (p Principal) StaffEditor() db.StaffEditor {
+	ed := db.StaffEditor{WorkspaceID: p.Scope.WorkspaceID}
+	if p.Key == nil && p.Staff != nil {
+		ed.MembershipID = p.Staff.ID
+	}
+	return ed
+}

@@ -3,12 +3,14 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -104,6 +106,16 @@ func (r response) data(t *testing.T, v any) {
 // body "" sends none, and JSON bodies get their content type.
 func (e *env) do(t *testing.T, method, path, token, body string, headers ...string) response {
 	t.Helper()
+	r, err := e.send(method, path, token, body, headers...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// send is do for other goroutines than the test's: it returns what went
+// wrong instead of failing the test.
+func (e *env) send(method, path, token, body string, headers ...string) (response, error) {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -120,23 +132,46 @@ func (e *env) do(t *testing.T, method, path, token, body string, headers ...stri
 	}
 	res, err := e.srv.App.Test(req, -1)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		return response{}, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
 	r := response{Status: res.StatusCode, Header: res.Header, Raw: string(raw)}
 	if strings.HasPrefix(path, "/v1") {
 		if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-			t.Fatalf("%s %s: Content-Type %q, want application/json; body %s", method, path, ct, raw)
+			return r, fmt.Errorf("%s %s: Content-Type %q, want application/json; body %s", method, path, ct, raw)
 		}
 		if err := json.Unmarshal(raw, &r.Body); err != nil {
-			t.Fatalf("%s %s: body is not the envelope: %v: %s", method, path, err, raw)
+			return r, fmt.Errorf("%s %s: body is not the envelope: %v: %s", method, path, err, raw)
 		}
 	}
 	if res.Header.Get("Request-Id") == "" {
-		t.Fatalf("%s %s: no Request-Id header", method, path)
+		return r, fmt.Errorf("%s %s: no Request-Id header", method, path)
 	}
-	return r
+	return r, nil
+}
+
+// parallel sends n requests at once, request(i) saying what the i-th is,
+// and returns the answers in that order.
+func (e *env) parallel(t *testing.T, n int, request func(i int) (method, path, token, body string)) []response {
+	t.Helper()
+	out := make([]response, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i], errs[i] = e.send(request(i))
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
 }
 
 // expect fails the test unless the answer has the status and error type
@@ -168,4 +203,65 @@ func (e *env) listen() string {
 	go func() { _ = e.srv.App.Listener(ln) }()
 	e.t.Cleanup(func() { _ = e.srv.Shutdown(5 * time.Second) })
 	return "http://" + ln.Addr().String()
+}
+
+// apiCase is one row of a table-driven API test.
+type apiCase struct {
+	name, method, path, token, body string
+	status                          int
+	typ                             string // the error type, "" for a success
+	detail                          string // a key the error's details must name
+	says                            string // text the answer must contain
+}
+
+// run sends each case's request in order, as a subtest, and checks its answer.
+func (e *env) run(t *testing.T, cases []apiCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do(t, tc.method, tc.path, tc.token, tc.body)
+			r.expect(t, tc.status, tc.typ)
+			if tc.detail != "" {
+				if _, ok := r.Body.Error.Details[tc.detail]; !ok {
+					t.Fatalf("details %v do not name %q", r.Body.Error.Details, tc.detail)
+				}
+			}
+			if !strings.Contains(r.Raw, tc.says) {
+				t.Fatalf("answer does not say %s: %s", tc.says, r.Raw)
+			}
+		})
+	}
+}
+
+// walk reads a list page by page (limit rows a page) and returns the ids
+// of its rows in the order given.
+func (e *env) walk(t *testing.T, path, token string, limit int) []string {
+	t.Helper()
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	var ids []string
+	cursor := ""
+	for range 100 {
+		r := e.do(t, "GET", fmt.Sprintf("%s%slimit=%d&starting_after=%s", path, sep, limit, cursor), token, "")
+		r.expect(t, 200, "")
+		var page []struct{ ID string }
+		r.data(t, &page)
+		for _, row := range page {
+			ids = append(ids, row.ID)
+		}
+		if r.Body.HasMore == nil {
+			t.Fatal("list without has_more")
+		}
+		if !*r.Body.HasMore {
+			if r.Body.NextCursor != nil {
+				t.Fatal("next_cursor on the last page")
+			}
+			return ids
+		}
+		cursor = *r.Body.NextCursor
+	}
+	t.Fatalf("%s: pagination does not end", path)
+	return nil
 }

@@ -18,6 +18,7 @@ func (s *Server) routes(h *handlers.Handlers) {
 	app.Get("/readyz", h.Health.Ready)
 
 	v1 := app.Group("/v1", s.rateLimit())
+	v1.Get("/openapi.json", h.OpenAPI.Document)
 	api := v1.Group("", s.authenticateAPI)
 
 	api.Get("/accounts", allow(read("accounts:read")), h.Accounts.List)
@@ -38,8 +39,22 @@ func (s *Server) routes(h *handlers.Handlers) {
 	// Roles, permissions, workspace memberships and events.
 	catalogRead := access{scope: "roles:read", publishable: true}
 	api.Get("/roles", allow(catalogRead), h.Catalog.ListRoles)
-	api.Get("/roles/:ref", allow(read("roles:read")), h.Catalog.GetRole)
+	api.Post("/roles", allow(write("roles:write")), h.Catalog.CreateRole)
+	api.Get("/roles/:id_or_slug", allow(read("roles:read")), h.Catalog.GetRole)
+	api.Patch("/roles/:id_or_slug", allow(write("roles:write")), h.Catalog.UpdateRole)
+	api.Delete("/roles/:id_or_slug", allow(write("roles:write")), h.Catalog.DeleteRole)
 	api.Get("/permissions", allow(catalogRead), h.Catalog.ListPermissions)
+	api.Post("/permissions", allow(write("roles:write")), h.Catalog.CreatePermission)
+	api.Get("/permissions/:key", allow(read("roles:read")), h.Catalog.GetPermission)
+	api.Delete("/permissions/:key", allow(write("roles:write")), h.Catalog.DeletePermission)
+	staffWrite := access{scope: "memberships:write", write: true, liveOnly: true}
+	api.Get("/workspace-memberships", allow(read("memberships:read")), h.Staff.List)
+	api.Post("/workspace-memberships", allow(staffWrite), h.Staff.Create)
+	api.Get("/workspace-memberships/:id", allow(read("memberships:read")), h.Staff.Get)
+	api.Patch("/workspace-memberships/:id", allow(staffWrite), h.Staff.ChangeRole)
+	api.Delete("/workspace-memberships/:id", allow(staffWrite), h.Staff.Delete)
+	api.Get("/events", allow(read("events:read")), h.Events.List)
+	api.Get("/events/:id", allow(read("events:read")), h.Events.Get)
 
 }
 

@@ -1,0 +1,177 @@
+package db
+
+import (
+	"context"
+	"slices"
+)
+
+// StaffEditor is who changes a workspace's staff: one of its workspace
+// memberships, or, with MembershipID "", an API key or the system, which
+// act with the workspace's full rights (an owner's, without a self).
+type StaffEditor struct {
+	WorkspaceID  string
+	MembershipID string
+}
+
+// StaffRoles are the console roles a workspace membership can have.
+var StaffRoles = []string{RoleOwner, RoleAdmin, RoleSupport}
+
+// checkStaffRole refuses a console role that does not exist.
+func checkStaffRole(role string) error {
+	if !slices.Contains(StaffRoles, role) {
+		return Invalid(map[string]string{"role": "must be owner, admin or support"})
+	}
+	return nil
+}
+
+// staffEvents is the scope staff events are recorded in: staff is changed
+// in live mode only.
+func (ed StaffEditor) staffEvents() Scope { return Scope{WorkspaceID: ed.WorkspaceID, Live: true} }
+
+// ListStaff returns a page of the workspace's staff, oldest first.
+func (s *DB) ListStaff(ctx context.Context, wsID string, page Page) ([]WorkspaceMembership, error) {
+	var wms []WorkspaceMembership
+	err := s.selectAll(ctx, &wms, `SELECT `+workspaceMembershipColumns+` WHERE wm.workspace_id = ? AND wm.id > ?
+		ORDER BY wm.id LIMIT ?`, wsID, page.After, page.fetch())
+	return wms, wrap(err, "list workspace memberships")
+}
+
+// AddStaff puts the user with this email (created with name when new) on
+// the workspace's staff with a console role. Only an owner grants owner.
+func (s *DB) AddStaff(ctx context.Context, ed StaffEditor, email, name, role string) (WorkspaceMembership, error) {
+	if err := checkStaffRole(role); err != nil {
+		return WorkspaceMembership{}, err
+	}
+	var wm WorkspaceMembership
+	err := s.WithTx(ctx, func(ctx context.Context) error {
+		editorRole, err := s.lockStaff(ctx, ed)
+		if err != nil {
+			return err
+		}
+		if role == RoleOwner && editorRole != RoleOwner {
+			return errOwnerGrant
+		}
+		u, err := s.findOrCreateUser(ctx, ed.WorkspaceID, email, name)
+		if err != nil {
+			return err
+		}
+		t := now()
+		wm = WorkspaceMembership{Object: "workspace_membership", ID: NewID("wm"), WorkspaceID: ed.WorkspaceID, UserID: u.ID, Role: role, User: u, CreatedAt: t, UpdatedAt: t}
+		_, err = s.exec(ctx, `INSERT INTO workspace_memberships (id, workspace_id, user_id, role, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, wm.ID, ed.WorkspaceID, u.ID, role, t, t)
+		if isUniqueViolation(err) {
+			return Conflict("workspace_membership.already_exists", "This person is already on the workspace's staff", map[string]any{"email": email})
+		}
+		if err != nil {
+			return wrap(err, "insert workspace membership")
+		}
+		return s.record(ctx, ed.staffEvents(), change{Type: "workspace_membership.created", TargetID: wm.ID, Data: wm})
+	})
+	return wm, err
+}
+
+// ChangeStaffRole gives a workspace membership another console role. Nobody
+// changes their own role, only an owner grants or takes away owner, and the
+// workspace keeps at least one owner.
+func (s *DB) ChangeStaffRole(ctx context.Context, ed StaffEditor, id, role string) (WorkspaceMembership, error) {
+	if err := checkStaffRole(role); err != nil {
+		return WorkspaceMembership{}, err
+	}
+	var wm WorkspaceMembership
+	err := s.WithTx(ctx, func(ctx context.Context) error {
+		var editorRole string
+		var err error
+		if wm, editorRole, err = s.staffTarget(ctx, ed, id); err != nil || wm.Role == role {
+			return err
+		}
+		if err := s.mayTake(ctx, ed.WorkspaceID, editorRole, wm, role); err != nil {
+			return err
+		}
+		prev := map[string]any{"role": wm.Role, "updated_at": wm.UpdatedAt}
+		wm.Role, wm.UpdatedAt = role, now()
+		if _, err := s.exec(ctx, `UPDATE workspace_memberships SET role = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
+			role, wm.UpdatedAt, ed.WorkspaceID, id); err != nil {
+			return wrap(err, "change role of workspace membership %s", id)
+		}
+		return s.record(ctx, ed.staffEvents(), change{Type: "workspace_membership.updated", TargetID: wm.ID, Data: wm, Previous: prev})
+	})
+	return wm, err
+}
+
+// RemoveStaff takes a workspace membership off the staff (the user and
+// their account memberships stay). Nobody removes themselves, only an owner
+// removes an owner, and the workspace keeps at least one owner.
+func (s *DB) RemoveStaff(ctx context.Context, ed StaffEditor, id string) error {
+	return s.WithTx(ctx, func(ctx context.Context) error {
+		wm, editorRole, err := s.staffTarget(ctx, ed, id)
+		if err != nil {
+			return err
+		}
+		if err := s.mayTake(ctx, ed.WorkspaceID, editorRole, wm, ""); err != nil {
+			return err
+		}
+		if _, err := s.exec(ctx, `DELETE FROM workspace_memberships WHERE workspace_id = ? AND id = ?`, ed.WorkspaceID, id); err != nil {
+			return wrap(err, "delete workspace membership %s", id)
+		}
+		return s.record(ctx, ed.staffEvents(), change{Type: "workspace_membership.deleted", TargetID: wm.ID, Data: wm})
+	})
+}
+
+var (
+	errOwnerGrant = Forbidden("Only an owner may grant or take away the workspace role owner", map[string]any{"role": RoleOwner})
+	errSelfChange = Forbidden("Nobody changes their own workspace role or removes themselves: ask another owner or admin", nil)
+)
+
+// lockStaff takes the workspace's lock for a staff change and returns the
+// editor's current role: RoleOwner for an API key or the system.
+func (s *DB) lockStaff(ctx context.Context, ed StaffEditor) (string, error) {
+	if err := s.lockWorkspace(ctx, ed.WorkspaceID); err != nil {
+		return "", err
+	}
+	if ed.MembershipID == "" {
+		return RoleOwner, nil
+	}
+	editor, err := s.StaffByID(ctx, ed.WorkspaceID, ed.MembershipID)
+	if IsType(err, "workspace_membership.not_found") {
+		return "", Forbidden("You are no longer on the workspace's staff", nil)
+	}
+	return editor.Role, err
+}
+
+// staffTarget locks the workspace and returns the membership a change is
+// about, refusing the editor's own, and the editor's role.
+func (s *DB) staffTarget(ctx context.Context, ed StaffEditor, id string) (WorkspaceMembership, string, error) {
+	editorRole, err := s.lockStaff(ctx, ed)
+	if err != nil {
+		return WorkspaceMembership{}, "", err
+	}
+	wm, err := s.StaffByID(ctx, ed.WorkspaceID, id)
+	if err == nil && id == ed.MembershipID {
+		err = errSelfChange
+	}
+	return wm, editorRole, err
+}
+
+// mayTake refuses to move wm from its role to role ("" for off the staff)
+// when that grants or takes owner and the editor is no owner, or when it
+// takes the workspace's last owner away.
+func (s *DB) mayTake(ctx context.Context, wsID, editorRole string, wm WorkspaceMembership, role string) error {
+	if wm.Role != RoleOwner && role != RoleOwner {
+		return nil
+	}
+	if editorRole != RoleOwner {
+		return errOwnerGrant
+	}
+	if wm.Role != RoleOwner {
+		return nil
+	}
+	var owners int
+	if err := s.get(ctx, &owners, `SELECT COUNT(*) FROM workspace_memberships WHERE workspace_id = ? AND role = ?`,
+		wsID, RoleOwner); err != nil {
+		return wrap(err, "count owners of workspace %s", wsID)
+	}
+	if owners <= 1 {
+		return Conflict("workspace_membership.last_owner", "The workspace's last owner stays: make someone else owner first", map[string]any{"id": wm.ID})
+	}
+	return nil
+}
