@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"slices"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -62,9 +61,9 @@ func (s *DB) DeletePermission(ctx context.Context, sc Scope, key string) error {
 }
 
 // checkCatalog refuses keys that are not in the workspace's catalog,
-// naming them. The foreign keys to the catalog back it up under
-// concurrency.
-func (s *DB) checkCatalog(ctx context.Context, wsID string, keys []string) error {
+// naming them under field ("permissions", "add_permissions", …). The
+// foreign keys to the catalog back it up under concurrency.
+func (s *DB) checkCatalog(ctx context.Context, wsID, field string, keys []string) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -76,14 +75,8 @@ func (s *DB) checkCatalog(ctx context.Context, wsID string, keys []string) error
 	if err := s.selectAll(ctx, &known, q, args...); err != nil {
 		return wrap(err, "check permissions against the catalog")
 	}
-	var unknown []string
-	for _, k := range keys {
-		if !slices.Contains(known, k) {
-			unknown = append(unknown, k)
-		}
-	}
-	if len(unknown) > 0 {
-		return Invalid(map[string]string{"permissions": "not in the permission catalog: " + strings.Join(unknown, ", ")})
+	if unknown := difference(keys, known); len(unknown) > 0 {
+		return Invalid(map[string]string{field: "not in the permission catalog: " + strings.Join(unknown, ", ")})
 	}
 	return nil
 }

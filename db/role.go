@@ -156,7 +156,7 @@ func (s *DB) CreateRole(ctx context.Context, sc Scope, in NewRole) (Role, error)
 		if err := s.lockWorkspace(ctx, sc.WorkspaceID); err != nil {
 			return err
 		}
-		if err := s.checkCatalog(ctx, sc.WorkspaceID, r.Permissions); err != nil {
+		if err := s.checkCatalog(ctx, sc.WorkspaceID, "permissions", r.Permissions); err != nil {
 			return err
 		}
 		if r.IsDefault {
@@ -220,7 +220,7 @@ func (s *DB) patchRole(ctx context.Context, sc Scope, r *Role, p RolePatch) (map
 	}
 	if p.Permissions != nil {
 		keys := SortedUnique(*p.Permissions)
-		if err := s.checkCatalog(ctx, r.WorkspaceID, keys); err != nil {
+		if err := s.checkCatalog(ctx, r.WorkspaceID, "permissions", keys); err != nil {
 			return nil, err
 		}
 		if !slices.Equal(keys, r.Permissions) {

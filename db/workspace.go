@@ -245,18 +245,20 @@ func (s *DB) StaffByID(ctx context.Context, wsID, id string) (WorkspaceMembershi
 
 // findOrCreateUser returns the workspace's user with this email (compared
 // case-insensitively), creating it with name when there is none. A
-// concurrent creation of the same user is absorbed by the unique email.
+// concurrent creation of the same user is absorbed by the unique email: the
+// insert waits for the other transaction and then does nothing, and the
+// read after it sees the committed user.
 func (s *DB) findOrCreateUser(ctx context.Context, wsID, email, name string) (User, error) {
 	var u User
+	t := now()
+	if _, err := s.exec(ctx, `INSERT INTO users (id, workspace_id, email, email_lower, name, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, email_lower) DO NOTHING`,
+		NewID("usr"), wsID, email, strings.ToLower(email), name, t, t); err != nil {
+		return u, wrap(err, "insert user")
+	}
 	err := s.get(ctx, &u, `SELECT id, workspace_id, email, name, password_hash FROM users
 		WHERE workspace_id = ? AND email_lower = ?`, wsID, strings.ToLower(email))
-	if err == nil {
-		return u, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return u, wrap(err, "find user by email")
-	}
-	return s.createUser(ctx, wsID, email, name, "")
+	return u, wrap(err, "find user by email")
 }
 
 // CreateStaff puts the user with this email (created when new) on the

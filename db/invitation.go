@@ -1,0 +1,185 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+)
+
+// InvitationTTL is how long an invitation can be accepted.
+const InvitationTTL = 7 * 24 * time.Hour
+
+// errNoInvitation answers every token that cannot be accepted (used,
+// revoked, expired or unknown) alike, and never repeats the token.
+var errNoInvitation = &Error{Kind: KindNotFound, Type: "invitation.not_found",
+	Message: "Invitation not found: the link was already used, revoked or has expired"}
+
+// issueInvitation gives a membership a new invitation token and expiry,
+// replacing any it had (whose token stops working at once), and returns the
+// token: the only time it exists outside a hash.
+func (s *DB) issueInvitation(ctx context.Context, sc Scope, membershipID string) (string, error) {
+	if _, err := s.exec(ctx, `DELETE FROM invitations WHERE workspace_id = ? AND livemode = ? AND membership_id = ?`,
+		sc.WorkspaceID, sc.Live, membershipID); err != nil {
+		return "", wrap(err, "drop invitation of membership %s", membershipID)
+	}
+	var inviter sql.NullString
+	if a := actorFrom(ctx).actor; a.Type == "user" {
+		inviter = nullString(a.ID)
+	}
+	token, t := RandomToken(43), now()
+	_, err := s.exec(ctx, `INSERT INTO invitations (membership_id, workspace_id, livemode, token_hash, inviter_user_id, expires_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, membershipID, sc.WorkspaceID, sc.Live, HashSecret(token), inviter, t.Add(InvitationTTL), t)
+	return token, wrap(err, "insert invitation of membership %s", membershipID)
+}
+
+// invitationNotice says how an invitation reaches its person.
+type invitationNotice struct {
+	send      bool                      // queue the email
+	acceptURL func(token string) string // the link to accept at
+	previous  map[string]any            // the invitation's fields before a resend
+}
+
+// announceInvitation puts the accept link into the membership (for the
+// answer only) and, when asked, queues the email that carries it and
+// records that it was sent.
+func (s *DB) announceInvitation(ctx context.Context, sc Scope, a Account, m Membership, token string, n invitationNotice) (Membership, error) {
+	url := "/invitations/" + token
+	if n.acceptURL != nil {
+		url = n.acceptURL(token)
+	}
+	inv := *m.Invitation
+	inv.AcceptURL = url
+	m.Invitation = &inv
+	if !n.send {
+		return m, nil
+	}
+	subject, body := invitationEmail(a.Name, m.User.Name, url, inv.ExpiresAt)
+	if err := s.queueEmail(ctx, sc, m.ID, m.User.Email, subject, body); err != nil {
+		return m, err
+	}
+	return m, s.record(ctx, sc, change{Type: "invitation.sent", TargetID: m.ID, AccountID: m.AccountID, MembershipID: m.ID,
+		Data: m.withoutSecrets(), Previous: n.previous})
+}
+
+// invitationEmail is the subject and plain-text body of an invitation.
+func invitationEmail(account, name, url string, expires time.Time) (subject, body string) {
+	account = strings.Join(strings.Fields(account), " ")
+	greeting := "Hello,"
+	if name != "" {
+		greeting = "Hello " + name + ","
+	}
+	subject = "You are invited to join " + account
+	body = greeting + "\n\nYou have been invited to join " + account + ".\n\n" +
+		"Accept the invitation here:\n" + url + "\n\n" +
+		"The link works once, until " + expires.UTC().Format("2 January 2006 15:04 MST") + ".\n" +
+		"If you did not expect this invitation, you can ignore this email.\n"
+	return subject, body
+}
+
+// ResendInvitation gives an invited membership a new token and expiry (the
+// old token stops working at once) and queues a new email; the answer
+// carries the new accept link. A membership that is not invited is
+// membership.not_invited.
+func (s *DB) ResendInvitation(ctx context.Context, sc Scope, ref MembershipRef, acceptURL func(token string) string) (Membership, error) {
+	var m Membership
+	err := s.WithTx(ctx, func(ctx context.Context) error {
+		before, a, err := s.lockMembership(ctx, sc, ref)
+		if err != nil {
+			return err
+		}
+		if before.Status != StatusInvited {
+			return Conflict("membership.not_invited", "Only an invited membership has an invitation to resend",
+				map[string]any{"id": before.ID, "status": before.Status})
+		}
+		token, err := s.issueInvitation(ctx, sc, before.ID)
+		if err != nil {
+			return err
+		}
+		if err := s.dropUnsentEmails(ctx, sc, before.ID); err != nil {
+			return err
+		}
+		if err := s.bump(ctx, sc, before.ID); err != nil {
+			return err
+		}
+		if m, err = s.membershipIn(ctx, sc, a.ID, before.ID); err != nil {
+			return err
+		}
+		m, err = s.announceInvitation(ctx, sc, a, m, token, invitationNotice{send: true, acceptURL: acceptURL,
+			previous: map[string]any{"invitation": before.Invitation, "updated_at": before.UpdatedAt}})
+		return err
+	})
+	return m, err
+}
+
+// AcceptInvitation makes the invited membership whose token this is active,
+// and names its user when name is set. A used, revoked, expired or unknown
+// token is invitation.not_found; of two acceptances of one token, one
+// succeeds. The event names the invited user as its actor.
+func (s *DB) AcceptInvitation(ctx context.Context, token, name string) (Membership, error) {
+	var m Membership
+	err := s.WithTx(ctx, func(ctx context.Context) error {
+		var inv struct {
+			MembershipID string    `db:"membership_id"`
+			WorkspaceID  string    `db:"workspace_id"`
+			Livemode     bool      `db:"livemode"`
+			ExpiresAt    time.Time `db:"expires_at"`
+		}
+		err := s.get(ctx, &inv, `SELECT membership_id, workspace_id, livemode, expires_at FROM invitations WHERE token_hash = ?`,
+			HashSecret(token))
+		if errors.Is(err, sql.ErrNoRows) {
+			return errNoInvitation
+		}
+		if err != nil {
+			return wrap(err, "find invitation")
+		}
+		if !inv.ExpiresAt.After(time.Now()) {
+			return errNoInvitation
+		}
+		sc := Scope{WorkspaceID: inv.WorkspaceID, Live: inv.Livemode}
+		before, _, err := s.lockMembership(ctx, sc, MembershipRef{ID: inv.MembershipID})
+		if err != nil {
+			return err
+		}
+		// The token is spent by deleting its row: of two acceptances, the
+		// second deletes nothing.
+		n, err := s.exec(ctx, `DELETE FROM invitations WHERE workspace_id = ? AND livemode = ? AND membership_id = ? AND token_hash = ?`,
+			sc.WorkspaceID, sc.Live, before.ID, HashSecret(token))
+		if err != nil {
+			return wrap(err, "spend invitation of membership %s", before.ID)
+		}
+		if n != 1 {
+			return errNoInvitation
+		}
+		if err := s.dropUnsentEmails(ctx, sc, before.ID); err != nil {
+			return err
+		}
+		prev, err := s.activate(ctx, sc, before, name)
+		if err != nil {
+			return err
+		}
+		ctx = WithActor(ctx, Actor{Type: "user", ID: before.UserID}, actorFrom(ctx).requestID)
+		m, err = s.finishChange(ctx, sc, before, prev, "invitation.accepted")
+		return err
+	})
+	return m, err
+}
+
+// activate makes an accepted membership active and gives its user the name
+// they chose, returning the fields that changed, as they were.
+func (s *DB) activate(ctx context.Context, sc Scope, m Membership, name string) (map[string]any, error) {
+	if _, err := s.exec(ctx, `UPDATE account_memberships SET status = ? WHERE workspace_id = ? AND livemode = ? AND id = ?`,
+		StatusActive, sc.WorkspaceID, sc.Live, m.ID); err != nil {
+		return nil, wrap(err, "activate membership %s", m.ID)
+	}
+	prev := map[string]any{"status": m.Status, "invitation": m.Invitation}
+	if name != "" && name != m.User.Name {
+		if _, err := s.exec(ctx, `UPDATE users SET name = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
+			name, now(), sc.WorkspaceID, m.UserID); err != nil {
+			return nil, wrap(err, "name user %s", m.UserID)
+		}
+		prev["user"] = m.User
+	}
+	return prev, nil
+}

@@ -1,0 +1,364 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+)
+
+// NewMembership is what a membership is made from: either a workspace
+// member to link (WorkspaceMembershipID) or a person to invite (Email, with
+// an optional Name).
+type NewMembership struct {
+	WorkspaceMembershipID string
+	Email                 string
+	Name                  string
+	Role                  string   // a role's slug or id; "" for the default role
+	Permissions           []string // direct permissions; nil when not given
+	SendEmail             bool     // queue the invitation email
+	// AcceptURL makes the link an invitation token is accepted at.
+	AcceptURL func(token string) string
+}
+
+// check enforces the either-or of linking and inviting.
+func (in NewMembership) check() error {
+	const both = "give either email or workspace_membership_id, not both"
+	const neither = "is required: give either email or workspace_membership_id"
+	switch {
+	case in.WorkspaceMembershipID != "" && in.Email != "":
+		return Invalid(map[string]string{"email": both, "workspace_membership_id": both})
+	case in.WorkspaceMembershipID == "" && in.Email == "":
+		return Invalid(map[string]string{"email": neither, "workspace_membership_id": neither})
+	case in.Name != "" && in.Email == "":
+		return Invalid(map[string]string{"name": "is taken only with email: a linked member keeps their own name"})
+	}
+	return nil
+}
+
+// CreateMembership adds a member to an account: it links a workspace member
+// (status active) or invites a person by email (status invited, with an
+// invitation and, when SendEmail, its email in the outbox). Linking a person
+// whose membership here is still invited activates that membership instead
+// and answers created = false. Any other membership of the same person is
+// membership.already_exists, however many requests race.
+func (s *DB) CreateMembership(ctx context.Context, sc Scope, accountID string, in NewMembership) (Membership, bool, error) {
+	var m Membership
+	created := false
+	err := s.WithTx(ctx, func(ctx context.Context) error {
+		if err := in.check(); err != nil {
+			return err
+		}
+		a, err := s.Account(ctx, sc, accountID)
+		if err != nil {
+			return err
+		}
+		ch := MembershipChange{Role: in.Role}
+		if in.Permissions != nil {
+			ch.Permissions = &in.Permissions
+		}
+		e, err := s.editOf(ctx, sc.WorkspaceID, ch)
+		if err != nil {
+			return err
+		}
+		user, wmID, err := s.newMember(ctx, sc.WorkspaceID, in)
+		if err != nil {
+			return err
+		}
+		existing, err := s.membershipOfUser(ctx, sc, a.ID, user.ID)
+		switch {
+		case err == nil && wmID != "" && existing.Status == StatusInvited:
+			m, err = s.activateByLink(ctx, sc, existing, wmID, e)
+			return err
+		case err == nil:
+			return alreadyMember(existing.ID)
+		case !IsType(err, "membership.not_found"):
+			return err
+		}
+		if e.role == nil {
+			r, err := s.roleOrDefault(ctx, sc.WorkspaceID, "")
+			if err != nil {
+				return err
+			}
+			e.role = &r
+		}
+		created = true
+		m, err = s.insertMembership(ctx, sc, a, user.ID, wmID, e, in)
+		return err
+	})
+	return m, created, err
+}
+
+// alreadyMember is the conflict of a second membership for one person.
+func alreadyMember(id string) error {
+	var details map[string]any
+	if id != "" {
+		details = map[string]any{"membership_id": id}
+	}
+	return Conflict("membership.already_exists", "This person is already a member of the account", details)
+}
+
+// newMember finds the user a new membership is for: the linked workspace
+// member's user, or the invited person's, created when new.
+func (s *DB) newMember(ctx context.Context, wsID string, in NewMembership) (User, string, error) {
+	if in.WorkspaceMembershipID != "" {
+		wm, err := s.StaffByID(ctx, wsID, in.WorkspaceMembershipID)
+		return wm.User, wm.ID, err
+	}
+	u, err := s.findOrCreateUser(ctx, wsID, in.Email, in.Name)
+	return u, "", err
+}
+
+// membershipOfUser returns the user's membership of the account.
+func (s *DB) membershipOfUser(ctx context.Context, sc Scope, accountID, userID string) (Membership, error) {
+	var id string
+	err := s.get(ctx, &id, `SELECT id FROM account_memberships
+		WHERE workspace_id = ? AND livemode = ? AND account_id = ? AND user_id = ?`, sc.WorkspaceID, sc.Live, accountID, userID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Membership{}, NotFound("membership", "")
+	}
+	if err != nil {
+		return Membership{}, wrap(err, "find membership of user %s", userID)
+	}
+	return s.membershipIn(ctx, sc, accountID, id)
+}
+
+// insertMembership writes a new membership with its permissions and, for an
+// invitation, its token and email, and records what happened.
+func (s *DB) insertMembership(ctx context.Context, sc Scope, a Account, userID, wmID string, e edit, in NewMembership) (Membership, error) {
+	status := StatusActive
+	if wmID == "" {
+		status = StatusInvited
+	}
+	id, t := NewID("am"), now()
+	_, err := s.exec(ctx, `INSERT INTO account_memberships (id, workspace_id, livemode, account_id, user_id,
+		workspace_membership_id, role_id, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, sc.WorkspaceID, sc.Live, a.ID, userID, nullString(wmID), e.role.ID, status, t, t)
+	if isUniqueViolation(err) {
+		return Membership{}, alreadyMember("")
+	}
+	if err != nil {
+		return Membership{}, wrap(err, "insert membership")
+	}
+	if e.set != nil {
+		if _, err := s.addPermissions(ctx, sc, id, *e.set); err != nil {
+			return Membership{}, err
+		}
+	}
+	token := ""
+	if status == StatusInvited {
+		if token, err = s.issueInvitation(ctx, sc, id); err != nil {
+			return Membership{}, err
+		}
+	}
+	m, err := s.membershipIn(ctx, sc, a.ID, id)
+	if err != nil {
+		return m, err
+	}
+	if err := s.record(ctx, sc, change{Type: "membership.created", TargetID: id, AccountID: a.ID, MembershipID: id, Data: m}); err != nil {
+		return m, err
+	}
+	if token == "" {
+		return m, nil
+	}
+	return s.announceInvitation(ctx, sc, a, m, token, invitationNotice{send: in.SendEmail, acceptURL: in.AcceptURL})
+}
+
+// activateByLink makes an invited membership active as the linked
+// workspace member's, dropping its invitation; a role or permissions given
+// with the link replace the invited ones.
+func (s *DB) activateByLink(ctx context.Context, sc Scope, m Membership, wmID string, e edit) (Membership, error) {
+	if _, err := s.exec(ctx, `DELETE FROM invitations WHERE workspace_id = ? AND livemode = ? AND membership_id = ?`,
+		sc.WorkspaceID, sc.Live, m.ID); err != nil {
+		return m, wrap(err, "drop invitation of membership %s", m.ID)
+	}
+	if err := s.dropUnsentEmails(ctx, sc, m.ID); err != nil {
+		return m, err
+	}
+	if _, err := s.exec(ctx, `UPDATE account_memberships SET status = ?, workspace_membership_id = ?
+		WHERE workspace_id = ? AND livemode = ? AND id = ?`, StatusActive, wmID, sc.WorkspaceID, sc.Live, m.ID); err != nil {
+		return m, wrap(err, "activate membership %s", m.ID)
+	}
+	prev, err := s.apply(ctx, sc, m, e)
+	if err != nil {
+		return m, err
+	}
+	prev["status"], prev["workspace_membership_id"], prev["invitation"] = m.Status, m.WorkspaceMembershipID, m.Invitation
+	return s.finishChange(ctx, sc, m, prev, "membership.updated")
+}
+
+// MembershipChange is a change of a membership's role and direct
+// permissions: PUT sets Permissions, replacing them; PATCH adds and removes.
+type MembershipChange struct {
+	Role        string    // a role's slug or id; "" keeps the role
+	Permissions *[]string // the new direct permissions; nil keeps them
+	Add         []string  // direct permissions to add
+	Remove      []string  // direct permissions to take away
+	IfMatch     IfMatch   // the versions the caller expects
+}
+
+// edit is a MembershipChange checked against the workspace's roles and
+// catalog.
+type edit struct {
+	role        *Role
+	set         *[]string
+	add, remove []string
+}
+
+// editOf checks a change: its role exists, its permissions are in the
+// catalog, and it does not both add and remove a permission.
+func (s *DB) editOf(ctx context.Context, wsID string, ch MembershipChange) (edit, error) {
+	var e edit
+	if ch.Role != "" {
+		r, err := s.RoleByRef(ctx, wsID, ch.Role)
+		if err != nil {
+			return e, err
+		}
+		e.role = &r
+	}
+	if ch.Permissions != nil {
+		set, err := s.catalogKeys(ctx, wsID, "permissions", *ch.Permissions)
+		if err != nil {
+			return e, err
+		}
+		e.set = &set
+	}
+	var err error
+	if e.add, err = s.catalogKeys(ctx, wsID, "add_permissions", ch.Add); err != nil {
+		return e, err
+	}
+	if e.remove, err = s.catalogKeys(ctx, wsID, "remove_permissions", ch.Remove); err != nil {
+		return e, err
+	}
+	if both := intersect(e.add, e.remove); len(both) > 0 {
+		return e, Invalid(map[string]string{"remove_permissions": "also in add_permissions: " + strings.Join(both, ", ")})
+	}
+	return e, nil
+}
+
+// UpdateMembership changes a membership's role or direct permissions. A
+// change that changes nothing answers the membership as it is, with no new
+// version and no event.
+func (s *DB) UpdateMembership(ctx context.Context, sc Scope, ref MembershipRef, ch MembershipChange) (Membership, error) {
+	var m Membership
+	err := s.WithTx(ctx, func(ctx context.Context) error {
+		var err error
+		if m, _, err = s.lockMembership(ctx, sc, ref); err != nil {
+			return err
+		}
+		if err := ch.IfMatch.check(m.Version); err != nil {
+			return err
+		}
+		e, err := s.editOf(ctx, sc.WorkspaceID, ch)
+		if err != nil {
+			return err
+		}
+		prev, err := s.apply(ctx, sc, m, e)
+		if err != nil || len(prev) == 0 {
+			return err
+		}
+		m, err = s.finishChange(ctx, sc, m, prev, "membership.updated")
+		return err
+	})
+	return m, err
+}
+
+// apply makes an edit of a locked membership and returns the fields it
+// changed, as they were.
+func (s *DB) apply(ctx context.Context, sc Scope, m Membership, e edit) (map[string]any, error) {
+	prev := map[string]any{}
+	if e.role != nil && e.role.ID != m.Role.ID {
+		if err := s.keepOwner(ctx, sc, m); err != nil {
+			return nil, err
+		}
+		if _, err := s.exec(ctx, `UPDATE account_memberships SET role_id = ? WHERE workspace_id = ? AND livemode = ? AND id = ?`,
+			e.role.ID, sc.WorkspaceID, sc.Live, m.ID); err != nil {
+			return nil, wrap(err, "change role of membership %s", m.ID)
+		}
+		prev["role"] = m.Role
+	}
+	add, remove := e.add, e.remove
+	if e.set != nil {
+		add, remove = difference(*e.set, m.Permissions), difference(m.Permissions, *e.set)
+	}
+	added, err := s.addPermissions(ctx, sc, m.ID, add)
+	if err != nil {
+		return nil, err
+	}
+	removed, err := s.removePermissions(ctx, sc, m.ID, remove)
+	if err != nil {
+		return nil, err
+	}
+	if added+removed > 0 {
+		prev["permissions"] = m.Permissions
+	}
+	if len(prev) > 0 {
+		prev["effective_permissions"] = m.EffectivePermissions
+	}
+	return prev, nil
+}
+
+// finishChange gives a changed membership its new version, reads it back
+// and records the event of the change.
+func (s *DB) finishChange(ctx context.Context, sc Scope, before Membership, prev map[string]any, typ string) (Membership, error) {
+	if err := s.bump(ctx, sc, before.ID); err != nil {
+		return before, err
+	}
+	after, err := s.membershipIn(ctx, sc, before.AccountID, before.ID)
+	if err != nil {
+		return after, err
+	}
+	prev["updated_at"] = before.UpdatedAt
+	return after, s.record(ctx, sc, change{Type: typ, TargetID: after.ID, AccountID: after.AccountID,
+		MembershipID: after.ID, Data: after.withoutSecrets(), Previous: prev})
+}
+
+// DeleteMembership removes a membership and its pending invitation, unless
+// it is the account's last active owner.
+func (s *DB) DeleteMembership(ctx context.Context, sc Scope, ref MembershipRef, ifMatch IfMatch) error {
+	return s.WithTx(ctx, func(ctx context.Context) error {
+		m, _, err := s.lockMembership(ctx, sc, ref)
+		if err != nil {
+			return err
+		}
+		if err := ifMatch.check(m.Version); err != nil {
+			return err
+		}
+		if err := s.keepOwner(ctx, sc, m); err != nil {
+			return err
+		}
+		if _, err := s.exec(ctx, `DELETE FROM account_memberships WHERE workspace_id = ? AND livemode = ? AND id = ?`,
+			sc.WorkspaceID, sc.Live, m.ID); err != nil {
+			return wrap(err, "delete membership %s", m.ID)
+		}
+		c := change{TargetID: m.ID, AccountID: m.AccountID, MembershipID: m.ID, Data: m}
+		if m.Status == StatusInvited {
+			c.Type = "invitation.revoked"
+			if err := s.record(ctx, sc, c); err != nil {
+				return err
+			}
+		}
+		c.Type = "membership.deleted"
+		return s.record(ctx, sc, c)
+	})
+}
+
+// difference returns the keys of a that are not in b.
+func difference(a, b []string) []string {
+	in := make(map[string]bool, len(b))
+	for _, k := range b {
+		in[k] = true
+	}
+	var out []string
+	for _, k := range a {
+		if !in[k] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// intersect returns the keys in both a and b.
+func intersect(a, b []string) []string {
+	return difference(a, difference(a, b))
+}

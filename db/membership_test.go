@@ -1,0 +1,258 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"roster/db"
+	"roster/db/dbtest"
+)
+
+// invite creates an invited membership of the account for email.
+func invite(t *testing.T, d *db.DB, sc db.Scope, accountID, email string, in db.NewMembership) db.Membership {
+	t.Helper()
+	in.Email = email
+	m, created, err := d.CreateMembership(context.Background(), sc, accountID, in)
+	if err != nil || !created {
+		t.Fatalf("invite %s: created %v, %v", email, created, err)
+	}
+	return m
+}
+
+// TestMembershipPage reads a page of memberships with different roles and
+// direct permissions: each gets its own, sorted, and its role's.
+func TestMembershipPage(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := dbtest.Workspace(t, d, "Acme")
+		acct, err := d.CreateAccount(ctx, f.Live(), "Shop")
+		if err != nil {
+			t.Fatal(err)
+		}
+		roles := []string{"owner", "admin", "member"}
+		perms := [][]string{{"org.manage"}, {"billing.read", "billing.manage"}, nil}
+		for i := range 30 {
+			invite(t, d, f.Live(), acct.ID, fmt.Sprintf("p%02d@example.com", i),
+				db.NewMembership{Role: roles[i%3], Permissions: perms[i%2], SendEmail: i%2 == 0})
+		}
+		ms, err := d.ListMemberships(ctx, f.Live(), acct.ID, db.MembershipFilter{}, db.Page{Limit: 25})
+		if err != nil || len(ms) != 26 {
+			t.Fatalf("%d memberships, %v", len(ms), err)
+		}
+		want := map[string]string{
+			"owner":  "[billing.manage billing.read members.manage members.read org.manage]",
+			"admin":  "[billing.manage billing.read members.manage members.read]",
+			"member": "[billing.read members.read]",
+		}
+		for i, m := range ms {
+			direct := db.SortedUnique(perms[i%2])
+			effective := db.SortedUnique(append(strings.Fields(strings.Trim(want[roles[i%3]], "[]")), direct...))
+			if m.Role.Slug != roles[i%3] || fmt.Sprint(m.Role.Permissions) != want[m.Role.Slug] ||
+				fmt.Sprint(m.Permissions) != fmt.Sprint(direct) || fmt.Sprint(m.EffectivePermissions) != fmt.Sprint(effective) {
+				t.Fatalf("membership %d: role %s %v, direct %v, effective %v", i, m.Role.Slug, m.Role.Permissions, m.Permissions, m.EffectivePermissions)
+			}
+			if m.Invitation == nil || m.Invitation.AcceptURL != "" || m.User.Email != fmt.Sprintf("p%02d@example.com", i) {
+				t.Fatalf("membership %d: %+v %+v", i, m.Invitation, m.User)
+			}
+		}
+	})
+}
+
+// TestInviteOneNewPersonTwice invites one new person to several accounts at
+// once: one user results, with a membership of each account.
+func TestInviteOneNewPersonTwice(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := dbtest.Workspace(t, d, "Acme")
+		var ids []string
+		for i := range 8 {
+			a, err := d.CreateAccount(ctx, f.Test(), fmt.Sprint("Shop ", i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, a.ID)
+		}
+		users := make([]string, len(ids))
+		var wg sync.WaitGroup
+		for i, id := range ids {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				m, _, err := d.CreateMembership(ctx, f.Test(), id, db.NewMembership{Email: "New@Example.com"})
+				if err != nil {
+					t.Errorf("invite to %s: %v", id, err)
+				}
+				users[i] = m.UserID
+			}()
+		}
+		wg.Wait()
+		for _, u := range users {
+			if u != users[0] || u == "" {
+				t.Fatalf("users %v", users)
+			}
+		}
+	})
+}
+
+// TestOutbox queues invitation emails and hands them out once.
+func TestOutbox(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := dbtest.Workspace(t, d, "Acme")
+		acct, err := d.CreateAccount(ctx, f.Test(), "Shop")
+		if err != nil {
+			t.Fatal(err)
+		}
+		url := func(token string) string { return "https://roster.example/invitations/" + token }
+		a := invite(t, d, f.Test(), acct.ID, "a@example.com", db.NewMembership{SendEmail: true, AcceptURL: url})
+		invite(t, d, f.Test(), acct.ID, "quiet@example.com", db.NewMembership{SendEmail: false, AcceptURL: url})
+		b := invite(t, d, f.Test(), acct.ID, "b@example.com", db.NewMembership{SendEmail: true, AcceptURL: url})
+
+		pending, err := d.PendingEmails(ctx, 10)
+		if err != nil || len(pending) != 2 || pending[0].To != "a@example.com" || !strings.Contains(pending[0].Body, a.Invitation.AcceptURL) {
+			t.Fatalf("pending %+v, %v", pending, err)
+		}
+		if ok, err := d.ClaimEmail(ctx, pending[0].ID); !ok || err != nil {
+			t.Fatalf("claim: %v %v", ok, err)
+		}
+		if ok, _ := d.ClaimEmail(ctx, pending[0].ID); ok {
+			t.Fatal("an email was claimed twice")
+		}
+		if err := d.UnclaimEmail(ctx, pending[0].ID); err != nil {
+			t.Fatal(err)
+		}
+
+		// Resending replaces b's unsent email; revoking a drops a's.
+		resent, err := d.ResendInvitation(ctx, f.Test(), db.MembershipRef{ID: b.ID}, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.DeleteMembership(ctx, f.Test(), db.MembershipRef{AccountID: acct.ID, ID: a.ID}, nil); err != nil {
+			t.Fatal(err)
+		}
+		pending, err = d.PendingEmails(ctx, 10)
+		if err != nil || len(pending) != 1 || !strings.Contains(pending[0].Body, resent.Invitation.AcceptURL) {
+			t.Fatalf("pending after resend and revoke %+v, %v", pending, err)
+		}
+		if _, err := d.InvitationEmail(ctx, f.Live(), b.ID); !db.IsType(err, "invitation.not_found") {
+			t.Fatalf("another mode reads the email: %v", err)
+		}
+
+		// Accepting before the email went out drops it: its link is spent.
+		token := strings.TrimPrefix(resent.Invitation.AcceptURL, "https://roster.example/invitations/")
+		if _, err := d.AcceptInvitation(ctx, token, ""); err != nil {
+			t.Fatal(err)
+		}
+		if pending, err = d.PendingEmails(ctx, 10); err != nil || len(pending) != 0 {
+			t.Fatalf("pending after acceptance %+v, %v", pending, err)
+		}
+	})
+}
+
+// errFailed stands for a request that failed after claiming its key.
+var errFailed = errors.New("request failed")
+
+// TestIdempotencyKeys claims keys inside transactions the way the web
+// middleware does.
+func TestIdempotencyKeys(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := dbtest.Workspace(t, d, "Acme")
+		claim := func(sc db.Scope, key, hash string, save bool) (db.IdempotentResponse, bool, error) {
+			var r db.IdempotentResponse
+			var claimed bool
+			err := d.WithTx(ctx, func(ctx context.Context) error {
+				var err error
+				if r, claimed, err = d.ClaimIdempotencyKey(ctx, sc, key, hash); err != nil || !claimed {
+					return err
+				}
+				if !save {
+					return errFailed
+				}
+				return d.SaveIdempotentResponse(ctx, sc, key, db.IdempotentResponse{Status: 201, Body: []byte(`{"id":1}`), Headers: map[string]string{"ETag": `"1"`}})
+			})
+			return r, claimed, err
+		}
+		for _, tc := range []struct {
+			name    string
+			sc      db.Scope
+			key     string
+			hash    string
+			save    bool
+			claimed bool
+			typ     string
+		}{
+			{"first use", f.Test(), "k", "h1", true, true, ""},
+			{"same request", f.Test(), "k", "h1", true, false, ""},
+			{"other request", f.Test(), "k", "h2", true, false, "idempotency.conflict"},
+			{"other mode", f.Live(), "k", "h2", true, true, ""},
+			{"rolled back", f.Test(), "r", "h1", false, true, ""},
+			{"free after the rollback", f.Test(), "r", "h2", true, true, ""},
+		} {
+			r, claimed, err := claim(tc.sc, tc.key, tc.hash, tc.save)
+			if errors.Is(err, errFailed) {
+				err = nil
+			}
+			if claimed != tc.claimed || (tc.typ == "" && err != nil) || (tc.typ != "" && !db.IsType(err, tc.typ)) {
+				t.Fatalf("%s: claimed %v, %v", tc.name, claimed, err)
+			}
+			if !claimed && err == nil && (r.Status != 201 || string(r.Body) != `{"id":1}` || r.Headers["ETag"] != `"1"`) {
+				t.Fatalf("%s: replay %+v", tc.name, r)
+			}
+		}
+	})
+}
+
+// TestIdempotencyKeyInFlight claims a key while another transaction holds
+// it: PostgreSQL refuses after IdempotencyWait, SQLite waits for the holder
+// and replays its answer.
+func TestIdempotencyKeyInFlight(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		sc := dbtest.Workspace(t, d, "Acme").Test()
+		defer func(w time.Duration) { db.IdempotencyWait = w }(db.IdempotencyWait)
+		db.IdempotencyWait = 100 * time.Millisecond
+
+		claimed, release, done := make(chan struct{}), make(chan struct{}), make(chan error)
+		go func() {
+			done <- d.WithTx(ctx, func(ctx context.Context) error {
+				if _, _, err := d.ClaimIdempotencyKey(ctx, sc, "k", "h"); err != nil {
+					return err
+				}
+				close(claimed)
+				<-release
+				return d.SaveIdempotentResponse(ctx, sc, "k", db.IdempotentResponse{Status: 201, Body: []byte("{}")})
+			})
+		}()
+		<-claimed
+		second := make(chan error)
+		go func() {
+			second <- d.WithTx(ctx, func(ctx context.Context) error {
+				r, fresh, err := d.ClaimIdempotencyKey(ctx, sc, "k", "h")
+				if err == nil && (fresh || r.Status != 201) {
+					return fmt.Errorf("claimed %v, replay %+v", fresh, r)
+				}
+				return err
+			})
+		}()
+		var err error
+		if d.Dialect == db.Postgres {
+			err = <-second
+			close(release)
+		} else {
+			close(release)
+			err = <-second
+		}
+		if first := <-done; first != nil {
+			t.Fatal(first)
+		}
+		if want := d.Dialect == db.Postgres; db.IsType(err, "idempotency.conflict") != want || (!want && err != nil) {
+			t.Fatalf("second claim: %v", err)
+		}
+	})
+}
