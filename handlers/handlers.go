@@ -14,22 +14,24 @@ type Options struct {
 
 // Handlers is every handler of the server, built once with its dependencies.
 type Handlers struct {
-	Health   *Health
-	Accounts *Accounts
-	Catalog  *Catalog
-	Staff    *Staff
-	Events   *Events
-	OpenAPI  *OpenAPI
+	Health      *Health
+	Accounts    *Accounts
+	Memberships *Memberships
+	Catalog     *Catalog
+	Staff       *Staff
+	Events      *Events
+	OpenAPI     *OpenAPI
 }
 
 // New builds the handlers over one database.
 func New(store *db.DB, opts Options) *Handlers {
 	return &Handlers{
-		Health:   &Health{DB: store},
-		Accounts: &Accounts{Store: store},
-		Catalog:  &Catalog{Store: store},
-		Staff:    &Staff{Store: store},
-		Events:   &Events{Store: store},
-		OpenAPI:  &OpenAPI{},
+		Health:      &Health{DB: store},
+		Accounts:    &Accounts{Store: store},
+		Memberships: &Memberships{Store: store, BaseURL: opts.BaseURL},
+		Catalog:     &Catalog{Store: store},
+		Staff:       &Staff{Store: store},
+		Events:      &Events{Store: store},
+		OpenAPI:     &OpenAPI{},
 	}
 }

@@ -45,6 +45,7 @@ func newEnv(t *testing.T, d *db.DB, adjust ...func(*web.Config)) *env {
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}
+	t.Cleanup(func() { _ = srv.Shutdown(time.Second) })
 	return &env{t: t, db: d, srv: srv, ws: dbtest.Workspace(t, d, "Acme")}
 }
 
@@ -152,8 +153,8 @@ func (e *env) send(method, path, token, body string, headers ...string) (respons
 }
 
 // parallel sends n requests at once, request(i) saying what the i-th is,
-// and returns the answers in that order.
-func (e *env) parallel(t *testing.T, n int, request func(i int) (method, path, token, body string)) []response {
+// each with the headers, and returns the answers in that order.
+func (e *env) parallel(t *testing.T, n int, request func(i int) (method, path, token, body string), headers ...string) []response {
 	t.Helper()
 	out := make([]response, n)
 	errs := make([]error, n)
@@ -162,7 +163,8 @@ func (e *env) parallel(t *testing.T, n int, request func(i int) (method, path, t
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i], errs[i] = e.send(request(i))
+			method, path, token, body := request(i)
+			out[i], errs[i] = e.send(method, path, token, body, headers...)
 		}()
 	}
 	wg.Wait()
@@ -172,6 +174,15 @@ func (e *env) parallel(t *testing.T, n int, request func(i int) (method, path, t
 		}
 	}
 	return out
+}
+
+// statuses counts the answers by status.
+func statuses(rs []response) map[int]int {
+	n := map[int]int{}
+	for _, r := range rs {
+		n[r.Status]++
+	}
+	return n
 }
 
 // expect fails the test unless the answer has the status and error type

@@ -19,7 +19,10 @@ func (s *Server) routes(h *handlers.Handlers) {
 
 	v1 := app.Group("/v1", s.rateLimit())
 	v1.Get("/openapi.json", h.OpenAPI.Document)
-	api := v1.Group("", s.authenticateAPI)
+	// Accepting an invitation takes no credential: it is registered before
+	// the group whose middleware authenticates every /v1 path after it.
+	v1.Post("/invitations/accept", s.idempotent, h.Memberships.Accept)
+	api := v1.Group("", s.authenticateAPI, s.idempotent)
 
 	api.Get("/accounts", allow(read("accounts:read")), h.Accounts.List)
 	api.Post("/accounts", allow(write("accounts:write")), h.Accounts.Create)
@@ -35,6 +38,24 @@ func (s *Server) routes(h *handlers.Handlers) {
 	api.Delete("/organizations/:id", allow(write("accounts:write")), h.Accounts.Delete)
 
 	// Account memberships and invitations.
+	membersRead, membersWrite := allow(read("memberships:read")), allow(write("memberships:write"))
+	api.Get("/account-memberships", membersRead, h.Memberships.List)
+	api.Post("/account-memberships", membersWrite, h.Memberships.Create)
+	api.Get("/account-memberships/:id", membersRead, h.Memberships.Get)
+	api.Put("/account-memberships/:id", membersWrite, h.Memberships.Replace)
+	api.Patch("/account-memberships/:id", membersWrite, h.Memberships.Patch)
+	api.Delete("/account-memberships/:id", membersWrite, h.Memberships.Delete)
+	api.Post("/account-memberships/:id/resend-invitation",
+		allow(access{scope: "memberships:write", write: true, support: true}), h.Memberships.Resend)
+	for _, base := range []string{"/accounts/:account_id/memberships",
+		"/organizations/:organization_id/memberships", "/organizations/:organization_id/members"} {
+		api.Get(base, membersRead, h.Memberships.List)
+		api.Post(base, membersWrite, h.Memberships.Create)
+		api.Get(base+"/:id", membersRead, h.Memberships.Get)
+		api.Put(base+"/:id", membersWrite, h.Memberships.Replace)
+		api.Patch(base+"/:id", membersWrite, h.Memberships.Patch)
+		api.Delete(base+"/:id", membersWrite, h.Memberships.Delete)
+	}
 
 	// Roles, permissions, workspace memberships and events.
 	catalogRead := access{scope: "roles:read", publishable: true}

@@ -11,6 +11,7 @@ import (
 
 	"roster/db"
 	"roster/handlers"
+	"roster/mail"
 )
 
 // Config is what the server needs from the command line and environment.
@@ -25,10 +26,11 @@ type Config struct {
 
 // Server is Roster's HTTP server.
 type Server struct {
-	App *fiber.App
-	cfg Config
-	db  *db.DB
-	jwt *jwtVerifier
+	App  *fiber.App
+	cfg  Config
+	db   *db.DB
+	jwt  *jwtVerifier
+	mail *mail.Dispatcher
 }
 
 // New builds the server with every route.
@@ -40,7 +42,11 @@ func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, db: store, jwt: jv}
+	outbox, err := mail.New(store, cfg.SMTPURL, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, db: store, jwt: jv, mail: outbox}
 	s.App = fiber.New(fiber.Config{
 		AppName:               "roster",
 		BodyLimit:             1 << 20,
@@ -51,6 +57,7 @@ func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
 		IdleTimeout:           120 * time.Second,
 	})
 	s.routes(handlers.New(store, handlers.Options{BaseURL: cfg.BaseURL, Logger: cfg.Logger}))
+	outbox.Start()
 	return s, nil
 }
 
@@ -58,7 +65,8 @@ func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
 func (s *Server) Listen(addr string) error { return s.App.Listen(addr) }
 
 // Shutdown stops accepting connections and waits up to timeout for the
-// requests in flight.
+// requests in flight, and stops the outbox's dispatcher.
 func (s *Server) Shutdown(timeout time.Duration) error {
+	defer s.mail.Stop()
 	return s.App.ShutdownWithTimeout(timeout)
 }

@@ -1,0 +1,293 @@
+package handlers
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"roster/db"
+)
+
+// MembershipStore is what the account membership handlers need of the
+// database.
+type MembershipStore interface {
+	ListMemberships(ctx context.Context, sc db.Scope, accountID string, f db.MembershipFilter, page db.Page) ([]db.Membership, error)
+	Membership(ctx context.Context, sc db.Scope, ref db.MembershipRef) (db.Membership, error)
+	CreateMembership(ctx context.Context, sc db.Scope, accountID string, in db.NewMembership) (db.Membership, bool, error)
+	UpdateMembership(ctx context.Context, sc db.Scope, ref db.MembershipRef, ch db.MembershipChange) (db.Membership, error)
+	DeleteMembership(ctx context.Context, sc db.Scope, ref db.MembershipRef, ifMatch db.IfMatch) error
+	ResendInvitation(ctx context.Context, sc db.Scope, ref db.MembershipRef, acceptURL func(token string) string) (db.Membership, error)
+	AcceptInvitation(ctx context.Context, token, name string) (db.Membership, error)
+}
+
+// Memberships serves /v1/account-memberships, the same resource under
+// /v1/accounts/{account_id}/memberships (and its /v1/organizations
+// aliases), and /v1/invitations/accept.
+type Memberships struct {
+	Store   MembershipStore
+	BaseURL string // where the console serves /invitations/{token}
+}
+
+// acceptURL is the link an invitation token is accepted at.
+func (h *Memberships) acceptURL(token string) string {
+	return strings.TrimRight(h.BaseURL, "/") + "/invitations/" + token
+}
+
+// roleField is the role of a membership body, under each of its accepted
+// spellings.
+type roleField struct {
+	Role      *string `json:"role"`
+	RoleID    *string `json:"role_id"`
+	RoleSlug  *string `json:"role_slug"`
+	RoleSlugC *string `json:"roleSlug"`
+}
+
+// role returns the one role given ("" for none), refusing two spellings.
+func (r roleField) role(f fields) string {
+	var got []string
+	var value string
+	for name, v := range map[string]*string{"role": r.Role, "role_id": r.RoleID, "role_slug": r.RoleSlug, "roleSlug": r.RoleSlugC} {
+		if v != nil {
+			got = append(got, name)
+			value = strings.TrimSpace(*v)
+		}
+	}
+	if len(got) > 1 {
+		for _, name := range got {
+			f[name] = "give the role once: role, role_id, role_slug and roleSlug are spellings of one field"
+		}
+		return ""
+	}
+	return value
+}
+
+type createMembershipBody struct {
+	roleField
+	WorkspaceMembershipID string    `json:"workspace_membership_id"`
+	Email                 string    `json:"email"`
+	Name                  string    `json:"name"`
+	Permissions           *[]string `json:"permissions"`
+	SendEmail             *bool     `json:"send_email"`
+}
+
+// input checks the body's fields and turns it into the store's input; the
+// rules between fields (either email or workspace member) are the store's.
+func (b *createMembershipBody) input(acceptURL func(string) string) (db.NewMembership, error) {
+	f := fields{}
+	f.email("email", &b.Email, false)
+	f.name("name", &b.Name, false)
+	in := db.NewMembership{
+		WorkspaceMembershipID: strings.TrimSpace(b.WorkspaceMembershipID),
+		Email:                 b.Email,
+		Name:                  b.Name,
+		Role:                  b.role(f),
+		SendEmail:             b.SendEmail == nil || *b.SendEmail,
+		AcceptURL:             acceptURL,
+	}
+	if b.Permissions != nil {
+		in.Permissions = append([]string{}, *b.Permissions...)
+	}
+	return in, f.err()
+}
+
+type replaceMembershipBody struct {
+	roleField
+	Permissions *[]string `json:"permissions"`
+}
+
+type patchMembershipBody struct {
+	roleField
+	AddPermissions    []string `json:"add_permissions"`
+	RemovePermissions []string `json:"remove_permissions"`
+}
+
+type acceptBody struct {
+	Token string `json:"token"`
+	Name  string `json:"name"`
+}
+
+// List answers GET /v1/account-memberships?account_id= and
+// GET /v1/accounts/{account_id}/memberships.
+func (h *Memberships) List(c *fiber.Ctx) error {
+	p, err := pageOf(c)
+	if err != nil {
+		return err
+	}
+	accountID, err := accountOf(c)
+	if err != nil {
+		return err
+	}
+	filter := db.MembershipFilter{
+		Status: strings.Clone(c.Query("status")),
+		Role:   strings.Clone(c.Query("role")),
+		Q:      strings.TrimSpace(strings.Clone(c.Query("q"))),
+	}
+	rows, err := h.Store.ListMemberships(ctx(c), PrincipalOf(c).Scope, accountID, filter, p)
+	if err != nil {
+		return err
+	}
+	return writeList(c, rows, p, func(m db.Membership) string { return m.ID })
+}
+
+// Create answers POST /v1/account-memberships?account_id= and
+// POST /v1/accounts/{account_id}/memberships: 201 with a new membership, 200
+// when linking activated an invited one.
+func (h *Memberships) Create(c *fiber.Ctx) error {
+	var b createMembershipBody
+	if err := decode(c, &b); err != nil {
+		return err
+	}
+	accountID, err := accountOf(c)
+	if err != nil {
+		return err
+	}
+	in, err := b.input(h.acceptURL)
+	if err != nil {
+		return err
+	}
+	m, created, err := h.Store.CreateMembership(ctx(c), PrincipalOf(c).Scope, accountID, in)
+	if err != nil {
+		return err
+	}
+	status := fiber.StatusOK
+	if created {
+		status = fiber.StatusCreated
+	}
+	return writeMembership(c, status, m)
+}
+
+// Get answers GET /v1/account-memberships/{id}.
+func (h *Memberships) Get(c *fiber.Ctx) error {
+	m, err := h.Store.Membership(ctx(c), PrincipalOf(c).Scope, refOf(c))
+	if err != nil {
+		return err
+	}
+	return writeMembership(c, fiber.StatusOK, m)
+}
+
+// Replace answers PUT /v1/account-memberships/{id}: the direct permissions
+// (required, may be empty) and optionally the role.
+func (h *Memberships) Replace(c *fiber.Ctx) error {
+	var b replaceMembershipBody
+	if err := decode(c, &b); err != nil {
+		return err
+	}
+	f := fields{}
+	ch := db.MembershipChange{Role: b.role(f), Permissions: b.Permissions, IfMatch: ifMatchOf(c)}
+	if b.Permissions == nil {
+		f["permissions"] = "is required (an empty list takes every direct permission away)"
+	}
+	return h.update(c, ch, f)
+}
+
+// Patch answers PATCH /v1/account-memberships/{id}: add_permissions,
+// remove_permissions and the role, each optional.
+func (h *Memberships) Patch(c *fiber.Ctx) error {
+	var b patchMembershipBody
+	if err := decode(c, &b); err != nil {
+		return err
+	}
+	f := fields{}
+	ch := db.MembershipChange{Role: b.role(f), Add: b.AddPermissions, Remove: b.RemovePermissions, IfMatch: ifMatchOf(c)}
+	return h.update(c, ch, f)
+}
+
+// update makes a checked change and answers with the membership.
+func (h *Memberships) update(c *fiber.Ctx, ch db.MembershipChange, f fields) error {
+	if err := f.err(); err != nil {
+		return err
+	}
+	m, err := h.Store.UpdateMembership(ctx(c), PrincipalOf(c).Scope, refOf(c), ch)
+	if err != nil {
+		return err
+	}
+	return writeMembership(c, fiber.StatusOK, m)
+}
+
+// Delete answers DELETE /v1/account-memberships/{id}.
+func (h *Memberships) Delete(c *fiber.Ctx) error {
+	if err := h.Store.DeleteMembership(ctx(c), PrincipalOf(c).Scope, refOf(c), ifMatchOf(c)); err != nil {
+		return err
+	}
+	return writeVoid(c)
+}
+
+// Resend answers POST /v1/account-memberships/{id}/resend-invitation.
+func (h *Memberships) Resend(c *fiber.Ctx) error {
+	m, err := h.Store.ResendInvitation(ctx(c), PrincipalOf(c).Scope, refOf(c), h.acceptURL)
+	if err != nil {
+		return err
+	}
+	return writeMembership(c, fiber.StatusOK, m)
+}
+
+// Accept answers POST /v1/invitations/accept, which takes no credential:
+// the token is the proof.
+func (h *Memberships) Accept(c *fiber.Ctx) error {
+	var b acceptBody
+	if err := decode(c, &b); err != nil {
+		return err
+	}
+	f := fields{}
+	f.name("name", &b.Name, false)
+	if b.Token = strings.TrimSpace(b.Token); b.Token == "" {
+		f["token"] = "is required"
+	}
+	if err := f.err(); err != nil {
+		return err
+	}
+	ctx := db.WithActor(c.UserContext(), Principal{}.Actor(), RequestID(c))
+	m, err := h.Store.AcceptInvitation(ctx, b.Token, b.Name)
+	if err != nil {
+		return err
+	}
+	return writeMembership(c, fiber.StatusOK, m)
+}
+
+// writeMembership answers with one membership and its ETag.
+func writeMembership(c *fiber.Ctx, status int, m db.Membership) error {
+	c.Set(fiber.HeaderETag, `"`+strconv.FormatInt(m.Version, 10)+`"`)
+	return writeOne(c, status, m)
+}
+
+// accountOf is the account a membership request is about: the path's
+// account (or organization), else the account_id query parameter.
+func accountOf(c *fiber.Ctx) (string, error) {
+	for _, id := range []string{c.Params("account_id"), c.Params("organization_id"), c.Query("account_id")} {
+		if id != "" {
+			return strings.Clone(id), nil
+		}
+	}
+	return "", db.Invalid(map[string]string{"account_id": "is required"})
+}
+
+// refOf names the membership of the path, under its account when the path
+// has one.
+func refOf(c *fiber.Ctx) db.MembershipRef {
+	account := c.Params("account_id")
+	if account == "" {
+		account = c.Params("organization_id")
+	}
+	return db.MembershipRef{AccountID: strings.Clone(account), ID: strings.Clone(c.Params("id"))}
+}
+
+// ifMatchOf reads If-Match: nil when absent or "*", else the versions of
+// its entity tags ("3", W/"3"); a tag that is no version matches nothing.
+func ifMatchOf(c *fiber.Ctx) db.IfMatch {
+	h := strings.TrimSpace(c.Get(fiber.HeaderIfMatch))
+	if h == "" || h == "*" {
+		return nil
+	}
+	m := db.IfMatch{}
+	for _, tag := range strings.Split(h, ",") {
+		tag = strings.Trim(strings.TrimPrefix(strings.TrimSpace(tag), "W/"), `"`)
+		v, err := strconv.ParseInt(tag, 10, 64)
+		if err != nil {
+			v = -1
+		}
+		m = append(m, v)
+	}
+	return m
+}

@@ -1,0 +1,93 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"roster/db"
+	"roster/handlers"
+)
+
+// maxIdempotencyKey is the longest Idempotency-Key accepted.
+const maxIdempotencyKey = 255
+
+// replayedHeaders are the response headers a replay repeats besides the body.
+var replayedHeaders = []string{fiber.HeaderETag, fiber.HeaderLocation}
+
+// errNotStored rolls back the claim of a key whose request failed without
+// returning an error.
+var errNotStored = errors.New("web: failed request, idempotency key released")
+
+// idempotent makes a POST that carries an Idempotency-Key happen once per
+// key within the workspace and mode (requests without a credential share
+// one space). The key is claimed in the transaction that does the request's
+// work and the answer stored in it, so a failed request stores nothing and
+// a request racing one with the same key waits for it and then replays its
+// answer, marked Idempotent-Replayed: true.
+func (s *Server) idempotent(c *fiber.Ctx) error {
+	key := c.Get("Idempotency-Key")
+	if c.Method() != fiber.MethodPost || key == "" {
+		return c.Next()
+	}
+	if len(key) > maxIdempotencyKey {
+		return db.Invalid(map[string]string{"Idempotency-Key": "must be at most 255 characters"})
+	}
+	key = strings.Clone(key)
+	sc := handlers.PrincipalOf(c).Scope
+	hash := requestHash(c)
+	outer := c.UserContext()
+	defer c.SetUserContext(outer)
+	var stored *db.IdempotentResponse
+	err := s.db.WithTx(outer, func(ctx context.Context) error {
+		prior, claimed, err := s.db.ClaimIdempotencyKey(ctx, sc, key, hash)
+		if err != nil {
+			return err
+		}
+		if !claimed {
+			stored = &prior
+			return nil
+		}
+		c.SetUserContext(ctx)
+		if err := c.Next(); err != nil {
+			return err
+		}
+		res := c.Response()
+		if res.StatusCode() >= 400 {
+			return errNotStored
+		}
+		r := db.IdempotentResponse{Status: res.StatusCode(), Body: res.Body(), Headers: map[string]string{}}
+		for _, h := range replayedHeaders {
+			if v := c.GetRespHeader(h); v != "" {
+				r.Headers[h] = v
+			}
+		}
+		return s.db.SaveIdempotentResponse(ctx, sc, key, r)
+	})
+	switch {
+	case errors.Is(err, errNotStored):
+		return nil
+	case err != nil:
+		return err
+	case stored != nil:
+		for h, v := range stored.Headers {
+			c.Set(h, v)
+		}
+		c.Set("Idempotent-Replayed", "true")
+		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+		return c.Status(stored.Status).Send(stored.Body)
+	}
+	return nil
+}
+
+// requestHash identifies a request by its method, path with query, and body.
+func requestHash(c *fiber.Ctx) string {
+	h := sha256.New()
+	h.Write([]byte(c.Method() + " " + c.OriginalURL() + "\n"))
+	h.Write(c.Body())
+	return hex.EncodeToString(h.Sum(nil))
+}
