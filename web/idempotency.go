@@ -28,7 +28,9 @@ var errNotStored = errors.New("web: failed request, idempotency key released")
 // one space). The key is claimed in the transaction that does the request's
 // work and the answer stored in it, so a failed request stores nothing and
 // a request racing one with the same key waits for it and then replays its
-// answer, marked Idempotent-Replayed: true.
+// answer, marked Idempotent-Replayed: true. It runs before the route's
+// access rule, so a request counts as the same only when it comes from the
+// same credential: nobody replays an answer they could not have got.
 func (s *Server) idempotent(c *fiber.Ctx) error {
 	key := c.Get("Idempotency-Key")
 	if c.Method() != fiber.MethodPost || key == "" {
@@ -84,10 +86,12 @@ func (s *Server) idempotent(c *fiber.Ctx) error {
 	return nil
 }
 
-// requestHash identifies a request by its method, path with query, and body.
+// requestHash identifies a request by its credential, method, path with
+// query, and body.
 func requestHash(c *fiber.Ctx) string {
+	a := handlers.PrincipalOf(c).Actor()
 	h := sha256.New()
-	h.Write([]byte(c.Method() + " " + c.OriginalURL() + "\n"))
+	h.Write([]byte(a.Type + ":" + a.ID + "\n" + c.Method() + " " + c.OriginalURL() + "\n"))
 	h.Write(c.Body())
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -161,6 +161,14 @@ func TestIdempotency(t *testing.T) {
 		e.do(t, "POST", path, test, `{"email":"ida@example.com"}`, key("k-2")...).expect(t, 409, "membership.already_exists")
 		e.do(t, "POST", path, test, `{"email":"jo@example.com"}`, key("k-2")...).expect(t, 201, "")
 
+		// Another credential cannot replay the answer, even with the scope
+		// to read it; nor can staff who may not invite.
+		reader := e.key(false, db.KeySecret, "memberships:read")
+		e.do(t, "POST", path, reader, `{"email":"ida@example.com"}`, key("k-1")...).expect(t, 409, "idempotency.conflict")
+		e.staff("support@acme.example", db.RoleSupport)
+		support := jwtFor(t, "support@acme.example", true)
+		e.do(t, "POST", path, support, `{"email":"ida@example.com"}`, key("k-1")...).expect(t, 409, "idempotency.conflict")
+
 		// Keys are per mode: the live key's k-1 is another key.
 		e.do(t, "POST", "/v1/accounts", live, `{"name":"Live shop"}`, key("k-1")...).expect(t, 201, "")
 
