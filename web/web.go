@@ -11,7 +11,6 @@ import (
 
 	"roster/db"
 	"roster/handlers"
-	"roster/mail"
 )
 
 // Config is what the server needs from the command line and environment.
@@ -30,7 +29,7 @@ type Server struct {
 	cfg  Config
 	db   *db.DB
 	jwt  *jwtVerifier
-	mail *mail.Dispatcher
+	mail *Dispatcher
 }
 
 // New builds the server with every route.
@@ -42,7 +41,7 @@ func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	outbox, err := mail.New(store, cfg.SMTPURL, cfg.Logger)
+	outbox, err := NewDispatcher(store, cfg.SMTPURL, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}

@@ -1,8 +1,9 @@
-// Package mail delivers the outbox: emails that the stores queue in the
+package web
+
+// The mailer delivers the outbox: emails that the stores queue in the
 // transaction of the change that sends them (invitations) are handed to an
 // SMTP server by a Dispatcher, or, without one, logged (never with their
 // link) and left in the outbox, where support can copy the link.
-package mail
 
 import (
 	"context"
@@ -20,8 +21,8 @@ import (
 	"roster/db"
 )
 
-// Store is what the dispatcher needs of the database.
-type Store interface {
+// OutboxStore is what the dispatcher needs of the database.
+type OutboxStore interface {
 	PendingEmails(ctx context.Context, limit int) ([]db.Email, error)
 	ClaimEmail(ctx context.Context, id string) (bool, error)
 	UnclaimEmail(ctx context.Context, id string) error
@@ -29,7 +30,7 @@ type Store interface {
 
 // Dispatcher sends the outbox's pending emails, every Interval while it runs.
 type Dispatcher struct {
-	Store    Store
+	Store    OutboxStore
 	Logger   *slog.Logger
 	Interval time.Duration
 	sender   *smtpSender // nil: log and keep instead of sending
@@ -39,11 +40,11 @@ type Dispatcher struct {
 	once sync.Once
 }
 
-// New makes a dispatcher that sends through the SMTP server of smtpURL
+// NewDispatcher makes a dispatcher that sends through the SMTP server of smtpURL
 // (smtp://user:pass@host:port, STARTTLS when offered; smtps:// for TLS from
 // the start; ?from=address for the sender), or, when smtpURL is "", only
 // logs each email and keeps it in the outbox.
-func New(store Store, smtpURL string, logger *slog.Logger) (*Dispatcher, error) {
+func NewDispatcher(store OutboxStore, smtpURL string, logger *slog.Logger) (*Dispatcher, error) {
 	d := &Dispatcher{Store: store, Logger: logger, Interval: 2 * time.Second}
 	if smtpURL == "" {
 		return d, nil

@@ -1,4 +1,4 @@
-package mail_test
+package web_test
 
 import (
 	"bufio"
@@ -12,7 +12,7 @@ import (
 
 	"roster/db"
 	"roster/db/dbtest"
-	"roster/mail"
+	"roster/web"
 )
 
 // fakeSMTP serves plain SMTP on a loopback port and delivers each message's
@@ -103,7 +103,7 @@ func TestDispatcher(t *testing.T) {
 			closed, _ := net.Listen("tcp", "127.0.0.1:0")
 			addr := closed.Addr().String()
 			closed.Close()
-			disp, err := mail.New(d, "smtp://"+addr, logger)
+			disp, err := web.NewDispatcher(d, "smtp://"+addr, logger)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -117,7 +117,7 @@ func TestDispatcher(t *testing.T) {
 
 		t.Run("SMTP", func(t *testing.T) {
 			addr, got := fakeSMTP(t)
-			disp, err := mail.New(d, "smtp://"+addr+"?from=roster@acme.example", logger)
+			disp, err := web.NewDispatcher(d, "smtp://"+addr+"?from=roster@acme.example", logger)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -141,7 +141,7 @@ func TestDispatcherWithoutSMTP(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		link := invite(t, d)
 		var logs bytes.Buffer
-		disp, err := mail.New(d, "", slog.New(slog.NewTextHandler(&logs, nil)))
+		disp, err := web.NewDispatcher(d, "", slog.New(slog.NewTextHandler(&logs, nil)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -168,7 +168,7 @@ func TestDispatcherWithoutSMTP(t *testing.T) {
 
 func TestBadSMTPURL(t *testing.T) {
 	for _, u := range []string{"http://mail.example", "smtp://", "::"} {
-		if _, err := mail.New(nil, u, slog.Default()); err == nil || !strings.Contains(err.Error(), "ROSTER_SMTP_URL") {
+		if _, err := web.NewDispatcher(nil, u, slog.Default()); err == nil || !strings.Contains(err.Error(), "ROSTER_SMTP_URL") {
 			t.Errorf("%q: %v", u, err)
 		}
 	}
