@@ -98,3 +98,11 @@ func (s *DB) SetPassword(ctx context.Context, wsID, email, password string) erro
 	}
 	return nil
 }
+
+// EventTypes lists the types of the scope's events, for filtering.
+func (s *DB) EventTypes(ctx context.Context, sc Scope) ([]string, error) {
+	var types []string
+	err := s.selectAll(ctx, &types, `SELECT DISTINCT type FROM events WHERE workspace_id = ? AND livemode = ? ORDER BY type`,
+		sc.WorkspaceID, sc.Live)
+	return types, wrap(err, "list event types")
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/limiter"
 
 	"roster/handlers"
+	"roster/static"
 )
 
 // routes is the route table: the index of everything the server answers.
@@ -41,6 +42,26 @@ func (s *Server) routes(h *handlers.Handlers) {
 	api.Get("/roles/:ref", allow(read("roles:read")), h.Catalog.GetRole)
 	api.Get("/permissions", allow(catalogRead), h.Catalog.ListPermissions)
 
+	// Console: pages for people, with sessions, CSRF and the same access
+	// rules as the API (support staff read only). Never on /v1.
+	app.Use(static.Prefix, assets())
+	app.Use(pagesOnly(pageHeaders), pagesOnly(s.loadSession), pagesOnly(s.csrfProtection()), pagesOnly(s.loadPrincipal))
+	app.Get("/login", h.SignIn.Form)
+	app.Post("/login", append(s.loginLimits(h.SignIn.Throttled), h.SignIn.Submit)...)
+	app.Post("/logout", signedIn, h.SignIn.SignOut)
+	app.Post("/mode", signedIn, h.SignIn.SwitchMode)
+	app.Get("/", signedIn, func(c *fiber.Ctx) error { return c.Redirect("/accounts", fiber.StatusSeeOther) })
+	app.Get("/accounts", signedIn, allow(read("accounts:read")), h.AccountPages.List)
+	app.Post("/accounts", signedIn, allow(write("accounts:write")), h.AccountPages.Create)
+	app.Get("/api-keys", signedIn, allow(read("")), h.KeyPages.List)
+	app.Post("/api-keys", signedIn, allow(write("")), h.KeyPages.Create)
+	app.Get("/api-keys/:id/revoke", signedIn, allow(write("")), h.KeyPages.Confirm("revoke"))
+	app.Post("/api-keys/:id/revoke", signedIn, allow(write("")), h.KeyPages.Revoke)
+	app.Get("/api-keys/:id/roll", signedIn, allow(write("")), h.KeyPages.Confirm("roll"))
+	app.Post("/api-keys/:id/roll", signedIn, allow(write("")), h.KeyPages.Roll)
+	app.Get("/activity", signedIn, allow(read("events:read")), h.Activity.List)
+	app.Get("/team", signedIn, allow(read("")), h.Team.List)
+	app.Post("/team", signedIn, allow(access{write: true, liveOnly: true}), h.Team.Invite)
 }
 
 // rateLimit limits API requests per credential (or client address without
