@@ -35,6 +35,8 @@ Usage:
                                  create a workspace and its first owner
   roster apikey create --workspace WS --mode live|test --kind secret|publishable [--scope S]...
                                  create an API key and print its secret once
+  roster staff add --workspace WS --email E --role owner|admin|support [--password P]
+                                 put someone on a workspace's staff (console sign-in)
   roster demo                    fill a fresh database with demo data
 
 Every command takes --database-url (or DATABASE_URL) and --help.
@@ -64,6 +66,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			break
 		}
 		err = apikeyCreate(ctx, args[1:], stdout, stderr)
+	case "staff":
+		if len(args) == 0 || args[0] != "add" {
+			if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+				fmt.Fprint(stdout, "Usage: roster staff add --workspace WS --email E --role owner|admin|support [--name N] [--password P]\n")
+				return 0
+			}
+			err = errors.New("staff: want 'roster staff add …'")
+			break
+		}
+		err = staffAdd(ctx, args[1:], stdout, stderr)
 	case "demo":
 		err = demo(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
@@ -234,6 +246,53 @@ func apikeyCreate(ctx context.Context, args []string, stdout, _ io.Writer) error
 		return json.NewEncoder(stdout).Encode(map[string]string{"id": k.ID, "secret": secret, "mode": *mode, "kind": k.Kind})
 	}
 	fmt.Fprintf(stdout, "%s\n(key %s, %s %s; this is the only time the secret is shown)\n", secret, k.ID, *mode, k.Kind)
+	return nil
+}
+
+func staffAdd(ctx context.Context, args []string, stdout, _ io.Writer) error {
+	fs := newFlags("staff add", "staff add --workspace WS --email E --role owner|admin|support [--name N] [--password P] [--json]", stdout)
+	dbURL := databaseFlag(fs)
+	ws := fs.String("workspace", "", "workspace id or name")
+	email := fs.String("email", "", "email of the person")
+	role := fs.String("role", db.RoleSupport, "console role: owner, admin or support")
+	name := fs.String("name", "", "their name")
+	password := fs.String("password", "", "console password (at least 8 characters); without it they cannot sign in yet")
+	asJSON := fs.Bool("json", false, "print the workspace membership as JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *ws == "":
+		return errors.New("staff add: --workspace is required")
+	case !strings.Contains(*email, "@"):
+		return errors.New("staff add: --email must be an email address")
+	case *role != db.RoleOwner && *role != db.RoleAdmin && *role != db.RoleSupport:
+		return fmt.Errorf("staff add: --role must be owner, admin or support, not %q", *role)
+	case *password != "" && len(*password) < 8:
+		return errors.New("staff add: --password must be at least 8 characters")
+	}
+	d, err := openDB(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	w, err := d.WorkspaceByRef(ctx, *ws)
+	if err != nil {
+		return fmt.Errorf("staff add: no workspace %q", *ws)
+	}
+	wm, err := d.CreateStaff(ctx, w.ID, strings.TrimSpace(*email), strings.TrimSpace(*name), *role)
+	if err != nil {
+		return fmt.Errorf("staff add: %w", err)
+	}
+	if *password != "" {
+		if err := d.SetPassword(ctx, w.ID, wm.User.Email, *password); err != nil {
+			return fmt.Errorf("staff add: %w", err)
+		}
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(map[string]string{"workspace_membership_id": wm.ID, "user_id": wm.UserID, "role": wm.Role})
+	}
+	fmt.Fprintf(stdout, "%s is %s of workspace %s (workspace membership %s)\n", wm.User.Email, wm.Role, w.Name, wm.ID)
 	return nil
 }
 
