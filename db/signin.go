@@ -74,11 +74,12 @@ func (s *DB) StaffByUser(ctx context.Context, wsID, userID string) (WorkspaceMem
 	return wm, wrap(err, "get workspace membership of user %s", userID)
 }
 
-// ListStaff returns the workspace's staff, oldest first.
-func (s *DB) ListStaff(ctx context.Context, wsID string) ([]WorkspaceMembership, error) {
+// ListStaff returns a page of the workspace's staff, oldest first.
+func (s *DB) ListStaff(ctx context.Context, wsID string, page Page) ([]WorkspaceMembership, error) {
 	var wms []WorkspaceMembership
-	err := s.selectAll(ctx, &wms, `SELECT `+workspaceMembershipColumns+` WHERE wm.workspace_id = ? ORDER BY wm.id`, wsID)
-	return wms, wrap(err, "list staff")
+	err := s.selectAll(ctx, &wms, `SELECT `+workspaceMembershipColumns+` WHERE wm.workspace_id = ? AND wm.id > ?
+		ORDER BY wm.id LIMIT ?`, wsID, page.After, page.fetch())
+	return wms, wrap(err, "list workspace memberships")
 }
 
 // SetPassword sets the console password of the workspace's user with this

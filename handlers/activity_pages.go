@@ -18,7 +18,7 @@ import (
 type ActivityStore interface {
 	ListEvents(ctx context.Context, sc db.Scope, f db.EventFilter, page db.Page) ([]db.Event, error)
 	EventTypes(ctx context.Context, sc db.Scope) ([]string, error)
-	ListStaff(ctx context.Context, wsID string) ([]db.WorkspaceMembership, error)
+	ListStaff(ctx context.Context, wsID string, page db.Page) ([]db.WorkspaceMembership, error)
 	ListAPIKeys(ctx context.Context, sc db.Scope) ([]db.APIKey, error)
 }
 
@@ -62,7 +62,7 @@ func (h *ActivityPages) List(c *fiber.Ctx) error {
 // actors names the workspace's people (by email) and the mode's keys (by
 // prefix), as events refer to them by id.
 func (h *ActivityPages) actors(c *fiber.Ctx, sc db.Scope) (map[string]string, error) {
-	staff, err := h.Store.ListStaff(ctx(c), sc.WorkspaceID)
+	staff, err := h.Store.ListStaff(ctx(c), sc.WorkspaceID, allStaff)
 	if err != nil {
 		return nil, err
 	}

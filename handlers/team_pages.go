@@ -11,7 +11,7 @@ import (
 
 // TeamStore is what the team page needs of the database.
 type TeamStore interface {
-	ListStaff(ctx context.Context, wsID string) ([]db.WorkspaceMembership, error)
+	ListStaff(ctx context.Context, wsID string, page db.Page) ([]db.WorkspaceMembership, error)
 	CreateStaff(ctx context.Context, wsID, email, name, role string) (db.WorkspaceMembership, error)
 }
 
@@ -20,6 +20,10 @@ type TeamPages struct {
 	*Console
 	Store TeamStore
 }
+
+// allStaff is a page that holds a whole workspace's staff: a workspace has
+// a handful of people, not thousands.
+var allStaff = db.Page{Limit: 1000}
 
 var teamLabels = map[string]string{"email": "The email", "name": "The name", "role": "The role"}
 
@@ -30,7 +34,7 @@ func (h *TeamPages) List(c *fiber.Ctx) error {
 
 func (h *TeamPages) list(c *fiber.Ctx, status int, f views.Form) error {
 	p := PrincipalOf(c)
-	staff, err := h.Store.ListStaff(ctx(c), p.Scope.WorkspaceID)
+	staff, err := h.Store.ListStaff(ctx(c), p.Scope.WorkspaceID, allStaff)
 	if err != nil {
 		return err
 	}

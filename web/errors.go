@@ -93,7 +93,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	c.Response().ResetBody()
 	if isPage(c.Path()) || strings.HasPrefix(c.Path(), static.Prefix) {
 		title, message := pageError(ae, err)
-		return s.h.Console.ErrorPage(c, ae.status, title, message)
+		return s.pages.Console.ErrorPage(c, ae.status, title, message)
 	}
 	return c.Status(ae.status).JSON(handlers.ErrorEnvelope(ae.status, ae.typ, ae.message, ae.details))
 }

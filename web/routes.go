@@ -17,6 +17,7 @@ func (s *Server) routes(h *handlers.Handlers) {
 
 	app.Get("/healthz", h.Health.Live)
 	app.Get("/readyz", h.Health.Ready)
+	s.consoleRoutes(s.pages)
 
 	v1 := app.Group("/v1", s.rateLimit())
 	api := v1.Group("", s.authenticateAPI)
@@ -42,26 +43,30 @@ func (s *Server) routes(h *handlers.Handlers) {
 	api.Get("/roles/:ref", allow(read("roles:read")), h.Catalog.GetRole)
 	api.Get("/permissions", allow(catalogRead), h.Catalog.ListPermissions)
 
-	// Console: pages for people, with sessions, CSRF and the same access
-	// rules as the API (support staff read only). Never on /v1.
+}
+
+// consoleRoutes are the console's pages, with sessions, CSRF and the same
+// access rules as the API (support staff read only); never on /v1.
+func (s *Server) consoleRoutes(p *handlers.Pages) {
+	app := s.App
 	app.Use(static.Prefix, assets())
 	app.Use(pagesOnly(pageHeaders), pagesOnly(s.loadSession), pagesOnly(s.csrfProtection()), pagesOnly(s.loadPrincipal))
-	app.Get("/login", h.SignIn.Form)
-	app.Post("/login", append(s.loginLimits(h.SignIn.Throttled), h.SignIn.Submit)...)
-	app.Post("/logout", signedIn, h.SignIn.SignOut)
-	app.Post("/mode", signedIn, h.SignIn.SwitchMode)
+	app.Get("/login", p.SignIn.Form)
+	app.Post("/login", append(s.loginLimits(p.SignIn.Throttled), p.SignIn.Submit)...)
+	app.Post("/logout", signedIn, p.SignIn.SignOut)
+	app.Post("/mode", signedIn, p.SignIn.SwitchMode)
 	app.Get("/", signedIn, func(c *fiber.Ctx) error { return c.Redirect("/accounts", fiber.StatusSeeOther) })
-	app.Get("/accounts", signedIn, allow(read("accounts:read")), h.AccountPages.List)
-	app.Post("/accounts", signedIn, allow(write("accounts:write")), h.AccountPages.Create)
-	app.Get("/api-keys", signedIn, allow(read("")), h.KeyPages.List)
-	app.Post("/api-keys", signedIn, allow(write("")), h.KeyPages.Create)
-	app.Get("/api-keys/:id/revoke", signedIn, allow(write("")), h.KeyPages.Confirm("revoke"))
-	app.Post("/api-keys/:id/revoke", signedIn, allow(write("")), h.KeyPages.Revoke)
-	app.Get("/api-keys/:id/roll", signedIn, allow(write("")), h.KeyPages.Confirm("roll"))
-	app.Post("/api-keys/:id/roll", signedIn, allow(write("")), h.KeyPages.Roll)
-	app.Get("/activity", signedIn, allow(read("events:read")), h.Activity.List)
-	app.Get("/team", signedIn, allow(read("")), h.Team.List)
-	app.Post("/team", signedIn, allow(access{write: true, liveOnly: true}), h.Team.Invite)
+	app.Get("/accounts", signedIn, allow(read("accounts:read")), p.Accounts.List)
+	app.Post("/accounts", signedIn, allow(write("accounts:write")), p.Accounts.Create)
+	app.Get("/api-keys", signedIn, allow(read("")), p.Keys.List)
+	app.Post("/api-keys", signedIn, allow(write("")), p.Keys.Create)
+	app.Get("/api-keys/:id/revoke", signedIn, allow(write("")), p.Keys.Confirm("revoke"))
+	app.Post("/api-keys/:id/revoke", signedIn, allow(write("")), p.Keys.Revoke)
+	app.Get("/api-keys/:id/roll", signedIn, allow(write("")), p.Keys.Confirm("roll"))
+	app.Post("/api-keys/:id/roll", signedIn, allow(write("")), p.Keys.Roll)
+	app.Get("/activity", signedIn, allow(read("events:read")), p.Activity.List)
+	app.Get("/team", signedIn, allow(read("")), p.Team.List)
+	app.Post("/team", signedIn, allow(access{write: true, liveOnly: true}), p.Team.Invite)
 }
 
 // rateLimit limits API requests per credential (or client address without

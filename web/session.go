@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"roster/db"
+	"roster/handlers"
 )
 
 // Session defaults: a console session ends after two idle hours, and a day
@@ -18,6 +20,38 @@ const (
 	defaultIdleTimeout = 2 * time.Hour
 	defaultLifetime    = 24 * time.Hour
 )
+
+// withConsoleDefaults fills in the console's settings left unset.
+func (cfg Config) withConsoleDefaults() Config {
+	if cfg.SessionIdleTimeout <= 0 {
+		cfg.SessionIdleTimeout = defaultIdleTimeout
+	}
+	if cfg.SessionLifetime <= 0 {
+		cfg.SessionLifetime = defaultLifetime
+	}
+	if cfg.LoginAttempts <= 0 {
+		cfg.LoginAttempts = 5
+	}
+	if cfg.LoginWindow <= 0 {
+		cfg.LoginWindow = 15 * time.Minute
+	}
+	if cfg.PurgeInterval <= 0 {
+		cfg.PurgeInterval = 10 * time.Minute
+	}
+	return cfg
+}
+
+// startConsole builds the console's sessions and pages, and purges expired
+// sessions and counters until the server shuts down.
+func (s *Server) startConsole() {
+	s.sessions = newSessions(s.db, s.cfg)
+	s.pages = handlers.NewPages(s.db, s.sessions)
+	purge, stop := context.WithCancel(context.Background())
+	s.App.Hooks().OnShutdown(func() error { stop(); return nil })
+	go s.db.PurgeEvery(purge, s.cfg.PurgeInterval, func(err error) {
+		s.cfg.Logger.Warn("purging expired sessions failed", "err", err)
+	})
+}
 
 // newSessions configures the console's sessions: kept in the database,
 // tokens hashed there, a cookie scripts cannot read, sent on top-level

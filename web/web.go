@@ -30,48 +30,27 @@ type Config struct {
 	PurgeInterval      time.Duration // how often expired sessions and counters are deleted (default 10 min)
 }
 
-// withDefaults fills in the console's settings left unset.
-func (cfg Config) withDefaults() Config {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.SessionIdleTimeout <= 0 {
-		cfg.SessionIdleTimeout = defaultIdleTimeout
-	}
-	if cfg.SessionLifetime <= 0 {
-		cfg.SessionLifetime = defaultLifetime
-	}
-	if cfg.LoginAttempts <= 0 {
-		cfg.LoginAttempts = 5
-	}
-	if cfg.LoginWindow <= 0 {
-		cfg.LoginWindow = 15 * time.Minute
-	}
-	if cfg.PurgeInterval <= 0 {
-		cfg.PurgeInterval = 10 * time.Minute
-	}
-	return cfg
-}
-
 // Server is Roster's HTTP server.
 type Server struct {
-	App       *fiber.App
-	cfg       Config
-	db        *db.DB
-	jwt       *jwtVerifier
-	sessions  *scs.SessionManager
-	h         *handlers.Handlers
-	stopPurge context.CancelFunc
+	App      *fiber.App
+	cfg      Config
+	db       *db.DB
+	jwt      *jwtVerifier
+	sessions *scs.SessionManager // the console's
+	pages    *handlers.Pages     // the console's
 }
 
 // New builds the server with every route.
 func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
-	cfg = cfg.withDefaults()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	cfg = cfg.withConsoleDefaults()
 	jv, err := newJWTVerifier(ctx, cfg.JWT)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, db: store, jwt: jv, sessions: newSessions(store, cfg)}
+	s := &Server{cfg: cfg, db: store, jwt: jv}
 	s.App = fiber.New(fiber.Config{
 		AppName:               "roster",
 		BodyLimit:             1 << 20,
@@ -81,11 +60,8 @@ func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           120 * time.Second,
 	})
-	s.h = handlers.New(store, handlers.Options{BaseURL: cfg.BaseURL, Logger: cfg.Logger, Sessions: s.sessions})
-	s.routes(s.h)
-	purge, stop := context.WithCancel(context.Background())
-	s.stopPurge = stop
-	go store.PurgeEvery(purge, cfg.PurgeInterval, func(err error) { cfg.Logger.Warn("purging expired sessions failed", "err", err) })
+	s.startConsole()
+	s.routes(handlers.New(store, handlers.Options{BaseURL: cfg.BaseURL, Logger: cfg.Logger}))
 	return s, nil
 }
 
@@ -95,6 +71,5 @@ func (s *Server) Listen(addr string) error { return s.App.Listen(addr) }
 // Shutdown stops accepting connections and waits up to timeout for the
 // requests in flight.
 func (s *Server) Shutdown(timeout time.Duration) error {
-	s.stopPurge()
 	return s.App.ShutdownWithTimeout(timeout)
 }
