@@ -7,7 +7,7 @@ BIN        := bin/roster
 GO_TEST    := go test -race -count=1
 PG_VERSION := 15
 
-.PHONY: help run build generate check-generated lint test test-go postgres-tools test-sqlite test-postgres e2e bench clean
+.PHONY: help run build generate check-generated lint test test-go postgres-tools test-sqlite test-postgres e2e e2e-chromium e2e-deps bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -58,8 +58,29 @@ test-postgres: ## Go tests against TEST_DATABASE_URL or the PG* variables pg_vir
 test-sqlite: ## Go tests on SQLite only (quick; not a substitute for make test)
 	ROSTER_TEST_DIALECTS=sqlite $(GO_TEST) ./...
 
-e2e: ## browser suite (Playwright, Debian's Chromium)
-	@if [ -d e2e ]; then $(MAKE) --no-print-directory -C e2e test; else echo "e2e: no browser suite yet"; fi
+e2e: e2e-chromium e2e-deps ## browser suite: Playwright drives Debian's Chromium against a real roster serve (js and no-js)
+	cd e2e && npx playwright test
+
+# Debian's Chromium, installed when missing and we may (root with apt-get);
+# the suite never downloads a browser.
+e2e-chromium:
+	@if ! [ -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing Debian's chromium for the browser suite"; \
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+				|| { echo "e2e: could not install Debian's chromium with apt-get"; exit 1; }; \
+		else \
+			echo "e2e: /usr/bin/chromium is missing: install Debian's chromium package (apt-get install chromium, as root)"; exit 1; \
+		fi; \
+	fi
+
+# The suite's npm packages, exactly as package-lock.json names them.
+e2e-deps:
+	@if ! [ -d e2e/node_modules ]; then \
+		command -v npm >/dev/null || { echo "e2e: npm is missing: install Node.js 20 or later with npm"; exit 1; }; \
+		(cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >/dev/null) \
+			|| { echo "e2e: npm ci failed in e2e/: the npm registry must be reachable"; exit 1; }; \
+	fi
 
 bench: ## benchmarks (not part of make test)
 	go test -run '^$$' -bench . -benchmem ./...

@@ -35,6 +35,8 @@ Usage:
                                  create a workspace and its first owner
   roster apikey create --workspace WS --mode live|test --kind secret|publishable [--scope S]...
                                  create an API key and print its secret once
+  roster staff add --workspace WS --email E --role owner|admin|support [--password P]
+                                 put someone on a workspace's staff (console sign-in)
   roster demo                    fill a fresh database with demo data
 
 Every command takes --database-url (or DATABASE_URL) and --help.
@@ -55,15 +57,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "bootstrap":
 		err = bootstrap(ctx, args, stdout, stderr)
 	case "apikey":
-		if len(args) == 0 || args[0] != "create" {
-			if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-				fmt.Fprint(stdout, "Usage: roster apikey create --workspace WS --mode live|test --kind secret|publishable [--scope S]...\n")
-				return 0
-			}
-			err = errors.New("apikey: want 'roster apikey create …'")
-			break
-		}
-		err = apikeyCreate(ctx, args[1:], stdout, stderr)
+		err = subcommand(ctx, args, "apikey", "create", "--workspace WS --mode live|test --kind secret|publishable [--scope S]...", apikeyCreate, stdout, stderr)
+	case "staff":
+		err = subcommand(ctx, args, "staff", "add", "--workspace WS --email E --role owner|admin|support [--name N] [--password P]", staffAdd, stdout, stderr)
 	case "demo":
 		err = demo(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
@@ -73,13 +69,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = fmt.Errorf("unknown command %q (try roster --help)", cmd)
 	}
 	switch {
-	case errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errHelped), errors.Is(err, flag.ErrHelp):
 		return 0
 	case err != nil:
 		fmt.Fprintln(stderr, "roster: "+firstLine(err.Error()))
 		return 1
 	}
 	return 0
+}
+
+// errHelped is returned by a command that printed its help.
+var errHelped = errors.New("help printed")
+
+// subcommand runs the one verb of a command ("apikey create", "staff add"),
+// or prints its usage for --help.
+func subcommand(ctx context.Context, args []string, cmd, verb, synopsis string,
+	fn func(context.Context, []string, io.Writer, io.Writer) error, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == verb {
+		return fn(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprintf(stdout, "Usage: roster %s %s %s\n", cmd, verb, synopsis)
+		return errHelped
+	}
+	return fmt.Errorf("%s: want 'roster %s %s …'", cmd, cmd, verb)
 }
 
 func firstLine(s string) string {
@@ -139,6 +152,21 @@ func openDB(ctx context.Context, url string) (*db.DB, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// openWorkspace opens the database and finds the workspace named by ref
+// (its id or name) for the command cmd.
+func openWorkspace(ctx context.Context, url, ref, cmd string) (*db.DB, db.Workspace, error) {
+	d, err := openDB(ctx, url)
+	if err != nil {
+		return nil, db.Workspace{}, err
+	}
+	w, err := d.WorkspaceByRef(ctx, ref)
+	if err != nil {
+		d.Close()
+		return nil, db.Workspace{}, fmt.Errorf("%s: no workspace %q", cmd, ref)
+	}
+	return d, w, nil
 }
 
 func migrate(ctx context.Context, args []string, stdout, _ io.Writer) error {
@@ -217,15 +245,11 @@ func apikeyCreate(ctx context.Context, args []string, stdout, _ io.Writer) error
 	case *kind != db.KeySecret && *kind != db.KeyPublishable:
 		return fmt.Errorf("apikey create: --kind must be secret or publishable, not %q", *kind)
 	}
-	d, err := openDB(ctx, *dbURL)
+	d, w, err := openWorkspace(ctx, *dbURL, *ws, "apikey create")
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	w, err := d.WorkspaceByRef(ctx, *ws)
-	if err != nil {
-		return fmt.Errorf("apikey create: no workspace %q", *ws)
-	}
 	k, secret, err := d.CreateAPIKey(ctx, db.Scope{WorkspaceID: w.ID, Live: *mode == "live"}, *kind, *name, scopes)
 	if err != nil {
 		return fmt.Errorf("apikey create: %w", err)
@@ -234,6 +258,49 @@ func apikeyCreate(ctx context.Context, args []string, stdout, _ io.Writer) error
 		return json.NewEncoder(stdout).Encode(map[string]string{"id": k.ID, "secret": secret, "mode": *mode, "kind": k.Kind})
 	}
 	fmt.Fprintf(stdout, "%s\n(key %s, %s %s; this is the only time the secret is shown)\n", secret, k.ID, *mode, k.Kind)
+	return nil
+}
+
+func staffAdd(ctx context.Context, args []string, stdout, _ io.Writer) error {
+	fs := newFlags("staff add", "staff add --workspace WS --email E --role owner|admin|support [--name N] [--password P] [--json]", stdout)
+	dbURL := databaseFlag(fs)
+	ws := fs.String("workspace", "", "workspace id or name")
+	email := fs.String("email", "", "email of the person")
+	role := fs.String("role", db.RoleSupport, "console role: owner, admin or support")
+	name := fs.String("name", "", "their name")
+	password := fs.String("password", "", "console password (at least 8 characters); without it they cannot sign in yet")
+	asJSON := fs.Bool("json", false, "print the workspace membership as JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *ws == "":
+		return errors.New("staff add: --workspace is required")
+	case !strings.Contains(*email, "@"):
+		return errors.New("staff add: --email must be an email address")
+	case *role != db.RoleOwner && *role != db.RoleAdmin && *role != db.RoleSupport:
+		return fmt.Errorf("staff add: --role must be owner, admin or support, not %q", *role)
+	case *password != "" && len(*password) < 8:
+		return errors.New("staff add: --password must be at least 8 characters")
+	}
+	d, w, err := openWorkspace(ctx, *dbURL, *ws, "staff add")
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	wm, err := d.CreateStaff(ctx, w.ID, strings.TrimSpace(*email), strings.TrimSpace(*name), *role)
+	if err != nil {
+		return fmt.Errorf("staff add: %w", err)
+	}
+	if *password != "" {
+		if err := d.SetPassword(ctx, w.ID, wm.User.Email, *password); err != nil {
+			return fmt.Errorf("staff add: %w", err)
+		}
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(map[string]string{"workspace_membership_id": wm.ID, "user_id": wm.UserID, "role": wm.Role})
+	}
+	fmt.Fprintf(stdout, "%s is %s of workspace %s (workspace membership %s)\n", wm.User.Email, wm.Role, w.Name, wm.ID)
 	return nil
 }
 

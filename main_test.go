@@ -38,6 +38,10 @@ func TestCommandLineErrors(t *testing.T) {
 		{"apikey with a bad mode", []string{"apikey", "create", "--database-url", url, "--workspace", "A", "--mode", "prod"}, "--mode must be live or test"},
 		{"apikey with an unknown workspace", []string{"apikey", "create", "--database-url", url, "--workspace", "Nope"}, `no workspace "Nope"`},
 		{"apikey with an unknown scope", []string{"apikey", "create", "--database-url", url, "--workspace", "A", "--scope", "everything"}, "unknown scope"},
+		{"staff without add", []string{"staff"}, "roster staff add"},
+		{"staff with a bad role", []string{"staff", "add", "--database-url", url, "--workspace", "A", "--email", "s@b.co", "--role", "boss"}, "--role must be owner, admin or support"},
+		{"staff with a short password", []string{"staff", "add", "--database-url", url, "--workspace", "A", "--email", "s@b.co", "--password", "short"}, "at least 8"},
+		{"staff of an unknown workspace", []string{"staff", "add", "--database-url", url, "--workspace", "Nope", "--email", "s@b.co"}, `no workspace "Nope"`},
 		{"bad database URL", []string{"migrate", "--database-url", "mysql://x"}, "DATABASE_URL"},
 		{"bad log format", []string{"serve", "--database-url", url, "--log-format", "xml"}, "ROSTER_LOG_FORMAT"},
 		{"bad rate limit", []string{"serve", "--database-url", url, "--rate-limit", "-1"}, "ROSTER_RATE_LIMIT"},
@@ -62,7 +66,7 @@ func TestCommandLineErrors(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"bootstrap", "--help"}, {"apikey", "--help"}, {"apikey", "create", "--help"}, {"demo", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"bootstrap", "--help"}, {"apikey", "--help"}, {"apikey", "create", "--help"}, {"staff", "--help"}, {"staff", "add", "--help"}, {"demo", "--help"}} {
 		code, out, _ := runCmd(t, args...)
 		if code != 0 || !strings.Contains(out, "Usage") && !strings.Contains(out, "roster") {
 			t.Errorf("%v: exit %d, output %q", args, code, out)
@@ -116,6 +120,37 @@ func TestServeFromScratch(t *testing.T) {
 				t.Fatalf("serve did not print its URL: %q", serveOut.String())
 			}
 		})
+	}
+}
+
+// TestStaffAdd puts a support person on the staff from the command line;
+// with a password they can sign in to the console.
+func TestStaffAdd(t *testing.T) {
+	url := "sqlite:" + t.TempDir() + "/roster.db"
+	if code, _, errOut := runCmd(t, "bootstrap", "--database-url", url, "--workspace", "Acme", "--email", "owner@acme.example", "--password", "long-enough"); code != 0 {
+		t.Fatal(errOut)
+	}
+	code, out, errOut := runCmd(t, "staff", "add", "--database-url", url, "--workspace", "Acme", "--email", "help@acme.example", "--role", "support", "--password", "support password", "--json")
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	var wm struct {
+		ID   string `json:"workspace_membership_id"`
+		Role string `json:"role"`
+	}
+	if err := json.Unmarshal([]byte(out), &wm); err != nil || !db.HasPrefix(wm.ID, "wm") || wm.Role != "support" {
+		t.Fatalf("staff add --json printed %q (%v)", out, err)
+	}
+	if code, _, errOut := runCmd(t, "staff", "add", "--database-url", url, "--workspace", "Acme", "--email", "HELP@acme.example"); code == 0 || !strings.Contains(errOut, "already on the workspace") {
+		t.Fatalf("adding again: exit %d, %q", code, errOut)
+	}
+	d, err := db.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if got, err := d.SignIn(context.Background(), "help@acme.example", "support password"); err != nil || got.Role != db.RoleSupport {
+		t.Fatalf("sign in as the new staff: %+v, %v", got, err)
 	}
 }
 

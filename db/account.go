@@ -109,13 +109,16 @@ func (s *DB) forUpdateIfTx(ctx context.Context) string {
 
 // likePrefix turns user input into a LIKE pattern matching it as a
 // lower-cased prefix, its wildcards escaped.
-func likePrefix(q string) string {
-	r := make([]rune, 0, len(q)+1)
-	for _, c := range strings.ToLower(q) {
+func likePrefix(q string) string { return escapeLike(strings.ToLower(q)) + "%" }
+
+// escapeLike escapes LIKE's wildcards and its escape character, the backslash, in s.
+func escapeLike(s string) string {
+	r := make([]rune, 0, len(s)+1)
+	for _, c := range s {
 		if c == '%' || c == '_' || c == '\\' {
 			r = append(r, '\\')
 		}
 		r = append(r, c)
 	}
-	return string(r) + "%"
+	return string(r)
 }

@@ -38,6 +38,12 @@ func (p Principal) Actor() db.Actor {
 	return db.Actor{Type: "system", ID: "roster"}
 }
 
+// MayChange reports whether the principal may make changes other than
+// resending invitations: everyone but support staff.
+func (p Principal) MayChange() bool {
+	return p.Staff == nil || p.Staff.Role != db.RoleSupport
+}
+
 const principalKey = "roster.principal"
 
 // SetPrincipal attaches the authenticated principal to the request, and the

@@ -155,7 +155,7 @@ func (a access) check(p handlers.Principal) error {
 			return db.Forbidden("This key lacks the scope "+a.scope, map[string]any{"required_scope": a.scope})
 		}
 	case handlers.CredentialJWT, handlers.CredentialSession:
-		if a.write && !a.support && p.Staff.Role == db.RoleSupport {
+		if a.write && !a.support && !p.MayChange() {
 			return db.Forbidden("Support staff may only read and resend invitations", nil)
 		}
 	default:

@@ -8,6 +8,7 @@ import (
 
 	"roster/db"
 	"roster/handlers"
+	"roster/static"
 )
 
 // apiError is an error answer: status, type, message and details.
@@ -42,6 +43,9 @@ var fiberTypes = map[int]apiError{
 
 // classify turns any error a handler returns into the answer to give.
 func classify(c *fiber.Ctx, err error) apiError {
+	if errors.Is(err, errCSRF) {
+		return fiberTypes[fiber.StatusForbidden].with(fiber.StatusForbidden)
+	}
 	if e, ok := db.As(err); ok {
 		ae := apiError{status: kindStatus[e.Kind], typ: e.Type, message: e.Message, details: e.Details}
 		if e.Type == "account.not_found" && strings.HasPrefix(c.Path(), "/v1/organizations") {
@@ -87,5 +91,31 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		c.Set(fiber.HeaderRetryAfter, "1")
 	}
 	c.Response().ResetBody()
+	if isPage(c.Path()) || strings.HasPrefix(c.Path(), static.Prefix) {
+		title, message := pageError(ae, err)
+		return s.pages.Console.ErrorPage(c, ae.status, title, message)
+	}
 	return c.Status(ae.status).JSON(handlers.ErrorEnvelope(ae.status, ae.typ, ae.message, ae.details))
+}
+
+// pageError is the title and sentence of a console error page.
+func pageError(ae apiError, err error) (title, message string) {
+	switch {
+	case errors.Is(err, errCSRF):
+		return "This form has expired", "Roster could not confirm that this form came from this site; it may have been open for too long. Go back, reload the page and try again."
+	case ae.status == fiber.StatusNotFound, ae.status == fiber.StatusMethodNotAllowed:
+		return "Page not found", "There is nothing at this address. It may have been deleted, or belong to the other mode (live or test)."
+	case ae.status == fiber.StatusForbidden:
+		return "You may not do this", strings.TrimSuffix(ae.message, ".") + "."
+	case ae.status == fiber.StatusConflict, ae.status == fiber.StatusBadRequest, ae.status == fiber.StatusPreconditionFailed:
+		return "This could not be done", strings.TrimSuffix(ae.message, ".") + "."
+	case ae.status == fiber.StatusTooManyRequests:
+		return "Too many requests", "Wait a moment, then try again."
+	case ae.status == fiber.StatusServiceUnavailable:
+		return "Roster is unavailable", "Its database cannot be reached right now. Try again in a minute."
+	case ae.status < 500:
+		return "This could not be done", strings.TrimSuffix(ae.message, ".") + "."
+	default:
+		return "Something went wrong", "Something went wrong on our side, and what you asked for was not done."
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/limiter"
 
 	"roster/handlers"
+	"roster/static"
 )
 
 // routes is the route table: the index of everything the server answers.
@@ -16,6 +17,7 @@ func (s *Server) routes(h *handlers.Handlers) {
 
 	app.Get("/healthz", h.Health.Live)
 	app.Get("/readyz", h.Health.Ready)
+	s.consoleRoutes(s.pages)
 
 	v1 := app.Group("/v1", s.rateLimit())
 	v1.Get("/openapi.json", h.OpenAPI.Document)
@@ -77,6 +79,30 @@ func (s *Server) routes(h *handlers.Handlers) {
 	api.Get("/events", allow(read("events:read")), h.Events.List)
 	api.Get("/events/:id", allow(read("events:read")), h.Events.Get)
 
+}
+
+// consoleRoutes are the console's pages, with sessions, CSRF and the same
+// access rules as the API (support staff read only); never on /v1.
+func (s *Server) consoleRoutes(p *handlers.Pages) {
+	app := s.App
+	app.Use(static.Prefix, assets())
+	app.Use(pagesOnly(pageHeaders), pagesOnly(s.loadSession), pagesOnly(s.csrfProtection()), pagesOnly(s.loadPrincipal))
+	app.Get("/login", p.SignIn.Form)
+	app.Post("/login", append(s.loginLimits(p.SignIn.Throttled), p.SignIn.Submit)...)
+	app.Post("/logout", signedIn, p.SignIn.SignOut)
+	app.Post("/mode", signedIn, p.SignIn.SwitchMode)
+	app.Get("/", signedIn, func(c *fiber.Ctx) error { return c.Redirect("/accounts", fiber.StatusSeeOther) })
+	app.Get("/accounts", signedIn, allow(read("accounts:read")), p.Accounts.List)
+	app.Post("/accounts", signedIn, allow(write("accounts:write")), p.Accounts.Create)
+	app.Get("/api-keys", signedIn, allow(read("")), p.Keys.List)
+	app.Post("/api-keys", signedIn, allow(write("")), p.Keys.Create)
+	app.Get("/api-keys/:id/revoke", signedIn, allow(write("")), p.Keys.Confirm("revoke"))
+	app.Post("/api-keys/:id/revoke", signedIn, allow(write("")), p.Keys.Revoke)
+	app.Get("/api-keys/:id/roll", signedIn, allow(write("")), p.Keys.Confirm("roll"))
+	app.Post("/api-keys/:id/roll", signedIn, allow(write("")), p.Keys.Roll)
+	app.Get("/activity", signedIn, allow(read("events:read")), p.Activity.List)
+	app.Get("/team", signedIn, allow(read("")), p.Team.List)
+	app.Post("/team", signedIn, allow(access{write: true, liveOnly: true}), p.Team.Invite)
 }
 
 // rateLimit limits API requests per credential (or client address without

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/gofiber/fiber/v2"
 
 	"roster/db"
@@ -21,15 +22,23 @@ type Config struct {
 	Logger    *slog.Logger // where request lines go
 	Secure    bool         // cookies only over TLS
 	SMTPURL   string       // where invitation emails go; "" keeps them in the outbox
+
+	SessionIdleTimeout time.Duration // a console session ends after this long unused (default 2 h)
+	SessionLifetime    time.Duration // and this long after sign-in in any case (default 24 h)
+	LoginAttempts      int           // failed sign-ins per email per LoginWindow (default 5; per client address, 4 times as many)
+	LoginWindow        time.Duration // the window sign-in attempts are counted in (default 15 min)
+	PurgeInterval      time.Duration // how often expired sessions and counters are deleted (default 10 min)
 }
 
 // Server is Roster's HTTP server.
 type Server struct {
-	App  *fiber.App
-	cfg  Config
-	db   *db.DB
-	jwt  *jwtVerifier
-	mail *Dispatcher
+	App      *fiber.App
+	cfg      Config
+	db       *db.DB
+	jwt      *jwtVerifier
+	mail     *Dispatcher
+	sessions *scs.SessionManager // the console's
+	pages    *handlers.Pages     // the console's
 }
 
 // New builds the server with every route.
@@ -37,6 +46,7 @@ func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	cfg = cfg.withConsoleDefaults()
 	jv, err := newJWTVerifier(ctx, cfg.JWT)
 	if err != nil {
 		return nil, err
@@ -55,6 +65,7 @@ func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           120 * time.Second,
 	})
+	s.startConsole()
 	s.routes(handlers.New(store, handlers.Options{BaseURL: cfg.BaseURL, Logger: cfg.Logger}))
 	outbox.Start()
 	return s, nil

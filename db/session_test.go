@@ -1,0 +1,116 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"roster/db"
+	"roster/db/dbtest"
+)
+
+func TestSessionStore(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := d.Sessions()
+		if _, found, err := s.FindCtx(ctx, "nope"); found || err != nil {
+			t.Fatalf("unknown token: found %v, %v", found, err)
+		}
+		if err := s.CommitCtx(ctx, "a", []byte("one"), time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CommitCtx(ctx, "a", []byte("two"), time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if b, found, err := s.FindCtx(ctx, "a"); !found || err != nil || string(b) != "two" {
+			t.Fatalf("find after overwrite: %q %v %v", b, found, err)
+		}
+		if err := s.CommitCtx(ctx, "old", []byte("x"), time.Now().Add(-time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if _, found, _ := s.FindCtx(ctx, "old"); found {
+			t.Fatal("expired session found")
+		}
+		if err := d.PurgeExpired(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := d.Get(&n, `SELECT COUNT(*) FROM sessions`); err != nil || n != 1 {
+			t.Fatalf("%d sessions after purge, %v", n, err)
+		}
+		if err := s.DeleteCtx(ctx, "a"); err != nil {
+			t.Fatal(err)
+		}
+		if _, found, _ := s.FindCtx(ctx, "a"); found {
+			t.Fatal("deleted session found")
+		}
+		if err := s.DeleteCtx(ctx, "a"); err != nil {
+			t.Fatalf("deleting twice: %v", err)
+		}
+	})
+}
+
+func TestKV(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		a, b := d.KV("a:"), d.KV("b:")
+		if v, err := a.Get("k"); v != nil || err != nil {
+			t.Fatalf("missing key: %q, %v", v, err)
+		}
+		if err := a.Set("k", []byte("1"), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Set("k", []byte("2"), 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Set("k", []byte("other"), time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := a.Get("k"); string(v) != "2" {
+			t.Fatalf("a:k = %q", v)
+		}
+		if _, err := d.Exec(d.Rebind(`UPDATE rate_limits SET expires_at = ? WHERE key = 'b:k'`), time.Now().Unix()-1); err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := b.Get("k"); v != nil {
+			t.Fatalf("expired key read as %q", v)
+		}
+		if err := a.Reset(); err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := a.Get("k"); v != nil {
+			t.Fatalf("key after reset: %q", v)
+		}
+	})
+}
+
+func TestSignIn(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := dbtest.Workspace(t, d, "Acme")
+		wm, err := d.SignIn(ctx, "  "+f.OwnerEmail+" ", f.Password)
+		if err != nil || wm.WorkspaceID != f.WorkspaceID || wm.Role != db.RoleOwner {
+			t.Fatalf("sign in: %+v, %v", wm, err)
+		}
+		for _, tc := range []struct{ email, password string }{
+			{f.OwnerEmail, "wrong password"},
+			{"nobody@acme.example", f.Password},
+		} {
+			if _, err := d.SignIn(ctx, tc.email, tc.password); !errors.Is(err, db.ErrBadCredentials) {
+				t.Fatalf("sign in %s: %v", tc.email, err)
+			}
+		}
+		if _, err := d.CreateStaff(ctx, f.WorkspaceID, "help@acme.example", "", db.RoleSupport); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.SignIn(ctx, "help@acme.example", ""); !errors.Is(err, db.ErrBadCredentials) {
+			t.Fatalf("staff without a password signed in: %v", err)
+		}
+		if err := d.SetPassword(ctx, f.WorkspaceID, "HELP@acme.example", "helping hands"); err != nil {
+			t.Fatal(err)
+		}
+		if wm, err := d.SignIn(ctx, "help@acme.example", "helping hands"); err != nil || wm.Role != db.RoleSupport {
+			t.Fatalf("support signs in: %+v, %v", wm, err)
+		}
+	})
+}

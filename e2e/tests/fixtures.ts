@@ -1,0 +1,62 @@
+// What every spec shares: the server global-setup started, signing in,
+// seeding through the API, screenshots and accessibility checks.
+import AxeBuilder from '@axe-core/playwright';
+import { test as base, expect, type Page, type TestInfo } from '@playwright/test';
+
+export { expect };
+export { owner, support } from './people';
+
+export const test = base.extend({
+  baseURL: async ({}, use) => {
+    await use(process.env.ROSTER_E2E_URL);
+  },
+});
+
+/** A short random suffix that keeps one test's data apart from another's. */
+export function uid(): string {
+  return Math.random().toString(36).slice(2, 8);
+}
+
+/** Whether the test runs in the project without JavaScript. */
+export function noJS(testInfo: TestInfo): boolean {
+  return testInfo.project.name === 'no-js';
+}
+
+/** Signs in through the form and lands on the accounts page. */
+export async function signIn(page: Page, who: { email: string; password: string }): Promise<void> {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/accounts$/);
+  await expect(page.getByText(who.email)).toBeVisible();
+}
+
+/** Calls the JSON API with the seed key of a mode. */
+export async function api(method: string, path: string, body?: object, mode: 'live' | 'test' = 'live', key?: string): Promise<any> {
+  const secret = key ?? (mode === 'live' ? process.env.ROSTER_E2E_LIVE_KEY : process.env.ROSTER_E2E_TEST_KEY);
+  const res = await fetch(`${process.env.ROSTER_E2E_URL}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${secret}`, 'Content-Type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/** Saves a screenshot of the whole page with the test's output. */
+export async function screenshot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
+  await page.screenshot({ path: testInfo.outputPath(`${name}.png`), fullPage: true });
+}
+
+/**
+ * Fails on any serious or critical axe-core violation. axe runs in the page,
+ * so the check belongs to the JavaScript project only.
+ */
+export async function expectAccessible(page: Page, testInfo: TestInfo): Promise<void> {
+  if (noJS(testInfo)) return;
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  const bad = violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}) on ${page.url()}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  expect(bad).toEqual([]);
+}

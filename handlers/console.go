@@ -1,0 +1,193 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+
+	"roster/db"
+	"roster/views"
+)
+
+// SessionManager is what page handlers need of the console's sessions
+// (an *scs.SessionManager whose data web loaded into the request context).
+type SessionManager interface {
+	RenewToken(ctx context.Context) error
+	Destroy(ctx context.Context) error
+	Put(ctx context.Context, key string, val any)
+	GetString(ctx context.Context, key string) string
+	GetBool(ctx context.Context, key string) bool
+	PopString(ctx context.Context, key string) string
+}
+
+// Keys of the console session's values.
+const (
+	SessionUserID        = "user_id"        // the signed-in user
+	SessionWorkspaceID   = "workspace_id"   // the workspace they signed in to
+	SessionWorkspaceName = "workspace_name" // its name, for the header
+	SessionTestMode      = "test_mode"      // true in test mode; live by default
+	sessionFlash         = "flash"          // a message for the next page
+	sessionNewKey        = "new_key"        // a key's secret, shown once on the next keys page
+)
+
+// CSRFLocal is the request local where the CSRF middleware leaves the
+// token that forms must send back.
+const CSRFLocal = "roster.csrf"
+
+// statusFormErrors is the status of a form shown again with its errors:
+// htmx is configured to swap it like a success (see views.htmxConfig).
+const statusFormErrors = fiber.StatusUnprocessableEntity
+
+// Console is what every page handler shares: the session, and how pages
+// are framed and answered.
+type Console struct {
+	Session SessionManager
+}
+
+// layout is the frame of a full page.
+func (h *Console) layout(c *fiber.Ctx, title, nav string) views.Layout {
+	l := views.Layout{Title: title, Nav: nav, Path: strings.Clone(string(c.Request().RequestURI()))}
+	p := PrincipalOf(c)
+	if p.Credential == CredentialSession && p.Staff != nil {
+		l.SignedIn = true
+		l.UserEmail = p.Staff.User.Email
+		l.Role = p.Staff.Role
+		l.Live = p.Scope.Live
+		l.Workspace = h.Session.GetString(c.UserContext(), SessionWorkspaceName)
+	}
+	return l
+}
+
+// isFragment reports whether an htmx request asks for part of a page: not a
+// boosted link or form and not a history restore, which need the whole page.
+func isFragment(c *fiber.Ctx) bool {
+	return c.Get("HX-Request") == "true" && c.Get("HX-Boosted") != "true" && c.Get("HX-History-Restore-Request") != "true"
+}
+
+// render answers with a page: only its content for an htmx fragment
+// request, else the content in the frame, with the flash message left by
+// the last action. It renders into a buffer first, so a failing component
+// leaves no half page behind.
+func (h *Console) render(c *fiber.Ctx, status int, title, nav string, content templ.Component) error {
+	c.Vary("HX-Request")
+	component := content
+	if !isFragment(c) {
+		l := h.layout(c, title, nav)
+		l.Flash = h.Session.PopString(c.UserContext(), sessionFlash)
+		component = views.Page(l, content)
+	}
+	return h.send(c, status, component)
+}
+
+// send renders component with the request's context and the CSRF token.
+func (h *Console) send(c *fiber.Ctx, status int, component templ.Component) error {
+	token, _ := c.Locals(CSRFLocal).(string)
+	var buf bytes.Buffer
+	if err := component.Render(views.WithCSRF(c.UserContext(), token), &buf); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Status(status).Type("html", "utf-8")
+	return c.Send(buf.Bytes())
+}
+
+// ErrorPage answers with an error page, always whole: htmx shows it in
+// place of the page (see views.htmxConfig).
+func (h *Console) ErrorPage(c *fiber.Ctx, status int, title, message string) error {
+	c.Vary("HX-Request")
+	p := views.ErrorPage{Status: status, Title: title, Message: message}
+	if status >= 500 {
+		p.RequestID = RequestID(c)
+	}
+	return h.send(c, status, views.Page(h.layout(c, title, ""), views.Error(p)))
+}
+
+// flash leaves a message for the next page shown.
+func (h *Console) flash(c *fiber.Ctx, message string) {
+	h.Session.Put(c.UserContext(), sessionFlash, message)
+}
+
+// redirect ends a successful POST: htmx follows HX-Redirect, a plain form
+// a 303, so reloading the next page does not post again.
+func redirect(c *fiber.Ctx, to string) error {
+	if c.Get("HX-Request") == "true" {
+		c.Set("HX-Redirect", to)
+		return c.SendStatus(fiber.StatusOK)
+	}
+	return c.Redirect(to, fiber.StatusSeeOther)
+}
+
+// safeNext returns path when it is a path of this site, else fallback: a
+// sign-in or mode switch never sends anyone to another site.
+func safeNext(path, fallback string) string {
+	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || strings.HasPrefix(path, "/\\") {
+		return fallback
+	}
+	return path
+}
+
+// formOf reads the named fields of a posted form, trimmed and copied out
+// of the request's buffers.
+func formOf(c *fiber.Ctx, names ...string) views.Form {
+	f := views.Form{Values: map[string]string{}, Multi: map[string][]string{}, Errors: map[string]string{}}
+	for _, n := range names {
+		f.Values[n] = strings.TrimSpace(strings.Clone(c.FormValue(n)))
+	}
+	return f
+}
+
+// formMulti reads a field that may be sent several times (checkboxes).
+func formMulti(c *fiber.Ctx, f views.Form, name string) []string {
+	var vs []string
+	for _, v := range c.Context().PostArgs().PeekMulti(name) {
+		vs = append(vs, string(v))
+	}
+	f.Multi[name] = vs
+	return vs
+}
+
+// withErrors puts a domain error on the form: each bad field's reason next
+// to the field (labels name the form's fields), anything else above the
+// form. It reports false for errors that are not the user's to fix.
+func withErrors(f views.Form, err error, labels map[string]string) (views.Form, bool) {
+	e, ok := db.As(err)
+	if !ok || (e.Kind != db.KindInvalid && e.Kind != db.KindConflict) {
+		return f, false
+	}
+	if e.Kind == db.KindConflict {
+		for field := range e.Details {
+			if _, known := labels[field]; known {
+				f.Errors[field] = e.Message + "."
+				return f, true
+			}
+		}
+		f.Error = e.Message + "."
+		return f, true
+	}
+	keys := make([]string, 0, len(e.Details))
+	for k := range e.Details {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, field := range keys {
+		reason, _ := e.Details[field].(string)
+		if label, known := labels[field]; known {
+			f.Errors[field] = label + " " + reason + "."
+		} else {
+			f.Error = strings.TrimSpace(f.Error + " " + capitalize(field) + " " + reason + ".")
+		}
+	}
+	return f, true
+}
+
+// capitalize upper-cases the first letter of s.
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -1,0 +1,159 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"roster/db"
+	"roster/views"
+)
+
+// KeyStore is what the API keys page needs of the database.
+type KeyStore interface {
+	ListAPIKeys(ctx context.Context, sc db.Scope) ([]db.APIKey, error)
+	CreateAPIKey(ctx context.Context, sc db.Scope, kind, name string, scopes []string) (db.APIKey, string, error)
+	RevokeAPIKey(ctx context.Context, sc db.Scope, id string) (db.APIKey, error)
+	RollAPIKey(ctx context.Context, sc db.Scope, id string, grace time.Duration) (db.APIKey, string, error)
+}
+
+// KeyPages serves the console's API keys page and its confirmations.
+type KeyPages struct {
+	*Console
+	Store KeyStore
+}
+
+var keyLabels = map[string]string{"kind": "The kind", "name": "The name", "scopes": "The scopes", "grace": "The time"}
+
+// List answers GET /api-keys: the mode's keys, newest first, and once, the
+// secret of the key just created or rolled.
+func (h *KeyPages) List(c *fiber.Ctx) error {
+	return h.list(c, fiber.StatusOK, views.Form{})
+}
+
+func (h *KeyPages) list(c *fiber.Ctx, status int, f views.Form) error {
+	p := PrincipalOf(c)
+	keys, err := h.Store.ListAPIKeys(ctx(c), p.Scope)
+	if err != nil {
+		return err
+	}
+	v := views.KeysPage{Live: p.Scope.Live, Keys: keys, Now: time.Now(), CanWrite: p.MayChange(), Scopes: db.Scopes, Form: f}
+	if !isFragment(c) {
+		v.NewKey = h.popNewKey(c)
+	}
+	return h.render(c, status, "API keys", "api-keys", views.Keys(v))
+}
+
+// Create answers POST /api-keys: a key of the session's mode.
+func (h *KeyPages) Create(c *fiber.Ctx) error {
+	f := formOf(c, "kind", "name")
+	scopes := formMulti(c, f, "scopes")
+	fs := fields{}
+	name := f.Value("name")
+	fs.name("name", &name, false)
+	err := fs.err()
+	var k db.APIKey
+	var secret string
+	if err == nil {
+		k, secret, err = h.Store.CreateAPIKey(ctx(c), PrincipalOf(c).Scope, f.Value("kind"), name, scopes)
+	}
+	if f, ok := withErrors(f, err, keyLabels); ok {
+		return h.list(c, statusFormErrors, f)
+	}
+	if err != nil {
+		return err
+	}
+	h.putNewKey(c, k, secret)
+	h.flash(c, "Created the "+modeOf(k)+" "+k.Kind+" key "+k.Prefix+"…")
+	return redirect(c, "/api-keys")
+}
+
+// Confirm answers GET /api-keys/{id}/revoke and /roll: the page that asks
+// first, for browsers without scripts (with them, hx-confirm asks).
+func (h *KeyPages) Confirm(action string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		k, err := h.find(c)
+		if err != nil {
+			return err
+		}
+		f := views.Form{Values: map[string]string{"grace": "24h"}}
+		return h.render(c, fiber.StatusOK, capitalize(action)+" key", "api-keys", views.KeyConfirmation(views.KeyConfirm{Key: k, Action: action, Form: f}))
+	}
+}
+
+// Revoke answers POST /api-keys/{id}/revoke.
+func (h *KeyPages) Revoke(c *fiber.Ctx) error {
+	k, err := h.Store.RevokeAPIKey(ctx(c), PrincipalOf(c).Scope, strings.Clone(c.Params("id")))
+	if err != nil {
+		return err
+	}
+	h.flash(c, "Revoked the key "+k.Prefix+"…; it no longer works.")
+	return redirect(c, "/api-keys")
+}
+
+// graces are the choices of how long a rolled key keeps working.
+var graces = map[string]time.Duration{"0": 0, "1h": time.Hour, "24h": 24 * time.Hour, "168h": 7 * 24 * time.Hour}
+
+// Roll answers POST /api-keys/{id}/roll: a new key now, the old one until
+// the chosen grace ends.
+func (h *KeyPages) Roll(c *fiber.Ctx) error {
+	f := formOf(c, "grace")
+	grace, ok := graces[f.Value("grace")]
+	if !ok {
+		k, err := h.find(c)
+		if err != nil {
+			return err
+		}
+		f.Errors["grace"] = "Choose how long the old key keeps working."
+		return h.render(c, statusFormErrors, "Roll key", "api-keys", views.KeyConfirmation(views.KeyConfirm{Key: k, Action: "roll", Form: f}))
+	}
+	k, secret, err := h.Store.RollAPIKey(ctx(c), PrincipalOf(c).Scope, strings.Clone(c.Params("id")), grace)
+	if err != nil {
+		return err
+	}
+	h.putNewKey(c, k, secret)
+	h.flash(c, "Rolled the key: "+k.Prefix+"… replaces it.")
+	return redirect(c, "/api-keys")
+}
+
+// find returns the key named by the path, of the session's mode.
+func (h *KeyPages) find(c *fiber.Ctx) (db.APIKey, error) {
+	id := c.Params("id")
+	keys, err := h.Store.ListAPIKeys(ctx(c), PrincipalOf(c).Scope)
+	if err != nil {
+		return db.APIKey{}, err
+	}
+	for _, k := range keys {
+		if k.ID == id {
+			return k, nil
+		}
+	}
+	return db.APIKey{}, db.NotFound("api_key", strings.Clone(id))
+}
+
+// putNewKey keeps a new key's secret in the session until the next keys
+// page shows it, which removes it.
+func (h *KeyPages) putNewKey(c *fiber.Ctx, k db.APIKey, secret string) {
+	b, _ := json.Marshal(views.NewKey{ID: k.ID, Secret: secret, Kind: k.Kind})
+	h.Session.Put(c.UserContext(), sessionNewKey, string(b))
+}
+
+func (h *KeyPages) popNewKey(c *fiber.Ctx) *views.NewKey {
+	raw := h.Session.PopString(c.UserContext(), sessionNewKey)
+	if raw == "" {
+		return nil
+	}
+	var nk views.NewKey
+	if json.Unmarshal([]byte(raw), &nk) != nil {
+		return nil
+	}
+	return &nk
+}
+
+// modeOf is "live" or "test", the mode of a key.
+func modeOf(k db.APIKey) string {
+	return db.Scope{Live: k.Livemode}.Mode()
+}

@@ -1,0 +1,28 @@
+package handlers
+
+import "roster/db"
+
+// Pages is every page handler of the console, built once with its
+// dependencies: the console is its own surface, next to the API's Handlers.
+type Pages struct {
+	Console  *Console
+	SignIn   *SignIn
+	Accounts *AccountPages
+	Keys     *KeyPages
+	Activity *ActivityPages
+	Team     *TeamPages
+}
+
+// NewPages builds the console's page handlers over one database and the
+// console's sessions.
+func NewPages(store *db.DB, sessions SessionManager) *Pages {
+	console := &Console{Session: sessions}
+	return &Pages{
+		Console:  console,
+		SignIn:   &SignIn{Console: console, Store: store},
+		Accounts: &AccountPages{Console: console, Store: store},
+		Keys:     &KeyPages{Console: console, Store: store},
+		Activity: &ActivityPages{Console: console, Store: store},
+		Team:     &TeamPages{Console: console, Store: store},
+	}
+}

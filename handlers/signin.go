@@ -1,0 +1,106 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"roster/db"
+	"roster/views"
+)
+
+// SignInStore is what signing in needs of the database.
+type SignInStore interface {
+	SignIn(ctx context.Context, email, password string) (db.WorkspaceMembership, error)
+	HasOwner(ctx context.Context) (bool, error)
+	WorkspaceByID(ctx context.Context, id string) (db.Workspace, error)
+}
+
+// SignIn serves /login, /logout and the live/test switch.
+type SignIn struct {
+	*Console
+	Store SignInStore
+}
+
+// badCredentials is the one answer to a wrong email or a wrong password.
+const badCredentials = "The email or the password is wrong."
+
+// Form answers GET /login.
+func (h *SignIn) Form(c *fiber.Ctx) error {
+	next := safeNext(c.Query("next"), "/accounts")
+	if PrincipalOf(c).Credential == CredentialSession {
+		return c.Redirect(next, fiber.StatusSeeOther)
+	}
+	return h.show(c, fiber.StatusOK, views.Form{Values: map[string]string{}}, next)
+}
+
+// show renders the sign-in page, saying how to create the first owner while
+// there is none.
+func (h *SignIn) show(c *fiber.Ctx, status int, f views.Form, next string) error {
+	hasOwner, err := h.Store.HasOwner(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return h.render(c, status, "Sign in", "", views.Login(views.LoginPage{Form: f, Next: strings.Clone(next), NoOwner: !hasOwner}))
+}
+
+// Submit answers POST /login: a new session token for the signed-in person
+// (so a token planted before sign-in is worth nothing), in live mode.
+func (h *SignIn) Submit(c *fiber.Ctx) error {
+	f := formOf(c, "email", "next")
+	next := safeNext(f.Value("next"), "/accounts")
+	ctx := c.UserContext()
+	wm, err := h.Store.SignIn(ctx, f.Value("email"), strings.Clone(c.FormValue("password")))
+	if errors.Is(err, db.ErrBadCredentials) {
+		f.Error = badCredentials
+		return h.show(c, fiber.StatusUnauthorized, f, next)
+	}
+	if err != nil {
+		return err
+	}
+	ws, err := h.Store.WorkspaceByID(ctx, wm.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	if err := h.Session.RenewToken(ctx); err != nil {
+		return err
+	}
+	h.Session.Put(ctx, SessionUserID, wm.UserID)
+	h.Session.Put(ctx, SessionWorkspaceID, wm.WorkspaceID)
+	h.Session.Put(ctx, SessionWorkspaceName, ws.Name)
+	h.Session.Put(ctx, SessionTestMode, false)
+	return c.Redirect(next, fiber.StatusSeeOther)
+}
+
+// Throttled answers a sign-in attempt past the limit, with the same words
+// whether or not the email exists.
+func (h *SignIn) Throttled(c *fiber.Ctx) error {
+	f := formOf(c, "email", "next")
+	f.Error = "Too many sign-in attempts. Wait a few minutes, then try again."
+	return h.show(c, fiber.StatusTooManyRequests, f, safeNext(f.Value("next"), "/accounts"))
+}
+
+// SignOut answers POST /logout: the session is gone from the database.
+func (h *SignIn) SignOut(c *fiber.Ctx) error {
+	if err := h.Session.Destroy(c.UserContext()); err != nil {
+		return err
+	}
+	h.flash(c, "You have signed out.")
+	return redirect(c, "/login")
+}
+
+// SwitchMode answers POST /mode: the session's mode becomes live or test,
+// and the person returns to the page they were on.
+func (h *SignIn) SwitchMode(c *fiber.Ctx) error {
+	f := formOf(c, "mode", "next")
+	test := f.Value("mode") == "test"
+	h.Session.Put(c.UserContext(), SessionTestMode, test)
+	if test {
+		h.flash(c, "You are in test mode: you see and change test data only.")
+	} else {
+		h.flash(c, "You are in live mode.")
+	}
+	return redirect(c, safeNext(f.Value("next"), "/accounts"))
+}

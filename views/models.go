@@ -1,0 +1,207 @@
+// Package views holds the console's templ components and their view
+// models. Components only show what they are given: no store calls, no
+// Fiber.
+package views
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"roster/db"
+)
+
+// Layout is what the frame around every page shows.
+type Layout struct {
+	Title     string // the page's title, before " · Roster"
+	Nav       string // the navigation entry of the page: "accounts", "team", "roles", "api-keys", "activity"
+	SignedIn  bool
+	UserEmail string
+	Role      string // the signed-in person's console role
+	Workspace string // the workspace's name
+	Live      bool   // live mode; false shows the test-mode banner
+	Flash     string // a message about the last action
+	Path      string // the page's path and query, where the mode switch returns
+}
+
+// Form is a submitted form: what was typed, kept to show again, and what is
+// wrong with it, per field and as a whole.
+type Form struct {
+	Values map[string]string
+	Multi  map[string][]string // fields that take several values (checkboxes)
+	Errors map[string]string
+	Error  string // a problem with the form as a whole
+}
+
+// Value is what was typed into a field.
+func (f Form) Value(field string) string { return f.Values[field] }
+
+// Err is what is wrong with a field, or "".
+func (f Form) Err(field string) string { return f.Errors[field] }
+
+// Checked reports whether value was chosen among a field's values.
+func (f Form) Checked(field, value string) bool {
+	for _, v := range f.Multi[field] {
+		if v == value {
+			return true
+		}
+	}
+	return false
+}
+
+// Invalid reports whether the form has any problem.
+func (f Form) Invalid() bool { return f.Error != "" || len(f.Errors) > 0 }
+
+// LoginPage is the sign-in form.
+type LoginPage struct {
+	Form    Form
+	Next    string // where to go once signed in
+	NoOwner bool   // the database has no owner yet: say how to create one
+}
+
+// AccountsPage lists the mode's accounts.
+type AccountsPage struct {
+	Live      bool
+	Query     string
+	Accounts  []db.Account
+	NextURL   string // the next page, "" on the last
+	FirstURL  string // the first page, "" on it
+	CanCreate bool
+	Form      Form
+}
+
+// KeysPage lists the mode's API keys.
+type KeysPage struct {
+	Live     bool
+	Keys     []db.APIKey
+	Now      time.Time
+	NewKey   *NewKey // the key just created or rolled, shown this once
+	CanWrite bool
+	Scopes   []string // every scope a secret key may be limited to
+	Form     Form
+}
+
+// NewKey is a key's secret, shown once after creating or rolling it.
+type NewKey struct {
+	ID, Secret, Kind string
+}
+
+// KeyConfirm asks whether to revoke or roll a key.
+type KeyConfirm struct {
+	Key    db.APIKey
+	Action string // "revoke" or "roll"
+	Form   Form
+}
+
+// ActivityPage lists the mode's events, newest first.
+type ActivityPage struct {
+	Account, Member, Type string // the filters
+	Types                 []string
+	Events                []EventRow
+	NextURL               string
+	FirstURL              string
+}
+
+// EventRow is one event as people read it.
+type EventRow struct {
+	ID        string
+	Type      string
+	Actor     string // who: a person's email, or the API key
+	Target    string // whom: the target's id
+	AccountID string
+	Member    string // the membership concerned, if any
+	At        time.Time
+	Changes   []Change // before and after of each changed field
+	Data      string   // the object after the change, as indented JSON
+}
+
+// Change is one field of an event: its value before and after.
+type Change struct {
+	Field, Before, After string
+}
+
+// TeamPage lists the workspace's staff.
+type TeamPage struct {
+	Staff     []db.WorkspaceMembership
+	CanInvite bool
+	Blocked   string   // why the signed-in person cannot invite, shown instead of the form
+	Roles     []string // the console roles the signed-in person may give
+	Form      Form
+}
+
+// ErrorPage explains a failed request.
+type ErrorPage struct {
+	Status    int
+	Title     string
+	Message   string
+	RequestID string
+}
+
+// When formats a time for people: UTC, to the minute.
+func When(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") }
+
+// WhenPtr formats an optional time, "never" when absent.
+func WhenPtr(t *time.Time) string {
+	if t == nil {
+		return "never"
+	}
+	return When(*t)
+}
+
+type csrfKey struct{}
+
+// WithCSRF returns a context carrying the CSRF token every form sends.
+func WithCSRF(ctx context.Context, token string) context.Context {
+	return context.WithValue(ctx, csrfKey{}, token)
+}
+
+// csrfToken is the token WithCSRF put in ctx.
+func csrfToken(ctx context.Context) string {
+	s, _ := ctx.Value(csrfKey{}).(string)
+	return s
+}
+
+// csrfHeaders is the hx-headers value that makes htmx send the token.
+func csrfHeaders(ctx context.Context) string {
+	b, _ := json.Marshal(map[string]string{"X-CSRF-Token": csrfToken(ctx)})
+	return string(b)
+}
+
+// htmxConfig makes htmx swap 422 answers (a form shown again with its
+// errors) into the form's target, show other errors as the whole page,
+// keep no page snapshots in the browser's storage (they could hold a key's
+// secret) and inject no inline styles (the content security policy allows
+// none).
+const htmxConfig = `{"includeIndicatorStyles":false,"historyCacheSize":0,"refreshOnHistoryMiss":true,` +
+	`"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true},` +
+	`{"code":"[45]..","swap":true,"error":true,"target":"body","swapOverride":"innerHTML","select":"#page"}]}`
+
+// navItem is an entry of the header's navigation.
+type navItem struct{ key, label, href string }
+
+var nav = []navItem{
+	{"accounts", "Accounts", "/accounts"},
+	{"team", "Team", "/team"},
+	{"roles", "Roles", "/roles"},
+	{"api-keys", "API keys", "/api-keys"},
+	{"activity", "Activity", "/activity"},
+}
+
+// modeName is "live" or "test".
+func modeName(live bool) string {
+	if live {
+		return "live"
+	}
+	return "test"
+}
+
+// invalid marks a control whose value is wrong and points to the message
+// that says why.
+func invalid(err, describedBy string) templ.Attributes {
+	if err == "" {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"aria-invalid": "true", "aria-describedby": describedBy}
+}

@@ -1,0 +1,156 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/csrf"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+
+	"roster/db"
+	"roster/handlers"
+	"roster/static"
+)
+
+// isPage reports whether path belongs to the console's pages: not the API,
+// the assets or the health checks.
+func isPage(path string) bool {
+	for _, p := range []string{"/v1/", static.Prefix} {
+		if strings.HasPrefix(path, p) {
+			return false
+		}
+	}
+	return path != "/v1" && path != "/healthz" && path != "/readyz"
+}
+
+// pagesOnly runs h on the console's pages and skips it elsewhere.
+func pagesOnly(h fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if !isPage(c.Path()) {
+			return c.Next()
+		}
+		return h(c)
+	}
+}
+
+// contentSecurityPolicy allows the console's own scripts and styles only.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+
+// pageHeaders are the security headers of every page.
+func pageHeaders(c *fiber.Ctx) error {
+	c.Set("Content-Security-Policy", contentSecurityPolicy)
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderXFrameOptions, "DENY")
+	c.Set(fiber.HeaderReferrerPolicy, "same-origin")
+	return c.Next()
+}
+
+// assets serves the embedded CSS and scripts; their URLs carry a hash of
+// their content, so browsers may keep them for a year.
+func assets() fiber.Handler {
+	return filesystem.New(filesystem.Config{Root: http.FS(static.FS), MaxAge: 365 * 24 * 60 * 60})
+}
+
+// errCSRF is a state-changing request without the token of a form this
+// site rendered.
+var errCSRF = errors.New("web: missing or invalid CSRF token")
+
+// csrfProtection refuses POSTs whose token, sent as the X-CSRF-Token header
+// (htmx, through hx-headers on <body>) or the _csrf form field, does not
+// match the token cookie and a token the database knows (Fiber's
+// double-submit CSRF middleware over the shared key-value store).
+func (s *Server) csrfProtection() fiber.Handler {
+	return csrf.New(csrf.Config{
+		Storage:           s.db.KV("csrf:"),
+		CookieName:        "roster_csrf",
+		CookieHTTPOnly:    true,
+		CookieSecure:      s.cfg.Secure,
+		CookieSameSite:    fiber.CookieSameSiteLaxMode,
+		CookieSessionOnly: true,
+		Expiration:        s.cfg.SessionIdleTimeout,
+		ContextKey:        handlers.CSRFLocal,
+		KeyGenerator:      func() string { return db.RandomToken(32) },
+		Extractor:         csrfToken,
+		ErrorHandler:      func(*fiber.Ctx, error) error { return errCSRF },
+	})
+}
+
+// csrfToken is the token a request sends: header first, then form field.
+func csrfToken(c *fiber.Ctx) (string, error) {
+	if t := c.Get("X-CSRF-Token"); t != "" {
+		return t, nil
+	}
+	if t := c.FormValue("_csrf"); t != "" {
+		return t, nil
+	}
+	return "", csrf.ErrTokenNotFound
+}
+
+// loadPrincipal makes the session's staff member the request's principal,
+// reading their role from the database on every request: a demoted member
+// has fewer rights on their very next request, a removed one is signed out.
+func (s *Server) loadPrincipal(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	userID := s.sessions.GetString(ctx, handlers.SessionUserID)
+	if userID == "" {
+		return c.Next()
+	}
+	wsID := s.sessions.GetString(ctx, handlers.SessionWorkspaceID)
+	staff, err := s.db.StaffByUser(ctx, wsID, userID)
+	if e, ok := db.As(err); ok && e.Kind == db.KindNotFound {
+		if err := s.sessions.Destroy(ctx); err != nil {
+			return err
+		}
+		return c.Next()
+	}
+	if err != nil {
+		return err
+	}
+	handlers.SetPrincipal(c, handlers.Principal{
+		Scope:      db.Scope{WorkspaceID: wsID, Live: !s.sessions.GetBool(ctx, handlers.SessionTestMode)},
+		Credential: handlers.CredentialSession,
+		Staff:      &staff,
+	})
+	return c.Next()
+}
+
+// signedIn sends people without a session to the sign-in page, which
+// brings them back to the page they asked for.
+func signedIn(c *fiber.Ctx) error {
+	if handlers.PrincipalOf(c).Credential == handlers.CredentialSession {
+		return c.Next()
+	}
+	to := "/login"
+	if c.Method() == fiber.MethodGet {
+		to += "?" + url.Values{"next": {string(c.Request().RequestURI())}}.Encode()
+	}
+	if c.Get("HX-Request") == "true" {
+		c.Set("HX-Redirect", to)
+		return c.SendStatus(fiber.StatusOK)
+	}
+	return c.Redirect(to, fiber.StatusSeeOther)
+}
+
+// loginLimits throttle failed sign-ins per client address and per email
+// (hashed, so the table holds no addresses), counted in the database so
+// every process shares them. Whether the email exists changes nothing.
+func (s *Server) loginLimits(throttled fiber.Handler) []fiber.Handler {
+	store := s.db.KV("limit:")
+	limit := func(max int, key func(*fiber.Ctx) string) fiber.Handler {
+		return limiter.New(limiter.Config{
+			Max: max, Expiration: s.cfg.LoginWindow, Storage: store, KeyGenerator: key,
+			SkipSuccessfulRequests: true, LimitReached: throttled,
+		})
+	}
+	return []fiber.Handler{
+		limit(s.cfg.LoginAttempts*4, func(c *fiber.Ctx) string { return "login:addr:" + c.IP() }),
+		limit(s.cfg.LoginAttempts, func(c *fiber.Ctx) string {
+			return "login:email:" + tokenKey(strings.ToLower(strings.TrimSpace(c.FormValue("email"))))
+		}),
+	}
+}

@@ -1,0 +1,112 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/gofiber/fiber/v2"
+
+	"roster/db"
+	"roster/handlers"
+)
+
+// Session defaults: a console session ends after two idle hours, and a day
+// after sign-in whatever happens.
+const (
+	defaultIdleTimeout = 2 * time.Hour
+	defaultLifetime    = 24 * time.Hour
+)
+
+// withConsoleDefaults fills in the console's settings left unset.
+func (cfg Config) withConsoleDefaults() Config {
+	if cfg.SessionIdleTimeout <= 0 {
+		cfg.SessionIdleTimeout = defaultIdleTimeout
+	}
+	if cfg.SessionLifetime <= 0 {
+		cfg.SessionLifetime = defaultLifetime
+	}
+	if cfg.LoginAttempts <= 0 {
+		cfg.LoginAttempts = 5
+	}
+	if cfg.LoginWindow <= 0 {
+		cfg.LoginWindow = 15 * time.Minute
+	}
+	if cfg.PurgeInterval <= 0 {
+		cfg.PurgeInterval = 10 * time.Minute
+	}
+	return cfg
+}
+
+// startConsole builds the console's sessions and pages, and purges expired
+// sessions and counters until the server shuts down.
+func (s *Server) startConsole() {
+	s.sessions = newSessions(s.db, s.cfg)
+	s.pages = handlers.NewPages(s.db, s.sessions)
+	purge, stop := context.WithCancel(context.Background())
+	s.App.Hooks().OnShutdown(func() error { stop(); return nil })
+	go s.db.PurgeEvery(purge, s.cfg.PurgeInterval, func(err error) {
+		s.cfg.Logger.Warn("purging expired sessions failed", "err", err)
+	})
+}
+
+// newSessions configures the console's sessions: kept in the database,
+// tokens hashed there, a cookie scripts cannot read, sent on top-level
+// navigation only, over TLS only when the server is reached over TLS.
+func newSessions(store *db.DB, cfg Config) *scs.SessionManager {
+	sm := scs.New()
+	sm.Store = store.Sessions()
+	sm.HashTokenInStore = true
+	sm.IdleTimeout = cfg.SessionIdleTimeout
+	sm.Lifetime = cfg.SessionLifetime
+	sm.Cookie.Name = "roster_session"
+	sm.Cookie.Path = "/"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = cfg.Secure
+	sm.Cookie.Persist = false
+	return sm
+}
+
+// loadSession bridges scs to Fiber: scs's own middleware is net/http's,
+// and through Fiber's adaptor it would save the session before the handler
+// ran. The session is loaded into the request's context, the handler runs,
+// then a changed session is saved and its cookie set, a destroyed one's
+// cookie expired. The handler's error is returned untouched.
+func (s *Server) loadSession(c *fiber.Ctx) error {
+	token := strings.Clone(c.Cookies(s.sessions.Cookie.Name))
+	ctx, err := s.sessions.Load(c.UserContext(), token)
+	if err != nil {
+		return err
+	}
+	c.SetUserContext(ctx)
+	c.Vary(fiber.HeaderCookie)
+	herr := c.Next()
+	switch s.sessions.Status(ctx) {
+	case scs.Modified:
+		token, expiry, err := s.sessions.Commit(ctx)
+		if err != nil {
+			return errors.Join(herr, err)
+		}
+		s.sessionCookie(c, token, expiry)
+	case scs.Destroyed:
+		s.sessionCookie(c, "", time.Time{})
+	}
+	return herr
+}
+
+// sessionCookie sets the session cookie; a zero expiry deletes it.
+func (s *Server) sessionCookie(c *fiber.Ctx, token string, expiry time.Time) {
+	ck := s.sessions.Cookie
+	cookie := &fiber.Cookie{
+		Name: ck.Name, Value: token, Path: ck.Path, Domain: ck.Domain,
+		HTTPOnly: ck.HttpOnly, Secure: ck.Secure, SameSite: fiber.CookieSameSiteLaxMode, SessionOnly: true,
+	}
+	if expiry.IsZero() {
+		cookie.Expires, cookie.MaxAge, cookie.SessionOnly = time.Unix(1, 0), -1, false
+	}
+	c.Cookie(cookie)
+}
