@@ -22,7 +22,7 @@ import (
 )
 
 // signHS256 makes a JWT signed with the test secret.
-func signHS256(t *testing.T, claims jwt.MapClaims) string {
+func signHS256(t testing.TB, claims jwt.MapClaims) string {
 	t.Helper()
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(testHS256Secret))
 	if err != nil {
@@ -37,7 +37,7 @@ func staffClaims(email string) jwt.MapClaims {
 }
 
 // addStaff puts a user with the workspace role on the staff.
-func addStaff(t *testing.T, d *db.DB, f dbtest.Fixture, email, role string) {
+func addStaff(t testing.TB, d *db.DB, f dbtest.Fixture, email, role string) {
 	t.Helper()
 	if _, err := d.CreateStaff(context.Background(), f.WorkspaceID, email, "", role); err != nil {
 		t.Fatalf("add staff %s: %v", email, err)
