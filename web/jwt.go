@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/MicahParks/keyfunc/v3"
@@ -78,6 +79,9 @@ func (v *jwtVerifier) verify(token string) (*jwtClaims, error) {
 	}
 	if claims.Email == "" {
 		return nil, errors.New("token has no email claim")
+	}
+	if strings.ContainsRune(claims.Email+claims.WorkspaceID+claims.Mode, 0) {
+		return nil, errors.New("token has a claim with the NUL character")
 	}
 	return &claims, nil
 }

@@ -49,6 +49,7 @@ func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
 	s.App = fiber.New(fiber.Config{
 		AppName:               "roster",
 		BodyLimit:             1 << 20,
+		ReadBufferSize:        16 << 10, // the request line and headers: room for large JWTs
 		ErrorHandler:          s.handleError,
 		DisableStartupMessage: true,
 		ReadTimeout:           30 * time.Second,
