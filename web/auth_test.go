@@ -193,7 +193,9 @@ func TestClassifyToken(t *testing.T) {
 		{"xxxxxxxxxxxxxxxxxxxxxxxxxxxxsk_abc", "secret"},
 		{"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxsk_abc", "jwt"},
 		{"pk_live_abc", "publishable"},
-		{"eyJhbGciOi.pk_.x", "publishable"},
+		{"eyJhbGciOi.pk_.x", "jwt"},
+		{"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJza19saXZlIn0.zpk_eNM", "jwt"},
+		{"sk_live_abc.def", "jwt"},
 		{"eyJhbGciOiJIUzI1NiJ9.e30.sig", "jwt"},
 	} {
 		if got := web.ClassifyToken(tc.token); got != tc.want {
