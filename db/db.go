@@ -10,13 +10,16 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
+	neturl "net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq" // PostgreSQL driver
+	"github.com/lib/pq"
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // embedded SQLite driver, pure Go
 )
@@ -56,9 +59,9 @@ func Open(url string) (*DB, error) {
 	}
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		x, err := sqlx.Open("postgres", url)
+		x, err := openPostgres(url)
 		if err != nil {
-			return nil, fmt.Errorf("db: open postgres: %w", err)
+			return nil, fmt.Errorf("db: open postgres %s: %w", redactURL(url), err)
 		}
 		x.SetMaxOpenConns(40)
 		x.SetMaxIdleConns(40)
@@ -86,6 +89,51 @@ func Open(url string) (*DB, error) {
 	default:
 		return nil, fmt.Errorf("db: unsupported database URL %q (want postgres://… or sqlite:PATH)", redactURL(url))
 	}
+}
+
+// ConnectTimeout bounds how long opening a PostgreSQL connection may take
+// when the URL does not set connect_timeout: an unreachable server is an
+// error, not a wait.
+const ConnectTimeout = 3 * time.Second
+
+// openPostgres opens a PostgreSQL pool whose connections time out while
+// connecting and probe an idle peer, so that neither a server that stopped
+// answering nor a network that drops its packets holds a request forever.
+func openPostgres(url string) (*sqlx.DB, error) {
+	u, err := neturl.Parse(url)
+	if err != nil {
+		return nil, errors.New("not a valid URL") // url's error would show the password
+	}
+	if q := u.Query(); !q.Has("connect_timeout") {
+		q.Set("connect_timeout", strconv.Itoa(int(ConnectTimeout.Seconds())))
+		u.RawQuery = q.Encode()
+	}
+	c, err := pq.NewConnector(u.String())
+	if err != nil {
+		return nil, err
+	}
+	c.Dialer(keepAliveDialer{net.Dialer{KeepAliveConfig: net.KeepAliveConfig{
+		Enable: true, Idle: 5 * time.Second, Interval: 5 * time.Second, Count: 3,
+	}}})
+	return sqlx.NewDb(sql.OpenDB(c), "postgres"), nil
+}
+
+// keepAliveDialer is lib/pq's dialer with TCP keep-alive probes set: a
+// connection whose peer went silent fails after about 20 s.
+type keepAliveDialer struct{ d net.Dialer }
+
+func (k keepAliveDialer) Dial(network, addr string) (net.Conn, error) {
+	return k.d.Dial(network, addr)
+}
+
+func (k keepAliveDialer) DialTimeout(network, addr string, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return k.d.DialContext(ctx, network, addr)
+}
+
+func (k keepAliveDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return k.d.DialContext(ctx, network, addr)
 }
 
 // redactURL hides a password in a database URL so it can be shown.

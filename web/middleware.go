@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -18,6 +19,16 @@ func requestID(c *fiber.Ctx) error {
 	id := db.NewID("req")
 	c.Locals("requestid", id)
 	c.Set("Request-Id", id)
+	return c.Next()
+}
+
+// deadline bounds the request's database work by the configured
+// RequestTimeout: a database that stopped answering, a lock never released
+// or a pool with no free connection makes the request 503, not a wait.
+func (s *Server) deadline(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.RequestTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
 	return c.Next()
 }
 

@@ -21,7 +21,14 @@ type Config struct {
 	Logger    *slog.Logger // where request lines go
 	Secure    bool         // cookies only over TLS
 	SMTPURL   string       // where invitation emails go; "" keeps them in the outbox
+	// RequestTimeout bounds the database work of one API request (waiting
+	// for a connection, a lock or an answer); past it the request is 503
+	// unavailable. Zero means DefaultRequestTimeout.
+	RequestTimeout time.Duration
 }
+
+// DefaultRequestTimeout is the RequestTimeout of a Config that sets none.
+const DefaultRequestTimeout = 10 * time.Second
 
 // Server is Roster's HTTP server.
 type Server struct {
@@ -36,6 +43,9 @@ type Server struct {
 func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
 	}
 	jv, err := newJWTVerifier(ctx, cfg.JWT)
 	if err != nil {

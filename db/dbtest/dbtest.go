@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -79,6 +80,18 @@ func URL(t testing.TB, dialect db.Dialect) string {
 		return "sqlite:" + filepath.Join(t.TempDir(), "roster.db")
 	}
 	return withDatabase(t, cloneTemplate(t))
+}
+
+// PostgresURL returns the URL of a fresh PostgreSQL database, for tests of
+// PostgreSQL itself (a server in front of it, several processes on it). It
+// skips the test only when ROSTER_TEST_DIALECTS leaves PostgreSQL out, and
+// fails it, saying so, when TEST_DATABASE_URL is missing.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	if !slices.Contains(Dialects(t), db.Postgres) {
+		t.Skip("ROSTER_TEST_DIALECTS leaves PostgreSQL out")
+	}
+	return URL(t, db.Postgres)
 }
 
 var template struct {
