@@ -94,6 +94,8 @@ func TestCredentials(t *testing.T) {
 		noExp := signHS256(t, jwt.MapClaims{"email": e.ws.OwnerEmail})
 		notYet := signHS256(t, jwt.MapClaims{"email": e.ws.OwnerEmail, "exp": time.Now().Add(time.Hour).Unix(), "nbf": time.Now().Add(10 * time.Minute).Unix()})
 		stranger := signHS256(t, staffClaims("nobody@acme.example"))
+		unverified := signHS256(t, func() jwt.MapClaims { c := staffClaims(e.ws.OwnerEmail); c["email_verified"] = false; return c }())
+		verified := signHS256(t, func() jwt.MapClaims { c := staffClaims(e.ws.OwnerEmail); c["email_verified"] = true; return c }())
 		wrongWS := signHS256(t, func() jwt.MapClaims {
 			c := staffClaims(e.ws.OwnerEmail)
 			c["workspace_id"] = other.WorkspaceID
@@ -144,6 +146,8 @@ func TestCredentials(t *testing.T) {
 			{"JWT alg none", "GET", "/v1/accounts", unsigned, "", 401, "unauthorized"},
 			{"JWT bad signature", "GET", "/v1/accounts", badSig, "", 401, "unauthorized"},
 			{"JWT of a stranger", "GET", "/v1/accounts", stranger, "", 401, "unauthorized"},
+			{"JWT whose email is not verified", "GET", "/v1/accounts", unverified, "", 401, "unauthorized"},
+			{"JWT whose email is verified", "GET", "/v1/accounts", verified, "", 200, ""},
 			{"JWT naming another workspace", "GET", "/v1/accounts", wrongWS, "", 401, "unauthorized"},
 		}
 		for _, tc := range cases {
