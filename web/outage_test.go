@@ -358,16 +358,24 @@ func TestDatabaseBlackHole(t *testing.T) {
 		}
 	})
 	e := &env{t: t, db: d, srv: srv}
+	e.within(t, 5*time.Second, "GET", "/v1/accounts", "sk_test_"+db.RandomToken(40), "").expect(t, 503, "unavailable")
+}
+
+// within sends a request and fails the test unless it is answered within
+// limit; a request that waits on is left to end with the test.
+func (e *env) within(t *testing.T, limit time.Duration, method, path, token, body string) response {
+	t.Helper()
 	answered := make(chan response, 1)
 	go func() {
-		r, _ := e.send("GET", "/v1/accounts", "sk_test_"+db.RandomToken(40), "")
+		r, _ := e.send(method, path, token, body)
 		answered <- r
 	}()
 	select {
 	case r := <-answered:
-		r.expect(t, 503, "unavailable")
-	case <-time.After(5 * time.Second):
-		t.Fatal("no answer within 5 s from a database that does not answer")
+		return r
+	case <-time.After(limit):
+		t.Fatalf("%s %s: no answer within %s", method, path, limit)
+		return response{}
 	}
 }
 
@@ -387,17 +395,7 @@ func TestRequestDeadline(t *testing.T) {
 		if _, err := tx.Exec(d.Rebind(`UPDATE accounts SET name = 'Held' WHERE id = ?`), acct); err != nil {
 			t.Fatal(err)
 		}
-		answered := make(chan response, 1)
-		go func() {
-			r, _ := e.send("PATCH", "/v1/accounts/"+acct, sk, `{"name":"Waiting"}`)
-			answered <- r
-		}()
-		select {
-		case r := <-answered:
-			r.expect(t, 503, "unavailable")
-		case <-time.After(5 * time.Second):
-			t.Fatal("no answer within 5 s while a lock is held")
-		}
+		e.within(t, 5*time.Second, "PATCH", "/v1/accounts/"+acct, sk, `{"name":"Waiting"}`).expect(t, 503, "unavailable")
 		if err := tx.Rollback(); err != nil {
 			t.Fatal(err)
 		}
