@@ -125,16 +125,19 @@ func openPostgres(url string) (*sqlx.DB, error) {
 // connection whose peer went silent fails after about 20 s.
 type keepAliveDialer struct{ d net.Dialer }
 
+// Dial connects to addr.
 func (k keepAliveDialer) Dial(network, addr string) (net.Conn, error) {
 	return k.d.Dial(network, addr)
 }
 
+// DialTimeout connects to addr within timeout.
 func (k keepAliveDialer) DialTimeout(network, addr string, timeout time.Duration) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	return k.d.DialContext(ctx, network, addr)
 }
 
+// DialContext connects to addr until ctx ends.
 func (k keepAliveDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	return k.d.DialContext(ctx, network, addr)
 }
