@@ -5,19 +5,25 @@ package db
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
+	neturl "net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq" // PostgreSQL driver
+	"github.com/lib/pq"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // embedded SQLite driver, pure Go
 )
 
@@ -56,9 +62,9 @@ func Open(url string) (*DB, error) {
 	}
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		x, err := sqlx.Open("postgres", url)
+		x, err := openPostgres(url)
 		if err != nil {
-			return nil, fmt.Errorf("db: open postgres: %w", err)
+			return nil, fmt.Errorf("db: open postgres %s: %w", redactURL(url), err)
 		}
 		x.SetMaxOpenConns(40)
 		x.SetMaxIdleConns(40)
@@ -88,6 +94,54 @@ func Open(url string) (*DB, error) {
 	}
 }
 
+// ConnectTimeout bounds how long opening a PostgreSQL connection may take
+// when the URL does not set connect_timeout: an unreachable server is an
+// error, not a wait.
+const ConnectTimeout = 3 * time.Second
+
+// openPostgres opens a PostgreSQL pool whose connections time out while
+// connecting and probe an idle peer, so that neither a server that stopped
+// answering nor a network that drops its packets holds a request forever.
+func openPostgres(url string) (*sqlx.DB, error) {
+	u, err := neturl.Parse(url)
+	if err != nil {
+		return nil, errors.New("not a valid URL") // url's error would show the password
+	}
+	if q := u.Query(); !q.Has("connect_timeout") {
+		q.Set("connect_timeout", strconv.Itoa(int(ConnectTimeout.Seconds())))
+		u.RawQuery = q.Encode()
+	}
+	c, err := pq.NewConnector(u.String())
+	if err != nil {
+		return nil, err
+	}
+	c.Dialer(keepAliveDialer{net.Dialer{KeepAliveConfig: net.KeepAliveConfig{
+		Enable: true, Idle: 5 * time.Second, Interval: 5 * time.Second, Count: 3,
+	}}})
+	return sqlx.NewDb(sql.OpenDB(c), "postgres"), nil
+}
+
+// keepAliveDialer is lib/pq's dialer with TCP keep-alive probes set: a
+// connection whose peer went silent fails after about 20 s.
+type keepAliveDialer struct{ d net.Dialer }
+
+// Dial connects to addr.
+func (k keepAliveDialer) Dial(network, addr string) (net.Conn, error) {
+	return k.d.Dial(network, addr)
+}
+
+// DialTimeout connects to addr within timeout.
+func (k keepAliveDialer) DialTimeout(network, addr string, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return k.d.DialContext(ctx, network, addr)
+}
+
+// DialContext connects to addr until ctx ends.
+func (k keepAliveDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return k.d.DialContext(ctx, network, addr)
+}
+
 // redactURL hides a password in a database URL so it can be shown.
 func redactURL(url string) string {
 	if at := strings.LastIndex(url, "@"); at > 0 {
@@ -96,6 +150,25 @@ func redactURL(url string) string {
 		}
 	}
 	return url
+}
+
+// MigrationsDigest identifies the migrations of this build: the SHA-256 of
+// their names and contents, in hex. Tests name a migrated template by it.
+func MigrationsDigest() string {
+	h := sha256.New()
+	err := fs.WalkDir(migrations, "migrations", func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		b, err := migrations.ReadFile(path)
+		fmt.Fprintf(h, "%s %d\n", path, len(b))
+		h.Write(b)
+		return err
+	})
+	if err != nil {
+		panic("db: embedded migrations unreadable: " + err.Error())
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Migrate applies every pending migration.
@@ -108,7 +181,17 @@ func (d *DB) Migrate(ctx context.Context) error {
 	if d.Dialect == SQLite {
 		gd = goose.DialectSQLite3
 	}
-	p, err := goose.NewProvider(gd, d.DB.DB, dir)
+	var opts []goose.ProviderOption
+	if d.Dialect == Postgres {
+		// Servers started together on a fresh database take turns: without
+		// the lock both run the first migration and one fails to start.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+		if err != nil {
+			return fmt.Errorf("db: migration lock: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(gd, d.DB.DB, dir, opts...)
 	if err != nil {
 		return fmt.Errorf("db: migration provider: %w", err)
 	}

@@ -115,8 +115,10 @@ func IsUnavailable(err error) bool {
 	}
 	var pe *pq.Error
 	if errors.As(err, &pe) {
-		// Class 08: connection exception; 57P: operator intervention (shutdown).
-		return strings.HasPrefix(string(pe.Code), "08") || strings.HasPrefix(string(pe.Code), "57P")
+		// Class 08: connection exception; 57P: operator intervention
+		// (shutdown); 57014: the statement was cancelled, which lib/pq
+		// asks for when the request's deadline passes.
+		return strings.HasPrefix(string(pe.Code), "08") || strings.HasPrefix(string(pe.Code), "57P") || pe.Code == "57014"
 	}
 	msg := err.Error()
 	return strings.Contains(msg, "connection refused") || strings.Contains(msg, "bad connection") ||

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -93,7 +94,38 @@ func decode(c *fiber.Ctx, dst any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return db.Invalid(map[string]string{"body": "must be a single JSON object"})
 	}
-	return nil
+	f := fields{}
+	noNUL(reflect.ValueOf(dst), "body", f)
+	return f.err()
+}
+
+// noNUL notes under its JSON name every string field of v that holds the
+// NUL character: JSON can carry it, but no name, email, key or token has
+// one, and PostgreSQL cannot store or compare it as text.
+func noNUL(v reflect.Value, field string, f fields) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			noNUL(v.Elem(), field, f)
+		}
+	case reflect.String:
+		if strings.ContainsRune(v.String(), 0) {
+			f[field] = "must not contain the NUL character"
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			noNUL(v.Index(i), field, f)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			sf := v.Type().Field(i)
+			name := field
+			if tag, _, _ := strings.Cut(sf.Tag.Get("json"), ","); !sf.Anonymous && tag != "" {
+				name = tag
+			}
+			noNUL(v.Field(i), name, f)
+		}
+	}
 }
 
 // decodeError turns a json error into a validation error naming the field.

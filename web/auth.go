@@ -22,13 +22,18 @@ const (
 
 // ClassifyToken tells what kind of credential a bearer token is: a secret
 // key when "sk_" occurs in its first 32 characters, else a publishable key
-// when it contains "pk_", else a JWT.
+// when it contains "pk_", else a JWT. A token with a dot is a JWT whatever
+// it contains: keys are base62 and never hold one, while a JWT's base64url
+// segments hold "pk_" or "sk_" by chance (about one signed token in a
+// thousand), and taking those for keys refused valid tokens.
 func ClassifyToken(token string) string {
 	head := token
 	if len(head) > 32 {
 		head = head[:32]
 	}
 	switch {
+	case strings.Contains(token, "."):
+		return tokenJWT
 	case strings.Contains(head, "sk_"):
 		return tokenSecret
 	case strings.Contains(token, "pk_"):

@@ -22,7 +22,7 @@ import (
 )
 
 // signHS256 makes a JWT signed with the test secret.
-func signHS256(t *testing.T, claims jwt.MapClaims) string {
+func signHS256(t testing.TB, claims jwt.MapClaims) string {
 	t.Helper()
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(testHS256Secret))
 	if err != nil {
@@ -37,7 +37,7 @@ func staffClaims(email string) jwt.MapClaims {
 }
 
 // addStaff puts a user with the workspace role on the staff.
-func addStaff(t *testing.T, d *db.DB, f dbtest.Fixture, email, role string) {
+func addStaff(t testing.TB, d *db.DB, f dbtest.Fixture, email, role string) {
 	t.Helper()
 	if _, err := d.CreateStaff(context.Background(), f.WorkspaceID, email, "", role); err != nil {
 		t.Fatalf("add staff %s: %v", email, err)
@@ -94,6 +94,8 @@ func TestCredentials(t *testing.T) {
 		noExp := signHS256(t, jwt.MapClaims{"email": e.ws.OwnerEmail})
 		notYet := signHS256(t, jwt.MapClaims{"email": e.ws.OwnerEmail, "exp": time.Now().Add(time.Hour).Unix(), "nbf": time.Now().Add(10 * time.Minute).Unix()})
 		stranger := signHS256(t, staffClaims("nobody@acme.example"))
+		unverified := signHS256(t, func() jwt.MapClaims { c := staffClaims(e.ws.OwnerEmail); c["email_verified"] = false; return c }())
+		verified := signHS256(t, func() jwt.MapClaims { c := staffClaims(e.ws.OwnerEmail); c["email_verified"] = true; return c }())
 		wrongWS := signHS256(t, func() jwt.MapClaims {
 			c := staffClaims(e.ws.OwnerEmail)
 			c["workspace_id"] = other.WorkspaceID
@@ -144,6 +146,8 @@ func TestCredentials(t *testing.T) {
 			{"JWT alg none", "GET", "/v1/accounts", unsigned, "", 401, "unauthorized"},
 			{"JWT bad signature", "GET", "/v1/accounts", badSig, "", 401, "unauthorized"},
 			{"JWT of a stranger", "GET", "/v1/accounts", stranger, "", 401, "unauthorized"},
+			{"JWT whose email is not verified", "GET", "/v1/accounts", unverified, "", 401, "unauthorized"},
+			{"JWT whose email is verified", "GET", "/v1/accounts", verified, "", 200, ""},
 			{"JWT naming another workspace", "GET", "/v1/accounts", wrongWS, "", 401, "unauthorized"},
 		}
 		for _, tc := range cases {
@@ -193,7 +197,9 @@ func TestClassifyToken(t *testing.T) {
 		{"xxxxxxxxxxxxxxxxxxxxxxxxxxxxsk_abc", "secret"},
 		{"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxsk_abc", "jwt"},
 		{"pk_live_abc", "publishable"},
-		{"eyJhbGciOi.pk_.x", "publishable"},
+		{"eyJhbGciOi.pk_.x", "jwt"},
+		{"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJza19saXZlIn0.zpk_eNM", "jwt"},
+		{"sk_live_abc.def", "jwt"},
 		{"eyJhbGciOiJIUzI1NiJ9.e30.sig", "jwt"},
 	} {
 		if got := web.ClassifyToken(tc.token); got != tc.want {

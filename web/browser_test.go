@@ -19,7 +19,7 @@ import (
 // browser is a person using the console: it keeps the cookies it is given
 // and sends back the CSRF token of the last page it read.
 type browser struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *web.Server
 	cookies map[string]*http.Cookie
 	csrf    string
@@ -41,7 +41,7 @@ type page struct {
 func (p page) location() string { return p.Header.Get("Location") }
 
 // has fails the test unless the page says each of texts.
-func (p page) has(t *testing.T, texts ...string) page {
+func (p page) has(t testing.TB, texts ...string) page {
 	t.Helper()
 	for _, s := range texts {
 		if !strings.Contains(p.Body, s) {
@@ -52,7 +52,7 @@ func (p page) has(t *testing.T, texts ...string) page {
 }
 
 // lacks fails the test if the page says any of texts.
-func (p page) lacks(t *testing.T, texts ...string) page {
+func (p page) lacks(t testing.TB, texts ...string) page {
 	t.Helper()
 	for _, s := range texts {
 		if strings.Contains(p.Body, s) {
@@ -64,7 +64,7 @@ func (p page) lacks(t *testing.T, texts ...string) page {
 
 // expect fails the test unless the answer has the status (and, for a
 // redirect, goes to location).
-func (p page) expect(t *testing.T, status int, location ...string) page {
+func (p page) expect(t testing.TB, status int, location ...string) page {
 	t.Helper()
 	if p.Status != status {
 		t.Fatalf("status %d, want %d; location %q; body:\n%s", p.Status, status, p.location(), p.Body)

@@ -30,15 +30,17 @@ var kindStatus = map[db.Kind]int{
 
 // fiberTypes names the error types of Fiber's own errors.
 var fiberTypes = map[int]apiError{
-	fiber.StatusBadRequest:            {typ: "validation_error", message: "The request is invalid"},
-	fiber.StatusUnauthorized:          {typ: "unauthorized", message: "A valid credential is required"},
-	fiber.StatusForbidden:             {typ: "forbidden", message: "You are not allowed to do this"},
-	fiber.StatusNotFound:              {typ: "not_found", message: "No such route"},
-	fiber.StatusMethodNotAllowed:      {typ: "method_not_allowed", message: "This route does not support that method"},
-	fiber.StatusRequestEntityTooLarge: {typ: "payload_too_large", message: "The request body is larger than 1 MiB"},
-	fiber.StatusUnsupportedMediaType:  {typ: "unsupported_media_type", message: "The request body must be application/json"},
-	fiber.StatusTooManyRequests:       {typ: "rate_limited", message: "Too many requests; retry later"},
-	fiber.StatusServiceUnavailable:    {typ: "unavailable", message: "The service is unavailable; retry shortly"},
+	fiber.StatusBadRequest:                  {typ: "validation_error", message: "The request is invalid"},
+	fiber.StatusUnauthorized:                {typ: "unauthorized", message: "A valid credential is required"},
+	fiber.StatusForbidden:                   {typ: "forbidden", message: "You are not allowed to do this"},
+	fiber.StatusNotFound:                    {typ: "not_found", message: "No such route"},
+	fiber.StatusMethodNotAllowed:            {typ: "method_not_allowed", message: "This route does not support that method"},
+	fiber.StatusRequestTimeout:              {typ: "request_timeout", message: "The request took too long to arrive"},
+	fiber.StatusRequestEntityTooLarge:       {typ: "payload_too_large", message: "The request body is larger than 1 MiB"},
+	fiber.StatusRequestHeaderFieldsTooLarge: {typ: "headers_too_large", message: "The request's headers are larger than 16 KiB"},
+	fiber.StatusUnsupportedMediaType:        {typ: "unsupported_media_type", message: "The request body must be application/json"},
+	fiber.StatusTooManyRequests:             {typ: "rate_limited", message: "Too many requests; retry later"},
+	fiber.StatusServiceUnavailable:          {typ: "unavailable", message: "The service is unavailable; retry shortly"},
 }
 
 // classify turns any error a handler returns into the answer to give.

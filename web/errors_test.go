@@ -1,12 +1,8 @@
 package web_test
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -198,24 +194,9 @@ func TestAccountLifecycle(t *testing.T) {
 func TestBodyTooLarge(t *testing.T) {
 	d := dbtest.Open(t, db.SQLite)
 	e := newEnv(t, d)
-	base := e.listen()
-	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "POST /v1/accounts HTTP/1.1\r\nHost: roster.test\r\nContent-Type: application/json\r\n"+
-		"Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n{\"name\":\"", e.key(false, db.KeySecret), 2<<20)
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var env envelope
-	if err := json.NewDecoder(res.Body).Decode(&env); err != nil {
-		t.Fatal(err)
-	}
-	if res.StatusCode != 413 || env.Error == nil || env.Error.Type != "payload_too_large" {
-		t.Fatalf("got %d %+v", res.StatusCode, env.Error)
+	r := sendRaw(t, e.listen(), fmt.Sprintf("POST /v1/accounts HTTP/1.1\r\nHost: roster.test\r\nContent-Type: application/json\r\n"+
+		"Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n{\"name\":\"", e.key(false, db.KeySecret), 2<<20))
+	if r.Status != 413 || r.Body.Error == nil || r.Body.Error.Type != "payload_too_large" {
+		t.Fatalf("got %d %s", r.Status, r.Raw)
 	}
 }

@@ -24,14 +24,14 @@ const testHS256Secret = "a-test-secret-that-is-long-enough-for-hs256"
 
 // env is one server over one fresh database with a bootstrapped workspace.
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	db  *db.DB
 	srv *web.Server
 	ws  dbtest.Fixture
 }
 
 // newEnv builds a server on d; adjust changes its configuration.
-func newEnv(t *testing.T, d *db.DB, adjust ...func(*web.Config)) *env {
+func newEnv(t testing.TB, d *db.DB, adjust ...func(*web.Config)) *env {
 	t.Helper()
 	cfg := web.Config{
 		BaseURL: "http://roster.test",
@@ -96,7 +96,7 @@ func (r response) errType() string {
 }
 
 // data decodes the answer's data into v.
-func (r response) data(t *testing.T, v any) {
+func (r response) data(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.Body.Data, v); err != nil {
 		t.Fatalf("decode data %s: %v", r.Body.Data, err)
@@ -105,7 +105,7 @@ func (r response) data(t *testing.T, v any) {
 
 // do sends a request through the Fiber app; token "" sends no credential,
 // body "" sends none, and JSON bodies get their content type.
-func (e *env) do(t *testing.T, method, path, token, body string, headers ...string) response {
+func (e *env) do(t testing.TB, method, path, token, body string, headers ...string) response {
 	t.Helper()
 	r, err := e.send(method, path, token, body, headers...)
 	if err != nil {
@@ -187,7 +187,7 @@ func statuses(rs []response) map[int]int {
 
 // expect fails the test unless the answer has the status and error type
 // (typ "" for a success).
-func (r response) expect(t *testing.T, status int, typ string) {
+func (r response) expect(t testing.TB, status int, typ string) {
 	t.Helper()
 	if r.Status != status || r.errType() != typ {
 		t.Fatalf("got %d %q, want %d %q; body %s", r.Status, r.errType(), status, typ, r.Raw)

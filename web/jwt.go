@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/MicahParks/keyfunc/v3"
@@ -24,9 +25,10 @@ type JWTConfig struct {
 // jwtClaims are the claims Roster reads.
 type jwtClaims struct {
 	jwt.RegisteredClaims
-	Email       string `json:"email"`
-	WorkspaceID string `json:"workspace_id"`
-	Mode        string `json:"mode"`
+	Email         string `json:"email"`
+	EmailVerified *bool  `json:"email_verified"`
+	WorkspaceID   string `json:"workspace_id"`
+	Mode          string `json:"mode"`
 }
 
 // jwtVerifier checks tokens; nil when no provider is configured.
@@ -78,6 +80,14 @@ func (v *jwtVerifier) verify(token string) (*jwtClaims, error) {
 	}
 	if claims.Email == "" {
 		return nil, errors.New("token has no email claim")
+	}
+	// The email names the staff member, so an address the provider says it
+	// has not verified (anyone can sign up with anyone's) names nobody.
+	if claims.EmailVerified != nil && !*claims.EmailVerified {
+		return nil, errors.New("token's email is not verified")
+	}
+	if strings.ContainsRune(claims.Email+claims.WorkspaceID+claims.Mode, 0) {
+		return nil, errors.New("token has a claim with the NUL character")
 	}
 	return &claims, nil
 }

@@ -55,7 +55,7 @@ func (m membership) token(t *testing.T) string {
 }
 
 // member reads the membership of an answer.
-func (r response) member(t *testing.T) membership {
+func (r response) member(t testing.TB) membership {
 	t.Helper()
 	var m membership
 	r.data(t, &m)

@@ -1,11 +1,13 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -19,6 +21,42 @@ func requestID(c *fiber.Ctx) error {
 	c.Set("Request-Id", id)
 	return c.Next()
 }
+
+// deadline bounds the request's database work by the configured
+// RequestTimeout: a database that stopped answering, a lock never released
+// or a pool with no free connection makes the request 503, not a wait.
+func (s *Server) deadline(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.RequestTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
+	return c.Next()
+}
+
+// checkText refuses a request whose path, query parameters or
+// Idempotency-Key are not UTF-8 text without NUL: no id, filter or key has
+// such bytes, and PostgreSQL cannot compare them with its text.
+func checkText(c *fiber.Ctx) error {
+	bad := map[string]string{}
+	const rule = "must be UTF-8 text without the NUL character"
+	if !isText(c.Path()) {
+		bad["path"] = rule
+	}
+	c.Context().QueryArgs().VisitAll(func(k, v []byte) {
+		if !isText(string(k)) || !isText(string(v)) {
+			bad[strings.ToValidUTF8(string(k), "\uFFFD")] = rule
+		}
+	})
+	if !isText(c.Get("Idempotency-Key")) {
+		bad["Idempotency-Key"] = rule
+	}
+	if len(bad) > 0 {
+		return db.Invalid(bad)
+	}
+	return c.Next()
+}
+
+// isText reports whether s is UTF-8 without the NUL character.
+func isText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
 // recoverPanics turns a panic into a 500 that the error handler answers.
 func (s *Server) recoverPanics(c *fiber.Ctx) (err error) {

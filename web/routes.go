@@ -19,7 +19,7 @@ func (s *Server) routes(h *handlers.Handlers) {
 	app.Get("/readyz", h.Health.Ready)
 	s.consoleRoutes(s.pages)
 
-	v1 := app.Group("/v1", s.rateLimit())
+	v1 := app.Group("/v1", s.rateLimit(), checkText, s.deadline)
 	v1.Get("/openapi.json", h.OpenAPI.Document)
 	// Accepting an invitation takes no credential: it is registered before
 	// the group whose middleware authenticates every /v1 path after it.

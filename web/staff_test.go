@@ -10,7 +10,7 @@ import (
 )
 
 // staffID returns the id of the workspace membership of the email.
-func (e *env) staffID(t *testing.T, email string) string {
+func (e *env) staffID(t testing.TB, email string) string {
 	t.Helper()
 	wm, err := e.db.StaffByEmail(context.Background(), e.ws.WorkspaceID, email)
 	if err != nil {

@@ -28,7 +28,14 @@ type Config struct {
 	LoginAttempts      int           // failed sign-ins per email per LoginWindow (default 5; per client address, 4 times as many)
 	LoginWindow        time.Duration // the window sign-in attempts are counted in (default 15 min)
 	PurgeInterval      time.Duration // how often expired sessions and counters are deleted (default 10 min)
+	// RequestTimeout bounds the database work of one API request (waiting
+	// for a connection, a lock or an answer); past it the request is 503
+	// unavailable. Zero means DefaultRequestTimeout.
+	RequestTimeout time.Duration
 }
+
+// DefaultRequestTimeout is the RequestTimeout of a Config that sets none.
+const DefaultRequestTimeout = 10 * time.Second
 
 // Server is Roster's HTTP server.
 type Server struct {
@@ -47,6 +54,9 @@ func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
 		cfg.Logger = slog.Default()
 	}
 	cfg = cfg.withConsoleDefaults()
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
 	jv, err := newJWTVerifier(ctx, cfg.JWT)
 	if err != nil {
 		return nil, err
@@ -59,6 +69,7 @@ func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
 	s.App = fiber.New(fiber.Config{
 		AppName:               "roster",
 		BodyLimit:             1 << 20,
+		ReadBufferSize:        16 << 10, // the request line and headers: room for large JWTs
 		ErrorHandler:          s.handleError,
 		DisableStartupMessage: true,
 		ReadTimeout:           30 * time.Second,

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -81,6 +82,25 @@ func URL(t testing.TB, dialect db.Dialect) string {
 	return withDatabase(t, cloneTemplate(t))
 }
 
+// PostgresURL returns the URL of a fresh PostgreSQL database, for tests of
+// PostgreSQL itself (a server in front of it, several processes on it). It
+// skips the test only when ROSTER_TEST_DIALECTS leaves PostgreSQL out, and
+// fails it, saying so, when TEST_DATABASE_URL is missing.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	needPostgres(t)
+	return URL(t, db.Postgres)
+}
+
+// needPostgres skips the test when ROSTER_TEST_DIALECTS leaves PostgreSQL
+// out.
+func needPostgres(t testing.TB) {
+	t.Helper()
+	if !slices.Contains(Dialects(t), db.Postgres) {
+		t.Skip("ROSTER_TEST_DIALECTS leaves PostgreSQL out")
+	}
+}
+
 var template struct {
 	once sync.Once
 	name string
@@ -109,17 +129,41 @@ func withDatabase(t testing.TB, name string) string {
 // the test ends, and returns its name.
 func cloneTemplate(t testing.TB) string {
 	t.Helper()
+	u := adminURL(t)
+	template.once.Do(func() {
+		admin, err := sqlx.Open("postgres", u)
+		if err != nil {
+			template.err = err
+			return
+		}
+		defer admin.Close()
+		template.name, template.err = makeTemplate(admin)
+	})
+	if template.err != nil {
+		t.Fatalf("dbtest: PostgreSQL template: %v", template.err)
+	}
+	return createDatabase(t, "TEMPLATE "+template.name)
+}
+
+// EmptyPostgresURL returns the URL of a new PostgreSQL database without
+// any table, dropped when the test ends: for tests of migrating it.
+func EmptyPostgresURL(t testing.TB) string {
+	t.Helper()
+	needPostgres(t)
+	return withDatabase(t, createDatabase(t, ""))
+}
+
+// createDatabase creates a database with the options of CREATE DATABASE
+// (e.g. its template), dropped when the test ends, and returns its name.
+func createDatabase(t testing.TB, options string) string {
+	t.Helper()
 	admin, err := sqlx.Open("postgres", adminURL(t))
 	if err != nil {
 		t.Fatalf("dbtest: %v", err)
 	}
 	defer admin.Close()
-	template.once.Do(func() { template.name, template.err = makeTemplate(admin) })
-	if template.err != nil {
-		t.Fatalf("dbtest: PostgreSQL template: %v", template.err)
-	}
 	name := strings.ToLower(db.NewID("t"))
-	if _, err := admin.Exec(fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, template.name)); err != nil {
+	if _, err := admin.Exec(fmt.Sprintf(`CREATE DATABASE %s %s`, name, options)); err != nil {
 		t.Fatalf("dbtest: create database: %v", err)
 	}
 	t.Cleanup(func() {
@@ -133,26 +177,51 @@ func cloneTemplate(t testing.TB) string {
 	return name
 }
 
-// makeTemplate creates and migrates this process's template database.
+// makeTemplate returns the template database migrated by this build's
+// migrations, creating it when no test process made it before: it is named
+// by the migrations' digest and shared by every test process, so that test
+// runs do not leave a database each behind. It is migrated under another
+// name and renamed when complete, under an advisory lock, so that no
+// process clones a half-migrated template.
 func makeTemplate(admin *sqlx.DB) (string, error) {
-	name := fmt.Sprintf("roster_tmpl_%d", os.Getpid())
-	if _, err := admin.Exec(fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err != nil {
+	ctx := context.Background()
+	name := "roster_tmpl_" + db.MigrationsDigest()[:16]
+	conn, err := admin.Connx(ctx)
+	if err != nil {
 		return "", err
 	}
-	if _, err := admin.Exec(fmt.Sprintf(`CREATE DATABASE %s`, name)); err != nil {
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(hashtext('roster dbtest template'))`); err != nil {
+		return "", err
+	}
+	defer func() { _, _ = conn.ExecContext(ctx, `SELECT pg_advisory_unlock(hashtext('roster dbtest template'))`) }()
+	var exists bool
+	if err := conn.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name); err != nil || exists {
+		return name, err
+	}
+	building := fmt.Sprintf("roster_tmpl_building_%d", os.Getpid())
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, building)); err != nil {
+		return "", err
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE DATABASE %s`, building)); err != nil {
 		return "", err
 	}
 	u, err := url.Parse(os.Getenv("TEST_DATABASE_URL"))
 	if err != nil {
 		return "", err
 	}
-	u.Path = "/" + name
+	u.Path = "/" + building
 	d, err := db.Open(u.String())
 	if err != nil {
 		return "", err
 	}
-	defer d.Close()
-	return name, d.Migrate(context.Background())
+	err = d.Migrate(ctx)
+	d.Close()
+	if err != nil {
+		return "", err
+	}
+	_, err = conn.ExecContext(ctx, fmt.Sprintf(`ALTER DATABASE %s RENAME TO %s`, building, name))
+	return name, err
 }
 
 func openPostgres(t testing.TB) (*db.DB, error) {

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"roster/db"
+	"roster/db/dbtest"
+	"roster/servertest"
+)
+
+// answer is what a test reads of an HTTP answer of a server process.
+type answer struct {
+	status int
+	header http.Header
+	raw    string
+	body   struct {
+		Data  json.RawMessage
+		Error *struct{ Type string }
+	}
+}
+
+// call sends one API request to a server process.
+func call(method, url, token, body string, headers ...string) (answer, error) {
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		return answer{}, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := (&http.Client{Timeout: 15 * time.Second}).Do(req)
+	if err != nil {
+		return answer{}, err
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		return answer{}, err
+	}
+	a := answer{status: res.StatusCode, header: res.Header, raw: string(raw)}
+	if err := json.Unmarshal(raw, &a.body); err != nil {
+		return a, fmt.Errorf("%s %s: %d is not the envelope: %s", method, url, a.status, raw)
+	}
+	return a, nil
+}
+
+// race sends n requests at once, request(i) naming the i-th, and returns
+// the answers in order.
+func race(t *testing.T, n int, request func(i int) (method, url, body string), token string, headers ...string) []answer {
+	t.Helper()
+	out, errs := make([]answer, n), make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			method, url, body := request(i)
+			out[i], errs[i] = call(method, url, token, body, headers...)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// count counts the answers by status.
+func count(as []answer) map[int]int {
+	n := map[int]int{}
+	for _, a := range as {
+		n[a.status]++
+	}
+	return n
+}
+
+// TestTwoProcesses runs two roster processes started at once on one fresh
+// PostgreSQL database, as two replicas of a deployment: both migrate and
+// serve, and the rules that concurrency could break hold across them.
+func TestTwoProcesses(t *testing.T) {
+	url := dbtest.EmptyPostgresURL(t)
+	servers := servertest.StartN(t, servertest.Build(t), 2, url)
+	d, err := db.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ws := dbtest.Workspace(t, d, "Acme")
+	_, sk, err := d.CreateAPIKey(context.Background(), ws.Live(), db.KeySecret, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wm, err := d.CreateStaff(context.Background(), ws.WorkspaceID, "racer@acme.example", "", db.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := call("POST", servers[0].URL+"/v1/accounts", sk, `{"name":"Shared"}`)
+	if err != nil || a.status != 201 {
+		t.Fatalf("create account: %v %s", err, a.raw)
+	}
+	var acct struct{ ID string }
+	if err := json.Unmarshal(a.body.Data, &acct); err != nil {
+		t.Fatal(err)
+	}
+	on := func(i int, path string) string { return servers[i%2].URL + path }
+	members := func() int {
+		a, err := call("GET", on(0, "/v1/accounts/"+acct.ID+"/memberships?limit=100"), sk, "")
+		var ms []json.RawMessage
+		if err != nil || json.Unmarshal(a.body.Data, &ms) != nil {
+			t.Fatalf("list memberships: %v %s", err, a.raw)
+		}
+		return len(ms)
+	}
+
+	for _, body := range []string{`{"workspace_membership_id":"` + wm.ID + `"}`, `{"email":"Invitee@example.com"}`} {
+		before := members()
+		as := race(t, 16, func(i int) (string, string, string) {
+			return "POST", on(i, "/v1/accounts/"+acct.ID+"/memberships"), body
+		}, sk)
+		if n := count(as); n[201] != 1 || n[409] != 15 {
+			t.Fatalf("16 creates of %s across two processes: %v, want one 201 and fifteen 409", body, n)
+		}
+		for _, a := range as {
+			if a.status == 409 && a.body.Error.Type != "membership.already_exists" {
+				t.Fatalf("409 %s", a.raw)
+			}
+		}
+		if got := members() - before; got != 1 {
+			t.Fatalf("%d memberships made by 16 creates of %s", got, body)
+		}
+	}
+
+	t.Run("Idempotency-Key in turn", func(t *testing.T) {
+		path := "/v1/account-memberships?account_id=" + acct.ID
+		first, err := call("POST", on(0, path), sk, `{"email":"once@example.com"}`, "Idempotency-Key", "k-seq")
+		if err != nil || first.status != 201 || first.header.Get("Idempotent-Replayed") != "" {
+			t.Fatalf("first: %v %d %s", err, first.status, first.raw)
+		}
+		again, err := call("POST", on(1, path), sk, `{"email":"once@example.com"}`, "Idempotency-Key", "k-seq")
+		if err != nil || again.status != 201 || again.header.Get("Idempotent-Replayed") != "true" || again.raw != first.raw {
+			t.Fatalf("the other process did not replay: %v %d %v %s", err, again.status, again.header, again.raw)
+		}
+	})
+	t.Run("Idempotency-Key at once", func(t *testing.T) {
+		before := members()
+		as := race(t, 8, func(i int) (string, string, string) {
+			return "POST", on(i, "/v1/account-memberships?account_id="+acct.ID), `{"email":"twice@example.com"}`
+		}, sk, "Idempotency-Key", "k-race")
+		replayed := 0
+		for _, a := range as {
+			if a.status != 201 || a.raw != as[0].raw {
+				t.Fatalf("answers differ: %d %s / %s", a.status, a.raw, as[0].raw)
+			}
+			if a.header.Get("Idempotent-Replayed") == "true" {
+				replayed++
+			}
+		}
+		if replayed != 7 || members()-before != 1 {
+			t.Fatalf("%d replays and %d new memberships, want 7 and 1", replayed, members()-before)
+		}
+	})
+}

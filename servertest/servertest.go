@@ -1,0 +1,151 @@
+// Package servertest runs real `roster serve` processes for tests: several
+// servers on one database, as a deployment runs them, each on its own
+// loopback port and stopped when the test ends.
+package servertest
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Server is one running `roster serve` process.
+type Server struct {
+	URL  string // its base URL, e.g. http://127.0.0.1:41234
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{} // closed when the process has exited
+	err  error         // how it exited, once done is closed
+}
+
+// Output is what the process wrote so far, for a failing test to show.
+func (s *Server) Output() string { return s.out.String() }
+
+// Build compiles the roster command into the test's temporary directory
+// and returns its path.
+func Build(t testing.TB) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "roster")
+	out, err := exec.Command("go", "build", "-o", bin, "roster").CombinedOutput()
+	if err != nil {
+		t.Fatalf("servertest: go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// StartN starts n servers of the binary on one database at once, each
+// with the flags (e.g. --jwt-hs256-secret), and waits until all answer.
+func StartN(t testing.TB, bin string, n int, databaseURL string, flags ...string) []*Server {
+	t.Helper()
+	servers := make([]*Server, n)
+	for i := range servers {
+		servers[i] = start(t, bin, databaseURL, flags)
+	}
+	for _, s := range servers {
+		s.waitReady(t)
+	}
+	return servers
+}
+
+// start starts one server without waiting for it.
+func start(t testing.TB, bin, databaseURL string, flags []string) *Server {
+	t.Helper()
+	addr := freeAddr(t)
+	s := &Server{URL: "http://" + addr, out: &syncBuffer{}}
+	args := append([]string{"serve", "--database-url", databaseURL, "--addr", addr, "--rate-limit", "0"}, flags...)
+	s.cmd = exec.Command(bin, args...)
+	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
+	s.cmd.Env = append(os.Environ(), "DATABASE_URL=")
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("servertest: start %s: %v", bin, err)
+	}
+	s.done = make(chan struct{})
+	go func() {
+		s.err = s.cmd.Wait()
+		close(s.done)
+	}()
+	t.Cleanup(func() { s.stop(t) })
+	return s
+}
+
+// waitReady polls /readyz until the server answers 200, failing the test
+// (with the server's output) after 30 s or when the process exits.
+func (s *Server) waitReady(t testing.TB) {
+	t.Helper()
+	client := http.Client{Timeout: time.Second}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if s.exited() {
+			t.Fatalf("servertest: %s exited before it served:\n%s", s.URL, s.Output())
+		}
+		res, err := client.Get(s.URL + "/readyz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return
+			}
+		}
+	}
+	t.Fatalf("servertest: %s not ready after 30 s:\n%s", s.URL, s.Output())
+}
+
+// exited reports whether the process has ended, without waiting for it.
+func (s *Server) exited() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop asks the process to drain and exit, and kills it after 10 s.
+func (s *Server) stop(t testing.TB) {
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+		if s.err != nil && !t.Failed() {
+			t.Errorf("servertest: %s exited with %v:\n%s", s.URL, s.err, s.Output())
+		}
+	case <-time.After(10 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+		t.Errorf("servertest: %s did not stop within 10 s of SIGTERM:\n%s", s.URL, s.Output())
+	}
+}
+
+// freeAddr returns a loopback address with a port free at the moment.
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// syncBuffer is a bytes.Buffer that a process's two output streams and a
+// test can share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}

@@ -1,0 +1,269 @@
+package web_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"roster/db"
+	"roster/db/dbtest"
+)
+
+// authzTable is the checked-in authorization matrix.
+const authzTable = "testdata/authz.txt"
+
+// credentialColumns name the matrix's columns, in order.
+var credentialColumns = []string{"none", "garb", "revk", "expd", "pk_l", "pk_t", "scop", "sk_t", "sk_l", "othr", "supp", "admn"}
+
+// matrixRow is one route's row of the matrix: the status each credential
+// gets.
+type matrixRow struct {
+	route    string // "METHOD /path" as the route table registers it
+	statuses []int
+}
+
+// readMatrix reads the matrix's rows, refusing malformed ones.
+func readMatrix(t *testing.T) []matrixRow {
+	t.Helper()
+	f, err := os.Open(authzTable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var rows []matrixRow
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		fs := strings.Fields(sc.Text())
+		if len(fs) == 0 || strings.HasPrefix(fs[0], "#") {
+			continue
+		}
+		if len(fs) != 2+len(credentialColumns) {
+			t.Fatalf("%s:%d: want METHOD /path and %d statuses, got %d fields", authzTable, n, len(credentialColumns), len(fs))
+		}
+		row := matrixRow{route: fs[0] + " " + fs[1]}
+		for _, s := range fs[2:] {
+			status, err := strconv.Atoi(s)
+			if err != nil {
+				t.Fatalf("%s:%d: status %q: %v", authzTable, n, s, err)
+			}
+			row.statuses = append(row.statuses, status)
+		}
+		if seen[row.route] {
+			t.Fatalf("%s:%d: %s has two rows", authzTable, n, row.route)
+		}
+		seen[row.route] = true
+		rows = append(rows, row)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// v1Routes lists every "METHOD /path" the server registers under /v1, HEAD
+// aside.
+func (e *env) v1Routes() map[string]bool {
+	routes := map[string]bool{}
+	for _, rt := range e.srv.App.GetRoutes(true) {
+		if rt.Method != "HEAD" && strings.HasPrefix(rt.Path, "/v1/") {
+			routes[rt.Method+" "+rt.Path] = true
+		}
+	}
+	return routes
+}
+
+// matrixFixture is what the matrix's requests name: rows of the main
+// workspace's live mode, and one token per credential column.
+type matrixFixture struct {
+	account, membership, role, permission, staff, event string
+	tokens                                              []string
+}
+
+// newMatrixFixture creates the rows and credentials of the matrix in e.
+func newMatrixFixture(t *testing.T, e *env) matrixFixture {
+	t.Helper()
+	ctx := context.Background()
+	addStaff(t, e.db, e.ws, "support@acme.example", db.RoleSupport)
+	addStaff(t, e.db, e.ws, "admin@acme.example", db.RoleAdmin)
+	other := dbtest.Workspace(t, e.db, "Globex")
+
+	skLive := e.key(true, db.KeySecret)
+	revoked := e.key(true, db.KeySecret)
+	k, err := e.db.APIKeyBySecret(ctx, revoked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.RevokeAPIKey(ctx, e.ws.Live(), k.ID); err != nil {
+		t.Fatal(err)
+	}
+	expired := signHS256(t, jwt.MapClaims{"email": e.ws.OwnerEmail, "exp": time.Now().Add(-time.Hour).Unix()})
+
+	f := matrixFixture{account: e.createAccount(skLive, "Matrix Co"), staff: e.ws.WorkspaceMembershipID, permission: "matrix.audit"}
+	f.membership = e.addMember(skLive, f.account, `{"email":"matrix@example.com"}`).ID
+	r, err := e.db.RoleByRef(ctx, e.ws.WorkspaceID, "member")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.role = r.ID
+	if _, err := e.db.CreatePermission(ctx, e.ws.Live(), f.permission, "Only the main workspace has it"); err != nil {
+		t.Fatal(err)
+	}
+	evs := e.events(t, skLive, "type=account.created")
+	if len(evs) != 1 {
+		t.Fatalf("%d account.created events", len(evs))
+	}
+	f.event = evs[0].ID
+
+	f.tokens = []string{
+		"", "not-a-credential", revoked, expired,
+		e.key(true, db.KeyPublishable), e.key(false, db.KeyPublishable),
+		e.key(true, db.KeySecret, "memberships:read"), e.key(false, db.KeySecret), skLive,
+		e.keyIn(other, true, db.KeySecret),
+		jwtFor(t, "support@acme.example", false), jwtFor(t, "admin@acme.example", false),
+	}
+	return f
+}
+
+// routeParam is a parameter of a route pattern.
+var routeParam = regexp.MustCompile(`:[a-z_]+`)
+
+// request is the request the matrix sends for route: existing ids, or
+// missing ones where an allowed caller would change something, and an
+// invalid body for every write.
+func (f matrixFixture) request(route string) (method, path, body string) {
+	method, pattern, _ := strings.Cut(route, " ")
+	missing := method == "DELETE" || strings.HasSuffix(pattern, "/resend-invitation")
+	path = routeParam.ReplaceAllStringFunc(pattern, func(p string) string {
+		switch {
+		case p == ":account_id" || p == ":organization_id":
+			return f.account
+		case p == ":key" && missing:
+			return "no.such.permission"
+		case p == ":key":
+			return f.permission
+		case p == ":id_or_slug" && missing:
+			return db.NewID("role")
+		case p == ":id_or_slug":
+			return f.role
+		}
+		resource := strings.Split(pattern, "/")[2]
+		if strings.Contains(pattern, "/:account_id/") || strings.Contains(pattern, "/:organization_id/") {
+			resource = "account-memberships"
+		}
+		ids := map[string][2]string{
+			"accounts":              {f.account, "acct"},
+			"organizations":         {f.account, "acct"},
+			"account-memberships":   {f.membership, "am"},
+			"workspace-memberships": {f.staff, "wm"},
+			"events":                {f.event, "evt"},
+		}[resource]
+		if missing {
+			return db.NewID(ids[1])
+		}
+		return ids[0]
+	})
+	if pattern == "/v1/account-memberships" {
+		path += "?account_id=" + f.account
+	}
+	switch {
+	case method == "GET" || method == "DELETE" || strings.HasSuffix(pattern, "/resend-invitation"):
+		body = ""
+	case method == "PATCH" && strings.Contains(pattern, "member"):
+		// Every field of a membership PATCH is optional: two spellings of
+		// the role are what makes it invalid.
+		body = `{"role":"member","role_slug":"member"}`
+	case method == "PATCH" && strings.HasPrefix(pattern, "/v1/roles/"):
+		body = `{"name":" "}`
+	default:
+		body = `{}`
+	}
+	return method, path, body
+}
+
+// TestAuthorizationMatrix sends every /v1 route each credential of the
+// matrix in testdata/authz.txt and compares the statuses with the table.
+func TestAuthorizationMatrix(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		rows := readMatrix(t)
+		routes := e.v1Routes()
+		inTable := map[string]bool{}
+		for _, row := range rows {
+			inTable[row.route] = true
+			if !routes[row.route] {
+				t.Errorf("%s has a row in %s but is no route", row.route, authzTable)
+			}
+		}
+		for route := range routes {
+			if !inTable[route] {
+				t.Errorf("%s has no row in %s", route, authzTable)
+			}
+		}
+		f := newMatrixFixture(t, e)
+		var diff []string
+		for _, row := range rows {
+			method, path, body := f.request(row.route)
+			got := make([]string, len(f.tokens))
+			differs := false
+			for i, token := range f.tokens {
+				r := e.do(t, method, path, token, body)
+				checkCell(t, row.route, credentialColumns[i], r)
+				got[i] = strconv.Itoa(r.Status)
+				if r.Status != row.statuses[i] {
+					got[i] += "*"
+					differs = true
+				}
+			}
+			if differs {
+				diff = append(diff, fmt.Sprintf("%-58s %s", row.route, strings.Join(got, " ")))
+			}
+		}
+		if len(diff) > 0 {
+			t.Errorf("statuses differ from %s (* marks a difference; columns %s):\n%s",
+				authzTable, strings.Join(credentialColumns, " "), strings.Join(diff, "\n"))
+		}
+	})
+}
+
+// checkCell checks what every answer of a status must carry, whatever the
+// route.
+func checkCell(t *testing.T, route, column string, r response) {
+	t.Helper()
+	fail := func(format string, args ...any) {
+		t.Errorf("%s as %s: "+format+": %s", append([]any{route, column}, append(args, r.Raw)...)...)
+	}
+	if r.Status >= 400 && (r.Body.Error == nil || r.Body.Error.Code != r.Status) {
+		fail("%d without its error envelope", r.Status)
+		return
+	}
+	switch r.Status {
+	case 401:
+		if r.errType() != "unauthorized" || r.Header.Get("WWW-Authenticate") == "" {
+			fail("401 must be unauthorized with WWW-Authenticate")
+		}
+	case 403:
+		if r.errType() != "forbidden" {
+			fail("403 must be forbidden")
+		}
+		if column == "scop" && r.Body.Error.Details["required_scope"] == nil {
+			fail("a scoped key's 403 must name the required scope")
+		}
+	case 404:
+		if !strings.HasSuffix(r.errType(), "not_found") || r.errType() == "not_found" {
+			fail("404 must name what was not found")
+		}
+	case 400:
+		if r.errType() != "validation_error" || len(r.Body.Error.Details) == 0 {
+			fail("400 must be a validation_error naming fields")
+		}
+	}
+}
