@@ -93,11 +93,22 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		c.Set(fiber.HeaderRetryAfter, "1")
 	}
 	c.Response().ResetBody()
-	if isPage(c.Path()) || strings.HasPrefix(c.Path(), static.Prefix) {
+	if wantsPage(c, ae) {
 		title, message := pageError(ae, err)
 		return s.pages.Console.ErrorPage(c, ae.status, title, message)
 	}
 	return c.Status(ae.status).JSON(handlers.ErrorEnvelope(ae.status, ae.typ, ae.message, ae.details))
+}
+
+// wantsPage reports whether the answer is a console page rather than the
+// envelope. A request whose headers could not be read at all (too large,
+// too slow) has no path to go by; it gets the envelope, which any client
+// can read.
+func wantsPage(c *fiber.Ctx, ae apiError) bool {
+	if ae.status == fiber.StatusRequestHeaderFieldsTooLarge || ae.status == fiber.StatusRequestTimeout {
+		return false
+	}
+	return isPage(c.Path()) || strings.HasPrefix(c.Path(), static.Prefix)
 }
 
 // pageError is the title and sentence of a console error page.
