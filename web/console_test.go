@@ -391,30 +391,6 @@ func TestActivityPage(t *testing.T) {
 	})
 }
 
-func TestTeamPage(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		e := newEnv(t, d)
-		staffWithPassword(t, d, e.ws, "admin@acme.example", db.RoleAdmin, "admin password")
-		owner := e.browser()
-		owner.signIn(e.ws.OwnerEmail, e.ws.Password)
-		owner.get("/team").expect(t, 200).has(t, e.ws.OwnerEmail, "admin@acme.example", `value="owner"`)
-		owner.post("/team", url.Values{"email": {"new@acme.example"}, "name": {"New Person"}, "role": {"support"}}).expect(t, 303, "/team")
-		owner.get("/team").has(t, "Added new@acme.example to the team as support.", "New Person")
-		owner.post("/team", url.Values{"email": {"NEW@acme.example"}, "role": {"admin"}}).expect(t, 422).
-			has(t, "This person is already on the workspace", `value="NEW@acme.example"`)
-		owner.post("/team", url.Values{"email": {"not an email"}, "role": {"admin"}}).expect(t, 422).has(t, "The email must be an email address")
-
-		admin := e.browser()
-		admin.signIn("admin@acme.example", "admin password")
-		admin.get("/team").lacks(t, `value="owner"`)
-		admin.post("/team", url.Values{"email": {"boss@acme.example"}, "role": {"owner"}}).expect(t, 422).has(t, "The role can be given by an owner only.")
-
-		admin.post("/mode", url.Values{"mode": {"test"}})
-		admin.get("/team").has(t, "The team changes in live mode only").lacks(t, `method="post" action="/team"`)
-		admin.post("/team", url.Values{"email": {"late@acme.example"}, "role": {"admin"}}).expect(t, 403)
-	})
-}
-
 func TestErrorPages(t *testing.T) {
 	d := dbtest.Open(t, db.SQLite)
 	e := newEnv(t, d)
