@@ -143,7 +143,7 @@ func (h *RolePages) CreatePermission(c *fiber.Ctx) error {
 		return h.refused(c, "new-permission", f, err, permissionLabels)
 	}
 	h.flash(c, "Added the permission "+perm.Key+" to the catalog.")
-	return redirect(c, "/roles#permissions")
+	return redirect(c, "/roles")
 }
 
 // ConfirmDeletePermission answers GET /permissions/{key}/delete.
@@ -169,5 +169,5 @@ func (h *RolePages) DeletePermission(c *fiber.Ctx) error {
 		return h.refused(c, views.PermissionSection(key), views.Form{}, err, nil)
 	}
 	h.flash(c, "Deleted the permission "+key+" from the catalog.")
-	return redirect(c, "/roles#permissions")
+	return redirect(c, "/roles")
 }

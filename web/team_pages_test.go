@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"net/url"
 	"strings"
 	"testing"
@@ -14,13 +13,7 @@ import (
 // when they are not on the staff.
 func (e *env) staffRole(t *testing.T, email string) string {
 	t.Helper()
-	wm, err := e.db.StaffByEmail(context.Background(), e.ws.WorkspaceID, email)
-	if e, ok := db.As(err); ok && e.Kind == db.KindNotFound {
-		return ""
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	wm, _ := e.staffMember(t, email)
 	return wm.Role
 }
 
