@@ -141,11 +141,18 @@ func (p TeamPage) rowForm(wm db.WorkspaceMembership) Form {
 	if p.Row != wm.ID {
 		return f
 	}
-	if p.RowForm.Value("role") != "" {
-		f.Values = p.RowForm.Values
+	return shownAgain(f, p.RowForm)
+}
+
+// shownAgain is a form refused: as it was sent when it was sent (typed
+// values kept), else (an action without fields, such as a delete) the
+// form as it is with the refusal.
+func shownAgain(def, refused Form) Form {
+	if refused.Values != nil {
+		return refused
 	}
-	f.Error, f.Errors = p.RowForm.Error, p.RowForm.Errors
-	return f
+	def.Error, def.Errors = refused.Error, refused.Errors
+	return def
 }
 
 // TeamConfirm asks before taking someone off the staff.
@@ -176,11 +183,7 @@ func (p RolesPage) formOf(section string, def Form) Form {
 	if p.Failed != section {
 		return def
 	}
-	if p.Form.Values != nil {
-		return p.Form
-	}
-	def.Error, def.Errors = p.Form.Error, p.Form.Errors
-	return def
+	return shownAgain(def, p.Form)
 }
 
 // roleForm is the form that edits r: what was typed when it failed, else
