@@ -37,7 +37,7 @@ Usage:
                                  create an API key and print its secret once
   roster staff add --workspace WS --email E --role owner|admin|support [--password P]
                                  put someone on a workspace's staff (console sign-in)
-  roster demo                    fill a fresh database with demo data
+  roster demo [--base-url URL]   fill a fresh database with a demo workspace and print how to sign in
 
 Every command takes --database-url (or DATABASE_URL) and --help.
 `
@@ -305,21 +305,31 @@ func staffAdd(ctx context.Context, args []string, stdout, _ io.Writer) error {
 }
 
 func demo(ctx context.Context, args []string, stdout, _ io.Writer) error {
-	fs := newFlags("demo", "demo [--database-url URL]", stdout)
+	fs := newFlags("demo", "demo [--database-url URL] [--base-url URL]", stdout)
 	dbURL := databaseFlag(fs)
+	baseURL := fs.String("base-url", env("ROSTER_BASE_URL", "http://"+env("ROSTER_ADDR", "127.0.0.1:8080")),
+		"where the console will be served, for the links of the demo invitations (env ROSTER_BASE_URL)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	base := strings.TrimRight(*baseURL, "/")
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("demo: --base-url: want http(s)://host[:port], got %q", *baseURL)
 	}
 	d, err := openDB(ctx, *dbURL)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	res, err := d.Demo(ctx)
+	res, err := d.Demo(ctx, func(token string) string { return base + "/invitations/" + token })
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	fmt.Fprintf(stdout, "demo workspace %q is ready: sign in as %s with password %s\n", res.Workspace, res.Email, res.Password)
+	fmt.Fprintf(stdout, "The demo workspace %q is ready. Serve it with roster serve, then sign in at %s/login as:\n", res.Workspace, base)
+	for _, st := range res.Staff {
+		fmt.Fprintf(stdout, "  %-8s %-22s password %s\n", st.Role, st.Email, st.Password)
+	}
+	fmt.Fprintf(stdout, "A test-mode secret key for the API (shown this once): %s\n", res.TestKey)
 	return nil
 }
 

@@ -1,13 +1,14 @@
-// Builds roster, creates a fresh SQLite database with an owner, a support
-// person and two API keys through the command line, and serves it on a free
-// port until the suite ends. Tests read where it is from the environment.
+// Builds roster, creates a fresh SQLite database with an owner, an admin, a
+// support person and two API keys through the command line (and a workspace
+// of its own per project), and serves it on a free port until the suite
+// ends. Tests read where it is from the environment.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { owner, support } from './tests/people';
+import { admin, loneOwner, owner, projects, support } from './tests/people';
 
 function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
@@ -42,6 +43,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
 
   cli('bootstrap', '--workspace', 'E2E', '--email', owner.email, '--password', owner.password);
   cli('staff', 'add', '--workspace', 'E2E', '--email', support.email, '--role', 'support', '--password', support.password);
+  cli('staff', 'add', '--workspace', 'E2E', '--email', admin.email, '--role', 'admin', '--password', admin.password);
+  for (const project of projects) {
+    const lone = loneOwner(project);
+    cli('bootstrap', '--workspace', lone.workspace, '--email', lone.email, '--password', lone.password);
+  }
   const key = (mode: string) => JSON.parse(cli('apikey', 'create', '--workspace', 'E2E', '--mode', mode, '--kind', 'secret', '--name', 'e2e seed', '--json')).secret;
   process.env.ROSTER_E2E_LIVE_KEY = key('live');
   process.env.ROSTER_E2E_TEST_KEY = key('test');

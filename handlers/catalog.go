@@ -53,23 +53,37 @@ type roleCreateBody struct {
 	IsDefault   bool     `json:"is_default"`
 }
 
+// Rules of the catalog's identifiers, as people read them.
+const (
+	roleSlugRule      = "must be a lower-case letter followed by up to 39 lower-case letters, digits, '_' or '-'"
+	permissionKeyRule = "must be a lower-case letter followed by up to 63 lower-case letters, digits, '_', '.', ':' or '-'"
+)
+
+// validate trims the body's strings and checks each field.
+func (b *roleCreateBody) validate() error {
+	f := fields{}
+	f.match("slug", &b.Slug, roleSlugPattern, roleSlugRule)
+	f.name("name", &b.Name, true)
+	f.description("description", &b.Description)
+	trimAll(b.Permissions)
+	return f.err()
+}
+
+// newRole is the role the body asks for.
+func (b *roleCreateBody) newRole() db.NewRole {
+	return db.NewRole{Slug: b.Slug, Name: b.Name, Description: b.Description, Permissions: b.Permissions, IsDefault: b.IsDefault}
+}
+
 // CreateRole answers POST /v1/roles.
 func (h *Catalog) CreateRole(c *fiber.Ctx) error {
 	var b roleCreateBody
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	f := fields{}
-	f.match("slug", &b.Slug, roleSlugPattern, "must be a lower-case letter followed by up to 39 lower-case letters, digits, '_' or '-'")
-	f.name("name", &b.Name, true)
-	f.description("description", &b.Description)
-	trimAll(b.Permissions)
-	if err := f.err(); err != nil {
+	if err := b.validate(); err != nil {
 		return err
 	}
-	r, err := h.Store.CreateRole(ctx(c), PrincipalOf(c).Scope, db.NewRole{
-		Slug: b.Slug, Name: b.Name, Description: b.Description, Permissions: b.Permissions, IsDefault: b.IsDefault,
-	})
+	r, err := h.Store.CreateRole(ctx(c), PrincipalOf(c).Scope, b.newRole())
 	if err != nil {
 		return err
 	}
@@ -83,13 +97,8 @@ type rolePatchBody struct {
 	IsDefault   *bool     `json:"is_default"`
 }
 
-// UpdateRole answers PATCH /v1/roles/{id_or_slug}: the fields sent change,
-// permissions are replaced as a whole.
-func (h *Catalog) UpdateRole(c *fiber.Ctx) error {
-	var b rolePatchBody
-	if err := decode(c, &b); err != nil {
-		return err
-	}
+// validate trims the fields sent and checks them.
+func (b *rolePatchBody) validate() error {
 	f := fields{}
 	if b.Name != nil {
 		f.name("name", b.Name, true)
@@ -100,12 +109,25 @@ func (h *Catalog) UpdateRole(c *fiber.Ctx) error {
 	if b.Permissions != nil {
 		trimAll(*b.Permissions)
 	}
-	if err := f.err(); err != nil {
+	return f.err()
+}
+
+// patch is the change the body asks for.
+func (b *rolePatchBody) patch() db.RolePatch {
+	return db.RolePatch{Name: b.Name, Description: b.Description, Permissions: b.Permissions, IsDefault: b.IsDefault}
+}
+
+// UpdateRole answers PATCH /v1/roles/{id_or_slug}: the fields sent change,
+// permissions are replaced as a whole.
+func (h *Catalog) UpdateRole(c *fiber.Ctx) error {
+	var b rolePatchBody
+	if err := decode(c, &b); err != nil {
 		return err
 	}
-	r, err := h.Store.UpdateRole(ctx(c), PrincipalOf(c).Scope, c.Params("id_or_slug"), db.RolePatch{
-		Name: b.Name, Description: b.Description, Permissions: b.Permissions, IsDefault: b.IsDefault,
-	})
+	if err := b.validate(); err != nil {
+		return err
+	}
+	r, err := h.Store.UpdateRole(ctx(c), PrincipalOf(c).Scope, c.Params("id_or_slug"), b.patch())
 	if err != nil {
 		return err
 	}
@@ -143,16 +165,21 @@ type permissionBody struct {
 	Description string `json:"description"`
 }
 
+// validate trims the body's strings and checks each field.
+func (b *permissionBody) validate() error {
+	f := fields{}
+	f.match("key", &b.Key, permissionKeyPattern, permissionKeyRule)
+	f.description("description", &b.Description)
+	return f.err()
+}
+
 // CreatePermission answers POST /v1/permissions.
 func (h *Catalog) CreatePermission(c *fiber.Ctx) error {
 	var b permissionBody
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	f := fields{}
-	f.match("key", &b.Key, permissionKeyPattern, "must be a lower-case letter followed by up to 63 lower-case letters, digits, '_', '.', ':' or '-'")
-	f.description("description", &b.Description)
-	if err := f.err(); err != nil {
+	if err := b.validate(); err != nil {
 		return err
 	}
 	p, err := h.Store.CreatePermission(ctx(c), PrincipalOf(c).Scope, b.Key, b.Description)

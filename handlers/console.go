@@ -151,14 +151,19 @@ func formMulti(c *fiber.Ctx, f views.Form, name string) []string {
 }
 
 // withErrors puts a domain error on the form: each bad field's reason next
-// to the field (labels name the form's fields), anything else above the
-// form. It reports false for errors that are not the user's to fix.
+// to the field (labels name the form's fields), a rule's refusal (a
+// conflict, or a staff rule the store forbids) next to the field it names
+// or else above the form. It reports false for errors that are not the
+// user's to fix.
 func withErrors(f views.Form, err error, labels map[string]string) (views.Form, bool) {
 	e, ok := db.As(err)
-	if !ok || (e.Kind != db.KindInvalid && e.Kind != db.KindConflict) {
+	if !ok || (e.Kind != db.KindInvalid && e.Kind != db.KindConflict && e.Kind != db.KindForbidden) {
 		return f, false
 	}
-	if e.Kind == db.KindConflict {
+	if f.Errors == nil {
+		f.Errors = map[string]string{}
+	}
+	if e.Kind != db.KindInvalid {
 		for field := range e.Details {
 			if _, known := labels[field]; known {
 				f.Errors[field] = e.Message + "."

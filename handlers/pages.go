@@ -11,6 +11,7 @@ type Pages struct {
 	Keys     *KeyPages
 	Activity *ActivityPages
 	Team     *TeamPages
+	Roles    *RolePages
 }
 
 // NewPages builds the console's page handlers over one database and the
@@ -24,5 +25,6 @@ func NewPages(store *db.DB, sessions SessionManager) *Pages {
 		Keys:     &KeyPages{Console: console, Store: store},
 		Activity: &ActivityPages{Console: console, Store: store},
 		Team:     &TeamPages{Console: console, Store: store},
+		Roles:    &RolePages{Console: console, Store: store},
 	}
 }

@@ -50,17 +50,22 @@ type staffCreateBody struct {
 	Role  string `json:"role"`
 }
 
+// validate trims the body's strings and checks each field.
+func (b *staffCreateBody) validate() error {
+	f := fields{}
+	f.email("email", &b.Email, true)
+	f.name("name", &b.Name, false)
+	f.staffRole("role", &b.Role)
+	return f.err()
+}
+
 // Create answers POST /v1/workspace-memberships.
 func (h *Staff) Create(c *fiber.Ctx) error {
 	var b staffCreateBody
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	f := fields{}
-	f.email("email", &b.Email, true)
-	f.name("name", &b.Name, false)
-	f.staffRole("role", &b.Role)
-	if err := f.err(); err != nil {
+	if err := b.validate(); err != nil {
 		return err
 	}
 	wm, err := h.Store.AddStaff(ctx(c), PrincipalOf(c).StaffEditor(), b.Email, b.Name, b.Role)
@@ -74,15 +79,20 @@ type staffPatchBody struct {
 	Role string `json:"role"`
 }
 
+// validate checks the role is a console role.
+func (b *staffPatchBody) validate() error {
+	f := fields{}
+	f.staffRole("role", &b.Role)
+	return f.err()
+}
+
 // ChangeRole answers PATCH /v1/workspace-memberships/{id}.
 func (h *Staff) ChangeRole(c *fiber.Ctx) error {
 	var b staffPatchBody
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	f := fields{}
-	f.staffRole("role", &b.Role)
-	if err := f.err(); err != nil {
+	if err := b.validate(); err != nil {
 		return err
 	}
 	wm, err := h.Store.ChangeStaffRole(ctx(c), PrincipalOf(c).StaffEditor(), c.Params("id"), b.Role)

@@ -1,7 +1,7 @@
 package handlers
 
 import (
-	"context"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -9,16 +9,13 @@ import (
 	"roster/views"
 )
 
-// TeamStore is what the team page needs of the database.
-type TeamStore interface {
-	ListStaff(ctx context.Context, wsID string, page db.Page) ([]db.WorkspaceMembership, error)
-	CreateStaff(ctx context.Context, wsID, email, name, role string) (db.WorkspaceMembership, error)
-}
-
-// TeamPages serves the console's team page: the workspace's staff.
+// TeamPages serves the console's team page: the workspace's staff, changed
+// through the same store as /v1/workspace-memberships, whose rules (only an
+// owner grants or takes away owner, nobody changes their own role or
+// removes themselves, the last owner stays) decide.
 type TeamPages struct {
 	*Console
-	Store TeamStore
+	Store StaffStore
 }
 
 // allStaff is a page that holds a whole workspace's staff: a workspace has
@@ -29,69 +26,94 @@ var teamLabels = map[string]string{"email": "The email", "name": "The name", "ro
 
 // List answers GET /team.
 func (h *TeamPages) List(c *fiber.Ctx) error {
-	return h.list(c, fiber.StatusOK, views.Form{Values: map[string]string{"role": db.RoleSupport}})
+	return h.list(c, fiber.StatusOK, views.TeamPage{})
 }
 
-func (h *TeamPages) list(c *fiber.Ctx, status int, f views.Form) error {
+// list shows the team page; v carries a form shown again, if any.
+func (h *TeamPages) list(c *fiber.Ctx, status int, v views.TeamPage) error {
 	p := PrincipalOf(c)
 	staff, err := h.Store.ListStaff(ctx(c), p.Scope.WorkspaceID, allStaff)
 	if err != nil {
 		return err
 	}
-	v := views.TeamPage{Staff: staff, Roles: grantableRoles(p), Form: f}
-	switch {
-	case !p.MayChange():
-	case !p.Scope.Live:
-		v.Blocked = "The team changes in live mode only: switch to live mode to add someone."
-	default:
-		v.CanInvite = true
+	v.Staff, v.Roles, v.You = staff, db.StaffRoles, p.Staff.ID
+	if v.Form.Values == nil {
+		v.Form = views.Form{Values: map[string]string{"role": db.RoleSupport}}
+	}
+	v.Controls = p.MayChange()
+	if v.Controls && !p.Scope.Live {
+		v.Disabled = "The team changes in live mode only: switch to live mode to add, change or remove someone."
 	}
 	return h.render(c, status, "Team", "team", views.Team(v))
-}
-
-// grantableRoles are the console roles p may give: only an owner makes
-// owners.
-func grantableRoles(p Principal) []string {
-	if p.Staff != nil && p.Staff.Role == db.RoleOwner {
-		return []string{db.RoleSupport, db.RoleAdmin, db.RoleOwner}
-	}
-	return []string{db.RoleSupport, db.RoleAdmin}
 }
 
 // Invite answers POST /team: the person with the email (created when new)
 // joins the staff with the chosen role.
 func (h *TeamPages) Invite(c *fiber.Ctx) error {
 	f := formOf(c, "email", "name", "role")
-	p := PrincipalOf(c)
-	email, name, role := f.Value("email"), f.Value("name"), f.Value("role")
-	fs := fields{}
-	fs.email("email", &email, true)
-	fs.name("name", &name, false)
-	if !contains(grantableRoles(p), role) {
-		fs["role"] = "must be one of the roles offered"
-		if role == db.RoleOwner {
-			fs["role"] = "can be given by an owner only"
-		}
-	}
-	err := fs.err()
+	b := staffCreateBody{Email: f.Value("email"), Name: f.Value("name"), Role: f.Value("role")}
+	err := b.validate()
 	if err == nil {
-		_, err = h.Store.CreateStaff(ctx(c), p.Scope.WorkspaceID, email, name, role)
+		_, err = h.Store.AddStaff(ctx(c), PrincipalOf(c).StaffEditor(), b.Email, b.Name, b.Role)
 	}
 	if f, ok := withErrors(f, err, teamLabels); ok {
-		return h.list(c, statusFormErrors, f)
+		return h.list(c, statusFormErrors, views.TeamPage{Form: f})
 	}
 	if err != nil {
 		return err
 	}
-	h.flash(c, "Added "+email+" to the team as "+role+".")
+	h.flash(c, "Added "+b.Email+" to the team as "+b.Role+".")
 	return redirect(c, "/team")
 }
 
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
+// ChangeRole answers POST /team/{id}/role.
+func (h *TeamPages) ChangeRole(c *fiber.Ctx) error {
+	id := strings.Clone(c.Params("id"))
+	f := formOf(c, "role")
+	b := staffPatchBody{Role: f.Value("role")}
+	err := b.validate()
+	var wm db.WorkspaceMembership
+	if err == nil {
+		wm, err = h.Store.ChangeStaffRole(ctx(c), PrincipalOf(c).StaffEditor(), id, b.Role)
 	}
-	return false
+	if err != nil {
+		return h.refused(c, id, f, err)
+	}
+	h.flash(c, wm.User.Email+" is now "+wm.Role+".")
+	return redirect(c, "/team")
+}
+
+// ConfirmRemove answers GET /team/{id}/remove: the page that asks first,
+// for browsers without scripts.
+func (h *TeamPages) ConfirmRemove(c *fiber.Ctx) error {
+	wm, err := h.Store.StaffByID(ctx(c), PrincipalOf(c).Scope.WorkspaceID, strings.Clone(c.Params("id")))
+	if err != nil {
+		return err
+	}
+	return h.render(c, fiber.StatusOK, "Remove from the team", "team", views.TeamRemoval(views.TeamConfirm{Member: wm}))
+}
+
+// Remove answers POST /team/{id}/remove: the person leaves the staff; their
+// user and account memberships stay.
+func (h *TeamPages) Remove(c *fiber.Ctx) error {
+	p := PrincipalOf(c)
+	wm, err := h.Store.StaffByID(ctx(c), p.Scope.WorkspaceID, strings.Clone(c.Params("id")))
+	if err != nil {
+		return err
+	}
+	if err := h.Store.RemoveStaff(ctx(c), p.StaffEditor(), wm.ID); err != nil {
+		return h.refused(c, wm.ID, views.Form{}, err)
+	}
+	h.flash(c, "Took "+wm.User.Email+" off the team.")
+	return redirect(c, "/team")
+}
+
+// refused shows the team page again with a rule's refusal next to the
+// staff member's row, when it is the user's to fix; it returns err
+// otherwise.
+func (h *TeamPages) refused(c *fiber.Ctx, id string, f views.Form, err error) error {
+	if f, ok := withErrors(f, err, map[string]string{"role": "The role"}); ok {
+		return h.list(c, statusFormErrors, views.TeamPage{Row: id, RowForm: f})
+	}
+	return err
 }

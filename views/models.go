@@ -124,11 +124,99 @@ type Change struct {
 
 // TeamPage lists the workspace's staff.
 type TeamPage struct {
-	Staff     []db.WorkspaceMembership
-	CanInvite bool
-	Blocked   string   // why the signed-in person cannot invite, shown instead of the form
-	Roles     []string // the console roles the signed-in person may give
-	Form      Form
+	Staff    []db.WorkspaceMembership
+	You      string   // the signed-in person's workspace membership: no controls on their own row
+	Controls bool     // show the controls that add, change and remove staff (not to support staff)
+	Disabled string   // why the controls are shown disabled (test mode), "" when they work
+	Roles    []string // the console roles
+	Form     Form     // the form that adds someone
+	Row      string   // the staff member whose row shows RowForm's errors
+	RowForm  Form
+}
+
+// rowForm is the form of a staff member's row: the one a rule refused,
+// else their role as it is.
+func (p TeamPage) rowForm(wm db.WorkspaceMembership) Form {
+	f := Form{Values: map[string]string{"role": wm.Role}}
+	if p.Row != wm.ID {
+		return f
+	}
+	return shownAgain(f, p.RowForm)
+}
+
+// shownAgain is a form refused: as it was sent when it was sent (typed
+// values kept), else (an action without fields, such as a delete) the
+// form as it is with the refusal.
+func shownAgain(def, refused Form) Form {
+	if refused.Values != nil {
+		return refused
+	}
+	def.Error, def.Errors = refused.Error, refused.Errors
+	return def
+}
+
+// TeamConfirm asks before taking someone off the staff.
+type TeamConfirm struct {
+	Member db.WorkspaceMembership
+}
+
+// RolesPage shows the workspace's roles and its permission catalog.
+type RolesPage struct {
+	Roles       []db.Role
+	Permissions []db.Permission
+	CanWrite    bool
+	// Failed is the part of the page whose form Form shows again with its
+	// errors: RoleSection(id), PermissionSection(key), "new-role" or
+	// "new-permission".
+	Failed string
+	Form   Form
+}
+
+// RoleSection is the id of a role's part of the roles page.
+func RoleSection(id string) string { return "role-" + id }
+
+// PermissionSection names a permission's row of the catalog.
+func PermissionSection(key string) string { return "permission:" + key }
+
+// formOf returns the form of section: the failed one, or def.
+func (p RolesPage) formOf(section string, def Form) Form {
+	if p.Failed != section {
+		return def
+	}
+	return shownAgain(def, p.Form)
+}
+
+// roleForm is the form that edits r: what was typed when it failed, else
+// the role as it is.
+func (p RolesPage) roleForm(r db.Role) Form {
+	return p.formOf(RoleSection(r.ID), Form{
+		Values: map[string]string{"name": r.Name, "description": r.Description},
+		Multi:  map[string][]string{"permissions": r.Permissions},
+	})
+}
+
+// heldBy lists the slugs of the roles that hold a permission.
+func heldBy(roles []db.Role, key string) []string {
+	var slugs []string
+	for _, r := range roles {
+		for _, k := range r.Permissions {
+			if k == key {
+				slugs = append(slugs, r.Slug)
+			}
+		}
+	}
+	return slugs
+}
+
+// RoleConfirm asks before deleting a role.
+type RoleConfirm struct {
+	Role db.Role
+}
+
+// PermissionConfirm asks before deleting a permission of the catalog.
+type PermissionConfirm struct {
+	Permission db.Permission
+	Roles      []db.Role // the workspace's roles, to name those that hold it
 }
 
 // ErrorPage explains a failed request.

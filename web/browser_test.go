@@ -129,6 +129,15 @@ func (b *browser) post(path string, form url.Values, headers ...string) page {
 	return b.do("POST", path, strings.NewReader(form.Encode()), append([]string{"Content-Type", "application/x-www-form-urlencoded"}, headers...)...)
 }
 
+// request reads a page (GET) or submits the form to it (any other method).
+func (b *browser) request(method, path string, form url.Values) page {
+	b.t.Helper()
+	if method == "GET" {
+		return b.get(path)
+	}
+	return b.post(path, form)
+}
+
 // signIn signs in with the email and password, failing the test unless it
 // succeeds.
 func (b *browser) signIn(email, password string) {

@@ -102,7 +102,21 @@ func (s *Server) consoleRoutes(p *handlers.Pages) {
 	app.Post("/api-keys/:id/roll", signedIn, allow(write("")), p.Keys.Roll)
 	app.Get("/activity", signedIn, allow(read("events:read")), p.Activity.List)
 	app.Get("/team", signedIn, allow(read("")), p.Team.List)
-	app.Post("/team", signedIn, allow(access{write: true, liveOnly: true}), p.Team.Invite)
+	teamWrite := allow(access{write: true, liveOnly: true})
+	app.Post("/team", signedIn, teamWrite, p.Team.Invite)
+	app.Post("/team/:id/role", signedIn, teamWrite, p.Team.ChangeRole)
+	app.Get("/team/:id/remove", signedIn, teamWrite, p.Team.ConfirmRemove)
+	app.Post("/team/:id/remove", signedIn, teamWrite, p.Team.Remove)
+	rolesWrite := allow(write("roles:write"))
+	app.Get("/roles", signedIn, allow(read("roles:read")), p.Roles.List)
+	app.Post("/roles", signedIn, rolesWrite, p.Roles.Create)
+	app.Post("/roles/:id", signedIn, rolesWrite, p.Roles.Update)
+	app.Post("/roles/:id/default", signedIn, rolesWrite, p.Roles.MakeDefault)
+	app.Get("/roles/:id/delete", signedIn, rolesWrite, p.Roles.ConfirmDelete)
+	app.Post("/roles/:id/delete", signedIn, rolesWrite, p.Roles.Delete)
+	app.Post("/permissions", signedIn, rolesWrite, p.Roles.CreatePermission)
+	app.Get("/permissions/:key/delete", signedIn, rolesWrite, p.Roles.ConfirmDeletePermission)
+	app.Post("/permissions/:key/delete", signedIn, rolesWrite, p.Roles.DeletePermission)
 }
 
 // rateLimit limits API requests per credential (or client address without

@@ -9,12 +9,26 @@ import (
 	"roster/db/dbtest"
 )
 
+// staffMember returns the workspace membership of the email, and whether
+// there is one.
+func (e *env) staffMember(t *testing.T, email string) (db.WorkspaceMembership, bool) {
+	t.Helper()
+	wm, err := e.db.StaffByEmail(context.Background(), e.ws.WorkspaceID, email)
+	if db.IsType(err, "workspace_membership.not_found") {
+		return wm, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wm, true
+}
+
 // staffID returns the id of the workspace membership of the email.
 func (e *env) staffID(t testing.TB, email string) string {
 	t.Helper()
-	wm, err := e.db.StaffByEmail(context.Background(), e.ws.WorkspaceID, email)
-	if err != nil {
-		t.Fatal(err)
+	wm, ok := e.staffMember(t, email)
+	if !ok {
+		t.Fatalf("%s is not on the staff", email)
 	}
 	return wm.ID
 }

@@ -4,7 +4,7 @@ import AxeBuilder from '@axe-core/playwright';
 import { test as base, expect, type Page, type TestInfo } from '@playwright/test';
 
 export { expect };
-export { owner, support } from './people';
+export { admin, loneOwner, owner, support } from './people';
 
 export const test = base.extend({
   baseURL: async ({}, use) => {

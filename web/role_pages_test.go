@@ -1,0 +1,254 @@
+package web_test
+
+import (
+	"context"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"roster/db"
+	"roster/db/dbtest"
+)
+
+// roleOf reads a role of the fixture's workspace from the database.
+func (e *env) roleOf(t *testing.T, slug string) db.Role {
+	t.Helper()
+	r, err := e.db.RoleByRef(context.Background(), e.ws.WorkspaceID, slug)
+	if err != nil {
+		t.Fatalf("role %s: %v", slug, err)
+	}
+	return r
+}
+
+// ownerBrowser is a browser signed in as the fixture's owner.
+func (e *env) ownerBrowser() *browser {
+	b := e.browser()
+	b.signIn(e.ws.OwnerEmail, e.ws.Password)
+	return b
+}
+
+func TestRolesPageShowsRolesAndCatalog(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		b := e.ownerBrowser()
+		member := e.roleOf(t, "member")
+		p := b.get("/roles").expect(t, 200)
+		p.has(t, "Roles and permissions", ">Owner", ">Admin", ">Member", "default role", `id="role-`+member.ID+`"`,
+			`action="/roles"`, "Create a role", "Add a permission", "members.manage", "Manage the organization",
+			"owner, admin, member", // the roles that hold members.read
+			`href="/roles" aria-current="page"`)
+		// Member's boxes are those of its permissions.
+		p.has(t, `value="billing.read" checked`)
+		b.get("/roles/"+member.ID+"/delete").expect(t, 200).has(t, "Delete the role Member?", `action="/roles/`+member.ID+`/delete"`)
+		b.get("/roles/role_01HQZC8G2T9YX5J8VQBW3KPQR7/delete").expect(t, 404)
+	})
+}
+
+func TestRolesPageCreatesEditsAndDeletes(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		b := e.ownerBrowser()
+		create := url.Values{"slug": {" billing "}, "name": {"Billing"}, "description": {"Pays the bills"},
+			"permissions": {"billing.read", "billing.manage"}}
+		b.post("/roles", create).expect(t, 303, "/roles")
+		b.get("/roles").has(t, "Created the role “Billing” (billing).", "Pays the bills")
+		billing := e.roleOf(t, "billing")
+		if !slices.Equal(billing.Permissions, []string{"billing.manage", "billing.read"}) || billing.Description != "Pays the bills" {
+			t.Fatalf("created role %+v", billing)
+		}
+
+		for name, c := range map[string]struct {
+			form  url.Values
+			field string
+			says  string
+		}{
+			"bad slug":           {url.Values{"slug": {"Bad Slug"}, "name": {"X"}}, "slug", "The slug must be a lower-case letter followed by up to 39"},
+			"taken slug":         {url.Values{"slug": {"billing"}, "name": {"Again"}}, "slug", "A role with this slug already exists."},
+			"no name":            {url.Values{"slug": {"nameless"}}, "name", "The name is required."},
+			"unknown permission": {url.Values{"slug": {"odd"}, "name": {"Odd"}, "permissions": {"nope"}}, "permissions", "These permissions are not in the permission catalog: nope."},
+		} {
+			t.Run(name, func(t *testing.T) {
+				p := b.post("/roles", c.form).expect(t, 422).has(t, `value="`+c.form.Get("slug")+`"`, "<html")
+				p.has(t, `id="new-role-`+c.field+`-error">`+c.says, `aria-describedby="new-role-`)
+			})
+		}
+		frag := b.post("/roles", url.Values{"slug": {"x"}}, "HX-Request", "true").expect(t, 422)
+		frag.has(t, `id="new-role"`, "The name is required.").lacks(t, "<html")
+
+		// Rename, describe and give other permissions; no box checked is none.
+		b.post("/roles/"+billing.ID, url.Values{"name": {"Billing team"}, "description": {""}, "permissions": {"billing.read"}}).
+			expect(t, 303, "/roles")
+		b.get("/roles").has(t, "Saved the role “Billing team”.")
+		billing = e.roleOf(t, "billing")
+		if billing.Name != "Billing team" || billing.Description != "" || !slices.Equal(billing.Permissions, []string{"billing.read"}) {
+			t.Fatalf("edited role %+v", billing)
+		}
+		b.post("/roles/"+billing.ID, url.Values{"name": {"Billing team"}}).expect(t, 303)
+		if got := e.roleOf(t, "billing").Permissions; len(got) != 0 {
+			t.Fatalf("permissions after saving no box: %v", got)
+		}
+		bad := b.post("/roles/"+billing.ID, url.Values{"name": {""}, "description": {"typed"}, "permissions": {"org.manage"}}).expect(t, 422)
+		bad.has(t, "The name is required.", `value="typed"`, `value="org.manage" checked`)
+		b.post("/roles/"+billing.ID, url.Values{"name": {"X"}, "permissions": {"nope"}}, "HX-Request", "true").expect(t, 422).
+			has(t, `id="role-`+billing.ID+`"`, "These permissions are not in the permission catalog: nope.").lacks(t, "<html")
+		b.post("/roles/role_01HQZC8G2T9YX5J8VQBW3KPQR7", url.Values{"name": {"X"}}).expect(t, 404)
+
+		b.post("/roles/"+billing.ID+"/delete", nil).expect(t, 303, "/roles")
+		b.get("/roles").has(t, "Deleted the role “Billing team”.").lacks(t, `id="role-`+billing.ID+`"`)
+		if _, err := d.RoleByRef(context.Background(), e.ws.WorkspaceID, "billing"); err == nil {
+			t.Fatal("the deleted role is still there")
+		}
+		types := map[string]bool{}
+		for _, ev := range e.events(t, e.key(true, db.KeySecret), "") {
+			types[ev.Type] = true
+		}
+		for _, want := range []string{"role.created", "role.updated", "role.deleted"} {
+			if !types[want] {
+				t.Fatalf("no %s event among %v", want, types)
+			}
+		}
+	})
+}
+
+func TestRolesPageDefaultAndRefusals(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		b := e.ownerBrowser()
+		admin, member, owner := e.roleOf(t, "admin"), e.roleOf(t, "member"), e.roleOf(t, "owner")
+
+		b.post("/roles/"+admin.ID+"/default", nil).expect(t, 303, "/roles")
+		b.get("/roles").has(t, "“Admin” is now the default role")
+		if got := defaults(e.roles(t, e.key(true, db.KeySecret))); !slices.Equal(got, []string{"admin"}) {
+			t.Fatalf("default roles %v, want admin alone", got)
+		}
+		e.holdRole(t, e.ws.Test(), "member") // held in test mode: the role is in use in both modes
+
+		for name, c := range map[string]struct {
+			role db.Role
+			says string
+		}{
+			"owner":   {owner, "The owner role cannot be deleted."},
+			"default": {admin, "The default role cannot be deleted: make another role the default first."},
+			"in use":  {member, "Members hold this role: give them another role first."},
+		} {
+			t.Run(name, func(t *testing.T) {
+				p := b.post("/roles/"+c.role.ID+"/delete", nil).expect(t, 422).has(t, c.says, "<html")
+				// The refusal is inside the role's own part of the page.
+				if !strings.Contains(part(t, p, `id="role-`+c.role.ID+`"`, "</article>"), c.says) {
+					t.Fatalf("the refusal is not next to the role %s", c.role.Slug)
+				}
+				b.post("/roles/"+c.role.ID+"/delete", nil, "HX-Request", "true").expect(t, 422).has(t, c.says).lacks(t, "<html")
+				e.roleOf(t, c.role.Slug)
+			})
+		}
+	})
+}
+
+// part is the piece of a page from start up to the first end after it.
+func part(t *testing.T, p page, start, end string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(p.Body, start)
+	if !ok {
+		t.Fatalf("page does not say %q:\n%s", start, p.Body)
+	}
+	piece, _, _ := strings.Cut(rest, end)
+	return piece
+}
+
+func TestPermissionCatalogPage(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		b := e.ownerBrowser()
+		b.post("/permissions", url.Values{"key": {"reports.read"}, "description": {"Read the quarterly reports"}}).expect(t, 303, "/roles")
+		b.get("/roles").has(t, "Added the permission reports.read to the catalog.", "Read the quarterly reports")
+		b.post("/permissions", url.Values{"key": {"invoices:write"}}).expect(t, 303)
+
+		b.post("/permissions", url.Values{"key": {"Reports"}, "description": {"kept"}}).expect(t, 422).
+			has(t, "The key must be a lower-case letter followed by up to 63", `value="Reports"`, `value="kept"`,
+				"A lower-case letter, then up to 63") // the rule, next to the field
+		b.post("/permissions", url.Values{"key": {"reports.read"}}).expect(t, 422).has(t, "The catalog already has this permission.")
+		b.post("/permissions", url.Values{"key": {""}}, "HX-Request", "true").expect(t, 422).
+			has(t, `id="new-permission"`, "The key is required.").lacks(t, "<html")
+
+		// Held by a role, or directly by a member: refused, said in the row.
+		e.holdRole(t, e.ws.Live(), "member", "invoices:write")
+		for _, key := range []string{"members.read", "invoices:write"} {
+			p := b.post("/permissions/"+key+"/delete", nil).expect(t, 422)
+			p.has(t, "Roles or members hold this permission: take it from them first.")
+			b.post("/permissions/"+key+"/delete", nil, "HX-Request", "true").expect(t, 422).
+				has(t, `id="permissions"`, "Roles or members hold this permission").lacks(t, "<html")
+		}
+		b.get("/permissions/reports.read/delete").expect(t, 200).has(t, "Delete the permission reports.read?", "Held by roles: none.")
+		b.get("/permissions/members.read/delete").expect(t, 200).has(t, "Held by roles: owner, admin, member.")
+		b.post("/permissions/reports.read/delete", nil).expect(t, 303, "/roles")
+		b.get("/roles").has(t, "Deleted the permission reports.read from the catalog.").lacks(t, "Read the quarterly reports")
+		b.get("/permissions/reports.read/delete").expect(t, 404)
+		b.post("/permissions/reports.read/delete", nil).expect(t, 404)
+		if _, err := d.Permission(context.Background(), e.ws.WorkspaceID, "invoices:write"); err != nil {
+			t.Fatalf("a held permission went: %v", err)
+		}
+	})
+}
+
+func TestRolesAndTeamReadOnlyForSupport(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		staffWithPassword(t, d, e.ws, "help@acme.example", db.RoleSupport, "support password")
+		member, ownerID := e.roleOf(t, "member"), e.staffID(t, e.ws.OwnerEmail)
+		b := e.browser()
+		b.signIn("help@acme.example", "support password")
+		b.get("/roles").expect(t, 200).has(t, ">Member", "Permissions: billing.read, members.read", "default role", "members.manage").
+			lacks(t, `method="post" action="/roles`, `action="/permissions"`, "Save changes", "Make default", "Delete…", "Create a role", "Add a permission")
+		b.get("/team").expect(t, 200).has(t, e.ws.OwnerEmail).
+			lacks(t, `method="post" action="/team`, "Change role", "Remove…", "Add to the team")
+
+		form := url.Values{"slug": {"forged"}, "name": {"Forged"}, "key": {"forged.key"}, "role": {"support"}, "permissions": {"org.manage"}}
+		for _, f := range []struct{ method, path string }{
+			{"POST", "/roles"}, {"POST", "/roles/" + member.ID}, {"POST", "/roles/" + member.ID + "/default"},
+			{"GET", "/roles/" + member.ID + "/delete"}, {"POST", "/roles/" + member.ID + "/delete"},
+			{"POST", "/permissions"}, {"GET", "/permissions/members.read/delete"}, {"POST", "/permissions/members.read/delete"},
+			{"POST", "/team/" + ownerID + "/role"}, {"GET", "/team/" + ownerID + "/remove"}, {"POST", "/team/" + ownerID + "/remove"},
+		} {
+			t.Run(f.method+" "+f.path, func(t *testing.T) {
+				b.request(f.method, f.path, form).expect(t, 403).has(t, "You may not do this")
+			})
+		}
+		after := e.roleOf(t, "member")
+		if !slices.Equal(after.Permissions, member.Permissions) || after.Name != member.Name {
+			t.Fatalf("member role after forged posts: %+v", after)
+		}
+		if _, err := d.Permission(context.Background(), e.ws.WorkspaceID, "forged.key"); err == nil {
+			t.Fatal("a forged post added a permission")
+		}
+		if rs := e.roles(t, e.key(true, db.KeySecret)); len(rs) != 3 || !slices.Equal(defaults(rs), []string{"member"}) {
+			t.Fatalf("roles changed by forged posts: %+v", rs)
+		}
+		if e.staffRole(t, e.ws.OwnerEmail) != db.RoleOwner {
+			t.Fatal("a forged post changed the owner")
+		}
+	})
+}
+
+func TestRolesAndTeamFormsNeedTheCSRFToken(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		addStaff(t, d, e.ws, "help@acme.example", db.RoleSupport)
+		member, helpID := e.roleOf(t, "member"), e.staffID(t, "help@acme.example")
+		b := e.ownerBrowser()
+		b.get("/roles")
+		for _, path := range []string{"/roles", "/roles/" + member.ID, "/roles/" + member.ID + "/default", "/roles/" + member.ID + "/delete",
+			"/permissions", "/permissions/members.read/delete", "/team/" + helpID + "/role", "/team/" + helpID + "/remove"} {
+			t.Run(path, func(t *testing.T) {
+				form := url.Values{"_csrf": {"x" + b.csrf}, "slug": {"forged"}, "name": {"Forged"}, "key": {"forged.key"}, "role": {"admin"}}
+				b.post(path, form).expect(t, 403).has(t, "This form has expired")
+			})
+		}
+		if e.roleOf(t, "member").Name != "Member" || e.staffRole(t, "help@acme.example") != db.RoleSupport {
+			t.Fatal("a request without the token changed something")
+		}
+		if _, err := d.RoleByRef(context.Background(), e.ws.WorkspaceID, "forged"); err == nil {
+			t.Fatal("a request without the token created a role")
+		}
+	})
+}

@@ -1,0 +1,153 @@
+package web_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"roster/db"
+	"roster/db/dbtest"
+)
+
+// staffRole is the console role of the staff member with this email, ""
+// when they are not on the staff.
+func (e *env) staffRole(t *testing.T, email string) string {
+	t.Helper()
+	wm, _ := e.staffMember(t, email)
+	return wm.Role
+}
+
+// row is the staff member's row of a team page.
+func row(t *testing.T, p page, id string) string {
+	t.Helper()
+	return part(t, p, `id="staff-`+id+`"`, "</tr>")
+}
+
+func TestTeamPageAddsStaff(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		staffWithPassword(t, d, e.ws, "admin@acme.example", db.RoleAdmin, "admin password")
+		owner := e.ownerBrowser()
+		owner.get("/team").expect(t, 200).has(t, e.ws.OwnerEmail, "admin@acme.example", `value="owner"`, `<option value="support" selected>`)
+		owner.post("/team", url.Values{"email": {"new@acme.example"}, "name": {"New Person"}, "role": {"support"}}).expect(t, 303, "/team")
+		owner.get("/team").has(t, "Added new@acme.example to the team as support.", "New Person")
+		owner.post("/team", url.Values{"email": {"NEW@acme.example"}, "role": {"admin"}}).expect(t, 422).
+			has(t, "This person is already on the workspace", `value="NEW@acme.example"`)
+		owner.post("/team", url.Values{"email": {"not an email"}, "role": {"admin"}}).expect(t, 422).has(t, "The email must be an email address")
+		owner.post("/team", url.Values{"email": {"boss@acme.example"}, "role": {"owner"}}).expect(t, 303)
+
+		// The store, not the page, decides who may give owner.
+		admin := e.browser()
+		admin.signIn("admin@acme.example", "admin password")
+		admin.get("/team").has(t, `value="owner"`)
+		admin.post("/team", url.Values{"email": {"boss2@acme.example"}, "role": {"owner"}}).expect(t, 422).
+			has(t, `id="error-role">Only an owner may grant or take away the workspace role owner.`, `value="boss2@acme.example"`)
+		admin.post("/team", url.Values{"email": {"x@acme.example"}, "role": {"boss"}}).expect(t, 422).
+			has(t, "The role must be owner, admin or support.")
+		if got := e.staffRole(t, "boss2@acme.example"); got != "" {
+			t.Fatalf("an admin made an owner: %q", got)
+		}
+	})
+}
+
+func TestTeamPageChangesRolesByTheStoreRules(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		staffWithPassword(t, d, e.ws, "admin@acme.example", db.RoleAdmin, "admin password")
+		addStaff(t, d, e.ws, "help@acme.example", db.RoleSupport)
+		ownerID, adminID, helpID := e.staffID(t, e.ws.OwnerEmail), e.staffID(t, "admin@acme.example"), e.staffID(t, "help@acme.example")
+
+		admin := e.browser()
+		admin.signIn("admin@acme.example", "admin password")
+		page := admin.get("/team").expect(t, 200)
+		// No controls on one's own row; controls on the others'.
+		if mine := row(t, page, adminID); strings.Contains(mine, "Change role") || !strings.Contains(mine, ">you<") {
+			t.Fatalf("own row:\n%s", mine)
+		}
+		row(t, page, helpID) // exists
+		page.has(t, `action="/team/`+helpID+`/role"`, `href="/team/`+helpID+`/remove"`)
+
+		ownerOnly := "Only an owner may grant or take away the workspace role owner."
+		for name, c := range map[string]struct {
+			path, role, target, says string
+		}{
+			"admin grants owner":  {"/team/" + helpID + "/role", "owner", helpID, ownerOnly},
+			"admin demotes owner": {"/team/" + ownerID + "/role", "support", ownerID, ownerOnly},
+			"admin removes owner": {"/team/" + ownerID + "/remove", "", ownerID, ownerOnly},
+			"own role (forged)":   {"/team/" + adminID + "/role", "support", adminID, "Nobody changes their own workspace role or removes themselves"},
+			"removing oneself":    {"/team/" + adminID + "/remove", "", adminID, "Nobody changes their own workspace role or removes themselves"},
+			"not a console role":  {"/team/" + helpID + "/role", "boss", helpID, "The role must be owner, admin or support."},
+		} {
+			t.Run(name, func(t *testing.T) {
+				p := admin.post(c.path, url.Values{"role": {c.role}}).expect(t, 422).has(t, "<html")
+				if !strings.Contains(row(t, p, c.target), c.says) {
+					t.Fatalf("the refusal %q is not in the row", c.says)
+				}
+				admin.post(c.path, url.Values{"role": {c.role}}, "HX-Request", "true").expect(t, 422).
+					has(t, `id="staff"`, c.says).lacks(t, "<html")
+			})
+		}
+		if e.staffRole(t, e.ws.OwnerEmail) != db.RoleOwner || e.staffRole(t, "admin@acme.example") != db.RoleAdmin ||
+			e.staffRole(t, "help@acme.example") != db.RoleSupport {
+			t.Fatal("a refused change changed the staff")
+		}
+
+		admin.post("/team/"+helpID+"/role", url.Values{"role": {"admin"}}).expect(t, 303, "/team")
+		admin.get("/team").has(t, "help@acme.example is now admin.")
+		owner := e.ownerBrowser()
+		owner.post("/team/"+adminID+"/role", url.Values{"role": {"owner"}}).expect(t, 303)
+		owner.post("/team/"+adminID+"/role", url.Values{"role": {"support"}}).expect(t, 303)
+		if got := e.staffRole(t, "admin@acme.example"); got != db.RoleSupport {
+			t.Fatalf("role after the owner's changes %q", got)
+		}
+		owner.post("/team/wm_01HQZC8G2T9YX5J8VQBW3KPQR7/role", url.Values{"role": {"admin"}}).expect(t, 404)
+		types := map[string]int{}
+		for _, ev := range e.events(t, e.key(true, db.KeySecret), "") {
+			types[ev.Type]++
+		}
+		if types["workspace_membership.updated"] != 3 {
+			t.Fatalf("events %v, want 3 workspace_membership.updated", types)
+		}
+	})
+}
+
+func TestTeamPageRemovesStaff(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		staffWithPassword(t, d, e.ws, "leaver@acme.example", db.RoleAdmin, "leaver password")
+		leaverID := e.staffID(t, "leaver@acme.example")
+		leaver := e.browser()
+		leaver.signIn("leaver@acme.example", "leaver password")
+
+		owner := e.ownerBrowser()
+		owner.get("/team/"+leaverID+"/remove").expect(t, 200).has(t, "Take leaver@acme.example off the team?", "Remove from the team")
+		owner.post("/team/"+leaverID+"/remove", nil).expect(t, 303, "/team")
+		owner.get("/team").has(t, "Took leaver@acme.example off the team.").lacks(t, "staff-"+leaverID)
+		if got := e.staffRole(t, "leaver@acme.example"); got != "" {
+			t.Fatalf("still on the staff as %q", got)
+		}
+		leaver.get("/team").expect(t, 303, "/login?next=%2Fteam")
+		owner.get("/team/"+leaverID+"/remove").expect(t, 404)
+		owner.post("/team/"+leaverID+"/remove", nil).expect(t, 404)
+	})
+}
+
+func TestTeamPageInTestMode(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		addStaff(t, d, e.ws, "help@acme.example", db.RoleSupport)
+		helpID := e.staffID(t, "help@acme.example")
+		owner := e.ownerBrowser()
+		owner.post("/mode", url.Values{"mode": {"test"}})
+		p := owner.get("/team").expect(t, 200).has(t, "The team changes in live mode only", "disabled", `aria-describedby="team-disabled"`)
+		p.lacks(t, `href="/team/`+helpID+`/remove"`)
+		for _, path := range []string{"/team", "/team/" + helpID + "/role", "/team/" + helpID + "/remove"} {
+			owner.post(path, url.Values{"email": {"late@acme.example"}, "role": {"admin"}}).expect(t, 403).
+				has(t, "Workspace memberships can be changed in live mode only")
+		}
+		owner.get("/team/"+helpID+"/remove").expect(t, 403)
+		if got := e.staffRole(t, "help@acme.example"); got != db.RoleSupport {
+			t.Fatalf("changed in test mode: %q", got)
+		}
+	})
+}
