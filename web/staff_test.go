@@ -11,7 +11,7 @@ import (
 
 // staffMember returns the workspace membership of the email, and whether
 // there is one.
-func (e *env) staffMember(t *testing.T, email string) (db.WorkspaceMembership, bool) {
+func (e *env) staffMember(t testing.TB, email string) (db.WorkspaceMembership, bool) {
 	t.Helper()
 	wm, err := e.db.StaffByEmail(context.Background(), e.ws.WorkspaceID, email)
 	if db.IsType(err, "workspace_membership.not_found") {
