@@ -38,21 +38,11 @@ func (h *MemberPages) Invite(c *fiber.Ctx) error {
 	if f.Invalid() {
 		return h.show(c, statusFormErrors, pageState{invite: views.AddForm{Form: f}})
 	}
-	var results []views.AddResult
-	var failed []string
-	for i, email := range emails {
-		res, err := h.inviteOne(c, email, f.Value("role"), perms)
-		if err != nil {
-			if !formProblem(f, err) {
-				return err
-			}
-			failed = append(failed, emails[i:]...)
-			break
-		}
-		results = append(results, res)
-		if !res.OK {
-			failed = append(failed, email)
-		}
+	results, failed, err := addEach(f, emails, func(email string) (views.AddResult, error) {
+		return h.inviteOne(c, email, f.Value("role"), perms)
+	})
+	if err != nil {
+		return err
 	}
 	f.Values["emails"] = strings.Join(failed, "\n")
 	return h.added(c, addInvite, f, results, len(failed) > 0)
@@ -112,21 +102,11 @@ func (h *MemberPages) Link(c *fiber.Ctx) error {
 	for _, wm := range staff {
 		emails[wm.ID] = wm.User.Email
 	}
-	var results []views.AddResult
-	var failed []string
-	for i, id := range ids {
-		res, err := h.linkOne(c, id, emails[id], f.Value("role"))
-		if err != nil {
-			if !formProblem(f, err) {
-				return err
-			}
-			failed = append(failed, ids[i:]...)
-			break
-		}
-		results = append(results, res)
-		if !res.OK {
-			failed = append(failed, id)
-		}
+	results, failed, err := addEach(f, ids, func(id string) (views.AddResult, error) {
+		return h.linkOne(c, id, emails[id], f.Value("role"))
+	})
+	if err != nil {
+		return err
 	}
 	f.Multi["staff"] = failed
 	return h.added(c, addLink, f, results, len(failed) > 0)
@@ -150,6 +130,29 @@ func (h *MemberPages) linkOne(c *fiber.Ctx, wmID, email, role string) (views.Add
 		return views.AddResult{Who: email, Says: "no longer on the team"}, nil
 	}
 	return views.AddResult{}, err
+}
+
+// addEach adds each person in turn, each on their own, and returns what
+// happened to each and those not added. An error about the whole form (see
+// formProblem) stops it, and the people not tried count as not added; any
+// other error is returned.
+func addEach(f views.Form, people []string, add func(string) (views.AddResult, error)) ([]views.AddResult, []string, error) {
+	var results []views.AddResult
+	var failed []string
+	for i, who := range people {
+		res, err := add(who)
+		if err != nil {
+			if !formProblem(f, err) {
+				return nil, nil, err
+			}
+			return results, append(failed, people[i:]...), nil
+		}
+		results = append(results, res)
+		if !res.OK {
+			failed = append(failed, who)
+		}
+	}
+	return results, failed, nil
 }
 
 // formProblem puts an error about the whole invite or link form (a role or

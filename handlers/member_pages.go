@@ -12,15 +12,11 @@ import (
 	"roster/views"
 )
 
-// MemberStore is what an account's members page needs of the database.
+// MemberStore is what an account's members page needs of the database:
+// it changes memberships through the API's own store.
 type MemberStore interface {
+	MembershipStore
 	Account(ctx context.Context, sc db.Scope, id string) (db.Account, error)
-	ListMemberships(ctx context.Context, sc db.Scope, accountID string, f db.MembershipFilter, page db.Page) ([]db.Membership, error)
-	Membership(ctx context.Context, sc db.Scope, ref db.MembershipRef) (db.Membership, error)
-	CreateMembership(ctx context.Context, sc db.Scope, accountID string, in db.NewMembership) (db.Membership, bool, error)
-	UpdateMembership(ctx context.Context, sc db.Scope, ref db.MembershipRef, ch db.MembershipChange) (db.Membership, error)
-	DeleteMembership(ctx context.Context, sc db.Scope, ref db.MembershipRef, ifMatch db.IfMatch) error
-	ResendInvitation(ctx context.Context, sc db.Scope, ref db.MembershipRef, acceptURL func(token string) string) (db.Membership, error)
 	ListRoles(ctx context.Context, wsID string) ([]db.Role, error)
 	ListPermissions(ctx context.Context, wsID string) ([]db.Permission, error)
 	ListStaff(ctx context.Context, wsID string, page db.Page) ([]db.WorkspaceMembership, error)

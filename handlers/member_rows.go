@@ -166,6 +166,9 @@ func (h *MemberPages) rowDone(c *fiber.Ctx, action string, f views.Form, m db.Me
 	if db.IsType(err, "membership.not_found") {
 		return h.rowChanged(c, gone)
 	}
+	if _, ok := db.As(err); !ok {
+		return err
+	}
 	cur, cerr := h.Store.Membership(ctx(c), PrincipalOf(c).Scope, rowRef(c))
 	if db.IsType(cerr, "membership.not_found") {
 		return h.rowChanged(c, gone)
