@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // InvitationTTL is how long an invitation can be accepted.
@@ -72,10 +74,95 @@ func invitationEmail(account, name, url string, expires time.Time) (subject, bod
 	}
 	subject = "You are invited to join " + account
 	body = greeting + "\n\nYou have been invited to join " + account + ".\n\n" +
-		"Accept the invitation here:\n" + url + "\n\n" +
+		acceptLinkIntro + url + "\n\n" +
 		"The link works once, until " + expires.UTC().Format("2 January 2006 15:04 MST") + ".\n" +
 		"If you did not expect this invitation, you can ignore this email.\n"
 	return subject, body
+}
+
+// acceptLinkIntro is the line of an invitation email before its link.
+const acceptLinkIntro = "Accept the invitation here:\n"
+
+// acceptLink is the link in the body of an invitation email, or "".
+func acceptLink(body string) string {
+	_, rest, ok := strings.Cut(body, acceptLinkIntro)
+	if !ok {
+		return ""
+	}
+	link, _, _ := strings.Cut(rest, "\n")
+	return strings.TrimSpace(link)
+}
+
+// InvitationLinks returns the accept link of each of the memberships whose
+// invitation email is in the outbox (the link of its newest email), by
+// membership id; a membership without one is absent. One query for a page
+// of memberships.
+func (s *DB) InvitationLinks(ctx context.Context, sc Scope, membershipIDs []string) (map[string]string, error) {
+	links := make(map[string]string, len(membershipIDs))
+	if len(membershipIDs) == 0 {
+		return links, nil
+	}
+	q, args, err := sqlx.In(`SELECT membership_id, body FROM outbox
+		WHERE workspace_id = ? AND livemode = ? AND membership_id IN (?) ORDER BY id`, sc.WorkspaceID, sc.Live, membershipIDs)
+	if err != nil {
+		return nil, wrap(err, "list invitation emails")
+	}
+	var rows []struct {
+		MembershipID string `db:"membership_id"`
+		Body         string `db:"body"`
+	}
+	if err := s.selectAll(ctx, &rows, q, args...); err != nil {
+		return nil, wrap(err, "list invitation emails")
+	}
+	for _, r := range rows {
+		if link := acceptLink(r.Body); link != "" {
+			links[r.MembershipID] = link
+		}
+	}
+	return links, nil
+}
+
+// PendingInvitation is what the invitation page shows of an invitation
+// that can still be accepted.
+type PendingInvitation struct {
+	MembershipID  string    `db:"membership_id"`
+	Livemode      bool      `db:"livemode"`
+	ExpiresAt     time.Time `db:"expires_at"`
+	AccountName   string    `db:"account_name"`
+	WorkspaceName string    `db:"workspace_name"`
+	Email         string    `db:"email"`     // the invited person's
+	Name          string    `db:"name"`      // the invited person's, "" when unknown
+	RoleName      string    `db:"role_name"` // the role the membership gives
+	InviterEmail  *string   `db:"inviter_email"`
+	InviterName   *string   `db:"inviter_name"`
+}
+
+// InvitationByToken returns the invitation a token accepts, without
+// accepting it. A used, revoked, expired or unknown token is
+// invitation.not_found, as for AcceptInvitation.
+func (s *DB) InvitationByToken(ctx context.Context, token string) (PendingInvitation, error) {
+	var p PendingInvitation
+	err := s.get(ctx, &p, `SELECT i.membership_id, i.livemode, i.expires_at, a.name AS account_name, w.name AS workspace_name,
+		u.email, u.name, r.name AS role_name, iu.email AS inviter_email, iu.name AS inviter_name
+		FROM invitations i
+		JOIN account_memberships am ON am.id = i.membership_id AND am.workspace_id = i.workspace_id AND am.livemode = i.livemode
+		JOIN accounts a ON a.id = am.account_id AND a.workspace_id = am.workspace_id AND a.livemode = am.livemode
+		JOIN workspaces w ON w.id = i.workspace_id
+		JOIN users u ON u.id = am.user_id AND u.workspace_id = am.workspace_id
+		JOIN roles r ON r.id = am.role_id AND r.workspace_id = am.workspace_id
+		LEFT JOIN users iu ON iu.id = i.inviter_user_id AND iu.workspace_id = i.workspace_id
+		WHERE i.token_hash = ?`, HashSecret(token))
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, errNoInvitation
+	}
+	if err != nil {
+		return p, wrap(err, "find invitation")
+	}
+	if !p.ExpiresAt.After(time.Now()) {
+		return p, errNoInvitation
+	}
+	p.ExpiresAt = p.ExpiresAt.UTC()
+	return p, nil
 }
 
 // ResendInvitation gives an invited membership a new token and expiry (the

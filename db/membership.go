@@ -141,6 +141,31 @@ func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f 
 	return ms, wrap(err, "list memberships of account %s", accountID)
 }
 
+// MemberStatuses returns the status of each of the users' memberships of
+// the account, by user id; a user without one is absent.
+func (s *DB) MemberStatuses(ctx context.Context, sc Scope, accountID string, userIDs []string) (map[string]string, error) {
+	statuses := make(map[string]string, len(userIDs))
+	if len(userIDs) == 0 {
+		return statuses, nil
+	}
+	q, args, err := sqlx.In(`SELECT user_id, status FROM account_memberships
+		WHERE workspace_id = ? AND livemode = ? AND account_id = ? AND user_id IN (?)`, sc.WorkspaceID, sc.Live, accountID, userIDs)
+	if err != nil {
+		return nil, wrap(err, "find members of account %s", accountID)
+	}
+	var rows []struct {
+		UserID string `db:"user_id"`
+		Status string `db:"status"`
+	}
+	if err := s.selectAll(ctx, &rows, q, args...); err != nil {
+		return nil, wrap(err, "find members of account %s", accountID)
+	}
+	for _, r := range rows {
+		statuses[r.UserID] = r.Status
+	}
+	return statuses, nil
+}
+
 // Membership returns one membership of the scope.
 func (s *DB) Membership(ctx context.Context, sc Scope, ref MembershipRef) (Membership, error) {
 	if ref.AccountID != "" {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
-	"sort"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -111,11 +110,7 @@ func changes(previous, after json.RawMessage) []views.Change {
 		return nil
 	}
 	_ = json.Unmarshal(after, &now)
-	fields := make([]string, 0, len(before))
-	for f := range before {
-		fields = append(fields, f)
-	}
-	sort.Strings(fields)
+	fields := sortedKeys(before)
 	out := make([]views.Change, 0, len(fields))
 	for _, f := range fields {
 		out = append(out, views.Change{Field: f, Before: jsonText(before[f]), After: jsonText(now[f])})

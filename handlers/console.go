@@ -3,7 +3,8 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -173,12 +174,7 @@ func withErrors(f views.Form, err error, labels map[string]string) (views.Form, 
 		f.Error = e.Message + "."
 		return f, true
 	}
-	keys := make([]string, 0, len(e.Details))
-	for k := range e.Details {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, field := range keys {
+	for _, field := range sortedKeys(e.Details) {
 		reason, _ := e.Details[field].(string)
 		if label, known := labels[field]; known {
 			f.Errors[field] = label + " " + reason + "."
@@ -187,6 +183,11 @@ func withErrors(f views.Form, err error, labels map[string]string) (views.Form, 
 		}
 	}
 	return f, true
+}
+
+// sortedKeys are the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }
 
 // capitalize upper-cases the first letter of s.

@@ -32,7 +32,7 @@ type Memberships struct {
 
 // acceptURL is the link an invitation token is accepted at.
 func (h *Memberships) acceptURL(token string) string {
-	return strings.TrimRight(h.BaseURL, "/") + "/invitations/" + token
+	return acceptURLs(h.BaseURL)(token)
 }
 
 // roleField is the role of a membership body, under each of its accepted

@@ -12,11 +12,14 @@ type Pages struct {
 	Activity *ActivityPages
 	Team     *TeamPages
 	Roles    *RolePages
+	Members  *MemberPages
+	Invite   *InvitationPages
 }
 
 // NewPages builds the console's page handlers over one database and the
-// console's sessions.
-func NewPages(store *db.DB, sessions SessionManager) *Pages {
+// console's sessions; baseURL is where the server is reached, for the links
+// of invitations.
+func NewPages(store *db.DB, sessions SessionManager, baseURL string) *Pages {
 	console := &Console{Session: sessions}
 	return &Pages{
 		Console:  console,
@@ -26,5 +29,7 @@ func NewPages(store *db.DB, sessions SessionManager) *Pages {
 		Activity: &ActivityPages{Console: console, Store: store},
 		Team:     &TeamPages{Console: console, Store: store},
 		Roles:    &RolePages{Console: console, Store: store},
+		Members:  &MemberPages{Console: console, Store: store, AcceptURL: acceptURLs(baseURL)},
+		Invite:   &InvitationPages{Console: console, Store: store},
 	}
 }

@@ -79,7 +79,7 @@ func (e apiError) with(status int) apiError {
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	ae := classify(c, err)
 	if ae.status >= 500 {
-		s.cfg.Logger.Error("request failed", "request_id", handlers.RequestID(c), "path", c.Path(), "err", err)
+		s.cfg.Logger.Error("request failed", "request_id", handlers.RequestID(c), "path", loggedPath(c.Path()), "err", err)
 	}
 	if c.GetRespHeader("Request-Id") == "" {
 		id := db.NewID("req")

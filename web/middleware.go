@@ -70,7 +70,7 @@ func (s *Server) recoverPanics(c *fiber.Ctx) (err error) {
 }
 
 // logRequests writes one line per request: never its query, headers or body,
-// which may hold secrets.
+// which may hold secrets, nor an invitation's token (see loggedPath).
 func (s *Server) logRequests(c *fiber.Ctx) error {
 	start := time.Now()
 	err := c.Next()
@@ -87,9 +87,25 @@ func (s *Server) logRequests(c *fiber.Ctx) error {
 	s.cfg.Logger.LogAttrs(c.UserContext(), level, "request",
 		slog.String("request_id", fmt.Sprint(c.Locals("requestid"))),
 		slog.String("method", c.Method()),
-		slog.String("path", strings.Clone(c.Path())),
+		slog.String("path", loggedPath(c.Path())),
 		slog.Int("status", status),
 		slog.Duration("duration", time.Since(start)),
 	)
 	return nil
+}
+
+// loggedPath is a request's path as logs show it: the token of an
+// invitation's page (/invitations/{token}), which accepts the invitation,
+// is replaced, whatever the case or the slashes of the path.
+func loggedPath(path string) string {
+	const segment = "/invitations/"
+	i := strings.Index(strings.ToLower(path), segment)
+	if i < 0 {
+		return strings.Clone(path)
+	}
+	switch rest := path[i+len(segment):]; rest {
+	case "", "accept", "accepted":
+		return strings.Clone(path)
+	}
+	return path[:i] + segment + "[token]"
 }

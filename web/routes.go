@@ -117,6 +117,25 @@ func (s *Server) consoleRoutes(p *handlers.Pages) {
 	app.Post("/permissions", signedIn, rolesWrite, p.Roles.CreatePermission)
 	app.Get("/permissions/:key/delete", signedIn, rolesWrite, p.Roles.ConfirmDeletePermission)
 	app.Post("/permissions/:key/delete", signedIn, rolesWrite, p.Roles.DeletePermission)
+
+	// An account's members: support staff read, resend and copy links only.
+	app.Get("/accounts/:id", signedIn, allow(read("memberships:read")), p.Members.List)
+	membersWrite := allow(write("memberships:write"))
+	app.Post("/accounts/:id/invite", signedIn, membersWrite, p.Members.Invite)
+	app.Post("/accounts/:id/link", signedIn, membersWrite, p.Members.Link)
+	app.Post("/accounts/:id/members/:mid/role", signedIn, membersWrite, p.Members.ChangeRole)
+	app.Post("/accounts/:id/members/:mid/permissions", signedIn, membersWrite, p.Members.SetPermissions)
+	for _, action := range []string{"remove", "revoke"} {
+		app.Get("/accounts/:id/members/:mid/"+action, signedIn, membersWrite, p.Members.Confirm(action))
+		app.Post("/accounts/:id/members/:mid/"+action, signedIn, membersWrite, p.Members.Remove(action))
+	}
+	app.Post("/accounts/:id/members/:mid/resend", signedIn,
+		allow(access{scope: "memberships:write", write: true, support: true}), p.Members.Resend)
+
+	// The public page of an invitation's link: no session needed.
+	app.Get("/invitations/accepted", p.Invite.Accepted)
+	app.Get("/invitations/:token", p.Invite.Show)
+	app.Post("/invitations/:token", p.Invite.Accept)
 }
 
 // rateLimit limits API requests per credential (or client address without

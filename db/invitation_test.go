@@ -1,0 +1,62 @@
+package db_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"roster/db"
+	"roster/db/dbtest"
+)
+
+// TestInvitationLookups reads what the members page and the invitation
+// page show: the links in the outbox, the invitation of a token, and which
+// people are members already.
+func TestInvitationLookups(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := dbtest.Workspace(t, d, "Acme")
+		ctx := db.WithActor(context.Background(), db.Actor{Type: "user", ID: f.UserID}, "req_test")
+		acct, err := d.CreateAccount(ctx, f.Live(), "Shop")
+		if err != nil {
+			t.Fatal(err)
+		}
+		link := func(token string) string { return "https://roster.example/invitations/" + token }
+		mailed := invite(t, d, f.Live(), acct.ID, "erin@example.com", db.NewMembership{SendEmail: true, AcceptURL: link, Name: "Erin"})
+		quiet := invite(t, d, f.Live(), acct.ID, "frank@example.com", db.NewMembership{AcceptURL: link})
+		resent, err := d.ResendInvitation(ctx, f.Live(), db.MembershipRef{ID: mailed.ID}, link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		links, err := d.InvitationLinks(ctx, f.Live(), []string{mailed.ID, quiet.ID})
+		if err != nil || len(links) != 1 || links[mailed.ID] != resent.Invitation.AcceptURL {
+			t.Fatalf("links %v, %v; want only the resent %s", links, err, resent.Invitation.AcceptURL)
+		}
+		if other, err := d.InvitationLinks(ctx, f.Test(), []string{mailed.ID}); err != nil || len(other) != 0 {
+			t.Fatalf("test mode sees live links: %v, %v", other, err)
+		}
+
+		token := strings.TrimPrefix(resent.Invitation.AcceptURL, "https://roster.example/invitations/")
+		inv, err := d.InvitationByToken(ctx, token)
+		if err != nil || inv.AccountName != "Shop" || inv.WorkspaceName != "Acme" || inv.Email != "erin@example.com" ||
+			inv.Name != "Erin" || inv.RoleName != "Member" || !inv.Livemode || inv.InviterEmail == nil || *inv.InviterEmail != f.OwnerEmail {
+			t.Fatalf("invitation %+v, %v", inv, err)
+		}
+		old := strings.TrimPrefix(mailed.Invitation.AcceptURL, "https://roster.example/invitations/")
+		for name, tok := range map[string]string{"replaced": old, "unknown": "nope", "empty": ""} {
+			if _, err := d.InvitationByToken(ctx, tok); !db.IsType(err, "invitation.not_found") {
+				t.Fatalf("%s token: %v", name, err)
+			}
+		}
+		if _, err := d.AcceptInvitation(ctx, token, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.InvitationByToken(ctx, token); !db.IsType(err, "invitation.not_found") {
+			t.Fatalf("used token: %v", err)
+		}
+
+		statuses, err := d.MemberStatuses(ctx, f.Live(), acct.ID, []string{mailed.UserID, quiet.UserID, f.UserID})
+		if err != nil || len(statuses) != 2 || statuses[mailed.UserID] != db.StatusActive || statuses[quiet.UserID] != db.StatusInvited {
+			t.Fatalf("statuses %v, %v", statuses, err)
+		}
+	})
+}

@@ -1,0 +1,106 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"roster/db"
+	"roster/views"
+)
+
+// InvitationStore is what the public invitation page needs of the database.
+type InvitationStore interface {
+	InvitationByToken(ctx context.Context, token string) (db.PendingInvitation, error)
+	AcceptInvitation(ctx context.Context, token, name string) (db.Membership, error)
+}
+
+// InvitationPages serves /invitations/{token}, the page an invitation email
+// links to: no session needed, the token is the proof.
+type InvitationPages struct {
+	*Console
+	Store InvitationStore
+}
+
+// sessionAccepted holds what the page after an acceptance shows, once.
+const sessionAccepted = "accepted_invitation"
+
+// acceptURLs makes the links invitation tokens are accepted at, under the
+// server's public base URL.
+func acceptURLs(baseURL string) func(token string) string {
+	base := strings.TrimRight(baseURL, "/")
+	return func(token string) string { return base + "/invitations/" + token }
+}
+
+// Show answers GET /invitations/{token}.
+func (h *InvitationPages) Show(c *fiber.Ctx) error {
+	return h.show(c, fiber.StatusOK, views.Form{})
+}
+
+// show renders the invitation of the path's token with the accept form, or
+// the page saying it is no longer valid. The token is in the address, so
+// no other site is told it through a Referer.
+func (h *InvitationPages) show(c *fiber.Ctx, status int, f views.Form) error {
+	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
+	token := strings.Clone(c.Params("token"))
+	inv, err := h.Store.InvitationByToken(ctx(c), token)
+	if db.IsType(err, "invitation.not_found") {
+		return h.gone(c)
+	}
+	if err != nil {
+		return err
+	}
+	if f.Values == nil {
+		f.Values = map[string]string{"name": inv.Name}
+	}
+	v := views.InvitationPage{Invitation: inv, Action: "/invitations/" + token, Form: f}
+	return h.render(c, status, "Invitation to "+inv.AccountName, "", views.Invitation(v))
+}
+
+// gone answers a token that cannot be accepted (used, revoked, expired or
+// unknown) alike, with 404.
+func (h *InvitationPages) gone(c *fiber.Ctx) error {
+	return h.render(c, fiber.StatusNotFound, "Invitation no longer valid", "", views.InvitationGone())
+}
+
+// Accept answers POST /invitations/{token}: the membership becomes active
+// (under the rules of POST /v1/invitations/accept), and the person is sent
+// to a page that says so.
+func (h *InvitationPages) Accept(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
+	f := formOf(c, "name")
+	name := f.Value("name")
+	fs := fields{}
+	fs.name("name", &name, false)
+	if err := fs.err(); err != nil {
+		f, _ = withErrors(f, err, map[string]string{"name": "Your name"})
+		return h.show(c, statusFormErrors, f)
+	}
+	token := strings.Clone(c.Params("token"))
+	inv, err := h.Store.InvitationByToken(ctx(c), token)
+	if err == nil {
+		actx := db.WithActor(c.UserContext(), Principal{}.Actor(), RequestID(c))
+		_, err = h.Store.AcceptInvitation(actx, token, name)
+	}
+	if db.IsType(err, "invitation.not_found") {
+		return h.gone(c)
+	}
+	if err != nil {
+		return err
+	}
+	done, _ := json.Marshal(views.InvitationAccepted{Account: inv.AccountName, Role: inv.RoleName, Workspace: inv.WorkspaceName})
+	h.Session.Put(c.UserContext(), sessionAccepted, string(done))
+	return redirect(c, "/invitations/accepted")
+}
+
+// Accepted answers GET /invitations/accepted: what the acceptance did, shown
+// once; opened again, only that it is done.
+func (h *InvitationPages) Accepted(c *fiber.Ctx) error {
+	var v views.InvitationAccepted
+	if raw := h.Session.PopString(c.UserContext(), sessionAccepted); raw != "" {
+		_ = json.Unmarshal([]byte(raw), &v)
+	}
+	return h.render(c, fiber.StatusOK, "Invitation accepted", "", views.InvitationDone(v))
+}

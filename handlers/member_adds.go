@@ -1,0 +1,199 @@
+package handlers
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"roster/db"
+	"roster/views"
+)
+
+// maxInvites is the most addresses one invite form takes.
+const maxInvites = 50
+
+// The two forms that add members, and what their flash says was done.
+const (
+	addInvite = "invite"
+	addLink   = "link"
+)
+
+var addVerbs = map[string]string{addInvite: "Invited", addLink: "Linked"}
+
+// Invite answers POST /accounts/{id}/invite: each address of the form
+// (separated by commas, semicolons, spaces or new lines) is invited with
+// the role and direct permissions chosen, each on its own, so that one
+// person who is already a member does not stop the others.
+func (h *MemberPages) Invite(c *fiber.Ctx) error {
+	f := formOf(c, "emails", "role")
+	perms := formMulti(c, f, "permissions")
+	emails := splitEmails(f.Value("emails"))
+	switch {
+	case len(emails) == 0:
+		f.Errors["emails"] = "Enter at least one email address."
+	case len(emails) > maxInvites:
+		f.Errors["emails"] = fmt.Sprintf("Invite at most %d people at once.", maxInvites)
+	}
+	if f.Invalid() {
+		return h.show(c, statusFormErrors, pageState{invite: views.AddForm{Form: f}})
+	}
+	results, failed, err := addEach(f, emails, func(email string) (views.AddResult, error) {
+		return h.inviteOne(c, email, f.Value("role"), perms)
+	})
+	if err != nil {
+		return err
+	}
+	f.Values["emails"] = strings.Join(failed, "\n")
+	return h.added(c, addInvite, f, results, len(failed) > 0)
+}
+
+// splitEmails splits what was typed into addresses, each once whatever its
+// case, in the order typed.
+func splitEmails(s string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, e := range strings.FieldsFunc(s, func(r rune) bool {
+		return r == ',' || r == ';' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
+	}) {
+		if k := strings.ToLower(e); !seen[k] {
+			seen[k] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// inviteOne invites one address; an error is returned only when it
+// concerns the whole form or is not the person's to fix.
+func (h *MemberPages) inviteOne(c *fiber.Ctx, email, role string, perms []string) (views.AddResult, error) {
+	fs := fields{}
+	fs.email("email", &email, true)
+	if fs.err() != nil {
+		return views.AddResult{Who: email, Says: "not a valid email address"}, nil
+	}
+	in := db.NewMembership{Email: email, Role: role, Permissions: perms, SendEmail: true, AcceptURL: h.AcceptURL}
+	_, _, err := h.Store.CreateMembership(ctx(c), PrincipalOf(c).Scope, listOf(c).accountID, in)
+	switch {
+	case err == nil:
+		return views.AddResult{Who: email, OK: true, Says: "invited"}, nil
+	case db.IsType(err, "membership.already_exists"):
+		return views.AddResult{Who: email, Says: "already a member of this account"}, nil
+	}
+	return views.AddResult{}, err
+}
+
+// Link answers POST /accounts/{id}/link: the team members ticked become
+// active members with the role chosen (an invited one's membership becomes
+// active).
+func (h *MemberPages) Link(c *fiber.Ctx) error {
+	f := formOf(c, "role")
+	ids := formMulti(c, f, "staff")
+	if len(ids) == 0 {
+		f.Errors["staff"] = "Choose at least one person to link."
+		return h.show(c, statusFormErrors, pageState{link: views.AddForm{Form: f}})
+	}
+	sc := PrincipalOf(c).Scope
+	staff, err := h.Store.ListStaff(ctx(c), sc.WorkspaceID, allStaff)
+	if err != nil {
+		return err
+	}
+	emails := make(map[string]string, len(staff))
+	for _, wm := range staff {
+		emails[wm.ID] = wm.User.Email
+	}
+	results, failed, err := addEach(f, ids, func(id string) (views.AddResult, error) {
+		return h.linkOne(c, id, emails[id], f.Value("role"))
+	})
+	if err != nil {
+		return err
+	}
+	f.Multi["staff"] = failed
+	return h.added(c, addLink, f, results, len(failed) > 0)
+}
+
+// linkOne links one team member, like inviteOne.
+func (h *MemberPages) linkOne(c *fiber.Ctx, wmID, email, role string) (views.AddResult, error) {
+	if email == "" {
+		return views.AddResult{Who: wmID, Says: "no longer on the team"}, nil
+	}
+	in := db.NewMembership{WorkspaceMembershipID: wmID, Role: role}
+	_, created, err := h.Store.CreateMembership(ctx(c), PrincipalOf(c).Scope, listOf(c).accountID, in)
+	switch {
+	case err == nil && created:
+		return views.AddResult{Who: email, OK: true, Says: "linked"}, nil
+	case err == nil:
+		return views.AddResult{Who: email, OK: true, Says: "linked: their invitation is no longer needed"}, nil
+	case db.IsType(err, "membership.already_exists"):
+		return views.AddResult{Who: email, Says: "already a member of this account"}, nil
+	case db.IsType(err, "workspace_membership.not_found"):
+		return views.AddResult{Who: email, Says: "no longer on the team"}, nil
+	}
+	return views.AddResult{}, err
+}
+
+// addEach adds each person in turn, each on their own, and returns what
+// happened to each and those not added. An error about the whole form (see
+// formProblem) stops it, and the people not tried count as not added; any
+// other error is returned.
+func addEach(f views.Form, people []string, add func(string) (views.AddResult, error)) ([]views.AddResult, []string, error) {
+	var results []views.AddResult
+	var failed []string
+	for i, who := range people {
+		res, err := add(who)
+		if err != nil {
+			if !formProblem(f, err) {
+				return nil, nil, err
+			}
+			return results, append(failed, people[i:]...), nil
+		}
+		results = append(results, res)
+		if !res.OK {
+			failed = append(failed, who)
+		}
+	}
+	return results, failed, nil
+}
+
+// formProblem puts an error about the whole invite or link form (a role or
+// permission no longer there) next to its field, and reports whether it
+// was one.
+func formProblem(f views.Form, err error) bool {
+	if db.IsType(err, "role.not_found") {
+		f.Errors["role"] = "This role no longer exists: choose another."
+		return true
+	}
+	e, ok := db.As(err)
+	if !ok || e.Kind != db.KindInvalid {
+		return false
+	}
+	for field, reason := range e.Details {
+		f.Errors[field] = capitalize(fmt.Sprint(reason)) + "."
+	}
+	return true
+}
+
+// added ends an invite or a link. Everyone added: the flash and back to the
+// list; with htmx, the section says who was added, its form empty again,
+// and the table follows. Anyone not added: the form again with 422, the
+// outcome for each person, and only those not added kept in it.
+func (h *MemberPages) added(c *fiber.Ctx, kind string, f views.Form, results []views.AddResult, failed bool) error {
+	form := views.AddForm{Form: f, Results: results}
+	status := statusFormErrors
+	if !failed && !f.Invalid() {
+		if !isFragment(c) {
+			var who []string
+			for _, r := range results {
+				who = append(who, r.Who)
+			}
+			h.flash(c, addVerbs[kind]+" "+strings.Join(who, ", ")+".")
+			return redirect(c, listOf(c).url())
+		}
+		form.Form, status = views.Form{}, fiber.StatusOK
+	}
+	st := pageState{invite: form}
+	if kind == addLink {
+		st = pageState{link: form}
+	}
+	return h.show(c, status, st)
+}

@@ -1,0 +1,255 @@
+package handlers
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"roster/db"
+	"roster/views"
+)
+
+// The actions of a row of the members table, each a form of its own.
+const (
+	actRole        = "role"
+	actPermissions = "permissions"
+	actRemove      = "remove"
+	actRevoke      = "revoke"
+	actResend      = "resend"
+)
+
+// errAccepted refuses to revoke the invitation of someone who accepted it.
+var errAccepted = db.Conflict("membership.not_invited", "This person has accepted the invitation already: remove them instead", nil)
+
+// rowRef names the membership of a row action's path, under its account.
+func rowRef(c *fiber.Ctx) db.MembershipRef {
+	return db.MembershipRef{AccountID: strings.Clone(c.Params("id")), ID: strings.Clone(c.Params("mid"))}
+}
+
+// versionOf is the precondition a row form sends: the version of the member
+// the page showed. A form without one has none; a version that is not a
+// number matches nothing.
+func versionOf(f views.Form) db.IfMatch {
+	raw := f.Value("version")
+	if raw == "" {
+		return nil
+	}
+	v, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil {
+		v = -1
+	}
+	return db.IfMatch{v}
+}
+
+// ChangeRole answers POST /accounts/{id}/members/{mid}/role.
+func (h *MemberPages) ChangeRole(c *fiber.Ctx) error {
+	f := formOf(c, "role", "version")
+	var m db.Membership
+	var err error
+	if f.Value("role") == "" {
+		err = db.Invalid(map[string]string{"role": "choose a role"})
+	} else {
+		m, err = h.Store.UpdateMembership(ctx(c), PrincipalOf(c).Scope, rowRef(c), db.MembershipChange{Role: f.Value("role"), IfMatch: versionOf(f)})
+	}
+	return h.rowDone(c, actRole, f, m, err, m.User.Email+" now has the role "+m.Role.Name+".")
+}
+
+// SetPermissions answers POST /accounts/{id}/members/{mid}/permissions: the
+// ticked boxes become the member's direct permissions. Direct permissions
+// the role also gives keep: their boxes are locked, so they are not sent.
+func (h *MemberPages) SetPermissions(c *fiber.Ctx) error {
+	f := formOf(c, "version")
+	ticked := formMulti(c, f, "permissions")
+	sc, ref := PrincipalOf(c).Scope, rowRef(c)
+	m, err := h.Store.Membership(ctx(c), sc, ref)
+	if err == nil {
+		set := db.SortedUnique(append(ticked, lockedDirect(m)...))
+		m, err = h.Store.UpdateMembership(ctx(c), sc, ref, db.MembershipChange{Permissions: &set, IfMatch: versionOf(f)})
+	}
+	direct := "none"
+	if len(m.Permissions) > 0 {
+		direct = strings.Join(m.Permissions, ", ")
+	}
+	return h.rowDone(c, actPermissions, f, m, err, "Saved the direct permissions of "+m.User.Email+": "+direct+".")
+}
+
+// lockedDirect are the member's direct permissions its role gives too.
+func lockedDirect(m db.Membership) []string {
+	var out []string
+	for _, k := range m.Permissions {
+		for _, r := range m.Role.Permissions {
+			if k == r {
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
+// Remove answers POST /accounts/{id}/members/{mid}/remove, and …/revoke,
+// which removes a member who has not accepted their invitation yet (the
+// store records invitation.revoked). The member must still be as the page
+// showed them.
+func (h *MemberPages) Remove(action string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		f := formOf(c, "version")
+		sc, ref := PrincipalOf(c).Scope, rowRef(c)
+		m, err := h.Store.Membership(ctx(c), sc, ref)
+		if err == nil && action == actRevoke && m.Status != db.StatusInvited {
+			err = errAccepted
+		}
+		if err == nil {
+			ifMatch := versionOf(f)
+			if ifMatch == nil {
+				ifMatch = db.IfMatch{m.Version}
+			}
+			err = h.Store.DeleteMembership(ctx(c), sc, ref, ifMatch)
+		}
+		if err != nil {
+			return h.rowDone(c, action, f, m, err, "")
+		}
+		note := "Removed " + m.User.Email + " from the account."
+		if action == actRevoke {
+			note = "Revoked the invitation of " + m.User.Email + ": its link no longer works."
+		}
+		return h.rowChanged(c, views.MemberRow{Member: m, Gone: true, Note: note})
+	}
+}
+
+// Resend answers POST /accounts/{id}/members/{mid}/resend, which support
+// staff may use too: a new link and email, the old link dead.
+func (h *MemberPages) Resend(c *fiber.Ctx) error {
+	m, err := h.Store.ResendInvitation(ctx(c), PrincipalOf(c).Scope, rowRef(c), h.AcceptURL)
+	return h.rowDone(c, actResend, formOf(c), m, err, "Sent a new invitation to "+m.User.Email+": the previous link no longer works.")
+}
+
+// Confirm answers GET /accounts/{id}/members/{mid}/remove and …/revoke: the
+// page that asks first, where the row's links lead without scripts (with
+// them, hx-confirm asks).
+func (h *MemberPages) Confirm(action string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		sc, l := PrincipalOf(c).Scope, listOf(c)
+		acct, err := h.Store.Account(ctx(c), sc, l.accountID)
+		if err != nil {
+			return err
+		}
+		m, err := h.Store.Membership(ctx(c), sc, rowRef(c))
+		if err != nil {
+			return err
+		}
+		if action == actRevoke && m.Status != db.StatusInvited {
+			h.flash(c, m.User.Email+" has accepted the invitation already.")
+			return c.Redirect(l.url(), fiber.StatusSeeOther)
+		}
+		title := "Remove member"
+		if action == actRevoke {
+			title = "Revoke invitation"
+		}
+		v := views.MemberConfirm{Account: acct, Member: m, Action: action, Query: l.query()}
+		return h.render(c, fiber.StatusOK, title, "accounts", views.MemberConfirmation(v))
+	}
+}
+
+// rowDone ends a row action. Done: see rowChanged. A member removed in the
+// meantime: the row says so. A problem the person can fix (a stale version,
+// the last owner, a role or permission gone): the row as it is now, what
+// they sent kept and the problem next to it, with 422; without htmx, in
+// the whole page.
+func (h *MemberPages) rowDone(c *fiber.Ctx, action string, f views.Form, m db.Membership, err error, note string) error {
+	if err == nil {
+		return h.rowChanged(c, views.MemberRow{Member: m, Edit: action, Note: note})
+	}
+	gone := views.MemberRow{Member: db.Membership{ID: strings.Clone(c.Params("mid"))}, Gone: true,
+		Note: "This member is no longer in the account: someone removed them since you loaded the page."}
+	if db.IsType(err, "membership.not_found") {
+		return h.rowChanged(c, gone)
+	}
+	if _, ok := db.As(err); !ok {
+		return err
+	}
+	cur, cerr := h.Store.Membership(ctx(c), PrincipalOf(c).Scope, rowRef(c))
+	if db.IsType(cerr, "membership.not_found") {
+		return h.rowChanged(c, gone)
+	}
+	if cerr != nil {
+		return cerr
+	}
+	msg, ok := rowProblem(action, err, cur)
+	if !ok {
+		return err
+	}
+	f.Errors[action] = msg
+	r := views.MemberRow{Member: cur, Edit: action, Form: f}
+	if isFragment(c) {
+		return h.row(c, statusFormErrors, r)
+	}
+	return h.show(c, statusFormErrors, pageState{row: &r})
+}
+
+// rowChanged ends a row action that changed the row: htmx swaps in the row,
+// which says what happened; a plain form goes back to the list, which
+// shows it as a flash.
+func (h *MemberPages) rowChanged(c *fiber.Ctx, r views.MemberRow) error {
+	if isFragment(c) {
+		return h.row(c, fiber.StatusOK, r)
+	}
+	h.flash(c, r.Note)
+	return redirect(c, listOf(c).url())
+}
+
+// row answers htmx with one row of the table.
+func (h *MemberPages) row(c *fiber.Ctx, status int, r views.MemberRow) error {
+	t, err := h.table(c, listOf(c))
+	if err != nil {
+		return err
+	}
+	if r.Member.Status == db.StatusInvited {
+		links, err := h.Store.InvitationLinks(ctx(c), PrincipalOf(c).Scope, []string{r.Member.ID})
+		if err != nil {
+			return err
+		}
+		r.Link = links[r.Member.ID]
+	}
+	return h.render(c, status, "", "accounts", views.MemberRowOnly(t, r))
+}
+
+// rowProblem says in plain words what stopped a row action, given the
+// member as they are now; false for errors that are not the person's to
+// fix.
+func rowProblem(action string, err error, now db.Membership) (string, bool) {
+	e, ok := db.As(err)
+	if !ok {
+		return "", false
+	}
+	switch {
+	case e.Kind == db.KindPrecondition && (action == actRole || action == actPermissions):
+		return "Someone changed this member since you loaded the page (the role is now " + now.Role.Name +
+			"). The row shows how they are now, with your choice kept: save again to apply it.", true
+	case e.Kind == db.KindPrecondition:
+		return "Someone changed this member since you loaded the page. Check the row as it is now, then try again if you still want to.", true
+	case e.Type == "membership.last_owner" && action == actRole:
+		return "This is the account's last active owner: make someone else owner before giving them another role.", true
+	case e.Type == "membership.last_owner":
+		return "This is the account's last active owner: make someone else owner before removing them.", true
+	case e.Type == "role.not_found":
+		return "That role no longer exists: reload the page and choose another.", true
+	case e.Type == "membership.not_invited" && action == actResend:
+		return "There is no invitation to resend: this person has accepted it already.", true
+	case e.Kind == db.KindInvalid:
+		return invalidReasons(e), true
+	case e.Kind == db.KindConflict:
+		return strings.TrimSuffix(e.Message, ".") + ".", true
+	}
+	return "", false
+}
+
+// invalidReasons is a validation error as sentences, one per field.
+func invalidReasons(e *db.Error) string {
+	var out []string
+	for _, field := range sortedKeys(e.Details) {
+		out = append(out, capitalize(fmt.Sprint(e.Details[field]))+".")
+	}
+	return strings.Join(out, " ")
+}

@@ -1,0 +1,211 @@
+package views
+
+import (
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"roster/db"
+)
+
+// MembersPage is an account's members: the forms that add people, the
+// filters and one page of the table.
+type MembersPage struct {
+	Account  db.Account
+	Filter   MemberFilter
+	Table    MemberTable
+	Rows     []MemberRow
+	FirstURL string // the first page, "" on it
+	NextURL  string // the next page, "" on the last
+	Invite   AddForm
+	Link     AddForm
+	Staff    []LinkCandidate // the team members who may be linked
+}
+
+// MemberFilter narrows the table: a status, a role's slug, and the start of
+// an email or name.
+type MemberFilter struct {
+	Status, Role, Q string
+}
+
+// Active reports whether any filter is set.
+func (f MemberFilter) Active() bool { return f.Status != "" || f.Role != "" || f.Q != "" }
+
+// MemberTable is what every row of the members table needs to know.
+type MemberTable struct {
+	AccountID string
+	Query     string // the list's filters and page ("?q=…&after=…", or ""), where every form returns
+	CanWrite  bool   // owners and admins; support staff may only resend invitations and copy their links
+	Roles     []db.Role
+	Catalog   []db.Permission
+	Now       time.Time
+}
+
+// MemberRow is one membership of the table.
+type MemberRow struct {
+	Member db.Membership
+	Link   string // the invitation's accept link, from its email; "" when there is none
+	Edit   string // the row's form just sent: "role", "permissions", "remove", "revoke" or "resend"
+	Form   Form   // what that form sent, kept with its errors
+	Note   string // what just happened to the row
+	Gone   bool   // the member was just removed: the row only says so
+}
+
+// AddForm is the invite or link form, with the outcome for each person of
+// the last submission.
+type AddForm struct {
+	Form    Form
+	Results []AddResult
+}
+
+// AddResult is what happened to one person of an invite or link.
+type AddResult struct {
+	Who  string // an email address, as typed or as the team knows it
+	OK   bool
+	Says string // "invited", "already a member of this account", …
+}
+
+// LinkCandidate is a team member who is not an active member of the account.
+type LinkCandidate struct {
+	Staff   db.WorkspaceMembership
+	Invited bool // invited already: linking makes the membership active
+}
+
+// MemberConfirm asks before removing a member or revoking an invitation;
+// it is where the row's links lead without scripts.
+type MemberConfirm struct {
+	Account db.Account
+	Member  db.Membership
+	Action  string // "remove" or "revoke"
+	Query   string // the list's state, to return to
+}
+
+// InvitationPage is the public page an invitation's link opens.
+type InvitationPage struct {
+	Invitation db.PendingInvitation
+	Action     string // where the form posts: the page's own path
+	Form       Form
+}
+
+// InvitationAccepted is the page shown once an invitation is accepted.
+type InvitationAccepted struct {
+	Account, Role, Workspace string // empty when the page is opened again later
+}
+
+// rowID is the id of a membership's table row, which htmx swaps.
+func rowID(m db.Membership) string { return "member-" + m.ID }
+
+// memberPath is the path of a row action, keeping the list's state.
+func memberPath(t MemberTable, m db.Membership, action string) string {
+	return "/accounts/" + t.AccountID + "/members/" + m.ID + "/" + action + t.Query
+}
+
+// addPath is the path of the invite or link form, keeping the list's state.
+func addPath(p MembersPage, action string) string {
+	return "/accounts/" + p.Account.ID + "/" + action + p.Table.Query
+}
+
+// confirmPath is where a confirmation page's form posts.
+func confirmPath(p MemberConfirm) string {
+	return "/accounts/" + p.Account.ID + "/members/" + p.Member.ID + "/" + p.Action + p.Query
+}
+
+// described points a control to its hint and, when it is wrong, to the
+// message that says why.
+func described(err, errorID, hintID string) templ.Attributes {
+	if err == "" {
+		return templ.Attributes{"aria-describedby": hintID}
+	}
+	return templ.Attributes{"aria-invalid": "true", "aria-describedby": errorID + " " + hintID}
+}
+
+// joinOr lists keys, or says none.
+func joinOr(keys []string, none string) string {
+	if len(keys) == 0 {
+		return none
+	}
+	return strings.Join(keys, ", ")
+}
+
+// staffLabel names a team member that may be linked.
+func staffLabel(c LinkCandidate) string {
+	s := c.Staff.User.Email
+	if c.Staff.User.Name != "" {
+		s += " (" + c.Staff.User.Name + ")"
+	}
+	if c.Invited {
+		s += ": invited already, linking makes them active"
+	}
+	return s
+}
+
+// versionVals is the hx-vals of a row link that posts: the version shown.
+func versionVals(m db.Membership) string {
+	b, _ := json.Marshal(map[string]string{"version": version(m)})
+	return string(b)
+}
+
+func version(m db.Membership) string { return strconv.FormatInt(m.Version, 10) }
+
+// kept reports whether the row shows what its form sent rather than the
+// membership: after an error, so that nothing typed is lost.
+func (r MemberRow) kept(action string) bool { return r.Edit == action && r.Form.Invalid() }
+
+// role is the role slug the row's select shows.
+func (r MemberRow) role() string {
+	if r.kept("role") {
+		return r.Form.Value("role")
+	}
+	return r.Member.Role.Slug
+}
+
+// direct reports whether the row's permission box for key is ticked.
+func (r MemberRow) direct(key string) bool {
+	if r.kept("permissions") {
+		return r.Form.Checked("permissions", key)
+	}
+	return slices.Contains(r.Member.Permissions, key)
+}
+
+// fromRole reports whether the member's role gives key: its box is locked.
+func (r MemberRow) fromRole(key string) bool { return slices.Contains(r.Member.Role.Permissions, key) }
+
+// invited reports whether the member has yet to accept an invitation.
+func (r MemberRow) invited() bool { return r.Member.Status == db.StatusInvited }
+
+// expired reports whether the member's invitation can no longer be accepted.
+func (r MemberRow) expired(now time.Time) bool {
+	return r.Member.Invitation != nil && !r.Member.Invitation.ExpiresAt.After(now)
+}
+
+// actionError is the problem of the row's remove, revoke or resend.
+func (r MemberRow) actionError() string {
+	for _, a := range []string{"remove", "revoke", "resend"} {
+		if e := r.Form.Err(a); e != "" {
+			return e
+		}
+	}
+	return ""
+}
+
+// inviter is who sent an invitation, as the invitee reads it.
+func inviter(inv db.PendingInvitation) string {
+	switch {
+	case inv.InviterName != nil && *inv.InviterName != "":
+		return *inv.InviterName + " (" + deref(inv.InviterEmail) + ")"
+	case inv.InviterEmail != nil:
+		return *inv.InviterEmail
+	}
+	return "the " + inv.WorkspaceName + " team"
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
