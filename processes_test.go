@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	neturl "net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +16,6 @@ import (
 
 	"roster/db"
 	"roster/db/dbtest"
-	"roster/servertest"
 )
 
 // answer is what a test reads of an HTTP answer of a server process.
@@ -93,7 +95,7 @@ func count(as []answer) map[int]int {
 // serve, and the rules that concurrency could break hold across them.
 func TestTwoProcesses(t *testing.T) {
 	url := dbtest.EmptyPostgresURL(t)
-	servers := servertest.StartN(t, servertest.Build(t), 2, url)
+	servers := startServers(t, buildRoster(t), 2, url)
 	d, err := db.Open(url)
 	if err != nil {
 		t.Fatal(err)
@@ -173,4 +175,88 @@ func TestTwoProcesses(t *testing.T) {
 			t.Fatalf("%d replays and %d new memberships, want 7 and 1", replayed, members()-before)
 		}
 	})
+}
+
+var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+// person is someone using the console in a browser: cookies kept across
+// the servers (cookies ignore ports), redirects not followed.
+type person struct {
+	t      *testing.T
+	client *http.Client
+}
+
+func newPerson(t *testing.T) *person {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &person{t: t, client: &http.Client{Jar: jar, Timeout: 15 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// get reads a page and returns its status, body and the CSRF token of its
+// forms.
+func (p *person) get(url string) (int, string, string) {
+	p.t.Helper()
+	res, err := p.client.Get(url)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	token := ""
+	if m := csrfField.FindStringSubmatch(string(b)); m != nil {
+		token = m[1]
+	}
+	return res.StatusCode, string(b), token
+}
+
+// post sends a form and returns the status and where it redirects.
+func (p *person) post(url string, form neturl.Values) (int, string) {
+	p.t.Helper()
+	res, err := p.client.PostForm(url, form)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode, res.Header.Get("Location")
+}
+
+// TestSessionAcrossProcesses signs in on one process and goes on on the
+// other: sessions and CSRF tokens live in the database, and signing out on
+// one ends the session on both.
+func TestSessionAcrossProcesses(t *testing.T) {
+	url := dbtest.EmptyPostgresURL(t)
+	servers := startServers(t, buildRoster(t), 2, url)
+	d, err := db.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ws := dbtest.Workspace(t, d, "Acme")
+	a, b := servers[0].URL, servers[1].URL
+
+	p := newPerson(t)
+	_, _, token := p.get(a + "/login")
+	if status, _ := p.post(a+"/login", neturl.Values{"email": {ws.OwnerEmail}, "password": {ws.Password}, "_csrf": {token}}); status != http.StatusSeeOther {
+		t.Fatalf("sign in on the first process: %d", status)
+	}
+	status, body, token := p.get(b + "/accounts")
+	if status != 200 || !strings.Contains(body, ws.OwnerEmail) || token == "" {
+		t.Fatalf("the second process does not know the session: %d", status)
+	}
+	if status, _ := p.post(b+"/accounts", neturl.Values{"name": {"Made on the second"}, "_csrf": {token}}); status != http.StatusSeeOther {
+		t.Fatalf("create an account on the second process: %d", status)
+	}
+	if _, body, _ := p.get(a + "/accounts"); !strings.Contains(body, "Made on the second") {
+		t.Fatal("the first process does not show the account made on the second")
+	}
+	_, _, token = p.get(a + "/accounts")
+	if status, _ := p.post(b+"/logout", neturl.Values{"_csrf": {token}}); status != http.StatusSeeOther {
+		t.Fatalf("sign out on the second process: %d", status)
+	}
+	if status, _, _ := p.get(a + "/accounts"); status != http.StatusSeeOther && status != http.StatusFound {
+		t.Fatalf("after signing out, the first process still serves the session: %d", status)
+	}
 }

@@ -1,7 +1,8 @@
-// Package servertest runs real `roster serve` processes for tests: several
-// servers on one database, as a deployment runs them, each on its own
-// loopback port and stopped when the test ends.
-package servertest
+package main
+
+// Real `roster serve` processes for tests: several servers on one database,
+// as a deployment runs them, each on its own loopback port and stopped when
+// the test ends.
 
 import (
 	"bytes"
@@ -16,8 +17,8 @@ import (
 	"time"
 )
 
-// Server is one running `roster serve` process.
-type Server struct {
+// serverProcess is one running `roster serve` process.
+type serverProcess struct {
 	URL  string // its base URL, e.g. http://127.0.0.1:41234
 	cmd  *exec.Cmd
 	out  *syncBuffer
@@ -26,27 +27,27 @@ type Server struct {
 }
 
 // Output is what the process wrote so far, for a failing test to show.
-func (s *Server) Output() string { return s.out.String() }
+func (s *serverProcess) Output() string { return s.out.String() }
 
-// Build compiles the roster command into the test's temporary directory
+// buildRoster compiles the roster command into the test's temporary directory
 // and returns its path.
-func Build(t testing.TB) string {
+func buildRoster(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "roster")
 	out, err := exec.Command("go", "build", "-o", bin, "roster").CombinedOutput()
 	if err != nil {
-		t.Fatalf("servertest: go build: %v\n%s", err, out)
+		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
 }
 
-// StartN starts n servers of the binary on one database at once, each
+// startServers starts n servers of the binary on one database at once, each
 // with the flags (e.g. --jwt-hs256-secret), and waits until all answer.
-func StartN(t testing.TB, bin string, n int, databaseURL string, flags ...string) []*Server {
+func startServers(t testing.TB, bin string, n int, databaseURL string, flags ...string) []*serverProcess {
 	t.Helper()
-	servers := make([]*Server, n)
+	servers := make([]*serverProcess, n)
 	for i := range servers {
-		servers[i] = start(t, bin, databaseURL, flags)
+		servers[i] = startServer(t, bin, databaseURL, flags)
 	}
 	for _, s := range servers {
 		s.waitReady(t)
@@ -54,17 +55,17 @@ func StartN(t testing.TB, bin string, n int, databaseURL string, flags ...string
 	return servers
 }
 
-// start starts one server without waiting for it.
-func start(t testing.TB, bin, databaseURL string, flags []string) *Server {
+// startServer starts one server without waiting for it.
+func startServer(t testing.TB, bin, databaseURL string, flags []string) *serverProcess {
 	t.Helper()
-	addr := freeAddr(t)
-	s := &Server{URL: "http://" + addr, out: &syncBuffer{}}
+	addr := loopbackAddr(t)
+	s := &serverProcess{URL: "http://" + addr, out: &syncBuffer{}}
 	args := append([]string{"serve", "--database-url", databaseURL, "--addr", addr, "--rate-limit", "0"}, flags...)
 	s.cmd = exec.Command(bin, args...)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	s.cmd.Env = append(os.Environ(), "DATABASE_URL=")
 	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("servertest: start %s: %v", bin, err)
+		t.Fatalf("start %s: %v", bin, err)
 	}
 	s.done = make(chan struct{})
 	go func() {
@@ -77,12 +78,12 @@ func start(t testing.TB, bin, databaseURL string, flags []string) *Server {
 
 // waitReady polls /readyz until the server answers 200, failing the test
 // (with the server's output) after 30 s or when the process exits.
-func (s *Server) waitReady(t testing.TB) {
+func (s *serverProcess) waitReady(t testing.TB) {
 	t.Helper()
 	client := http.Client{Timeout: time.Second}
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if s.exited() {
-			t.Fatalf("servertest: %s exited before it served:\n%s", s.URL, s.Output())
+			t.Fatalf("%s exited before it served:\n%s", s.URL, s.Output())
 		}
 		res, err := client.Get(s.URL + "/readyz")
 		if err == nil {
@@ -92,11 +93,11 @@ func (s *Server) waitReady(t testing.TB) {
 			}
 		}
 	}
-	t.Fatalf("servertest: %s not ready after 30 s:\n%s", s.URL, s.Output())
+	t.Fatalf("%s not ready after 30 s:\n%s", s.URL, s.Output())
 }
 
 // exited reports whether the process has ended, without waiting for it.
-func (s *Server) exited() bool {
+func (s *serverProcess) exited() bool {
 	select {
 	case <-s.done:
 		return true
@@ -106,22 +107,22 @@ func (s *Server) exited() bool {
 }
 
 // stop asks the process to drain and exit, and kills it after 10 s.
-func (s *Server) stop(t testing.TB) {
+func (s *serverProcess) stop(t testing.TB) {
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-s.done:
 		if s.err != nil && !t.Failed() {
-			t.Errorf("servertest: %s exited with %v:\n%s", s.URL, s.err, s.Output())
+			t.Errorf("%s exited with %v:\n%s", s.URL, s.err, s.Output())
 		}
 	case <-time.After(10 * time.Second):
 		_ = s.cmd.Process.Kill()
 		<-s.done
-		t.Errorf("servertest: %s did not stop within 10 s of SIGTERM:\n%s", s.URL, s.Output())
+		t.Errorf("%s did not stop within 10 s of SIGTERM:\n%s", s.URL, s.Output())
 	}
 }
 
-// freeAddr returns a loopback address with a port free at the moment.
-func freeAddr(t testing.TB) string {
+// loopbackAddr returns a loopback address with a port free at the moment.
+func loopbackAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
