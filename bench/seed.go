@@ -20,7 +20,7 @@ import (
 // of its first and last members.
 type seeded struct {
 	workspaceID, roleID, key, email, password string
-	accounts                          []seededAccount
+	accounts                                  []seededAccount
 }
 
 type seededAccount struct {
