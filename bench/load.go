@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// client sends requests to one server with one credential.
+type client struct {
+	base, key string
+	http      *http.Client
+	cookies   []*http.Cookie
+}
+
+func newClient(base, key string) *client {
+	tr := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}
+	return &client{base: base, key: key, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+}
+
+// request is one HTTP request of a load.
+type request struct {
+	method, path, body string
+}
+
+// do sends r and returns the status, draining the body.
+func (c *client) do(r request) (int, []byte, error) {
+	var body io.Reader
+	if r.body != "" {
+		body = bytes.NewBufferString(r.body)
+	}
+	req, err := http.NewRequest(r.method, c.base+r.path, body)
+	if err != nil {
+		return 0, nil, err
+	}
+	if r.body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.key != "" {
+		req.Header.Set("Authorization", "Bearer "+c.key)
+	}
+	for _, ck := range c.cookies {
+		req.AddCookie(ck)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return res.StatusCode, b, err
+}
+
+// closedLoop runs clients that each send the next request as soon as the
+// previous one is answered, for d, and returns requests per second.
+func (c *client) closedLoop(clients int, d time.Duration, next func(i int64) request) (float64, error) {
+	var done, failed atomic.Int64
+	var seq atomic.Int64
+	var firstErr atomic.Value
+	stop := time.Now().Add(d)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(stop) {
+				status, body, err := c.do(next(seq.Add(1)))
+				if err != nil || status >= 300 {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, fmt.Sprintf("%d %v %.200s", status, err, body))
+					continue
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if f := failed.Load(); f > 0 {
+		return 0, fmt.Errorf("%d of %d requests failed, first: %v", f, f+done.Load(), firstErr.Load())
+	}
+	return float64(done.Load()) / time.Since(start).Seconds(), nil
+}
+
+// openLoop sends requests at a fixed rate, whatever the answers' speed, and
+// returns each latency measured from when the request was due.
+func (c *client) openLoop(rate float64, d time.Duration, workers int, next func(i int64) request) ([]time.Duration, error) {
+	n := int(rate * d.Seconds())
+	due := make(chan time.Time, n)
+	lat := make([]time.Duration, 0, n)
+	var mu sync.Mutex
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	var seq atomic.Int64
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := range due {
+				if wait := time.Until(t); wait > 0 {
+					time.Sleep(wait)
+				}
+				status, _, err := c.do(next(seq.Add(1)))
+				l := time.Since(t)
+				if err != nil || status >= 300 {
+					failed.Add(1)
+					continue
+				}
+				mu.Lock()
+				lat = append(lat, l)
+				mu.Unlock()
+			}
+		}()
+	}
+	start := time.Now()
+	interval := time.Duration(float64(time.Second) / rate)
+	for i := range n {
+		due <- start.Add(time.Duration(i) * interval)
+	}
+	close(due)
+	wg.Wait()
+	if f := failed.Load(); f > 0 {
+		return nil, fmt.Errorf("%d requests failed", f)
+	}
+	return lat, nil
+}
+
+// timed returns the median latency of sequential requests.
+func (c *client) timed(times int, r request) (time.Duration, error) {
+	lat := make([]time.Duration, 0, times)
+	for range times {
+		start := time.Now()
+		status, body, err := c.do(r)
+		if err != nil || status != 200 {
+			return 0, fmt.Errorf("%s %s: %d %v %.200s", r.method, r.path, status, err, body)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	return percentile(lat, 50), nil
+}
+
+// percentile returns the p-th percentile of the latencies.
+func percentile(lat []time.Duration, p float64) time.Duration {
+	if len(lat) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), lat...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := int(float64(len(s)-1) * p / 100)
+	return s[i]
+}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+
+	"roster/db"
+)
+
+// patchScript is the SQL that one PATCH /v1/account-memberships/{id}
+// executes, statement for statement, as a pgbench script.
+//
+//go:embed patch.pgbench
+var patchScript string
+
+// eventData and eventPrevious are what a PATCH writes into its event: the
+// membership after the change and the fields it changed.
+const (
+	eventData = `{"object":"account_membership","id":"am_00000000000000000000012345","account_id":"acct_01M80ZDF91471P8K6DMRN8WEGT",` +
+		`"user_id":"usr_00000000000000000000012345","workspace_membership_id":null,"status":"active",` +
+		`"role":{"id":"role_01M80ZDE0D5PAVWHMBDYQQ8PVS","slug":"member","name":"Member","permissions":["billing.read","members.read"],"is_default":true},` +
+		`"permissions":["billing.manage"],"effective_permissions":["billing.manage","billing.read","members.read"],"invitation":null,` +
+		`"user":{"id":"usr_00000000000000000000012345","email":"member12345@bench.example","name":"Member 12345"},"livemode":true,` +
+		`"created_at":"2026-11-22T06:34:37.413455Z","updated_at":"2026-11-22T06:34:39.35929Z","links":{"self":"/v1/account-memberships/am_00000000000000000000012345"}}`
+	eventPrevious = `{"effective_permissions":["billing.read","members.read"],"permissions":[],"updated_at":"2026-11-22T06:34:37.413455Z"}`
+)
+
+var tpsLine = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
+
+// pgbench runs the PATCH's SQL with pgbench at the same client count and
+// duration, and returns its transactions per second: the database's floor
+// for that request.
+func pgbench(ctx context.Context, dbURL string, o options, s seeded, a seededAccount) (float64, error) {
+	dir, err := os.MkdirTemp("", "roster-pgbench-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	script := filepath.Join(dir, "patch.pgbench")
+	if err := os.WriteFile(script, []byte(patchScript), 0o600); err != nil {
+		return 0, err
+	}
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return 0, err
+	}
+	pass, _ := u.User.Password()
+	cmd := exec.CommandContext(ctx, "pgbench", "-n", "-M", "extended", "-f", script,
+		"-c", strconv.Itoa(o.clients), "-j", "2", "-T", strconv.Itoa(int(o.duration.Seconds())),
+		"-h", u.Hostname(), "-p", u.Port(), "-U", u.User.Username(),
+		"-D", "first="+strconv.Itoa(a.first), "-D", "size="+strconv.Itoa(a.size),
+		"-D", "data="+eventData, "-D", "prev="+eventPrevious,
+		"-D", "ws="+s.workspaceID, "-D", "role="+s.roleID, "-D", "acct="+a.id, "-D", "keyhash="+db.HashSecret(s.key),
+		u.Path[1:])
+	cmd.Env = append(os.Environ(), "PGPASSWORD="+pass)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s", err, out)
+	}
+	m := tpsLine.FindSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("no tps in pgbench output: %s", out)
+	}
+	return strconv.ParseFloat(string(m[1]), 64)
+}
