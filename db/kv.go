@@ -1,6 +1,7 @@
 package db
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -48,10 +49,41 @@ func (kv *KV) Set(key string, val []byte, exp time.Duration) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), kvTimeout)
 	defer cancel()
+	if fresh, err := kv.fresh(ctx, key, val, expires); err != nil || fresh {
+		return err
+	}
 	_, err := kv.db.exec(ctx, `INSERT INTO rate_limits (key, value, expires_at) VALUES (?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
 		kv.prefix+key, val, expires)
 	return wrap(err, "set key")
+}
+
+// kvRefresh is how much of a key's lifetime may pass before setting it again
+// to the same value is written: CSRF tokens are set again on every page
+// view, and a page view should cost no write.
+const kvRefresh = 60
+
+// fresh reports whether key already holds val with an expiry at most
+// kvRefresh seconds short of expires, so that setting it again can wait.
+func (kv *KV) fresh(ctx context.Context, key string, val []byte, expires int64) (bool, error) {
+	var row struct {
+		Value   []byte `db:"value"`
+		Expires int64  `db:"expires_at"`
+	}
+	err := kv.db.get(ctx, &row, `SELECT value, expires_at FROM rate_limits WHERE key = ?`, kv.prefix+key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, wrap(err, "read key")
+	}
+	if !bytes.Equal(row.Value, val) {
+		return false, nil
+	}
+	if expires == 0 {
+		return row.Expires == 0, nil
+	}
+	return row.Expires != 0 && row.Expires >= expires-kvRefresh, nil
 }
 
 // Delete removes a key; a missing key is no error.

@@ -129,6 +129,11 @@ func TestSessionIdleTimeout(t *testing.T) {
 			t.Fatalf("session stored until %v from now, want the idle timeout", until)
 		}
 		b.get("/accounts").expect(t, 200)
+		b.get("/accounts").expect(t, 200)
+		var again time.Time
+		if err := d.Get(&again, `SELECT expiry FROM sessions`); err != nil || !again.Equal(expiry) {
+			t.Fatalf("reading pages rewrote the session within a minute: expiry %v, then %v (%v)", expiry, again, err)
+		}
 		// Ten idle minutes later, as the server sees it.
 		if _, err := d.Exec(d.Rebind(`UPDATE sessions SET expiry = ?`), time.Now().Add(-time.Second).UTC()); err != nil {
 			t.Fatal(err)

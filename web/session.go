@@ -58,9 +58,11 @@ func (s *Server) startConsole() {
 // navigation only, over TLS only when the server is reached over TLS.
 func newSessions(store *db.DB, cfg Config) *scs.SessionManager {
 	sm := scs.New()
-	sm.Store = store.Sessions()
+	// scs would write the session on every request to push its idle
+	// expiry forward; the bridge does that itself, at most every
+	// idleRefresh, and the store caps each write at the idle timeout.
+	sm.Store = idleStore{SessionStore: store.Sessions(), idle: cfg.SessionIdleTimeout}
 	sm.HashTokenInStore = true
-	sm.IdleTimeout = cfg.SessionIdleTimeout
 	sm.Lifetime = cfg.SessionLifetime
 	sm.Cookie.Name = "roster_session"
 	sm.Cookie.Path = "/"
@@ -84,6 +86,7 @@ func (s *Server) loadSession(c *fiber.Ctx) error {
 	}
 	c.SetUserContext(ctx)
 	c.Vary(fiber.HeaderCookie)
+	s.keepAlive(ctx)
 	herr := c.Next()
 	switch s.sessions.Status(ctx) {
 	case scs.Modified:
@@ -96,6 +99,44 @@ func (s *Server) loadSession(c *fiber.Ctx) error {
 		s.sessionCookie(c, "", time.Time{})
 	}
 	return herr
+}
+
+// idleStore saves sessions until the idle timeout from the time of saving,
+// or their absolute deadline if that comes first.
+type idleStore struct {
+	*db.SessionStore
+	idle time.Duration
+}
+
+// CommitCtx saves a session with its expiry capped at the idle timeout.
+func (s idleStore) CommitCtx(ctx context.Context, token string, data []byte, expiry time.Time) error {
+	if idle := time.Now().Add(s.idle); idle.Before(expiry) {
+		expiry = idle
+	}
+	return s.SessionStore.CommitCtx(ctx, token, data, expiry)
+}
+
+// Commit is CommitCtx without a context.
+func (s idleStore) Commit(token string, data []byte, expiry time.Time) error {
+	return s.CommitCtx(context.Background(), token, data, expiry)
+}
+
+// seenKey holds when (Unix seconds) a session was last saved for being
+// used.
+const seenKey = "seen"
+
+// keepAlive marks a signed-in session as used, so that it is saved with a
+// new idle expiry; it does so at most every idleRefresh, so that reading a
+// page costs no write. The session may thus end up to idleRefresh before
+// the idle timeout has fully passed, never after.
+func (s *Server) keepAlive(ctx context.Context) {
+	if len(s.sessions.Keys(ctx)) == 0 {
+		return
+	}
+	refresh := min(time.Minute, s.cfg.SessionIdleTimeout/4)
+	if seen := s.sessions.GetInt64(ctx, seenKey); time.Since(time.Unix(seen, 0)) >= refresh {
+		s.sessions.Put(ctx, seenKey, time.Now().Unix())
+	}
 }
 
 // sessionCookie sets the session cookie; a zero expiry deletes it.
