@@ -90,6 +90,7 @@ func (s *Server) loadSession(c *fiber.Ctx) error {
 	herr := c.Next()
 	switch s.sessions.Status(ctx) {
 	case scs.Modified:
+		s.sessions.Put(ctx, seenKey, time.Now().Unix())
 		token, expiry, err := s.sessions.Commit(ctx)
 		if err != nil {
 			return errors.Join(herr, err)
