@@ -108,6 +108,9 @@ func seed(ctx context.Context, roster, dbURL string, sizes []int) (seeded, error
 		s.accounts = append(s.accounts, a)
 		next += size
 	}
+	if err := seedKeys(ctx, d, s.workspaceID, 1000); err != nil {
+		return s, err
+	}
 	if d.Dialect == db.Postgres {
 		_, err = d.ExecContext(ctx, `ANALYZE`)
 	}
@@ -150,4 +153,22 @@ func seedAccount(ctx context.Context, d *db.DB, wsID, roleID string, a seededAcc
 		}
 	}
 	return tx.Commit()
+}
+
+// seedKeys adds n revoked keys, so the key table is of a size where its
+// planner has to choose the index.
+func seedKeys(ctx context.Context, d *db.DB, wsID string, n int) error {
+	t := time.Now().UTC().Truncate(time.Microsecond)
+	var rows []string
+	var args []any
+	for i := range n {
+		rows = append(rows, "(?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, fmt.Sprintf("key_%026d", i), wsID, true, "secret", db.HashSecret(fmt.Sprint("bench", i)), "sk_live_bnch", t, t)
+	}
+	_, err := d.ExecContext(ctx, d.Rebind(`INSERT INTO api_keys (id, workspace_id, livemode, kind, secret_hash, prefix, created_at, revoked_at) VALUES `+
+		strings.Join(rows, ", ")), args...)
+	if err != nil {
+		return fmt.Errorf("insert keys: %w", err)
+	}
+	return nil
 }

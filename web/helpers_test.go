@@ -149,6 +149,9 @@ func (e *env) send(method, path, token, body string, headers ...string) (respons
 	if res.Header.Get("Request-Id") == "" {
 		return r, fmt.Errorf("%s %s: no Request-Id header", method, path)
 	}
+	if !strings.HasPrefix(res.Header.Get("Server-Timing"), "app;dur=") {
+		return r, fmt.Errorf("%s %s: no Server-Timing header", method, path)
+	}
 	return r, nil
 }
 
