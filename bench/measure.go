@@ -114,16 +114,16 @@ func pages(c *client, d, base string, s seeded) ([]result, error) {
 		deep := memberID(a.last - 50)
 		var err error
 		var t pageTimes
-		if t.api, err = c.timed(50, request{"GET", "/v1/account-memberships?limit=50&account_id=" + a.id, ""}); err != nil {
+		if t.api, err = c.timed(200, request{"GET", "/v1/account-memberships?limit=50&account_id=" + a.id, ""}); err != nil {
 			return nil, err
 		}
-		if t.apiDeep, err = c.timed(50, request{"GET", "/v1/account-memberships?limit=50&account_id=" + a.id + "&starting_after=" + deep, ""}); err != nil {
+		if t.apiDeep, err = c.timed(200, request{"GET", "/v1/account-memberships?limit=50&account_id=" + a.id + "&starting_after=" + deep, ""}); err != nil {
 			return nil, err
 		}
-		if t.ui, err = console.timed(50, request{"GET", membersPage(a.id, ""), ""}); err != nil {
+		if t.ui, err = console.timed(200, request{"GET", membersPage(a.id, ""), ""}); err != nil {
 			return nil, err
 		}
-		if t.uiDeep, err = console.timed(50, request{"GET", membersPage(a.id, deep), ""}); err != nil {
+		if t.uiDeep, err = console.timed(200, request{"GET", membersPage(a.id, deep), ""}); err != nil {
 			return nil, err
 		}
 		times[i] = t

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"golang.org/x/sync/errgroup"
 
 	"roster/db"
 	"roster/views"
@@ -102,33 +103,39 @@ func (h *MemberPages) List(c *fiber.Ctx) error {
 	return h.show(c, fiber.StatusOK, pageState{})
 }
 
-// show renders the members page of the request's list state.
+// show renders the members page of the request's list state. The page's
+// independent reads (the account, its members, the roles and catalog, the
+// team) run at once: on PostgreSQL each is a round trip.
 func (h *MemberPages) show(c *fiber.Ctx, status int, st pageState) error {
-	p, l := PrincipalOf(c), listOf(c)
-	acct, err := h.Store.Account(ctx(c), p.Scope, l.accountID)
-	if err != nil {
-		return err
-	}
+	p, l, cx := PrincipalOf(c), listOf(c), ctx(c)
 	page := db.Page{Limit: membersPageSize, After: l.after}
-	ms, err := h.Store.ListMemberships(ctx(c), p.Scope, acct.ID, db.MembershipFilter{Status: l.filter.Status, Role: l.filter.Role, Q: l.filter.Q}, page)
-	if err != nil {
+	var (
+		acct  db.Account
+		ms    []db.Membership
+		t     views.MemberTable
+		staff []views.LinkCandidate
+	)
+	g, gctx := errgroup.WithContext(cx)
+	g.Go(func() (err error) { acct, err = h.Store.Account(gctx, p.Scope, l.accountID); return err })
+	g.Go(func() (err error) {
+		ms, err = h.Store.ListMemberships(gctx, p.Scope, l.accountID, db.MembershipFilter{Status: l.filter.Status, Role: l.filter.Role, Q: l.filter.Q}, page)
+		return err
+	})
+	g.Go(func() (err error) { t, err = h.tableOf(gctx, p, l); return err })
+	if p.MayChange() {
+		g.Go(func() (err error) { staff, err = h.linkable(gctx, p.Scope, l.accountID); return err })
+	}
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	ms, more, next := db.Trim(ms, page, func(m db.Membership) string { return m.ID })
-	t, err := h.table(c, l)
-	if err != nil {
-		return err
-	}
 	rows, err := h.rows(c, ms, st.row)
 	if err != nil {
 		return err
 	}
-	v := views.MembersPage{Account: acct, Filter: l.filter, Table: t, Rows: rows, Invite: st.invite, Link: st.link}
+	v := views.MembersPage{Account: acct, Filter: l.filter, Table: t, Rows: rows, Invite: st.invite, Link: st.link, Staff: staff}
 	v.FirstURL, v.NextURL = pageURLs("/accounts/"+acct.ID, l.values(), l.after, more, next)
 	if t.CanWrite {
-		if v.Staff, err = h.linkable(c, acct.ID); err != nil {
-			return err
-		}
 		v.Invite.Form = withDefaultRole(v.Invite.Form, t.Roles)
 		v.Link.Form = withDefaultRole(v.Link.Form, t.Roles)
 	}
@@ -138,13 +145,17 @@ func (h *MemberPages) show(c *fiber.Ctx, status int, st pageState) error {
 // table is what every row needs: the workspace's roles and catalog, and
 // whether the signed-in person may change things.
 func (h *MemberPages) table(c *fiber.Ctx, l memberList) (views.MemberTable, error) {
-	p := PrincipalOf(c)
+	return h.tableOf(ctx(c), PrincipalOf(c), l)
+}
+
+// tableOf is table for a principal.
+func (h *MemberPages) tableOf(cx context.Context, p Principal, l memberList) (views.MemberTable, error) {
 	t := views.MemberTable{AccountID: l.accountID, Query: l.query(), CanWrite: p.MayChange(), Now: time.Now()}
 	var err error
-	if t.Roles, err = h.Store.ListRoles(ctx(c), p.Scope.WorkspaceID); err != nil {
+	if t.Roles, err = h.Store.ListRoles(cx, p.Scope.WorkspaceID); err != nil {
 		return t, err
 	}
-	t.Catalog, err = h.Store.ListPermissions(ctx(c), p.Scope.WorkspaceID)
+	t.Catalog, err = h.Store.ListPermissions(cx, p.Scope.WorkspaceID)
 	return t, err
 }
 
@@ -179,9 +190,8 @@ func (h *MemberPages) rows(c *fiber.Ctx, ms []db.Membership, edited *views.Membe
 }
 
 // linkable are the team members who are not active members of the account.
-func (h *MemberPages) linkable(c *fiber.Ctx, accountID string) ([]views.LinkCandidate, error) {
-	sc := PrincipalOf(c).Scope
-	staff, err := h.Store.ListStaff(ctx(c), sc.WorkspaceID, allStaff)
+func (h *MemberPages) linkable(cx context.Context, sc db.Scope, accountID string) ([]views.LinkCandidate, error) {
+	staff, err := h.Store.ListStaff(cx, sc.WorkspaceID, allStaff)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +199,7 @@ func (h *MemberPages) linkable(c *fiber.Ctx, accountID string) ([]views.LinkCand
 	for i, wm := range staff {
 		users[i] = wm.UserID
 	}
-	statuses, err := h.Store.MemberStatuses(ctx(c), sc, accountID, users)
+	statuses, err := h.Store.MemberStatuses(cx, sc, accountID, users)
 	if err != nil {
 		return nil, err
 	}
