@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-
-	"roster/db"
 )
 
 // patchScript is the SQL that one PATCH /v1/account-memberships/{id}
@@ -57,7 +55,7 @@ func pgbench(ctx context.Context, dbURL string, o options, s seeded, a seededAcc
 		"-h", u.Hostname(), "-p", u.Port(), "-U", u.User.Username(),
 		"-D", "first="+strconv.Itoa(a.first), "-D", "size="+strconv.Itoa(a.size),
 		"-D", "data="+eventData, "-D", "prev="+eventPrevious,
-		"-D", "ws="+s.workspaceID, "-D", "role="+s.roleID, "-D", "acct="+a.id, "-D", "keyhash="+db.HashSecret(s.key),
+		"-D", "ws="+s.workspaceID, "-D", "role="+s.roleID, "-D", "acct="+a.id,
 		u.Path[1:])
 	cmd.Env = append(os.Environ(), "PGPASSWORD="+pass)
 	out, err := cmd.CombinedOutput()

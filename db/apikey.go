@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -130,8 +131,12 @@ func checkScopes(kind string, scopes []string) error {
 
 // APIKeyBySecret returns the active key whose secret this is.
 func (s *DB) APIKeyBySecret(ctx context.Context, secret string) (APIKey, error) {
+	hash := HashSecret(secret)
+	if k, ok := s.keys.get(hash); ok {
+		return k, nil
+	}
 	var k APIKey
-	err := s.get(ctx, &k, `SELECT `+apiKeyColumns+` WHERE secret_hash = ?`, HashSecret(secret))
+	err := s.get(ctx, &k, `SELECT `+apiKeyColumns+` WHERE secret_hash = ?`, hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return k, NotFound("api_key", "")
 	}
@@ -142,6 +147,7 @@ func (s *DB) APIKeyBySecret(ctx context.Context, secret string) (APIKey, error) 
 	if !k.Active(time.Now()) {
 		return k, NotFound("api_key", "")
 	}
+	s.keys.put(hash, k)
 	return k, nil
 }
 
@@ -151,6 +157,7 @@ func (s *DB) TouchAPIKey(ctx context.Context, k APIKey) error {
 	if k.LastUsedAt != nil && t.Sub(*k.LastUsedAt) < time.Minute {
 		return nil
 	}
+	s.keys.touched(k.ID, t)
 	_, err := s.exec(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, t, k.ID)
 	return wrap(err, "touch api key %s", k.ID)
 }
@@ -181,6 +188,7 @@ func (s *DB) apiKey(ctx context.Context, sc Scope, id string) (APIKey, error) {
 
 // RevokeAPIKey stops a key from working.
 func (s *DB) RevokeAPIKey(ctx context.Context, sc Scope, id string) (APIKey, error) {
+	defer s.keys.forget(id) // after the commit: this process stops trusting the key at once
 	var k APIKey
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		var err error
@@ -204,6 +212,7 @@ func (s *DB) RevokeAPIKey(ctx context.Context, sc Scope, id string) (APIKey, err
 // RollAPIKey replaces a key with a new one of the same kind, name and
 // scopes; the old key keeps working for grace (zero: not at all), then stops.
 func (s *DB) RollAPIKey(ctx context.Context, sc Scope, id string, grace time.Duration) (APIKey, string, error) {
+	defer s.keys.forget(id) // after the commit: the old key's new expiry applies at once here
 	var k APIKey
 	var secret string
 	err := s.WithTx(ctx, func(ctx context.Context) error {
@@ -233,4 +242,66 @@ func splitScopes(s string) []string {
 		return []string{}
 	}
 	return strings.Fields(s)
+}
+
+// keyCacheTTL is how long this process trusts a key it looked up: the
+// spec lets a revoked key work for up to 5 seconds on other processes, and
+// the process that revokes or rolls a key forgets it at once.
+const keyCacheTTL = 3 * time.Second
+
+// keyCache keeps recently authenticated keys by the hash of their secret,
+// sparing the lookup that every API request would otherwise make.
+type keyCache struct {
+	mu sync.Mutex
+	m  map[string]cachedKey
+}
+
+type cachedKey struct {
+	key APIKey
+	at  time.Time
+}
+
+// get returns a key looked up less than keyCacheTTL ago that is still active.
+func (c *keyCache) get(hash string) (APIKey, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[hash]
+	if !ok || time.Since(e.at) > keyCacheTTL || !e.key.Active(time.Now()) {
+		return APIKey{}, false
+	}
+	return e.key, true
+}
+
+// put remembers a key; the cache is emptied rather than grown past a bound.
+func (c *keyCache) put(hash string, k APIKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= 10000 {
+		c.m = make(map[string]cachedKey)
+	}
+	c.m[hash] = cachedKey{key: k, at: time.Now()}
+}
+
+// touched notes a key's new last use, so the cached copy does not ask for
+// another write.
+func (c *keyCache) touched(id string, t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for h, e := range c.m {
+		if e.key.ID == id {
+			e.key.LastUsedAt = &t
+			c.m[h] = e
+		}
+	}
+}
+
+// forget drops a key that was revoked or rolled.
+func (c *keyCache) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for h, e := range c.m {
+		if e.key.ID == id {
+			delete(c.m, h)
+		}
+	}
 }

@@ -51,6 +51,7 @@ const (
 type DB struct {
 	*sqlx.DB
 	Dialect Dialect
+	keys    keyCache // API keys recently looked up by this process
 }
 
 // Open connects to the database named by url: "postgres://…" or

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"roster/db"
 	"roster/db/dbtest"
@@ -129,4 +130,55 @@ func TestAccountsAreScoped(t *testing.T) {
 			t.Fatalf("account read back %+v, %v; created %+v", got, err, acct)
 		}
 	})
+}
+
+// TestRevokedKeyStopsAtOnceHere: a key looked up (and so cached) stops
+// working on the process that revokes it at once, and on another process
+// (another pool, another cache) within the spec's 5 seconds.
+func TestRevokedKeyStopsAtOnceHere(t *testing.T) {
+	for _, dialect := range dbtest.Dialects(t) {
+		t.Run(string(dialect), func(t *testing.T) {
+			url := dbtest.URL(t, dialect)
+			here, err := db.Open(url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer here.Close()
+			if err := here.Migrate(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			there, err := db.Open(url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer there.Close()
+			f := dbtest.Workspace(t, here, "Acme")
+			ctx := context.Background()
+			k, secret, err := here.CreateAPIKey(ctx, f.Live(), db.KeySecret, "", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range []*db.DB{here, there} {
+				if _, err := d.APIKeyBySecret(ctx, secret); err != nil {
+					t.Fatalf("key before revoking: %v", err)
+				}
+			}
+			if _, err := here.RevokeAPIKey(ctx, f.Live(), k.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := here.APIKeyBySecret(ctx, secret); !db.IsType(err, "api_key.not_found") {
+				t.Fatalf("the revoking process still accepts the key: %v", err)
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				if _, err := there.APIKeyBySecret(ctx, secret); db.IsType(err, "api_key.not_found") {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("another process still accepts the revoked key after 5 s")
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		})
+	}
 }
