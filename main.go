@@ -336,7 +336,7 @@ func demo(ctx context.Context, args []string, stdout, _ io.Writer) error {
 // serveConfig is serve's configuration, from flags and the environment.
 type serveConfig struct {
 	addr, dbURL, baseURL, logFormat, smtpURL string
-	rateLimit                                int
+	rateLimit, poolSize                      int
 	jwt                                      web.JWTConfig
 }
 
@@ -353,11 +353,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.smtpURL, "smtp-url", env("ROSTER_SMTP_URL", ""), "SMTP server for invitation emails, smtp://user:pass@host:port (env ROSTER_SMTP_URL)")
 	fs.StringVar(&cfg.logFormat, "log-format", env("ROSTER_LOG_FORMAT", "text"), "text or json (env ROSTER_LOG_FORMAT)")
 	rate := fs.String("rate-limit", env("ROSTER_RATE_LIMIT", "100"), "API requests per second per credential, 0 for none (env ROSTER_RATE_LIMIT)")
+	pool := fs.String("db-pool-size", env("ROSTER_DB_POOL_SIZE", strconv.Itoa(db.DefaultPoolSize())),
+		"PostgreSQL connections this process keeps at most (env ROSTER_DB_POOL_SIZE)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	cfg.dbURL = *dbURL
-	if err := cfg.check(*rate); err != nil {
+	if err := cfg.check(*rate, *pool); err != nil {
 		return err
 	}
 	logger := newLogger(cfg.logFormat, stderr)
@@ -367,6 +369,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer d.Close()
+	if d.Dialect == db.Postgres {
+		d.SetPoolSize(cfg.poolSize)
+	}
 	srv, err := web.New(ctx, d, web.Config{
 		BaseURL: cfg.baseURL, JWT: cfg.jwt, RateLimit: cfg.rateLimit, Logger: logger,
 		Secure: strings.HasPrefix(cfg.baseURL, "https://"), SMTPURL: cfg.smtpURL,
@@ -397,12 +402,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 // check validates the configuration, naming the variable at fault.
-func (c *serveConfig) check(rate string) error {
+func (c *serveConfig) check(rate, pool string) error {
 	n, err := strconv.Atoi(rate)
 	if err != nil || n < 0 {
 		return fmt.Errorf("ROSTER_RATE_LIMIT: want a whole number ≥ 0, got %q", rate)
 	}
 	c.rateLimit = n
+	if c.poolSize, err = strconv.Atoi(pool); err != nil || c.poolSize < 1 {
+		return fmt.Errorf("ROSTER_DB_POOL_SIZE: want a whole number ≥ 1, got %q", pool)
+	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return fmt.Errorf("ROSTER_LOG_FORMAT: want text or json, got %q", c.logFormat)
 	}

@@ -45,6 +45,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{"bad database URL", []string{"migrate", "--database-url", "mysql://x"}, "DATABASE_URL"},
 		{"bad log format", []string{"serve", "--database-url", url, "--log-format", "xml"}, "ROSTER_LOG_FORMAT"},
 		{"bad rate limit", []string{"serve", "--database-url", url, "--rate-limit", "-1"}, "ROSTER_RATE_LIMIT"},
+		{"bad pool size", []string{"serve", "--database-url", url, "--db-pool-size", "0"}, "ROSTER_DB_POOL_SIZE"},
 		{"bad base URL", []string{"serve", "--database-url", url, "--base-url", "ftp://x"}, "ROSTER_BASE_URL"},
 		{"short HS256 secret", []string{"serve", "--database-url", url, "--jwt-hs256-secret", "short"}, "ROSTER_JWT_HS256_SECRET"},
 	} {

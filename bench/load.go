@@ -90,11 +90,13 @@ func (c *client) closedLoop(clients int, d time.Duration, next func(i int64) req
 }
 
 // openLoop sends requests at a fixed rate, whatever the answers' speed, and
-// returns each latency measured from when the request was due.
-func (c *client) openLoop(rate float64, d time.Duration, workers int, next func(i int64) request) ([]time.Duration, error) {
+// returns each latency measured from when the request was due, and each
+// answer's server time (its Server-Timing header).
+func (c *client) openLoop(rate float64, d time.Duration, workers int, next func(i int64) request) (lat, server []time.Duration, err error) {
 	n := int(rate * d.Seconds())
 	due := make(chan time.Time, n)
-	lat := make([]time.Duration, 0, n)
+	lat = make([]time.Duration, 0, n)
+	server = make([]time.Duration, 0, n)
 	var mu sync.Mutex
 	var failed atomic.Int64
 	var wg sync.WaitGroup
@@ -107,14 +109,15 @@ func (c *client) openLoop(rate float64, d time.Duration, workers int, next func(
 				if wait := time.Until(t); wait > 0 {
 					time.Sleep(wait)
 				}
-				status, _, err := c.do(next(seq.Add(1)))
+				status, header, _, err := c.send(next(seq.Add(1)))
 				l := time.Since(t)
-				if err != nil || status >= 300 {
+				st, stErr := serverTime(header)
+				if err != nil || status >= 300 || stErr != nil {
 					failed.Add(1)
 					continue
 				}
 				mu.Lock()
-				lat = append(lat, l)
+				lat, server = append(lat, l), append(server, st)
 				mu.Unlock()
 			}
 		}()
@@ -127,9 +130,19 @@ func (c *client) openLoop(rate float64, d time.Duration, workers int, next func(
 	close(due)
 	wg.Wait()
 	if f := failed.Load(); f > 0 {
-		return nil, fmt.Errorf("%d requests failed", f)
+		return nil, nil, fmt.Errorf("%d requests failed", f)
 	}
-	return lat, nil
+	return lat, server, nil
+}
+
+// serverTime reads the server's own time from an answer's Server-Timing
+// header.
+func serverTime(h http.Header) (time.Duration, error) {
+	var ms float64
+	if _, err := fmt.Sscanf(h.Get("Server-Timing"), "app;dur=%f", &ms); err != nil {
+		return 0, fmt.Errorf("no Server-Timing: %w", err)
+	}
+	return time.Duration(ms * float64(time.Millisecond)), nil
 }
 
 // timed returns the median of the server's own time (its Server-Timing
@@ -147,11 +160,11 @@ func (c *client) timed(times int, r request) (time.Duration, error) {
 		if err != nil || status != 200 {
 			return 0, fmt.Errorf("%s %s: %d %v %.200s", r.method, r.path, status, err, body)
 		}
-		var ms float64
-		if _, err := fmt.Sscanf(header.Get("Server-Timing"), "app;dur=%f", &ms); err != nil {
-			return 0, fmt.Errorf("%s %s: no Server-Timing: %v", r.method, r.path, err)
+		st, err := serverTime(header)
+		if err != nil {
+			return 0, fmt.Errorf("%s %s: %w", r.method, r.path, err)
 		}
-		lat = append(lat, time.Duration(ms*float64(time.Millisecond)))
+		lat = append(lat, st)
 	}
 	return percentile(lat, 50), nil
 }

@@ -50,12 +50,12 @@ func pgbench(ctx context.Context, dbURL string, o options, s seeded, a seededAcc
 		return 0, err
 	}
 	pass, _ := u.User.Password()
-	cmd := exec.CommandContext(ctx, "pgbench", "-n", "-M", "extended", "-f", script,
+	cmd := exec.CommandContext(ctx, "pgbench", "-n", "-M", "prepared", "-f", script,
 		"-c", strconv.Itoa(o.clients), "-j", "2", "-T", strconv.Itoa(int(o.duration.Seconds())),
 		"-h", u.Hostname(), "-p", u.Port(), "-U", u.User.Username(),
 		"-D", "first="+strconv.Itoa(a.first), "-D", "size="+strconv.Itoa(a.size),
 		"-D", "data="+eventData, "-D", "prev="+eventPrevious,
-		"-D", "ws="+s.workspaceID, "-D", "role="+s.roleID, "-D", "acct="+a.id,
+		"-D", "ws="+s.workspaceID, "-D", "acct="+a.id,
 		u.Path[1:])
 	cmd.Env = append(os.Environ(), "PGPASSWORD="+pass)
 	out, err := cmd.CombinedOutput()

@@ -16,8 +16,11 @@ import (
 	neturl "net/url"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -50,8 +53,10 @@ const (
 // DB is Roster's database handle: a connection pool and its dialect.
 type DB struct {
 	*sqlx.DB
-	Dialect Dialect
-	keys    keyCache // API keys recently looked up by this process
+	Dialect   Dialect
+	keys      keyCache // API keys recently looked up by this process
+	stmts     sync.Map // query text → its *sqlx.Stmt, prepared once per connection
+	preparing sync.Map // query texts being prepared in the background
 }
 
 // Open connects to the database named by url: "postgres://…" or
@@ -67,10 +72,10 @@ func Open(url string) (*DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("db: open postgres %s: %w", redactURL(url), err)
 		}
-		x.SetMaxOpenConns(40)
-		x.SetMaxIdleConns(40)
 		x.SetConnMaxIdleTime(5 * time.Minute)
-		return &DB{DB: x, Dialect: Postgres}, nil
+		d := &DB{DB: x, Dialect: Postgres}
+		d.SetPoolSize(DefaultPoolSize())
+		return d, nil
 	case strings.HasPrefix(url, "sqlite:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "//")
 		if path == "" {
@@ -88,11 +93,26 @@ func Open(url string) (*DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)
 		}
+		// Connections stay open: opening one runs the pragmas above, and a
+		// console page reads on several at once.
 		x.SetMaxOpenConns(8)
+		x.SetMaxIdleConns(8)
 		return &DB{DB: x, Dialect: SQLite}, nil
 	default:
 		return nil, fmt.Errorf("db: unsupported database URL %q (want postgres://… or sqlite:PATH)", redactURL(url))
 	}
+}
+
+// DefaultPoolSize is how many connections a process keeps to PostgreSQL
+// by default: four per core it may run on, at least 8. A few connections
+// per core keep the server's cores busy; more only make its processes
+// queue for them, which lengthens the slowest answers.
+func DefaultPoolSize() int { return max(8, 4*runtime.GOMAXPROCS(0)) }
+
+// SetPoolSize sets how many connections the pool opens and keeps at most.
+func (d *DB) SetPoolSize(n int) {
+	d.SetMaxOpenConns(n)
+	d.SetMaxIdleConns(n)
 }
 
 // ConnectTimeout bounds how long opening a PostgreSQL connection may take
@@ -102,16 +122,24 @@ const ConnectTimeout = 3 * time.Second
 
 // openPostgres opens a PostgreSQL pool whose connections time out while
 // connecting and probe an idle peer, so that neither a server that stopped
-// answering nor a network that drops its packets holds a request forever.
+// answering nor a network that drops its packets holds a request forever,
+// and whose queries take one round trip each (binary_parameters).
 func openPostgres(url string) (*sqlx.DB, error) {
 	u, err := neturl.Parse(url)
 	if err != nil {
 		return nil, errors.New("not a valid URL") // url's error would show the password
 	}
-	if q := u.Query(); !q.Has("connect_timeout") {
+	q := u.Query()
+	if !q.Has("connect_timeout") {
 		q.Set("connect_timeout", strconv.Itoa(int(ConnectTimeout.Seconds())))
-		u.RawQuery = q.Encode()
 	}
+	if !q.Has("binary_parameters") {
+		// A query with parameters then costs one round trip instead of
+		// two: lib/pq sends parse, bind and execute at once rather than
+		// asking the server for the statement's parameter types first.
+		q.Set("binary_parameters", "yes")
+	}
+	u.RawQuery = q.Encode()
 	c, err := pq.NewConnector(u.String())
 	if err != nil {
 		return nil, err
@@ -221,6 +249,34 @@ func (d *DB) forUpdate() string {
 	return ""
 }
 
+// dialectSQL is a query in both dialects: written for PostgreSQL, and
+// rewritten for SQLite where the two differ.
+type dialectSQL struct{ postgres, sqlite string }
+
+// aggregating is a query that lists keys with PostgreSQL's string_agg, in
+// both dialects: SQLite's name for it is group_concat.
+func aggregating(query string) dialectSQL {
+	return dialectSQL{postgres: query, sqlite: strings.ReplaceAll(query, "string_agg(", "group_concat(")}
+}
+
+// dialect returns q in the DB's dialect.
+func (d *DB) dialect(q dialectSQL) string {
+	if d.Dialect == SQLite {
+		return q.sqlite
+	}
+	return q.postgres
+}
+
+// keyList splits a space-separated list of permission keys, as the queries
+// built with aggregating read them, and sorts it; NULL, the aggregate of no
+// rows, is the empty list. Permission keys hold no spaces: the API and the
+// console check them against a pattern before they reach the catalog.
+func keyList(list sql.NullString) []string {
+	keys := strings.Fields(list.String)
+	slices.Sort(keys)
+	return keys
+}
+
 type txKey struct{}
 
 // querier is what both *sqlx.DB and *sqlx.Tx offer.
@@ -240,21 +296,119 @@ func (d *DB) q(ctx context.Context) querier {
 
 // get runs query (written with '?') and scans one row into dest.
 func (d *DB) get(ctx context.Context, dest any, query string, args ...any) error {
-	return d.q(ctx).GetContext(ctx, dest, d.Rebind(query), args...)
+	st, err := d.prepared(ctx, query)
+	switch {
+	case err != nil:
+		return err
+	case st == nil:
+		return d.q(ctx).GetContext(ctx, dest, d.Rebind(query), args...)
+	}
+	return st.GetContext(ctx, dest, args...)
 }
 
 // selectAll runs query (written with '?') and scans every row into dest.
 func (d *DB) selectAll(ctx context.Context, dest any, query string, args ...any) error {
-	return d.q(ctx).SelectContext(ctx, dest, d.Rebind(query), args...)
+	st, err := d.prepared(ctx, query)
+	switch {
+	case err != nil:
+		return err
+	case st == nil:
+		return d.q(ctx).SelectContext(ctx, dest, d.Rebind(query), args...)
+	}
+	return st.SelectContext(ctx, dest, args...)
 }
 
 // exec runs a statement (written with '?') and returns the rows it affected.
 func (d *DB) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	res, err := d.q(ctx).ExecContext(ctx, d.Rebind(query), args...)
+	st, err := d.prepared(ctx, query)
+	if err != nil {
+		return 0, err
+	}
+	var res sql.Result
+	if st == nil {
+		res, err = d.q(ctx).ExecContext(ctx, d.Rebind(query), args...)
+	} else {
+		res, err = st.ExecContext(ctx, args...)
+	}
 	if err != nil {
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// selectIn is selectAll for a query with an "IN (?)" that takes a slice
+// argument. Such queries are not kept prepared: their text changes with
+// the length of the slice.
+func (d *DB) selectIn(ctx context.Context, dest any, query string, args ...any) error {
+	q, args, err := sqlx.In(query, args...)
+	if err != nil {
+		return err
+	}
+	return d.q(ctx).SelectContext(ctx, dest, d.Rebind(q), args...)
+}
+
+// execIn is exec for a statement with an "IN (?)", like selectIn.
+func (d *DB) execIn(ctx context.Context, query string, args ...any) (int64, error) {
+	q, args, err := sqlx.In(query, args...)
+	if err != nil {
+		return 0, err
+	}
+	res, err := d.q(ctx).ExecContext(ctx, d.Rebind(q), args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// prepared returns the statement of query for ctx's transaction or the
+// pool, prepared the first time it runs: each connection then parses it
+// once (and PostgreSQL may keep its plan), where a one-off query is parsed
+// and planned every time, half of a short query's cost. The stores'
+// queries are a fixed set, so the statements are too. In a transaction, a
+// query that is not prepared yet runs as it is (prepared is nil) and is
+// prepared in the background: preparing takes a connection of the pool,
+// and transactions that each wait for a second connection while holding
+// one can use up the pool.
+func (d *DB) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	tx, inTx := ctx.Value(txKey{}).(*sqlx.Tx)
+	v, ok := d.stmts.Load(query)
+	switch {
+	case ok && inTx:
+		return tx.StmtxContext(ctx, v.(*sqlx.Stmt)), nil
+	case ok:
+		return v.(*sqlx.Stmt), nil
+	case inTx:
+		d.prepareSoon(query)
+		return nil, nil
+	}
+	return d.prepare(ctx, query)
+}
+
+// prepare prepares query on the pool and keeps the statement.
+func (d *DB) prepare(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	st, err := d.DB.PreparexContext(ctx, d.Rebind(query))
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := d.stmts.LoadOrStore(query, st); ok {
+		st.Close() // another request prepared it first
+		return v.(*sqlx.Stmt), nil
+	}
+	return st, nil
+}
+
+// prepareSoon prepares query in the background, once at a time; a failure
+// leaves it to the next call.
+func (d *DB) prepareSoon(query string) {
+	if _, busy := d.preparing.LoadOrStore(query, true); busy {
+		return
+	}
+	go func() {
+		defer d.preparing.Delete(query)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, _ = d.prepare(ctx, query)
+	}()
 }
 
 // WithTx runs fn in a transaction, committing when it returns nil. Called

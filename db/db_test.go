@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -181,4 +182,35 @@ func TestRevokedKeyStopsAtOnceHere(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTransactionsFillThePool runs more transactions at once than the pool
+// has connections, on statements no connection has prepared yet: none may
+// wait for a second connection while it holds one.
+func TestTransactionsFillThePool(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := dbtest.Workspace(t, d, "Acme")
+		d.SetMaxOpenConns(2)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		acct, err := d.CreateAccount(ctx, f.Live(), "Shop")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, errs[i] = d.CreateMembership(ctx, f.Live(), acct.ID, db.NewMembership{Email: fmt.Sprintf("m%d@example.com", i)})
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("membership %d: %v", i, err)
+			}
+		}
+	})
 }

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"strings"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // InvitationTTL is how long an invitation can be accepted.
@@ -102,16 +100,12 @@ func (s *DB) InvitationLinks(ctx context.Context, sc Scope, membershipIDs []stri
 	if len(membershipIDs) == 0 {
 		return links, nil
 	}
-	q, args, err := sqlx.In(`SELECT membership_id, body FROM outbox
-		WHERE workspace_id = ? AND livemode = ? AND membership_id IN (?) ORDER BY id`, sc.WorkspaceID, sc.Live, membershipIDs)
-	if err != nil {
-		return nil, wrap(err, "list invitation emails")
-	}
 	var rows []struct {
 		MembershipID string `db:"membership_id"`
 		Body         string `db:"body"`
 	}
-	if err := s.selectAll(ctx, &rows, q, args...); err != nil {
+	if err := s.selectIn(ctx, &rows, `SELECT membership_id, body FROM outbox
+		WHERE workspace_id = ? AND livemode = ? AND membership_id IN (?) ORDER BY id`, sc.WorkspaceID, sc.Live, membershipIDs); err != nil {
 		return nil, wrap(err, "list invitation emails")
 	}
 	for _, r := range rows {

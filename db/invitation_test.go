@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"testing"
 
@@ -54,9 +55,36 @@ func TestInvitationLookups(t *testing.T) {
 			t.Fatalf("used token: %v", err)
 		}
 
-		statuses, err := d.MemberStatuses(ctx, f.Live(), acct.ID, []string{mailed.UserID, quiet.UserID, f.UserID})
-		if err != nil || len(statuses) != 2 || statuses[mailed.UserID] != db.StatusActive || statuses[quiet.UserID] != db.StatusInvited {
-			t.Fatalf("statuses %v, %v", statuses, err)
+		// Frank, invited by email, joins the team: the link form shows him
+		// as invited, the owner as no member, until the owner is linked.
+		frank, err := d.AddStaff(ctx, db.StaffEditor{WorkspaceID: f.WorkspaceID}, "frank@example.com", "", db.RoleSupport)
+		if err != nil {
+			t.Fatal(err)
 		}
+		want := map[string]string{f.WorkspaceMembershipID: "", frank.ID: db.StatusInvited}
+		checkStaffStatuses(t, d, f.Live(), acct.ID, want)
+		checkStaffStatuses(t, d, f.Test(), acct.ID, map[string]string{f.WorkspaceMembershipID: "", frank.ID: ""})
+		if _, _, err := d.CreateMembership(ctx, f.Live(), acct.ID, db.NewMembership{WorkspaceMembershipID: f.WorkspaceMembershipID}); err != nil {
+			t.Fatal(err)
+		}
+		want[f.WorkspaceMembershipID] = db.StatusActive
+		checkStaffStatuses(t, d, f.Live(), acct.ID, want)
 	})
+}
+
+// checkStaffStatuses fails unless the workspace's staff have these statuses
+// in the account, by workspace membership id.
+func checkStaffStatuses(t *testing.T, d *db.DB, sc db.Scope, accountID string, want map[string]string) {
+	t.Helper()
+	staff, err := d.StaffOfAccount(context.Background(), sc, accountID, db.Page{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, s := range staff {
+		got[s.ID] = s.Status
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("staff statuses %v, want %v", got, want)
+	}
 }

@@ -4,10 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // Membership statuses.
@@ -87,16 +86,39 @@ func (m IfMatch) check(version int64) error {
 	return ErrStale
 }
 
-const membershipSelect = `SELECT 'account_membership' AS object, am.id, am.workspace_id, am.account_id, am.user_id,
+// membershipSQL reads memberships with their user, role and invitation
+// and, in the same query, the keys of their direct and of their role's
+// permissions, space-separated (keys hold no spaces) and in no order. It is
+// written for PostgreSQL; MembershipSelect gives it in the DB's dialect.
+const membershipSQL = `SELECT 'account_membership' AS object, am.id, am.workspace_id, am.account_id, am.user_id,
 	am.workspace_membership_id, am.status, am.livemode, am.version, am.created_at, am.updated_at,
 	r.id AS "role.id", r.slug AS "role.slug", r.name AS "role.name", r.is_default AS "role.is_default",
 	u.id AS "user.id", u.email AS "user.email", u.name AS "user.name",
-	i.expires_at AS invitation_expires_at
+	i.expires_at AS invitation_expires_at,
+	(SELECT string_agg(mp.permission_key, ' ') FROM membership_permissions mp
+		WHERE mp.workspace_id = am.workspace_id AND mp.membership_id = am.id) AS direct_keys,
+	(SELECT string_agg(rp.permission_key, ' ') FROM role_permissions rp
+		WHERE rp.workspace_id = am.workspace_id AND rp.role_id = am.role_id) AS role_keys
 	FROM account_memberships am
 	JOIN users u ON u.id = am.user_id AND u.workspace_id = am.workspace_id
 	JOIN roles r ON r.id = am.role_id
 	LEFT JOIN invitations i ON i.membership_id = am.id
 	WHERE am.workspace_id = ? AND am.livemode = ?`
+
+// membershipQuery is membershipSQL in both dialects.
+var membershipQuery = aggregating(membershipSQL)
+
+// MembershipSelect returns the query every read of memberships starts
+// from, in the DB's dialect, open to more "AND …" conditions; its
+// arguments are the workspace id and the mode. The bench explains it.
+func (s *DB) MembershipSelect() string { return s.dialect(membershipQuery) }
+
+// membershipRow is a row of membershipSQL.
+type membershipRow struct {
+	Membership
+	DirectKeys sql.NullString `db:"direct_keys"`
+	RoleKeys   sql.NullString `db:"role_keys"`
+}
 
 // MembershipFilter narrows a list of memberships; empty fields match
 // everything. Role is a role's slug (or id); Q a prefix of the member's
@@ -112,10 +134,7 @@ func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f 
 	if f.Status != "" && f.Status != StatusInvited && f.Status != StatusActive {
 		return nil, Invalid(map[string]string{"status": "must be invited or active"})
 	}
-	if _, err := s.Account(ctx, sc, accountID); err != nil {
-		return nil, err
-	}
-	q := membershipSelect + ` AND am.account_id = ? AND am.id > ?`
+	q := s.MembershipSelect() + ` AND am.account_id = ? AND am.id > ?`
 	args := []any{sc.WorkspaceID, sc.Live, accountID, page.After}
 	if f.Status != "" {
 		q += ` AND am.status = ?`
@@ -125,7 +144,7 @@ func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f 
 		var roleID string
 		err := s.get(ctx, &roleID, `SELECT id FROM roles WHERE workspace_id = ? AND (slug = ? OR id = ?)`, sc.WorkspaceID, f.Role, f.Role)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, nil
+			return nil, s.accountExists(ctx, sc, accountID)
 		}
 		if err != nil {
 			return nil, wrap(err, "find role %s", f.Role)
@@ -138,47 +157,38 @@ func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f 
 		args = append(args, likePrefix(f.Q), likePrefix(f.Q))
 	}
 	ms, err := s.loadMemberships(ctx, q+` ORDER BY am.id LIMIT ?`, append(args, page.fetch())...)
-	return ms, wrap(err, "list memberships of account %s", accountID)
+	if err != nil {
+		return nil, wrap(err, "list memberships of account %s", accountID)
+	}
+	if len(ms) == 0 {
+		return ms, s.accountExists(ctx, sc, accountID)
+	}
+	return ms, nil
 }
 
-// MemberStatuses returns the status of each of the users' memberships of
-// the account, by user id; a user without one is absent.
-func (s *DB) MemberStatuses(ctx context.Context, sc Scope, accountID string, userIDs []string) (map[string]string, error) {
-	statuses := make(map[string]string, len(userIDs))
-	if len(userIDs) == 0 {
-		return statuses, nil
-	}
-	q, args, err := sqlx.In(`SELECT user_id, status FROM account_memberships
-		WHERE workspace_id = ? AND livemode = ? AND account_id = ? AND user_id IN (?)`, sc.WorkspaceID, sc.Live, accountID, userIDs)
-	if err != nil {
-		return nil, wrap(err, "find members of account %s", accountID)
-	}
-	var rows []struct {
-		UserID string `db:"user_id"`
-		Status string `db:"status"`
-	}
-	if err := s.selectAll(ctx, &rows, q, args...); err != nil {
-		return nil, wrap(err, "find members of account %s", accountID)
-	}
-	for _, r := range rows {
-		statuses[r.UserID] = r.Status
-	}
-	return statuses, nil
+// accountExists answers account.not_found for an account the scope lacks.
+// Reads of an account's memberships call it only when they found none: a
+// membership found in the scope proves its account, and the common read
+// saves a round trip.
+func (s *DB) accountExists(ctx context.Context, sc Scope, accountID string) error {
+	_, err := s.Account(ctx, sc, accountID)
+	return err
 }
 
 // Membership returns one membership of the scope.
 func (s *DB) Membership(ctx context.Context, sc Scope, ref MembershipRef) (Membership, error) {
-	if ref.AccountID != "" {
-		if _, err := s.Account(ctx, sc, ref.AccountID); err != nil {
-			return Membership{}, err
+	m, err := s.membershipIn(ctx, sc, ref.AccountID, ref.ID)
+	if IsType(err, "membership.not_found") && ref.AccountID != "" {
+		if aerr := s.accountExists(ctx, sc, ref.AccountID); aerr != nil {
+			return Membership{}, aerr
 		}
 	}
-	return s.membershipIn(ctx, sc, ref.AccountID, ref.ID)
+	return m, err
 }
 
 // membershipIn reads one membership, of the account when accountID is set.
 func (s *DB) membershipIn(ctx context.Context, sc Scope, accountID, id string) (Membership, error) {
-	q := membershipSelect + ` AND am.id = ?`
+	q := s.MembershipSelect() + ` AND am.id = ?`
 	args := []any{sc.WorkspaceID, sc.Live, id}
 	if accountID != "" {
 		q += ` AND am.account_id = ?`
@@ -194,65 +204,26 @@ func (s *DB) membershipIn(ctx context.Context, sc Scope, accountID, id string) (
 	return ms[0], nil
 }
 
-// loadMemberships runs a membership query, then reads the direct and the
-// role permissions of every membership it found in one query each.
+// loadMemberships runs a membership query and completes what it read.
 func (s *DB) loadMemberships(ctx context.Context, query string, args ...any) ([]Membership, error) {
-	var ms []Membership
-	if err := s.selectAll(ctx, &ms, query, args...); err != nil {
+	var rows []membershipRow
+	if err := s.selectAll(ctx, &rows, query, args...); err != nil {
 		return nil, err
 	}
-	if len(ms) == 0 {
-		return ms, nil
-	}
-	ids := make([]string, len(ms))
-	roleIDs := make([]string, 0, len(ms))
-	for i, m := range ms {
-		ids[i] = m.ID
-		roleIDs = append(roleIDs, m.Role.ID)
-	}
-	direct, err := s.permissionsOf(ctx, `SELECT membership_id AS owner, permission_key FROM membership_permissions
-		WHERE workspace_id = ? AND membership_id IN (?) ORDER BY permission_key`, ms[0].WorkspaceID, ids)
-	if err != nil {
-		return nil, err
-	}
-	byRole, err := s.permissionsOf(ctx, `SELECT role_id AS owner, permission_key FROM role_permissions
-		WHERE workspace_id = ? AND role_id IN (?) ORDER BY permission_key`, ms[0].WorkspaceID, SortedUnique(roleIDs))
-	if err != nil {
-		return nil, err
-	}
-	for i := range ms {
-		m := &ms[i]
-		m.Permissions = nonNil(direct[m.ID])
-		m.Role.Permissions = nonNil(byRole[m.Role.ID])
+	ms := make([]Membership, len(rows))
+	for i, row := range rows {
+		m := row.Membership
+		m.Permissions = keyList(row.DirectKeys)
+		m.Role.Permissions = keyList(row.RoleKeys)
 		m.EffectivePermissions = SortedUnique(append(append([]string{}, m.Role.Permissions...), m.Permissions...))
 		if m.InvitationExpiresAt != nil {
 			m.Invitation = &Invitation{ExpiresAt: m.InvitationExpiresAt.UTC()}
 		}
 		m.CreatedAt, m.UpdatedAt = m.CreatedAt.UTC(), m.UpdatedAt.UTC()
 		m.Links = Links{Self: "/v1/account-memberships/" + m.ID}
+		ms[i] = m
 	}
 	return ms, nil
-}
-
-// permissionsOf runs a query of (owner, permission_key) rows whose "IN (?)"
-// takes ids, and groups the keys by owner.
-func (s *DB) permissionsOf(ctx context.Context, query, wsID string, ids []string) (map[string][]string, error) {
-	q, args, err := sqlx.In(query, wsID, ids)
-	if err != nil {
-		return nil, err
-	}
-	var rows []struct {
-		Owner string `db:"owner"`
-		Key   string `db:"permission_key"`
-	}
-	if err := s.selectAll(ctx, &rows, q, args...); err != nil {
-		return nil, err
-	}
-	out := make(map[string][]string, len(ids))
-	for _, r := range rows {
-		out[r.Owner] = append(out[r.Owner], r.Key)
-	}
-	return out, nil
 }
 
 // lockMembership reads a membership for a change, after locking its account:
@@ -319,9 +290,11 @@ func (s *DB) roleOrDefault(ctx context.Context, wsID, ref string) (Role, error) 
 	if ref != "" {
 		return s.RoleByRef(ctx, wsID, ref)
 	}
-	var r Role
-	err := s.get(ctx, &r, `SELECT `+roleColumns+` WHERE workspace_id = ? AND is_default`, wsID)
-	return r, wrap(err, "get default role")
+	r, ok, err := s.defaultRole(ctx, wsID)
+	if err == nil && !ok {
+		err = fmt.Errorf("db: workspace %s has no default role", wsID)
+	}
+	return r, err
 }
 
 // addPermissions gives a membership direct permissions it lacks and says how
@@ -348,12 +321,8 @@ func (s *DB) removePermissions(ctx context.Context, sc Scope, id string, keys []
 	if len(keys) == 0 {
 		return 0, nil
 	}
-	q, args, err := sqlx.In(`DELETE FROM membership_permissions WHERE workspace_id = ? AND membership_id = ? AND permission_key IN (?)`,
+	n, err := s.execIn(ctx, `DELETE FROM membership_permissions WHERE workspace_id = ? AND membership_id = ? AND permission_key IN (?)`,
 		sc.WorkspaceID, id, keys)
-	if err != nil {
-		return 0, wrap(err, "remove permissions of membership %s", id)
-	}
-	n, err := s.exec(ctx, q, args...)
 	return n, wrap(err, "remove permissions of membership %s", id)
 }
 

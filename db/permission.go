@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
-
-	"github.com/jmoiron/sqlx"
 )
 
 const permissionColumns = `'permission' AS object, key AS id, key, description, created_at FROM permissions`
@@ -67,12 +65,8 @@ func (s *DB) checkCatalog(ctx context.Context, wsID, field string, keys []string
 	if len(keys) == 0 {
 		return nil
 	}
-	q, args, err := sqlx.In(`SELECT key FROM permissions WHERE workspace_id = ? AND key IN (?)`, wsID, keys)
-	if err != nil {
-		return wrap(err, "build catalog query")
-	}
 	var known []string
-	if err := s.selectAll(ctx, &known, q, args...); err != nil {
+	if err := s.selectIn(ctx, &known, `SELECT key FROM permissions WHERE workspace_id = ? AND key IN (?)`, wsID, keys); err != nil {
 		return wrap(err, "check permissions against the catalog")
 	}
 	if unknown := difference(keys, known); len(unknown) > 0 {

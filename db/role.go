@@ -32,7 +32,20 @@ type Role struct {
 	UpdatedAt   time.Time `db:"updated_at" json:"updated_at"`
 }
 
-const roleColumns = `'role' AS object, id, workspace_id, slug, name, description, is_default, created_at, updated_at FROM roles`
+// roleSQL reads roles with the space-separated keys of their permissions
+// (read with keyList), open to more "AND …" conditions; its argument is the
+// workspace id.
+var roleSQL = aggregating(`SELECT 'role' AS object, r.id, r.workspace_id, r.slug, r.name, r.description,
+	r.is_default, r.created_at, r.updated_at,
+	(SELECT string_agg(rp.permission_key, ' ') FROM role_permissions rp
+		WHERE rp.workspace_id = r.workspace_id AND rp.role_id = r.id) AS role_keys
+	FROM roles r WHERE r.workspace_id = ?`)
+
+// roleRow is a row of roleSQL.
+type roleRow struct {
+	Role
+	Keys sql.NullString `db:"role_keys"`
+}
 
 // ListPermissions returns the workspace's permission catalog, by key.
 func (s *DB) ListPermissions(ctx context.Context, wsID string) ([]Permission, error) {
@@ -43,47 +56,44 @@ func (s *DB) ListPermissions(ctx context.Context, wsID string) ([]Permission, er
 
 // ListRoles returns the workspace's roles with their permissions, oldest first.
 func (s *DB) ListRoles(ctx context.Context, wsID string) ([]Role, error) {
-	var roles []Role
-	if err := s.selectAll(ctx, &roles, `SELECT `+roleColumns+` WHERE workspace_id = ? ORDER BY id`, wsID); err != nil {
-		return nil, wrap(err, "list roles")
-	}
-	var rps []struct {
-		RoleID string `db:"role_id"`
-		Key    string `db:"permission_key"`
-	}
-	if err := s.selectAll(ctx, &rps, `SELECT role_id, permission_key FROM role_permissions
-		WHERE workspace_id = ? ORDER BY permission_key`, wsID); err != nil {
-		return nil, wrap(err, "list role permissions")
-	}
-	byRole := make(map[string][]string, len(roles))
-	for _, rp := range rps {
-		byRole[rp.RoleID] = append(byRole[rp.RoleID], rp.Key)
-	}
-	for i := range roles {
-		roles[i].Permissions = nonNil(byRole[roles[i].ID])
-	}
-	return roles, nil
+	roles, err := s.roles(ctx, ` ORDER BY r.id`, wsID)
+	return roles, wrap(err, "list roles")
 }
 
 // RoleByRef returns the workspace's role named by id or slug.
 func (s *DB) RoleByRef(ctx context.Context, wsID, ref string) (Role, error) {
-	var r Role
-	err := s.get(ctx, &r, `SELECT `+roleColumns+` WHERE workspace_id = ? AND (id = ? OR slug = ?)`, wsID, ref, ref)
-	if errors.Is(err, sql.ErrNoRows) {
-		return r, NotFound("role", ref)
-	}
+	roles, err := s.roles(ctx, ` AND (r.id = ? OR r.slug = ?)`, wsID, ref, ref)
 	if err != nil {
-		return r, wrap(err, "get role %s", ref)
+		return Role{}, wrap(err, "get role %s", ref)
 	}
-	r.Permissions, err = s.rolePermissions(ctx, r.ID)
-	return r, err
+	if len(roles) == 0 {
+		return Role{}, NotFound("role", ref)
+	}
+	return roles[0], nil
 }
 
-// rolePermissions returns the sorted permission keys of a role.
-func (s *DB) rolePermissions(ctx context.Context, roleID string) ([]string, error) {
-	var keys []string
-	err := s.selectAll(ctx, &keys, `SELECT permission_key FROM role_permissions WHERE role_id = ? ORDER BY permission_key`, roleID)
-	return nonNil(keys), wrap(err, "list permissions of role %s", roleID)
+// defaultRole returns the workspace's default role; ok is false when it
+// has none.
+func (s *DB) defaultRole(ctx context.Context, wsID string) (r Role, ok bool, err error) {
+	roles, err := s.roles(ctx, ` AND r.is_default`, wsID)
+	if err != nil || len(roles) == 0 {
+		return Role{}, false, wrap(err, "get the default role of workspace %s", wsID)
+	}
+	return roles[0], true, nil
+}
+
+// roles reads the roles of roleSQL narrowed by more, with their permissions.
+func (s *DB) roles(ctx context.Context, more string, args ...any) ([]Role, error) {
+	var rows []roleRow
+	if err := s.selectAll(ctx, &rows, s.dialect(roleSQL)+more, args...); err != nil {
+		return nil, err
+	}
+	roles := make([]Role, len(rows))
+	for i, row := range rows {
+		roles[i] = row.Role
+		roles[i].Permissions = keyList(row.Keys)
+	}
+	return roles, nil
 }
 
 // setRolePermissions replaces a role's permissions.
@@ -115,14 +125,6 @@ func SortedUnique(xs []string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// nonNil turns a nil slice into an empty one, so it encodes as [].
-func nonNil(xs []string) []string {
-	if xs == nil {
-		return []string{}
-	}
-	return xs
 }
 
 // OwnerRoleSlug is the slug of the role every workspace starts with and
@@ -246,15 +248,8 @@ func (s *DB) patchRole(ctx context.Context, sc Scope, r *Role, p RolePatch) (map
 // recording role.updated for it; the caller gives the flag to another role
 // in the same transaction.
 func (s *DB) clearDefaultRole(ctx context.Context, sc Scope) error {
-	var r Role
-	err := s.get(ctx, &r, `SELECT `+roleColumns+` WHERE workspace_id = ? AND is_default`, sc.WorkspaceID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
-		return wrap(err, "find the default role of workspace %s", sc.WorkspaceID)
-	}
-	if r.Permissions, err = s.rolePermissions(ctx, r.ID); err != nil {
+	r, ok, err := s.defaultRole(ctx, sc.WorkspaceID)
+	if err != nil || !ok {
 		return err
 	}
 	prev := map[string]any{"is_default": true, "updated_at": r.UpdatedAt}

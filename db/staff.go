@@ -36,6 +36,25 @@ func (s *DB) ListStaff(ctx context.Context, wsID string, page Page) ([]Workspace
 	return wms, wrap(err, "list workspace memberships")
 }
 
+// StaffStatus is a member of a workspace's staff and the status of their
+// membership of one account: "" when they have none.
+type StaffStatus struct {
+	WorkspaceMembership
+	Status string `db:"account_status"`
+}
+
+// StaffOfAccount returns a page of the workspace's staff, oldest first,
+// each with the status of their membership of the account in sc's mode.
+func (s *DB) StaffOfAccount(ctx context.Context, sc Scope, accountID string, page Page) ([]StaffStatus, error) {
+	var staff []StaffStatus
+	err := s.selectAll(ctx, &staff, `SELECT COALESCE(am.status, '') AS account_status, `+workspaceMembershipColumns+`
+		LEFT JOIN account_memberships am ON am.workspace_id = wm.workspace_id AND am.livemode = ?
+			AND am.account_id = ? AND am.user_id = wm.user_id
+		WHERE wm.workspace_id = ? AND wm.id > ? ORDER BY wm.id LIMIT ?`,
+		sc.Live, accountID, sc.WorkspaceID, page.After, page.fetch())
+	return staff, wrap(err, "list staff with their status in account %s", accountID)
+}
+
 // AddStaff puts the user with this email (created with name when new) on
 // the workspace's staff with a console role. Only an owner grants owner.
 func (s *DB) AddStaff(ctx context.Context, ed StaffEditor, email, name, role string) (WorkspaceMembership, error) {

@@ -21,7 +21,7 @@ type MemberStore interface {
 	ListRoles(ctx context.Context, wsID string) ([]db.Role, error)
 	ListPermissions(ctx context.Context, wsID string) ([]db.Permission, error)
 	ListStaff(ctx context.Context, wsID string, page db.Page) ([]db.WorkspaceMembership, error)
-	MemberStatuses(ctx context.Context, sc db.Scope, accountID string, userIDs []string) (map[string]string, error)
+	StaffOfAccount(ctx context.Context, sc db.Scope, accountID string, page db.Page) ([]db.StaffStatus, error)
 	InvitationLinks(ctx context.Context, sc db.Scope, membershipIDs []string) (map[string]string, error)
 }
 
@@ -104,7 +104,7 @@ func (h *MemberPages) List(c *fiber.Ctx) error {
 }
 
 // show renders the members page of the request's list state. The page's
-// independent reads (the account, its members, the roles and catalog, the
+// independent reads (the account, its members, the roles, the catalog, the
 // team) run at once: on PostgreSQL each is a round trip.
 func (h *MemberPages) show(c *fiber.Ctx, status int, st pageState) error {
 	p, l, cx := PrincipalOf(c), listOf(c), ctx(c)
@@ -121,7 +121,9 @@ func (h *MemberPages) show(c *fiber.Ctx, status int, st pageState) error {
 		ms, err = h.Store.ListMemberships(gctx, p.Scope, l.accountID, db.MembershipFilter{Status: l.filter.Status, Role: l.filter.Role, Q: l.filter.Q}, page)
 		return err
 	})
-	g.Go(func() (err error) { t, err = h.tableOf(gctx, p, l); return err })
+	t = h.tableHead(p, l)
+	g.Go(func() (err error) { t.Roles, err = h.Store.ListRoles(gctx, p.Scope.WorkspaceID); return err })
+	g.Go(func() (err error) { t.Catalog, err = h.Store.ListPermissions(gctx, p.Scope.WorkspaceID); return err })
 	if p.MayChange() {
 		g.Go(func() (err error) { staff, err = h.linkable(gctx, p.Scope, l.accountID); return err })
 	}
@@ -145,18 +147,19 @@ func (h *MemberPages) show(c *fiber.Ctx, status int, st pageState) error {
 // table is what every row needs: the workspace's roles and catalog, and
 // whether the signed-in person may change things.
 func (h *MemberPages) table(c *fiber.Ctx, l memberList) (views.MemberTable, error) {
-	return h.tableOf(ctx(c), PrincipalOf(c), l)
-}
-
-// tableOf is table for a principal.
-func (h *MemberPages) tableOf(cx context.Context, p Principal, l memberList) (views.MemberTable, error) {
-	t := views.MemberTable{AccountID: l.accountID, Query: l.query(), CanWrite: p.MayChange(), Now: time.Now()}
+	p := PrincipalOf(c)
+	t := h.tableHead(p, l)
 	var err error
-	if t.Roles, err = h.Store.ListRoles(cx, p.Scope.WorkspaceID); err != nil {
+	if t.Roles, err = h.Store.ListRoles(ctx(c), p.Scope.WorkspaceID); err != nil {
 		return t, err
 	}
-	t.Catalog, err = h.Store.ListPermissions(cx, p.Scope.WorkspaceID)
+	t.Catalog, err = h.Store.ListPermissions(ctx(c), p.Scope.WorkspaceID)
 	return t, err
+}
+
+// tableHead is a table without its roles and catalog.
+func (h *MemberPages) tableHead(p Principal, l memberList) views.MemberTable {
+	return views.MemberTable{AccountID: l.accountID, Query: l.query(), CanWrite: p.MayChange(), Now: time.Now()}
 }
 
 // rows are the page's memberships with their invitation links (one query
@@ -191,22 +194,14 @@ func (h *MemberPages) rows(c *fiber.Ctx, ms []db.Membership, edited *views.Membe
 
 // linkable are the team members who are not active members of the account.
 func (h *MemberPages) linkable(cx context.Context, sc db.Scope, accountID string) ([]views.LinkCandidate, error) {
-	staff, err := h.Store.ListStaff(cx, sc.WorkspaceID, allStaff)
-	if err != nil {
-		return nil, err
-	}
-	users := make([]string, len(staff))
-	for i, wm := range staff {
-		users[i] = wm.UserID
-	}
-	statuses, err := h.Store.MemberStatuses(cx, sc, accountID, users)
+	staff, err := h.Store.StaffOfAccount(cx, sc, accountID, allStaff)
 	if err != nil {
 		return nil, err
 	}
 	var out []views.LinkCandidate
-	for _, wm := range staff {
-		if status := statuses[wm.UserID]; status != db.StatusActive {
-			out = append(out, views.LinkCandidate{Staff: wm, Invited: status == db.StatusInvited})
+	for _, s := range staff {
+		if s.Status != db.StatusActive {
+			out = append(out, views.LinkCandidate{Staff: s.WorkspaceMembership, Invited: s.Status == db.StatusInvited})
 		}
 	}
 	return out, nil

@@ -9,27 +9,61 @@ import (
 	"roster/db/dbtest"
 )
 
-// BenchmarkMembersPage renders the members page of a 1,000-member account:
-// the server's time for 50 rows, through the whole stack on SQLite.
-func BenchmarkMembersPage(b *testing.B) {
-	d := dbtest.Open(b, db.SQLite)
-	e := newEnv(b, d)
+// benchDialects runs a benchmark once per dialect of dbtest.Dialects,
+// each on a fresh database.
+func benchDialects(b *testing.B, bench func(b *testing.B, d *db.DB)) {
+	for _, dialect := range dbtest.Dialects(b) {
+		b.Run(string(dialect), func(b *testing.B) { bench(b, dbtest.Open(b, dialect)) })
+	}
+}
+
+// bigAccount creates an account of n invited members in e's workspace.
+func bigAccount(b *testing.B, e *env, n int) (db.Account, []db.Membership) {
 	ctx := context.Background()
-	acct, err := d.CreateAccount(ctx, e.ws.Live(), "Big")
+	acct, err := e.db.CreateAccount(ctx, e.ws.Live(), "Big")
 	if err != nil {
 		b.Fatal(err)
 	}
-	for i := range 1000 {
-		if _, _, err := d.CreateMembership(ctx, e.ws.Live(), acct.ID, db.NewMembership{Email: fmt.Sprintf("m%d@example.com", i)}); err != nil {
+	ms := make([]db.Membership, n)
+	for i := range n {
+		if ms[i], _, err = e.db.CreateMembership(ctx, e.ws.Live(), acct.ID, db.NewMembership{Email: fmt.Sprintf("m%d@example.com", i)}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	br := e.browser()
-	br.signIn(e.ws.OwnerEmail, e.ws.Password)
-	b.ResetTimer()
-	for b.Loop() {
-		if p := br.get("/accounts/" + acct.ID); p.Status != 200 {
-			b.Fatalf("status %d", p.Status)
+	return acct, ms
+}
+
+// BenchmarkMembersPage renders the members page of a 1,000-member account:
+// the server's time for 50 rows, through the whole stack.
+func BenchmarkMembersPage(b *testing.B) {
+	benchDialects(b, func(b *testing.B, d *db.DB) {
+		e := newEnv(b, d)
+		acct, _ := bigAccount(b, e, 1000)
+		br := e.browser()
+		br.signIn(e.ws.OwnerEmail, e.ws.Password)
+		b.ResetTimer()
+		for b.Loop() {
+			if p := br.get("/accounts/" + acct.ID); p.Status != 200 {
+				b.Fatalf("status %d", p.Status)
+			}
 		}
-	}
+	})
+}
+
+// BenchmarkGetMembership reads one membership through the API, as P2 of
+// make bench does over the network.
+func BenchmarkGetMembership(b *testing.B) {
+	benchDialects(b, func(b *testing.B, d *db.DB) {
+		e := newEnv(b, d)
+		_, ms := bigAccount(b, e, 100)
+		key := e.key(true, "secret")
+		b.ResetTimer()
+		i := 0
+		for b.Loop() {
+			i++
+			if r := e.do(b, "GET", "/v1/account-memberships/"+ms[i%len(ms)].ID, key, ""); r.Status != 200 {
+				b.Fatalf("status %d", r.Status)
+			}
+		}
+	})
 }
