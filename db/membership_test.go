@@ -60,6 +60,16 @@ func TestMembershipPage(t *testing.T) {
 				t.Fatalf("membership %d: %+v %+v", i, m.Invitation, m.User)
 			}
 		}
+
+		// Keys added after others still come back sorted.
+		ref := db.MembershipRef{ID: ms[0].ID}
+		if _, err := d.UpdateMembership(ctx, f.Live(), ref, db.MembershipChange{Add: []string{"billing.read"}}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := d.Membership(ctx, f.Live(), ref)
+		if err != nil || fmt.Sprint(m.Permissions) != "[billing.read org.manage]" {
+			t.Fatalf("direct permissions %v, %v", m.Permissions, err)
+		}
 	})
 }
 
