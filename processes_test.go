@@ -260,3 +260,39 @@ func TestSessionAcrossProcesses(t *testing.T) {
 		t.Fatalf("after signing out, the first process still serves the session: %d", status)
 	}
 }
+
+// TestPoolSize starts a server with --db-pool-size 2 and sends it 32
+// requests at once: they all succeed, and PostgreSQL sees no more than two
+// connections from it.
+func TestPoolSize(t *testing.T) {
+	url := dbtest.EmptyPostgresURL(t)
+	srv := startServers(t, buildRoster(t), 1, url, "--db-pool-size", "2", "--rate-limit", "0")[0]
+	d, err := db.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	d.SetPoolSize(1) // the test's own connection is the one pg_backend_pid names
+	ws := dbtest.Workspace(t, d, "Acme")
+	_, sk, err := d.CreateAPIKey(context.Background(), ws.Live(), db.KeySecret, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		as := race(t, 32, func(int) (string, string, string) { return "GET", srv.URL + "/v1/accounts", "" }, sk)
+		if n := count(as); n[200] != 32 {
+			t.Fatalf("32 lists at once: %v, want 32 200s", n)
+		}
+	}
+	// Connections the client opened and never used would hold up the
+	// server's shutdown: fasthttp closes only those between requests.
+	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+	var conns int
+	if err := d.Get(&conns, `SELECT COUNT(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	if conns < 1 || conns > 2 {
+		t.Fatalf("the server holds %d connections, want 1 or 2", conns)
+	}
+}
