@@ -18,7 +18,7 @@ const (
 // Scopes a secret key may be limited to.
 var Scopes = []string{
 	"memberships:read", "memberships:write", "accounts:read", "accounts:write",
-	"roles:read", "roles:write", "events:read",
+	"roles:read", "roles:write", "staff:read", "staff:write", "events:read",
 }
 
 // APIKey is a credential of one workspace and one mode. Its secret is never
@@ -37,7 +37,24 @@ type APIKey struct {
 	LastUsedAt  *time.Time `db:"last_used_at" json:"last_used_at"`
 	ExpiresAt   *time.Time `db:"expires_at" json:"expires_at"`
 	RevokedAt   *time.Time `db:"revoked_at" json:"revoked_at"`
+	// CreatedBy is the user who created the key, "" for a key made by the
+	// command line, which acts for the workspace.
+	CreatedBy string `db:"created_by" json:"-"`
+	// Creator is the creator's workspace membership as it is now: its ID is
+	// "" when they are no longer on the staff.
+	Creator KeyCreator `db:"creator" json:"-"`
 }
+
+// KeyCreator is the current workspace membership of a key's creator.
+type KeyCreator struct {
+	MembershipID string `db:"membership_id"`
+	Role         string `db:"role"`
+	Email        string `db:"email"`
+}
+
+// Orphaned reports whether the key was created by someone who has since
+// left the workspace's staff: such a key stops working.
+func (k APIKey) Orphaned() bool { return k.CreatedBy != "" && k.Creator.MembershipID == "" }
 
 // Active reports whether the key can still be used at t.
 func (k APIKey) Active(t time.Time) bool {
@@ -58,8 +75,15 @@ func (k APIKey) HasScope(scope string) bool {
 	return false
 }
 
-const apiKeyColumns = `'api_key' AS object, id, workspace_id, kind, name, prefix, scopes, livemode,
-	created_at, last_used_at, expires_at, revoked_at FROM api_keys`
+// apiKeyColumns read a key with its creator's current workspace membership,
+// in the one query that authenticates it.
+const apiKeyColumns = `'api_key' AS object, k.id, k.workspace_id, k.kind, k.name, k.prefix, k.scopes, k.livemode,
+	k.created_at, k.last_used_at, k.expires_at, k.revoked_at, COALESCE(k.created_by, '') AS created_by,
+	COALESCE(wm.id, '') AS "creator.membership_id", COALESCE(wm.role, '') AS "creator.role",
+	COALESCE(u.email, '') AS "creator.email"
+	FROM api_keys k
+	LEFT JOIN workspace_memberships wm ON wm.workspace_id = k.workspace_id AND wm.user_id = k.created_by
+	LEFT JOIN users u ON u.id = wm.user_id`
 
 // KeyPrefix is the start of a key's secret: kind and mode.
 func KeyPrefix(kind string, live bool) string {
@@ -74,7 +98,8 @@ func KeyPrefix(kind string, live bool) string {
 }
 
 // CreateAPIKey creates a key in the scope and returns it with its secret,
-// which is shown this once and never again.
+// which is shown this once and never again. The user acting in ctx, if any,
+// is recorded as its creator.
 func (s *DB) CreateAPIKey(ctx context.Context, sc Scope, kind, name string, scopes []string) (APIKey, string, error) {
 	var k APIKey
 	var secret string
@@ -103,9 +128,13 @@ func (s *DB) insertAPIKey(ctx context.Context, sc Scope, kind, name string, scop
 		Prefix: secret[:len(KeyPrefix(kind, sc.Live))+4], ScopeText: strings.Join(scopes, " "), Scopes: scopes,
 		Livemode: sc.Live, CreatedAt: now(),
 	}
-	_, err := s.exec(ctx, `INSERT INTO api_keys (id, workspace_id, livemode, kind, name, secret_hash, prefix, scopes, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		k.ID, k.WorkspaceID, k.Livemode, k.Kind, k.Name, HashSecret(secret), k.Prefix, k.ScopeText, k.CreatedAt)
+	var createdBy *string
+	if a := actorFrom(ctx).actor; a.Type == "user" {
+		k.CreatedBy, createdBy = a.ID, &a.ID
+	}
+	_, err := s.exec(ctx, `INSERT INTO api_keys (id, workspace_id, livemode, kind, name, secret_hash, prefix, scopes, created_at, created_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		k.ID, k.WorkspaceID, k.Livemode, k.Kind, k.Name, HashSecret(secret), k.Prefix, k.ScopeText, k.CreatedAt, createdBy)
 	if err != nil {
 		return APIKey{}, "", wrap(err, "insert api key")
 	}
@@ -136,7 +165,7 @@ func (s *DB) APIKeyBySecret(ctx context.Context, secret string) (APIKey, error) 
 		return k, nil
 	}
 	var k APIKey
-	err := s.get(ctx, &k, `SELECT `+apiKeyColumns+` WHERE secret_hash = ?`, hash)
+	err := s.get(ctx, &k, `SELECT `+apiKeyColumns+` WHERE k.secret_hash = ?`, hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return k, NotFound("api_key", "")
 	}
@@ -165,7 +194,7 @@ func (s *DB) TouchAPIKey(ctx context.Context, k APIKey) error {
 // ListAPIKeys returns the scope's keys, newest first.
 func (s *DB) ListAPIKeys(ctx context.Context, sc Scope) ([]APIKey, error) {
 	var ks []APIKey
-	if err := s.selectAll(ctx, &ks, `SELECT `+apiKeyColumns+` WHERE workspace_id = ? AND livemode = ? ORDER BY id DESC`,
+	if err := s.selectAll(ctx, &ks, `SELECT `+apiKeyColumns+` WHERE k.workspace_id = ? AND k.livemode = ? ORDER BY k.id DESC`,
 		sc.WorkspaceID, sc.Live); err != nil {
 		return nil, wrap(err, "list api keys")
 	}
@@ -178,7 +207,7 @@ func (s *DB) ListAPIKeys(ctx context.Context, sc Scope) ([]APIKey, error) {
 // apiKey returns one key of the scope.
 func (s *DB) apiKey(ctx context.Context, sc Scope, id string) (APIKey, error) {
 	var k APIKey
-	err := s.get(ctx, &k, `SELECT `+apiKeyColumns+` WHERE workspace_id = ? AND livemode = ? AND id = ?`, sc.WorkspaceID, sc.Live, id)
+	err := s.get(ctx, &k, `SELECT `+apiKeyColumns+` WHERE k.workspace_id = ? AND k.livemode = ? AND k.id = ?`, sc.WorkspaceID, sc.Live, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return k, NotFound("api_key", id)
 	}
@@ -211,6 +240,7 @@ func (s *DB) RevokeAPIKey(ctx context.Context, sc Scope, id string) (APIKey, err
 
 // RollAPIKey replaces a key with a new one of the same kind, name and
 // scopes; the old key keeps working for grace (zero: not at all), then stops.
+// The user who rolls it, who holds the new secret, is the new key's creator.
 func (s *DB) RollAPIKey(ctx context.Context, sc Scope, id string, grace time.Duration) (APIKey, string, error) {
 	defer s.keys.forget(id) // after the commit: the old key's new expiry applies at once here
 	var k APIKey
@@ -291,6 +321,21 @@ func (c *keyCache) touched(id string, t time.Time) {
 		if e.key.ID == id {
 			e.key.LastUsedAt = &t
 			c.m[h] = e
+		}
+	}
+}
+
+// forgetCreatedBy drops the keys a user created, whose rights changed with
+// the user's workspace role.
+func (c *keyCache) forgetCreatedBy(userID string) {
+	if userID == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for h, e := range c.m {
+		if e.key.CreatedBy == userID {
+			delete(c.m, h)
 		}
 	}
 }

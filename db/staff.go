@@ -5,12 +5,14 @@ import (
 	"slices"
 )
 
-// StaffEditor is who changes a workspace's staff: one of its workspace
-// memberships, or, with MembershipID "", an API key or the system, which
-// act with the workspace's full rights (an owner's, without a self).
+// StaffEditor is who changes a workspace's staff: a person on its staff
+// (MembershipID), an API key (ByKey: with its creator's MembershipID, or ""
+// for a key made by the command line), or the system (neither), which acts
+// with an owner's rights without a self.
 type StaffEditor struct {
 	WorkspaceID  string
 	MembershipID string
+	ByKey        bool
 }
 
 // StaffRoles are the console roles a workspace membership can have.
@@ -67,8 +69,10 @@ func (s *DB) AddStaff(ctx context.Context, ed StaffEditor, email, name, role str
 		if err != nil {
 			return err
 		}
-		if role == RoleOwner && editorRole != RoleOwner {
-			return errOwnerGrant
+		if role == RoleOwner {
+			if err := ed.mayTouchOwner(editorRole); err != nil {
+				return err
+			}
 		}
 		u, err := s.findOrCreateUser(ctx, ed.WorkspaceID, email, name)
 		if err != nil {
@@ -103,7 +107,7 @@ func (s *DB) ChangeStaffRole(ctx context.Context, ed StaffEditor, id, role strin
 		if wm, editorRole, err = s.staffTarget(ctx, ed, id); err != nil || wm.Role == role {
 			return err
 		}
-		if err := s.mayTake(ctx, ed.WorkspaceID, editorRole, wm, role); err != nil {
+		if err := s.mayTake(ctx, ed, editorRole, wm, role); err != nil {
 			return err
 		}
 		prev := map[string]any{"role": wm.Role, "updated_at": wm.UpdatedAt}
@@ -114,19 +118,23 @@ func (s *DB) ChangeStaffRole(ctx context.Context, ed StaffEditor, id, role strin
 		}
 		return s.record(ctx, ed.staffEvents(), change{Type: "workspace_membership.updated", TargetID: wm.ID, Data: wm, Previous: prev})
 	})
+	s.keys.forgetCreatedBy(wm.UserID) // their keys' rights changed with them
 	return wm, err
 }
 
 // RemoveStaff takes a workspace membership off the staff (the user and
-// their account memberships stay). Nobody removes themselves, only an owner
+// their account memberships stay; the API keys they created stop). Nobody removes themselves, only an owner
 // removes an owner, and the workspace keeps at least one owner.
 func (s *DB) RemoveStaff(ctx context.Context, ed StaffEditor, id string) error {
+	var wm WorkspaceMembership
+	defer func() { s.keys.forgetCreatedBy(wm.UserID) }() // their keys stop with them
 	return s.WithTx(ctx, func(ctx context.Context) error {
-		wm, editorRole, err := s.staffTarget(ctx, ed, id)
-		if err != nil {
+		var editorRole string
+		var err error
+		if wm, editorRole, err = s.staffTarget(ctx, ed, id); err != nil {
 			return err
 		}
-		if err := s.mayTake(ctx, ed.WorkspaceID, editorRole, wm, ""); err != nil {
+		if err := s.mayTake(ctx, ed, editorRole, wm, ""); err != nil {
 			return err
 		}
 		if _, err := s.exec(ctx, `DELETE FROM workspace_memberships WHERE workspace_id = ? AND id = ?`, ed.WorkspaceID, id); err != nil {
@@ -137,24 +145,45 @@ func (s *DB) RemoveStaff(ctx context.Context, ed StaffEditor, id string) error {
 }
 
 var (
-	errOwnerGrant = Forbidden("Only an owner may grant or take away the workspace role owner", map[string]any{"role": RoleOwner})
+	errOwnerGrant = Forbidden("Only an owner may grant or take away the workspace role owner",
+		map[string]any{"role": RoleOwner, "reason": "owner_only"})
+	errOwnerByKey = Forbidden("API keys never grant or take away the workspace role owner: an owner does it in the console",
+		map[string]any{"role": RoleOwner, "reason": "owner_only"})
 	errSelfChange = Forbidden("Nobody changes their own workspace role or removes themselves: ask another owner or admin", nil)
 )
 
 // lockStaff takes the workspace's lock for a staff change and returns the
-// editor's current role: RoleOwner for an API key or the system.
+// editor's current role: a person's, a key's creator's, or RoleOwner for the
+// system and for a key from the command line (mayTouchOwner still keeps
+// every key away from the role owner).
 func (s *DB) lockStaff(ctx context.Context, ed StaffEditor) (string, error) {
 	if err := s.lockWorkspace(ctx, ed.WorkspaceID); err != nil {
 		return "", err
 	}
-	if ed.MembershipID == "" {
-		return RoleOwner, nil
+	role := RoleOwner
+	if ed.MembershipID != "" {
+		editor, err := s.StaffByID(ctx, ed.WorkspaceID, ed.MembershipID)
+		if IsType(err, "workspace_membership.not_found") {
+			return "", Forbidden("You are no longer on the workspace's staff", nil)
+		}
+		if err != nil {
+			return "", err
+		}
+		role = editor.Role
 	}
-	editor, err := s.StaffByID(ctx, ed.WorkspaceID, ed.MembershipID)
-	if IsType(err, "workspace_membership.not_found") {
-		return "", Forbidden("You are no longer on the workspace's staff", nil)
+	return role, nil
+}
+
+// mayTouchOwner refuses an editor that grants, takes away or changes the
+// workspace role owner unless it is an owner in person or the system.
+func (ed StaffEditor) mayTouchOwner(editorRole string) error {
+	switch {
+	case ed.ByKey:
+		return errOwnerByKey
+	case editorRole != RoleOwner:
+		return errOwnerGrant
 	}
-	return editor.Role, err
+	return nil
 }
 
 // staffTarget locks the workspace and returns the membership a change is
@@ -174,20 +203,20 @@ func (s *DB) staffTarget(ctx context.Context, ed StaffEditor, id string) (Worksp
 // mayTake refuses to move wm from its role to role ("" for off the staff)
 // when that grants or takes owner and the editor is no owner, or when it
 // takes the workspace's last owner away.
-func (s *DB) mayTake(ctx context.Context, wsID, editorRole string, wm WorkspaceMembership, role string) error {
+func (s *DB) mayTake(ctx context.Context, ed StaffEditor, editorRole string, wm WorkspaceMembership, role string) error {
 	if wm.Role != RoleOwner && role != RoleOwner {
 		return nil
 	}
-	if editorRole != RoleOwner {
-		return errOwnerGrant
+	if err := ed.mayTouchOwner(editorRole); err != nil {
+		return err
 	}
 	if wm.Role != RoleOwner {
 		return nil
 	}
 	var owners int
 	if err := s.get(ctx, &owners, `SELECT COUNT(*) FROM workspace_memberships WHERE workspace_id = ? AND role = ?`,
-		wsID, RoleOwner); err != nil {
-		return wrap(err, "count owners of workspace %s", wsID)
+		ed.WorkspaceID, RoleOwner); err != nil {
+		return wrap(err, "count owners of workspace %s", ed.WorkspaceID)
 	}
 	if owners <= 1 {
 		return Conflict("workspace_membership.last_owner", "The workspace's last owner stays: make someone else owner first", map[string]any{"id": wm.ID})

@@ -19,7 +19,9 @@ const (
 )
 
 // Principal is who a request acts for: a workspace and mode, and either an
-// API key or a staff member (through a JWT or a console session).
+// API key or a staff member (through a JWT or a console session). A key
+// created by a staff member carries that person's current workspace
+// membership as Staff: it never does more than they may.
 type Principal struct {
 	Scope      db.Scope
 	Credential string
@@ -70,11 +72,11 @@ func RequestID(c *fiber.Ctx) string {
 func ctx(c *fiber.Ctx) context.Context { return c.UserContext() }
 
 // StaffEditor is who the principal is when it changes the workspace's
-// staff: its workspace membership, or none for an API key, which acts with
-// the workspace's full rights.
+// staff: its workspace membership (a key's creator's), and whether it is a
+// key, which never touches the role owner.
 func (p Principal) StaffEditor() db.StaffEditor {
-	ed := db.StaffEditor{WorkspaceID: p.Scope.WorkspaceID}
-	if p.Key == nil && p.Staff != nil {
+	ed := db.StaffEditor{WorkspaceID: p.Scope.WorkspaceID, ByKey: p.Key != nil}
+	if p.Staff != nil {
 		ed.MembershipID = p.Staff.ID
 	}
 	return ed

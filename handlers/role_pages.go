@@ -38,6 +38,9 @@ func (h *RolePages) list(c *fiber.Ctx, status int, v views.RolesPage) error {
 		return err
 	}
 	v.CanWrite = p.MayChange()
+	if v.CanWrite && !p.Scope.Live {
+		v.Disabled = "Roles and the permission catalog change in live mode only: switch to live mode to change them."
+	}
 	return h.render(c, status, "Roles", "roles", views.Roles(v))
 }
 

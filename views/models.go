@@ -165,6 +165,7 @@ type RolesPage struct {
 	Roles       []db.Role
 	Permissions []db.Permission
 	CanWrite    bool
+	Disabled    string // why the controls are shown disabled (test mode), "" when they work
 	// Failed is the part of the page whose form Form shows again with its
 	// errors: RoleSection(id), PermissionSection(key), "new-role" or
 	// "new-permission".

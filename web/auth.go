@@ -95,11 +95,20 @@ func (s *Server) keyPrincipal(c *fiber.Ctx, token string) (handlers.Principal, e
 	if err := s.db.TouchAPIKey(c.UserContext(), k); err != nil {
 		return handlers.Principal{}, err
 	}
+	if k.Orphaned() {
+		// Its creator left the staff: the key has nobody's rights left.
+		return handlers.Principal{}, errUnauthorized
+	}
 	cred := handlers.CredentialSecret
 	if k.Kind == db.KeyPublishable {
 		cred = handlers.CredentialPublishable
 	}
-	return handlers.Principal{Scope: db.Scope{WorkspaceID: k.WorkspaceID, Live: k.Livemode}, Credential: cred, Key: &k}, nil
+	p := handlers.Principal{Scope: db.Scope{WorkspaceID: k.WorkspaceID, Live: k.Livemode}, Credential: cred, Key: &k}
+	if k.CreatedBy != "" {
+		p.Staff = &db.WorkspaceMembership{Object: "workspace_membership", ID: k.Creator.MembershipID,
+			WorkspaceID: k.WorkspaceID, UserID: k.CreatedBy, Role: k.Creator.Role}
+	}
+	return p, nil
 }
 
 // jwtPrincipal authenticates a JWT from the auth provider: its user's
@@ -129,7 +138,7 @@ type access struct {
 	write       bool   // the route changes something
 	publishable bool   // publishable keys may use it
 	support     bool   // support staff may use it although it writes
-	liveOnly    bool   // its changes are made in live mode only
+	liveOnly    bool   // it changes what both modes share: live mode only
 }
 
 // read is the access of a route that reads within scope.
@@ -137,6 +146,10 @@ func read(scope string) access { return access{scope: scope} }
 
 // write is the access of a route that changes things within scope.
 func write(scope string) access { return access{scope: scope, write: true} }
+
+// shared is the access of a route that changes what live and test mode
+// share (roles, the permission catalog, the staff): live mode only.
+func shared(scope string) access { return access{scope: scope, write: true, liveOnly: true} }
 
 // allow refuses principals that may not use a route with access a.
 func allow(a access) fiber.Handler {
@@ -160,14 +173,18 @@ func (a access) check(p handlers.Principal) error {
 			return db.Forbidden("This key lacks the scope "+a.scope, map[string]any{"required_scope": a.scope})
 		}
 	case handlers.CredentialJWT, handlers.CredentialSession:
-		if a.write && !a.support && !p.MayChange() {
-			return db.Forbidden("Support staff may only read and resend invitations", nil)
-		}
 	default:
 		return errUnauthorized
 	}
+	if a.write && !a.support && !p.MayChange() {
+		if p.Key != nil {
+			return db.Forbidden("This key's creator is support staff now, who may only read and resend invitations", map[string]any{"reason": "creator_role"})
+		}
+		return db.Forbidden("Support staff may only read and resend invitations", nil)
+	}
 	if a.write && a.liveOnly && !p.Scope.Live {
-		return db.Forbidden("Workspace memberships can be changed in live mode only", nil)
+		return db.Forbidden("Roles, permissions and the workspace's staff are shared by live and test mode: they change in live mode only",
+			map[string]any{"reason": "live_only"})
 	}
 	return nil
 }

@@ -37,11 +37,13 @@ func staffClaims(email string) jwt.MapClaims {
 }
 
 // addStaff puts a user with the workspace role on the staff.
-func addStaff(t testing.TB, d *db.DB, f dbtest.Fixture, email, role string) {
+func addStaff(t testing.TB, d *db.DB, f dbtest.Fixture, email, role string) db.WorkspaceMembership {
 	t.Helper()
-	if _, err := d.CreateStaff(context.Background(), f.WorkspaceID, email, "", role); err != nil {
+	wm, err := d.CreateStaff(context.Background(), f.WorkspaceID, email, "", role)
+	if err != nil {
 		t.Fatalf("add staff %s: %v", email, err)
 	}
+	return wm
 }
 
 func TestCredentials(t *testing.T) {

@@ -21,7 +21,8 @@ import (
 const authzTable = "testdata/authz.txt"
 
 // credentialColumns name the matrix's columns, in order.
-var credentialColumns = []string{"none", "garb", "revk", "expd", "pk_l", "pk_t", "scop", "sk_t", "sk_l", "othr", "supp", "admn"}
+var credentialColumns = []string{"none", "garb", "revk", "expd", "pk_l", "pk_t", "scop", "sk_t", "sk_l", "othr", "supp", "admn",
+	"mbrw", "sk_o", "sk_d", "sk_g"}
 
 // matrixRow is one route's row of the matrix: the status each credential
 // gets.
@@ -107,7 +108,8 @@ func newMatrixFixture(t *testing.T, e *env) matrixFixture {
 	}
 	expired := signHS256(t, jwt.MapClaims{"email": e.ws.OwnerEmail, "exp": time.Now().Add(-time.Hour).Unix()})
 
-	f := matrixFixture{account: e.createAccount(skLive, "Matrix Co"), staff: e.ws.WorkspaceMembershipID, permission: "matrix.audit"}
+	coOwner := addStaff(t, e.db, e.ws, "co-owner@acme.example", db.RoleOwner)
+	f := matrixFixture{account: e.createAccount(skLive, "Matrix Co"), staff: coOwner.ID, permission: "matrix.audit"}
 	f.membership = e.addMember(skLive, f.account, `{"email":"matrix@example.com"}`).ID
 	r, err := e.db.RoleByRef(ctx, e.ws.WorkspaceID, "member")
 	if err != nil {
@@ -123,12 +125,23 @@ func newMatrixFixture(t *testing.T, e *env) matrixFixture {
 	}
 	f.event = evs[0].ID
 
+	demoted, departed := addStaff(t, e.db, e.ws, "demoted@acme.example", db.RoleAdmin), addStaff(t, e.db, e.ws, "departed@acme.example", db.RoleAdmin)
 	f.tokens = []string{
 		"", "not-a-credential", revoked, expired,
 		e.key(true, db.KeyPublishable), e.key(false, db.KeyPublishable),
 		e.key(true, db.KeySecret, "memberships:read"), e.key(false, db.KeySecret), skLive,
 		e.keyIn(other, true, db.KeySecret),
 		jwtFor(t, "support@acme.example", false), jwtFor(t, "admin@acme.example", false),
+		e.key(true, db.KeySecret, "memberships:write"),
+		e.keyBy(e.owner(), true, db.KeySecret),
+		e.keyBy(demoted, true, db.KeySecret), e.keyBy(departed, true, db.KeySecret),
+	}
+	owner := db.StaffEditor{WorkspaceID: e.ws.WorkspaceID, MembershipID: e.ws.WorkspaceMembershipID}
+	if _, err := e.db.ChangeStaffRole(ctx, owner, demoted.ID, db.RoleSupport); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.RemoveStaff(ctx, owner, departed.ID); err != nil {
+		t.Fatal(err)
 	}
 	return f
 }
@@ -141,7 +154,8 @@ var routeParam = regexp.MustCompile(`:[a-z_]+`)
 // invalid body for every write.
 func (f matrixFixture) request(route string) (method, path, body string) {
 	method, pattern, _ := strings.Cut(route, " ")
-	missing := method == "DELETE" || strings.HasSuffix(pattern, "/resend-invitation")
+	ownerRule := strings.HasPrefix(pattern, "/v1/workspace-memberships") && method != "GET"
+	missing := (method == "DELETE" && !ownerRule) || strings.HasSuffix(pattern, "/resend-invitation")
 	path = routeParam.ReplaceAllStringFunc(pattern, func(p string) string {
 		switch {
 		case p == ":account_id" || p == ":organization_id":
@@ -177,6 +191,10 @@ func (f matrixFixture) request(route string) (method, path, body string) {
 	switch {
 	case method == "GET" || method == "DELETE" || strings.HasSuffix(pattern, "/resend-invitation"):
 		body = ""
+	case ownerRule && method == "POST":
+		body = `{"email":"new-owner@example.com","role":"owner"}`
+	case ownerRule:
+		body = `{"role":"support"}`
 	case method == "PATCH" && strings.Contains(pattern, "member"):
 		// Every field of a membership PATCH is optional: two spellings of
 		// the role are what makes it invalid.
@@ -254,8 +272,12 @@ func checkCell(t *testing.T, route, column string, r response) {
 		if r.errType() != "forbidden" {
 			fail("403 must be forbidden")
 		}
-		if column == "scop" && r.Body.Error.Details["required_scope"] == nil {
+		if (column == "scop" || column == "mbrw") && r.Body.Error.Details["required_scope"] == nil {
 			fail("a scoped key's 403 must name the required scope")
+		}
+		if (column == "sk_l" || column == "sk_o" || column == "admn") && strings.HasPrefix(route, "PATCH /v1/workspace-memberships") &&
+			r.Body.Error.Details["reason"] != "owner_only" {
+			fail("changing an owner's membership must be refused as owner_only")
 		}
 	case 404:
 		if !strings.HasSuffix(r.errType(), "not_found") || r.errType() == "not_found" {
@@ -266,4 +288,35 @@ func checkCell(t *testing.T, route, column string, r response) {
 			fail("400 must be a validation_error naming fields")
 		}
 	}
+}
+
+// TestPathsAreCaseSensitive sends every /v1 route of the matrix with its
+// letters' case changed, with each credential: none reaches an API handler
+// (routing is case-sensitive, like the rule that tells the API from the
+// console's pages), so each answers as a console page would: 404 for a
+// GET, the CSRF refusal for a form sent without the console's token.
+func TestPathsAreCaseSensitive(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		f := newMatrixFixture(t, e)
+		for _, row := range readMatrix(t) {
+			method, path, body := f.request(row.route)
+			base, query, _ := strings.Cut(path, "?")
+			for _, variant := range []string{"/V1" + base[3:], strings.ToUpper(base)} {
+				if query != "" {
+					variant += "?" + query
+				}
+				for i, token := range f.tokens {
+					r := e.do(t, method, variant, token, body)
+					status, page := 404, "Page not found"
+					if method != "GET" {
+						status, page = 403, "This form has expired"
+					}
+					if r.Status != status || !strings.Contains(r.Header.Get("Content-Type"), "text/html") || !strings.Contains(r.Raw, page) {
+						t.Errorf("%s %s as %s: %d %s, want the console's %q page", method, variant, credentialColumns[i], r.Status, r.Header.Get("Content-Type"), page)
+					}
+				}
+			}
+		}
+	})
 }

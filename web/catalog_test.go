@@ -128,7 +128,9 @@ func TestRoles(t *testing.T) {
 		e.run(t, []apiCase{
 			{"create", "POST", "/v1/roles", sk, `{"slug":"billing","name":" Billing ","description":"Pays","permissions":["billing.read","billing.manage","billing.read"]}`, 201, "", "", `"permissions":["billing.manage","billing.read"]`},
 			{"create by a role writer", "POST", "/v1/roles", writer, `{"slug":"viewer","name":"Viewer"}`, 201, "", "", `"permissions":[]`},
-			{"create in test mode", "POST", "/v1/roles", skTest, `{"slug":"tester","name":"Tester"}`, 201, "", "", `"slug":"tester"`},
+			{"test mode creates none", "POST", "/v1/roles", skTest, `{"slug":"tester","name":"Tester"}`, 403, "forbidden", "reason", `"live_only"`},
+			{"test mode changes none", "PATCH", "/v1/roles/member", skTest, `{"name":"Tester"}`, 403, "forbidden", "reason", `"live_only"`},
+			{"test mode deletes none", "DELETE", "/v1/roles/member", skTest, "", 403, "forbidden", "reason", `"live_only"`},
 			{"create by an admin", "POST", "/v1/roles", admin, `{"slug":"by-admin","name":"By admin"}`, 201, "", "", ""},
 			{"duplicate slug", "POST", "/v1/roles", sk, `{"slug":"billing","name":"Again"}`, 409, "role.already_exists", "slug", ""},
 			{"slug with capitals", "POST", "/v1/roles", sk, `{"slug":"Billing2","name":"x"}`, 400, "validation_error", "slug", ""},
@@ -190,10 +192,10 @@ func TestRoles(t *testing.T) {
 					t.Errorf("%d live %s events, want %d", got, typ, n)
 				}
 			}
-			test := e.events(t, skTest, "type=role.created")
-			if len(test) != 1 || !strings.Contains(string(test[0].Data), `"slug":"tester"`) || test[0].Livemode {
+			if test := e.events(t, skTest, "type=role.created"); len(test) != 0 {
 				t.Fatalf("test-mode role.created events: %+v", test)
 			}
+			e.do(t, "GET", "/v1/roles/tester", sk, "").expect(t, 404, "role.not_found")
 			renamed := e.events(t, sk, "type=role.updated")[3]
 			var prev map[string]any
 			if err := json.Unmarshal(renamed.PreviousAttributes, &prev); err != nil {
@@ -253,7 +255,9 @@ func TestPermissions(t *testing.T) {
 
 		e.run(t, []apiCase{
 			{"create", "POST", "/v1/permissions", sk, `{"key":" reports.read ","description":"See reports"}`, 201, "", "", `"id":"reports.read"`},
-			{"create with a colon", "POST", "/v1/permissions", skTest, `{"key":"billing:export"}`, 201, "", "", `"key":"billing:export"`},
+			{"create with a colon", "POST", "/v1/permissions", sk, `{"key":"billing:export"}`, 201, "", "", `"key":"billing:export"`},
+			{"test mode creates none", "POST", "/v1/permissions", skTest, `{"key":"test.only"}`, 403, "forbidden", "reason", `"live_only"`},
+			{"test mode deletes none", "DELETE", "/v1/permissions/billing:export", skTest, "", 403, "forbidden", "reason", `"live_only"`},
 			{"duplicate", "POST", "/v1/permissions", sk, `{"key":"reports.read"}`, 409, "permission.already_exists", "key", ""},
 			{"duplicate of the default catalog", "POST", "/v1/permissions", sk, `{"key":"members.read"}`, 409, "permission.already_exists", "key", ""},
 			{"another workspace may have it", "POST", "/v1/permissions", other, `{"key":"reports.read"}`, 201, "", "", ""},
@@ -270,7 +274,7 @@ func TestPermissions(t *testing.T) {
 			{"delete held by a membership", "DELETE", "/v1/permissions/direct.only", sk, "", 409, "permission.in_use", "key", ""},
 			{"delete", "DELETE", "/v1/permissions/reports.read", sk, "", 200, "", "", ""},
 			{"deleted is gone", "GET", "/v1/permissions/reports.read", sk, "", 404, "permission.not_found", "", ""},
-			{"delete with a colon", "DELETE", "/v1/permissions/billing:export", skTest, "", 200, "", "", ""},
+			{"delete with a colon", "DELETE", "/v1/permissions/billing:export", sk, "", 200, "", "", ""},
 			{"delete unknown", "DELETE", "/v1/permissions/nope", sk, "", 404, "permission.not_found", "", ""},
 			{"publishable lists", "GET", "/v1/permissions", pk, "", 200, "", "", `"key":"org.manage"`},
 			{"publishable gets none", "GET", "/v1/permissions/org.manage", pk, "", 403, "forbidden", "", ""},
@@ -287,13 +291,13 @@ func TestPermissions(t *testing.T) {
 			for _, tc := range []struct {
 				token, typ string
 				n          int
-			}{{sk, "permission.created", 3}, {sk, "permission.deleted", 1}, {skTest, "permission.created", 1}, {skTest, "permission.deleted", 1}} {
+			}{{sk, "permission.created", 4}, {sk, "permission.deleted", 2}, {skTest, "permission.created", 0}, {skTest, "permission.deleted", 0}} {
 				evs := e.events(t, tc.token, "type="+tc.typ)
 				if len(evs) != tc.n {
 					t.Errorf("%d %s events, want %d: %+v", len(evs), tc.typ, tc.n, evs)
 				}
 			}
-			deleted := e.events(t, sk, "type=permission.deleted")[0]
+			deleted := e.events(t, sk, "type=permission.deleted")[1]
 			if deleted.TargetID != "reports.read" || !strings.Contains(string(deleted.Data), `"description":"See reports"`) {
 				t.Fatalf("permission.deleted: %+v %s", deleted, deleted.Data)
 			}

@@ -29,7 +29,6 @@ func TestEvents(t *testing.T) {
 		rename := e.do(t, "PATCH", "/v1/accounts/"+live, sk, `{"name":"Live shop 2"}`)
 		rename.expect(t, 200, "")
 		e.createAccount(sk, "Another shop")
-		e.do(t, "POST", "/v1/roles", skTest, `{"slug":"tester","name":"Tester"}`).expect(t, 201, "")
 		const am = "am_01HQZC8G2T9YX5J8VQBW3KPQR7"
 		if _, err := d.Exec(d.Rebind(`INSERT INTO events (id, workspace_id, livemode, type, actor_type, actor_id, account_id, membership_id, target_id, data, created_at)
 			VALUES (?, ?, ?, 'membership.created', 'system', 'roster', ?, ?, ?, '{}', ?)`),

@@ -64,6 +64,28 @@ func (e *env) keyIn(f dbtest.Fixture, live bool, kind string, scopes ...string) 
 	return secret
 }
 
+// keyBy creates an API key in the workspace as the staff member creator
+// would in the console, and returns its secret.
+func (e *env) keyBy(creator db.WorkspaceMembership, live bool, kind string, scopes ...string) string {
+	e.t.Helper()
+	ctx := db.WithActor(context.Background(), db.Actor{Type: "user", ID: creator.UserID}, "")
+	_, secret, err := e.db.CreateAPIKey(ctx, db.Scope{WorkspaceID: creator.WorkspaceID, Live: live}, kind, "test", scopes)
+	if err != nil {
+		e.t.Fatalf("create key: %v", err)
+	}
+	return secret
+}
+
+// owner is the workspace's owner's workspace membership.
+func (e *env) owner() db.WorkspaceMembership {
+	e.t.Helper()
+	wm, err := e.db.StaffByID(context.Background(), e.ws.WorkspaceID, e.ws.WorkspaceMembershipID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return wm
+}
+
 // response is what a test reads of an answer.
 type response struct {
 	Status int

@@ -252,3 +252,32 @@ func TestRolesAndTeamFormsNeedTheCSRFToken(t *testing.T) {
 		}
 	})
 }
+
+// TestRolesPageInTestMode shows the roles page's controls disabled with the
+// reason in test mode, and refuses its forms there: roles and the catalog
+// are shared by both modes and change in live mode only.
+func TestRolesPageInTestMode(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		member, err := d.RoleByRef(context.Background(), e.ws.WorkspaceID, "member")
+		if err != nil {
+			t.Fatal(err)
+		}
+		owner := e.ownerBrowser()
+		owner.post("/mode", url.Values{"mode": {"test"}})
+		p := owner.get("/roles").expect(t, 200).
+			has(t, "change in live mode only", `<fieldset class="disabled-controls" disabled aria-describedby="roles-disabled">`)
+		p.lacks(t, `href="/roles/`+member.ID+`/delete"`, `href="/permissions/members.read/delete"`)
+		for _, path := range []string{"/roles", "/roles/" + member.ID, "/roles/" + member.ID + "/default",
+			"/roles/" + member.ID + "/delete", "/permissions", "/permissions/members.read/delete"} {
+			owner.post(path, url.Values{"slug": {"late"}, "name": {"Late"}, "key": {"late.key"}}).expect(t, 403).
+				has(t, "they change in live mode only")
+		}
+		if r, err := d.RoleByRef(context.Background(), e.ws.WorkspaceID, "member"); err != nil || r.Name != member.Name {
+			t.Fatalf("member role after test-mode posts: %+v, %v", r, err)
+		}
+		if _, err := d.RoleByRef(context.Background(), e.ws.WorkspaceID, "late"); !db.IsType(err, "role.not_found") {
+			t.Fatalf("a role was created in test mode: %v", err)
+		}
+	})
+}

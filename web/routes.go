@@ -60,22 +60,24 @@ func (s *Server) routes(h *handlers.Handlers) {
 	}
 
 	// Roles, permissions, workspace memberships and events.
-	catalogRead := access{scope: "roles:read", publishable: true}
+	// Roles, the permission catalog and the staff are shared by both modes:
+	// they change in live mode only.
+	catalogRead, catalogWrite := access{scope: "roles:read", publishable: true}, allow(shared("roles:write"))
 	api.Get("/roles", allow(catalogRead), h.Catalog.ListRoles)
-	api.Post("/roles", allow(write("roles:write")), h.Catalog.CreateRole)
+	api.Post("/roles", catalogWrite, h.Catalog.CreateRole)
 	api.Get("/roles/:id_or_slug", allow(read("roles:read")), h.Catalog.GetRole)
-	api.Patch("/roles/:id_or_slug", allow(write("roles:write")), h.Catalog.UpdateRole)
-	api.Delete("/roles/:id_or_slug", allow(write("roles:write")), h.Catalog.DeleteRole)
+	api.Patch("/roles/:id_or_slug", catalogWrite, h.Catalog.UpdateRole)
+	api.Delete("/roles/:id_or_slug", catalogWrite, h.Catalog.DeleteRole)
 	api.Get("/permissions", allow(catalogRead), h.Catalog.ListPermissions)
-	api.Post("/permissions", allow(write("roles:write")), h.Catalog.CreatePermission)
+	api.Post("/permissions", catalogWrite, h.Catalog.CreatePermission)
 	api.Get("/permissions/:key", allow(read("roles:read")), h.Catalog.GetPermission)
-	api.Delete("/permissions/:key", allow(write("roles:write")), h.Catalog.DeletePermission)
-	staffWrite := access{scope: "memberships:write", write: true, liveOnly: true}
-	api.Get("/workspace-memberships", allow(read("memberships:read")), h.Staff.List)
-	api.Post("/workspace-memberships", allow(staffWrite), h.Staff.Create)
-	api.Get("/workspace-memberships/:id", allow(read("memberships:read")), h.Staff.Get)
-	api.Patch("/workspace-memberships/:id", allow(staffWrite), h.Staff.ChangeRole)
-	api.Delete("/workspace-memberships/:id", allow(staffWrite), h.Staff.Delete)
+	api.Delete("/permissions/:key", catalogWrite, h.Catalog.DeletePermission)
+	staffRead, staffWrite := allow(read("staff:read")), allow(shared("staff:write"))
+	api.Get("/workspace-memberships", staffRead, h.Staff.List)
+	api.Post("/workspace-memberships", staffWrite, h.Staff.Create)
+	api.Get("/workspace-memberships/:id", staffRead, h.Staff.Get)
+	api.Patch("/workspace-memberships/:id", staffWrite, h.Staff.ChangeRole)
+	api.Delete("/workspace-memberships/:id", staffWrite, h.Staff.Delete)
 	api.Get("/events", allow(read("events:read")), h.Events.List)
 	api.Get("/events/:id", allow(read("events:read")), h.Events.Get)
 
@@ -102,12 +104,12 @@ func (s *Server) consoleRoutes(p *handlers.Pages) {
 	app.Post("/api-keys/:id/roll", signedIn, allow(write("")), p.Keys.Roll)
 	app.Get("/activity", signedIn, allow(read("events:read")), p.Activity.List)
 	app.Get("/team", signedIn, allow(read("")), p.Team.List)
-	teamWrite := allow(access{write: true, liveOnly: true})
+	teamWrite := allow(shared(""))
 	app.Post("/team", signedIn, teamWrite, p.Team.Invite)
 	app.Post("/team/:id/role", signedIn, teamWrite, p.Team.ChangeRole)
 	app.Get("/team/:id/remove", signedIn, teamWrite, p.Team.ConfirmRemove)
 	app.Post("/team/:id/remove", signedIn, teamWrite, p.Team.Remove)
-	rolesWrite := allow(write("roles:write"))
+	rolesWrite := allow(shared("roles:write"))
 	app.Get("/roles", signedIn, allow(read("roles:read")), p.Roles.List)
 	app.Post("/roles", signedIn, rolesWrite, p.Roles.Create)
 	app.Post("/roles/:id", signedIn, rolesWrite, p.Roles.Update)

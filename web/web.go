@@ -67,8 +67,11 @@ func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, db: store, jwt: jv, mail: outbox}
 	s.App = fiber.New(fiber.Config{
-		AppName:               "roster",
-		BodyLimit:             1 << 20,
+		AppName:   "roster",
+		BodyLimit: 1 << 20,
+		// Paths are case-sensitive, as isPage classifies them: /V1/events
+		// is no API route but a console page that does not exist.
+		CaseSensitive:         true,
 		ReadBufferSize:        16 << 10, // the request line and headers: room for large JWTs
 		ErrorHandler:          s.handleError,
 		DisableStartupMessage: true,
