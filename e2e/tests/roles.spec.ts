@@ -165,3 +165,16 @@ test('adds a permission with its key rule shown, and refuses to delete one in us
   await expect(page.locator('#permissions tbody tr', { hasText: key })).toHaveCount(0);
   expect((await api('GET', `/v1/permissions/${key}`)).status).toBe(404);
 });
+
+test('in test mode the roles and the catalog are shown disabled, saying why', async ({ page }) => {
+  await signIn(page, owner);
+  await page.getByRole('button', { name: 'Switch to test mode' }).click();
+  await page.getByRole('link', { name: 'Roles' }).click();
+  await expect(page.getByText('Roles and the permission catalog change in live mode only')).toBeVisible();
+  const member = await roleCard(page, 'member');
+  await expect(member.getByRole('button', { name: 'Save changes' })).toBeDisabled();
+  await expect(member.getByRole('checkbox').first()).toBeDisabled();
+  await expect(member.getByRole('button', { name: /^Delete/ })).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Create role' })).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Add permission' })).toBeDisabled();
+});
