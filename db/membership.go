@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -268,20 +267,6 @@ func (s *DB) keepOwner(ctx context.Context, sc Scope, m Membership) error {
 			map[string]any{"id": m.ID, "account_id": m.AccountID})
 	}
 	return nil
-}
-
-// catalogKeys trims and sorts permission keys, each once, and refuses
-// under field those that are not in the workspace's catalog.
-func (s *DB) catalogKeys(ctx context.Context, wsID, field string, keys []string) ([]string, error) {
-	trimmed := make([]string, len(keys))
-	for i, k := range keys {
-		trimmed[i] = strings.TrimSpace(k)
-	}
-	keys = SortedUnique(trimmed)
-	if err := s.checkCatalog(ctx, wsID, field, keys); err != nil {
-		return nil, err
-	}
-	return keys, nil
 }
 
 // roleOrDefault returns the workspace's role named by ref, or its default

@@ -91,6 +91,8 @@ func (h *MemberPages) Link(c *fiber.Ctx) error {
 	ids := formMulti(c, f, "staff")
 	if len(ids) == 0 {
 		f.Errors["staff"] = "Choose at least one person to link."
+	}
+	if f.Invalid() {
 		return h.show(c, statusFormErrors, pageState{link: views.AddForm{Form: f}})
 	}
 	sc := PrincipalOf(c).Scope

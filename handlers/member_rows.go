@@ -64,6 +64,9 @@ func (h *MemberPages) SetPermissions(c *fiber.Ctx) error {
 	ticked := formMulti(c, f, "permissions")
 	sc, ref := PrincipalOf(c).Scope, rowRef(c)
 	m, err := h.Store.Membership(ctx(c), sc, ref)
+	if f.Invalid() {
+		err = db.Invalid(f.Errors)
+	}
 	if err == nil {
 		set := db.SortedUnique(append(ticked, lockedDirect(m)...))
 		m, err = h.Store.UpdateMembership(ctx(c), sc, ref, db.MembershipChange{Permissions: &set, IfMatch: versionOf(f)})

@@ -1,6 +1,9 @@
 package web_test
 
 import (
+	"fmt"
+	"net/url"
+	"strings"
 	"testing"
 
 	"roster/db"
@@ -34,4 +37,59 @@ func TestStrictJSON(t *testing.T) {
 	if err := e.db.Get(&owners, `SELECT COUNT(*) FROM account_memberships am JOIN roles r ON r.id = am.role_id WHERE r.slug = 'owner'`); err != nil || owners != 0 {
 		t.Fatalf("%d owner memberships (%v): a refused body made one", owners, err)
 	}
+}
+
+// keyList is a JSON array of n distinct permission keys ("p0", "p1", …),
+// none of them in the catalog.
+func keyList(n int) string {
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf(`"p%d"`, i)
+	}
+	return "[" + strings.Join(keys, ",") + "]"
+}
+
+// TestListBounds: every list in a request holds at most 500 entries, else
+// 400 naming it, on both databases. Before, 35,000 keys (SQLite) or 70,000
+// (PostgreSQL) were one query parameter each and a 500 "too many SQL
+// variables"; 70,000 is past both limits.
+func TestListBounds(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		sk := e.key(true, db.KeySecret)
+		acct := e.createAccount(sk, "Shop")
+		m := e.addMember(sk, acct, `{"email":"ann@example.com"}`)
+		huge, over, most := keyList(70000), keyList(db.MaxListItems+1), keyList(db.MaxListItems)
+		create := "/v1/account-memberships?account_id=" + acct
+		var cases []apiCase
+		for _, tc := range []struct{ name, method, path, field, body string }{
+			{"membership create", "POST", create, "permissions", `{"email":"bob@example.com","permissions":%s}`},
+			{"membership replace", "PUT", "/v1/account-memberships/" + m.ID, "permissions", `{"permissions":%s}`},
+			{"membership add", "PATCH", "/v1/account-memberships/" + m.ID, "add_permissions", `{"add_permissions":%s}`},
+			{"membership remove", "PATCH", "/v1/account-memberships/" + m.ID, "remove_permissions", `{"remove_permissions":%s}`},
+			{"role create", "POST", "/v1/roles", "permissions", `{"slug":"big","name":"Big","permissions":%s}`},
+			{"role update", "PATCH", "/v1/roles/member", "permissions", `{"permissions":%s}`},
+		} {
+			cases = append(cases,
+				apiCase{tc.name + ": 70,000 keys", tc.method, tc.path, sk, fmt.Sprintf(tc.body, huge), 400, "validation_error", tc.field, "at most 500"},
+				apiCase{tc.name + ": 501 keys", tc.method, tc.path, sk, fmt.Sprintf(tc.body, over), 400, "validation_error", tc.field, "at most 500"},
+				apiCase{tc.name + ": 500 keys are checked against the catalog", tc.method, tc.path, sk, fmt.Sprintf(tc.body, most), 400, "validation_error", tc.field, "not in the permission catalog"},
+			)
+		}
+		e.run(t, cases)
+
+		b := e.browser()
+		b.signIn(e.ws.OwnerEmail, e.ws.Password)
+		b.get("/roles").expect(t, 200)
+		many := make([]string, db.MaxListItems+1)
+		for i := range many {
+			many[i] = "accounts:read"
+		}
+		b.post("/api-keys", url.Values{"kind": {"secret"}, "name": {"Many"}, "scopes": many}).expect(t, 422).has(t, "Choose at most 500.")
+		b.post("/roles", url.Values{"slug": {"many"}, "name": {"Many"}, "permissions": many}).expect(t, 422).has(t, "at most 500")
+		var keys int
+		if err := d.Get(&keys, `SELECT COUNT(*) FROM api_keys WHERE name = 'Many'`); err != nil || keys != 0 {
+			t.Fatalf("%d keys (%v): the refused form made one", keys, err)
+		}
+	})
 }
