@@ -205,12 +205,30 @@ type edit struct {
 	add, remove []string
 }
 
+// errUnknownRole refuses a role named in a request's body that the
+// workspace does not have: 400 naming the field, for 404 is for what the
+// path names.
+var errUnknownRole = Invalid(map[string]string{"role": unknownRoleReason})
+
+// unknownRoleReason is why errUnknownRole refuses the role.
+const unknownRoleReason = "is not a role of the workspace: give the slug or id of one"
+
+// IsUnknownRole reports whether err refuses a role named in a request's
+// body because the workspace has no such role.
+func IsUnknownRole(err error) bool {
+	e, ok := As(err)
+	return ok && e.Kind == KindInvalid && e.Details["role"] == unknownRoleReason
+}
+
 // editOf checks a change: its role exists, its permissions are in the
 // catalog, and it does not both add and remove a permission.
 func (s *DB) editOf(ctx context.Context, wsID string, ch MembershipChange) (edit, error) {
 	var e edit
 	if ch.Role != "" {
 		r, err := s.RoleByRef(ctx, wsID, ch.Role)
+		if IsType(err, "role.not_found") {
+			return e, errUnknownRole
+		}
 		if err != nil {
 			return e, err
 		}

@@ -161,7 +161,7 @@ func addEach(f views.Form, people []string, add func(string) (views.AddResult, e
 // permission no longer there) next to its field, and reports whether it
 // was one.
 func formProblem(f views.Form, err error) bool {
-	if db.IsType(err, "role.not_found") {
+	if db.IsUnknownRole(err) {
 		f.Errors["role"] = "This role no longer exists: choose another."
 		return true
 	}

@@ -93,3 +93,24 @@ func TestListBounds(t *testing.T) {
 		}
 	})
 }
+
+// TestUnknownRoleInBody: a role named in a body that the workspace does
+// not have is 400 validation_error naming the field, whatever the request;
+// 404 role.not_found is for a role the path names.
+func TestUnknownRoleInBody(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		sk := e.key(true, db.KeySecret)
+		acct := e.createAccount(sk, "Shop")
+		m := e.addMember(sk, acct, `{"email":"ann@example.com"}`)
+		wm := e.staff("sam@example.com", db.RoleSupport)
+		create := "/v1/account-memberships?account_id=" + acct
+		e.run(t, []apiCase{
+			{"invite", "POST", create, sk, `{"email":"bob@example.com","role":"overlord"}`, 400, "validation_error", "role", "not a role"},
+			{"link", "POST", create, sk, `{"workspace_membership_id":"` + wm + `","role":"role_nope"}`, 400, "validation_error", "role", "not a role"},
+			{"replace", "PUT", "/v1/account-memberships/" + m.ID, sk, `{"permissions":[],"role":"overlord"}`, 400, "validation_error", "role", "not a role"},
+			{"patch", "PATCH", "/v1/account-memberships/" + m.ID, sk, `{"role_slug":"overlord"}`, 400, "validation_error", "role", "not a role"},
+			{"a role in the path is still 404", "GET", "/v1/roles/overlord", sk, "", 404, "role.not_found", "id", ""},
+		})
+	})
+}
