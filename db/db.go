@@ -57,6 +57,12 @@ type DB struct {
 	keys      keyCache // API keys recently looked up by this process
 	stmts     sync.Map // query text → its *sqlx.Stmt, prepared once per connection
 	preparing sync.Map // query texts being prepared in the background
+
+	// beforeMembershipWrite, set by tests only, runs in the transaction
+	// just before a membership row is written with the role and staff
+	// member read earlier in it: a test deletes one of them there, as a
+	// concurrent request can on PostgreSQL.
+	beforeMembershipWrite func(ctx context.Context)
 }
 
 // Open connects to the database named by url: "postgres://…" or
