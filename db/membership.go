@@ -153,7 +153,7 @@ func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f 
 	}
 	if f.Q != "" {
 		q += ` AND (u.email_lower LIKE ? ESCAPE '\' OR LOWER(u.name) LIKE ? ESCAPE '\')`
-		args = append(args, likePrefix(f.Q), likePrefix(f.Q))
+		args = append(args, escapeLike(FoldEmail(f.Q))+"%", likePrefix(f.Q))
 	}
 	ms, err := s.loadMemberships(ctx, q+` ORDER BY am.id LIMIT ?`, append(args, page.fetch())...)
 	if err != nil {

@@ -56,7 +56,7 @@ func splitEmails(s string) []string {
 	for _, e := range strings.FieldsFunc(s, func(r rune) bool {
 		return r == ',' || r == ';' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
 	}) {
-		if k := strings.ToLower(e); !seen[k] {
+		if k := db.FoldEmail(e); !seen[k] {
 			seen[k] = true
 			out = append(out, e)
 		}

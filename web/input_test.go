@@ -114,3 +114,45 @@ func TestUnknownRoleInBody(t *testing.T) {
 		})
 	})
 }
+
+// TestEmailFold: emails are matched with ASCII letters lower-cased and
+// nothing else folded, so two different addresses never meet: the Kelvin
+// sign (U+212A) is not the letter k, the Angstrom sign (U+212B) is not å,
+// in JWTs, console sign-in, invitations and staff alike, on both
+// databases. Before, Go's Unicode lower-casing made "\u212Aelly@…" sign in
+// as kelly@example.com.
+func TestEmailFold(t *testing.T) {
+	const kelly, kelvin = "kelly@example.com", "\u212Aelly@example.com"
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		sk := e.key(true, db.KeySecret)
+		staffWithPassword(t, d, e.ws, kelly, db.RoleAdmin, "kelly's long password")
+
+		e.do(t, "GET", "/v1/accounts", jwtFor(t, "KELLY@Example.COM", false), "").expect(t, 200, "")
+		e.do(t, "GET", "/v1/accounts", jwtFor(t, kelvin, false), "").expect(t, 401, "unauthorized")
+		b := e.browser()
+		b.get("/login").expect(t, 200)
+		b.post("/login", url.Values{"email": {kelvin}, "password": {"kelly's long password"}}).expect(t, 401).has(t, wrongCredentials)
+
+		acct := e.createAccount(sk, "Shop")
+		users := map[string]string{}
+		for _, email := range []string{kelly, kelvin, "\u212Bsa@example.com", "\u00E5sa@example.com"} {
+			m := e.addMember(sk, acct, `{"email":"`+email+`"}`)
+			if m.User.Email != email {
+				t.Fatalf("invited %q, got the user %q", email, m.User.Email)
+			}
+			users[m.User.ID] = email
+		}
+		if len(users) != 4 {
+			t.Fatalf("four addresses are %d users: %v", len(users), users)
+		}
+		r := e.do(t, "POST", "/v1/workspace-memberships", sk, `{"email":"`+kelvin+`","role":"support"}`)
+		r.expect(t, 201, "")
+		var wm struct{ User struct{ Email string } }
+		r.data(t, &wm)
+		if wm.User.Email != kelvin {
+			t.Fatalf("staff %q is the user %q", kelvin, wm.User.Email)
+		}
+		e.do(t, "POST", "/v1/workspace-memberships", sk, `{"email":"KELLY@example.com","role":"support"}`).expect(t, 409, "workspace_membership.already_exists")
+	})
+}
