@@ -1,7 +1,11 @@
 package web_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -155,4 +159,100 @@ func TestEmailFold(t *testing.T) {
 		}
 		e.do(t, "POST", "/v1/workspace-memberships", sk, `{"email":"KELLY@example.com","role":"support"}`).expect(t, 409, "workspace_membership.already_exists")
 	})
+}
+
+// TestAnswersOverTheWire sends requests with Go's own HTTP client to a
+// real listener: a body over 1 MiB is answered 413 even while the client
+// is still sending it (before, the server closed on unread data and the
+// client saw "connection reset by peer"); a malformed multipart body on
+// /v1 is the JSON envelope (before, an HTML page); every answer says
+// X-Content-Type-Options: nosniff, and one that carries an accept_url,
+// also replayed, Cache-Control: no-store.
+func TestAnswersOverTheWire(t *testing.T) {
+	e := newEnv(t, dbtest.Open(t, db.SQLite))
+	sk := e.key(true, db.KeySecret)
+	acct := e.createAccount(sk, "Shop")
+	base := e.listen()
+	send := func(t *testing.T, method, path, contentType string, body io.Reader, headers ...string) (*http.Response, envelope) {
+		t.Helper()
+		req, err := http.NewRequest(method, base+path, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+sk)
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		defer res.Body.Close()
+		var env envelope
+		if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			t.Fatalf("%s %s: %d with Content-Type %q, want the JSON envelope", method, path, res.StatusCode, ct)
+		}
+		if err := json.NewDecoder(res.Body).Decode(&env); err != nil {
+			t.Fatalf("%s %s: %d, not the envelope: %v", method, path, res.StatusCode, err)
+		}
+		if got := res.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Fatalf("%s %s: %d with X-Content-Type-Options %q", method, path, res.StatusCode, got)
+		}
+		return res, env
+	}
+	big := func(n int) io.Reader { return bytes.NewReader(bytes.Repeat([]byte(" "), n)) }
+	for _, tc := range []struct {
+		name        string
+		contentType string
+		body        func() io.Reader
+		status      int
+		typ         string
+	}{
+		{"2 MiB", "application/json", func() io.Reader { return big(2 << 20) }, 413, "payload_too_large"},
+		{"16 MiB", "application/json", func() io.Reader { return big(16 << 20) }, 413, "payload_too_large"},
+		{"16 MiB of unknown length", "application/json", func() io.Reader { return io.LimitReader(endless{}, 16<<20) }, 413, "payload_too_large"},
+		{"malformed multipart", "multipart/form-data; boundary=x", func() io.Reader {
+			return strings.NewReader("--x\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nShop\r\n--y--")
+		}, 415, "unsupported_media_type"},
+		{"a route that does not exist", "", func() io.Reader { return nil }, 404, "not_found"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := "/v1/accounts"
+			if tc.status == 404 {
+				path = "/v1/nothing-here"
+			}
+			res, env := send(t, "POST", path, tc.contentType, tc.body())
+			if res.StatusCode != tc.status || env.Error == nil || env.Error.Type != tc.typ {
+				t.Fatalf("got %d %+v, want %d %s", res.StatusCode, env.Error, tc.status, tc.typ)
+			}
+		})
+	}
+
+	t.Run("accept_url is not cached", func(t *testing.T) {
+		invite := `{"email":"bob@example.com"}`
+		path := "/v1/account-memberships?account_id=" + acct
+		for _, replay := range []bool{false, true} {
+			res, _ := send(t, "POST", path, "application/json", strings.NewReader(invite), "Idempotency-Key", "invite-bob")
+			if res.StatusCode != 201 || res.Header.Get("Cache-Control") != "no-store" || (res.Header.Get("Idempotent-Replayed") == "true") != replay {
+				t.Fatalf("invite (replay %v): %d, Cache-Control %q", replay, res.StatusCode, res.Header.Get("Cache-Control"))
+			}
+		}
+		res, env := send(t, "GET", "/v1/accounts", "", nil)
+		if res.StatusCode != 200 || env.Error != nil {
+			t.Fatalf("GET /v1/accounts: %d", res.StatusCode)
+		}
+	})
+}
+
+// endless is a reader of spaces that never ends.
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = ' '
+	}
+	return len(p), nil
 }
