@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 
 	"roster/db"
 	"roster/db/dbtest"
+	"roster/web"
 )
 
 // TestStrictJSON: bodies are read with their exact field names and without
@@ -255,4 +257,35 @@ func (endless) Read(p []byte) (int, error) {
 		p[i] = ' '
 	}
 	return len(p), nil
+}
+
+// TestRateLimitFailedTokens: a flood of distinct garbage tokens draws on
+// its client address's budget, so it is 429 after the limit (before, each
+// new string had a budget of its own and every request cost a lookup); a
+// key that authenticated before keeps its own budget; a revoked key goes
+// back to its address's.
+func TestRateLimitFailedTokens(t *testing.T) {
+	e := newEnv(t, dbtest.Open(t, db.SQLite), func(c *web.Config) { c.RateLimit = 5 })
+	sk := e.key(true, db.KeySecret)
+	e.do(t, "GET", "/v1/accounts", sk, "").expect(t, 200, "")
+	got := map[int]int{}
+	for i := range 20 {
+		got[e.do(t, "GET", "/v1/accounts", fmt.Sprintf("sk_live_%040d", i), "").Status]++
+	}
+	if got[401] > 5 || got[429] < 15 {
+		t.Fatalf("20 garbage tokens: %v, want at most 5 401s and the rest 429", got)
+	}
+	e.do(t, "GET", "/v1/accounts", sk, "").expect(t, 200, "")
+	e.do(t, "GET", "/v1/accounts", jwtFor(t, e.ws.OwnerEmail, false), "").expect(t, 429, "rate_limited")
+
+	ctx := context.Background()
+	k, err := e.db.APIKeyBySecret(ctx, sk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.RevokeAPIKey(ctx, e.ws.Live(), k.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.do(t, "GET", "/v1/accounts", sk, "").expect(t, 401, "unauthorized")
+	e.do(t, "GET", "/v1/accounts", sk, "").expect(t, 429, "rate_limited")
 }

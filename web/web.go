@@ -20,7 +20,7 @@ import (
 type Config struct {
 	BaseURL   string       // for links in emails, e.g. http://127.0.0.1:8080
 	JWT       JWTConfig    // how JWT access tokens are verified
-	RateLimit int          // API requests per second per credential; 0: no limit
+	RateLimit int          // API requests per second per authenticated credential, else per client address; 0: no limit
 	Logger    *slog.Logger // where request lines go
 	Secure    bool         // cookies only over TLS
 	SMTPURL   string       // where invitation emails go; "" keeps them in the outbox
