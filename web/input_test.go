@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -288,4 +289,44 @@ func TestRateLimitFailedTokens(t *testing.T) {
 	}
 	e.do(t, "GET", "/v1/accounts", sk, "").expect(t, 401, "unauthorized")
 	e.do(t, "GET", "/v1/accounts", sk, "").expect(t, 429, "rate_limited")
+}
+
+// TestAccountDeletedRecordsRemovals: the account.deleted event says what
+// went with the account: how many memberships, active and invited (their
+// invitations revoked), and their ids, on both databases. Before, it held
+// the account alone, and the memberships vanished from the trail.
+func TestAccountDeletedRecordsRemovals(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		sk := e.key(true, db.KeySecret)
+		acct := e.createAccount(sk, "Shop")
+		want := []string{
+			e.addMember(sk, acct, `{"email":"ann@example.com"}`).ID,
+			e.addMember(sk, acct, `{"email":"bob@example.com"}`).ID,
+			e.addMember(sk, acct, `{"workspace_membership_id":"`+e.staff("sam@example.com", db.RoleSupport)+`"}`).ID,
+		}
+		other := e.createAccount(sk, "Other")
+		e.addMember(sk, other, `{"email":"ann@example.com"}`)
+		e.do(t, "DELETE", "/v1/accounts/"+acct, sk, "").expect(t, 200, "")
+
+		evs := e.events(t, sk, "type=account.deleted&account_id="+acct)
+		if len(evs) != 1 {
+			t.Fatalf("%d account.deleted events", len(evs))
+		}
+		var data struct {
+			ID      string `json:"id"`
+			Removed struct {
+				Memberships, Active, Invited int
+				MembershipIDs                []string `json:"membership_ids"`
+				Complete                     bool     `json:"membership_ids_complete"`
+			} `json:"removed"`
+		}
+		if err := json.Unmarshal(evs[0].Data, &data); err != nil {
+			t.Fatal(err)
+		}
+		r := data.Removed
+		if data.ID != acct || r.Memberships != 3 || r.Active != 1 || r.Invited != 2 || !r.Complete || !slices.Equal(r.MembershipIDs, want) {
+			t.Fatalf("account.deleted data %s, want the account and memberships %v (1 active, 2 invited)", evs[0].Data, want)
+		}
+	})
 }
