@@ -17,15 +17,22 @@ import (
 	"roster/web"
 )
 
+// newShop is a server on d with a live secret key, an account and an
+// invited member of it, ann@example.com.
+func newShop(t *testing.T, d *db.DB) (e *env, sk, acct string, ann membership) {
+	t.Helper()
+	e = newEnv(t, d)
+	sk = e.key(true, db.KeySecret)
+	acct = e.createAccount(sk, "Shop")
+	return e, sk, acct, e.addMember(sk, acct, `{"email":"ann@example.com"}`)
+}
+
 // TestStrictJSON: bodies are read with their exact field names and without
 // duplicate names, each refusal a 400 naming the field. Before, a name was
 // matched whatever its case and the last of two duplicates won, so
 // {"email":…,"ROLE":"owner"} invited an owner.
 func TestStrictJSON(t *testing.T) {
-	e := newEnv(t, dbtest.Open(t, db.SQLite))
-	sk := e.key(true, db.KeySecret)
-	acct := e.createAccount(sk, "Shop")
-	m := e.addMember(sk, acct, `{"email":"ann@example.com"}`)
+	e, sk, acct, m := newShop(t, dbtest.Open(t, db.SQLite))
 	create := "/v1/account-memberships?account_id=" + acct
 	e.run(t, []apiCase{
 		{"a field in upper case", "POST", create, sk, `{"email":"bob@example.com","ROLE":"owner"}`, 400, "validation_error", "ROLE", "case-sensitive"},
@@ -62,10 +69,7 @@ func keyList(n int) string {
 // variables"; 70,000 is past both limits.
 func TestListBounds(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		e := newEnv(t, d)
-		sk := e.key(true, db.KeySecret)
-		acct := e.createAccount(sk, "Shop")
-		m := e.addMember(sk, acct, `{"email":"ann@example.com"}`)
+		e, sk, acct, m := newShop(t, d)
 		huge, over, most := keyList(70000), keyList(db.MaxListItems+1), keyList(db.MaxListItems)
 		create := "/v1/account-memberships?account_id=" + acct
 		var cases []apiCase
@@ -106,10 +110,7 @@ func TestListBounds(t *testing.T) {
 // 404 role.not_found is for a role the path names.
 func TestUnknownRoleInBody(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		e := newEnv(t, d)
-		sk := e.key(true, db.KeySecret)
-		acct := e.createAccount(sk, "Shop")
-		m := e.addMember(sk, acct, `{"email":"ann@example.com"}`)
+		e, sk, acct, m := newShop(t, d)
 		wm := e.staff("sam@example.com", db.RoleSupport)
 		create := "/v1/account-memberships?account_id=" + acct
 		e.run(t, []apiCase{
