@@ -84,10 +84,38 @@ func (s *DB) RenameAccount(ctx context.Context, sc Scope, id, name string) (Acco
 	return a, err
 }
 
-// DeleteAccount deletes an account and, with it, its memberships.
+// maxRemovedIDs is the most membership ids an account.deleted event lists.
+const maxRemovedIDs = 1000
+
+// DeletedAccount is the data of an account.deleted event: the account as
+// it was and what went with it.
+type DeletedAccount struct {
+	Account
+	Removed AccountRemovals `json:"removed"`
+}
+
+// AccountRemovals counts the memberships removed with an account (an
+// invited one's pending invitation with it) and lists their ids, oldest
+// first, up to maxRemovedIDs: each membership's own events, which carry the
+// account's id, tell the rest.
+type AccountRemovals struct {
+	Memberships           int      `json:"memberships"`
+	Active                int      `json:"active"`
+	Invited               int      `json:"invited"` // the invitations revoked
+	MembershipIDs         []string `json:"membership_ids"`
+	MembershipIDsComplete bool     `json:"membership_ids_complete"`
+}
+
+// DeleteAccount deletes an account and, with it, its memberships and their
+// invitations, recording account.deleted with what went (two bounded
+// queries, whatever the account's size).
 func (s *DB) DeleteAccount(ctx context.Context, sc Scope, id string) error {
 	return s.WithTx(ctx, func(ctx context.Context) error {
 		a, err := s.Account(ctx, sc, id)
+		if err != nil {
+			return err
+		}
+		removed, err := s.accountRemovals(ctx, sc, id)
 		if err != nil {
 			return err
 		}
@@ -95,8 +123,38 @@ func (s *DB) DeleteAccount(ctx context.Context, sc Scope, id string) error {
 			sc.WorkspaceID, sc.Live, id); err != nil {
 			return wrap(err, "delete account %s", id)
 		}
-		return s.record(ctx, sc, change{Type: "account.deleted", TargetID: a.ID, AccountID: a.ID, Data: a})
+		return s.record(ctx, sc, change{Type: "account.deleted", TargetID: a.ID, AccountID: a.ID,
+			Data: DeletedAccount{Account: a, Removed: removed}})
 	})
+}
+
+// accountRemovals reads what deleting the (locked) account removes with it.
+func (s *DB) accountRemovals(ctx context.Context, sc Scope, id string) (AccountRemovals, error) {
+	r := AccountRemovals{MembershipIDs: []string{}}
+	var counts []struct {
+		Status string `db:"status"`
+		N      int    `db:"n"`
+	}
+	if err := s.selectAll(ctx, &counts, `SELECT status, COUNT(*) AS n FROM account_memberships
+		WHERE workspace_id = ? AND livemode = ? AND account_id = ? GROUP BY status`, sc.WorkspaceID, sc.Live, id); err != nil {
+		return r, wrap(err, "count memberships of account %s", id)
+	}
+	for _, c := range counts {
+		r.Memberships += c.N
+		switch c.Status {
+		case StatusActive:
+			r.Active = c.N
+		case StatusInvited:
+			r.Invited = c.N
+		}
+	}
+	if err := s.selectAll(ctx, &r.MembershipIDs, `SELECT id FROM account_memberships
+		WHERE workspace_id = ? AND livemode = ? AND account_id = ? ORDER BY id LIMIT ?`,
+		sc.WorkspaceID, sc.Live, id, maxRemovedIDs); err != nil {
+		return r, wrap(err, "list memberships of account %s", id)
+	}
+	r.MembershipIDsComplete = len(r.MembershipIDs) == r.Memberships
+	return r, nil
 }
 
 // forUpdateIfTx locks the rows read when ctx carries a transaction.

@@ -57,6 +57,12 @@ type DB struct {
 	keys      keyCache // API keys recently looked up by this process
 	stmts     sync.Map // query text → its *sqlx.Stmt, prepared once per connection
 	preparing sync.Map // query texts being prepared in the background
+
+	// beforeMembershipWrite, set by tests only, runs in the transaction
+	// just before a membership row is written with the role and staff
+	// member read earlier in it: a test deletes one of them there, as a
+	// concurrent request can on PostgreSQL.
+	beforeMembershipWrite func(ctx context.Context)
 }
 
 // Open connects to the database named by url: "postgres://…" or
@@ -336,24 +342,43 @@ func (d *DB) exec(ctx context.Context, query string, args ...any) (int64, error)
 	return res.RowsAffected()
 }
 
+// maxQueryParameters bounds the parameters of one query that takes a list
+// ("IN (?)"): above every list a request may carry (MaxListItems), far
+// below SQLite's 32766 and PostgreSQL's 65535, whose "too many SQL
+// variables" was a 500.
+const maxQueryParameters = 2 * MaxListItems
+
+// expandIn expands the "IN (?)" of query for its slice argument, refusing
+// more than maxQueryParameters parameters.
+func (d *DB) expandIn(query string, args []any) (string, []any, error) {
+	q, args, err := sqlx.In(query, args...)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(args) > maxQueryParameters {
+		return "", nil, fmt.Errorf("db: %d parameters in one query, more than %d", len(args), maxQueryParameters)
+	}
+	return d.Rebind(q), args, nil
+}
+
 // selectIn is selectAll for a query with an "IN (?)" that takes a slice
 // argument. Such queries are not kept prepared: their text changes with
 // the length of the slice.
 func (d *DB) selectIn(ctx context.Context, dest any, query string, args ...any) error {
-	q, args, err := sqlx.In(query, args...)
+	q, args, err := d.expandIn(query, args)
 	if err != nil {
 		return err
 	}
-	return d.q(ctx).SelectContext(ctx, dest, d.Rebind(q), args...)
+	return d.q(ctx).SelectContext(ctx, dest, q, args...)
 }
 
 // execIn is exec for a statement with an "IN (?)", like selectIn.
 func (d *DB) execIn(ctx context.Context, query string, args ...any) (int64, error) {
-	q, args, err := sqlx.In(query, args...)
+	q, args, err := d.expandIn(query, args)
 	if err != nil {
 		return 0, err
 	}
-	res, err := d.q(ctx).ExecContext(ctx, d.Rebind(q), args...)
+	res, err := d.q(ctx).ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, err
 	}

@@ -3,6 +3,7 @@ package db_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -211,6 +212,39 @@ func TestTransactionsFillThePool(t *testing.T) {
 			if err != nil {
 				t.Errorf("membership %d: %v", i, err)
 			}
+		}
+	})
+}
+
+// TestEmailFoldMigration: migration 5 recomputes users.email_lower with
+// the ASCII-only fold of db.FoldEmail, so a user stored under Go's Unicode
+// lower-casing (the Kelvin sign as k) is no longer found as kelly, on both
+// databases.
+func TestEmailFoldMigration(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := dbtest.Workspace(t, d, "Acme")
+		const kelvin = "\u212Aelly@Example.com"
+		if _, err := d.Exec(d.Rebind(`INSERT INTO users (id, workspace_id, email, email_lower, name, created_at, updated_at)
+			VALUES (?, ?, ?, ?, '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)`), db.NewID("usr"), f.WorkspaceID, kelvin, strings.ToLower(kelvin)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Exec(`DELETE FROM goose_db_version WHERE version_id = 5`); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var folded string
+		if err := d.Get(&folded, d.Rebind(`SELECT email_lower FROM users WHERE email = ?`), kelvin); err != nil {
+			t.Fatal(err)
+		}
+		if want := db.FoldEmail(kelvin); folded != want {
+			t.Fatalf("email_lower = %q, want %q", folded, want)
+		}
+		var owner string
+		if err := d.Get(&owner, d.Rebind(`SELECT email_lower FROM users WHERE email = ?`), f.OwnerEmail); err != nil || owner != f.OwnerEmail {
+			t.Fatalf("the owner's email_lower = %q (%v): an ASCII address changed", owner, err)
 		}
 	})
 }

@@ -143,6 +143,16 @@ func isForeignKeyViolation(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed")
 }
 
+// violatedConstraint is the name of the constraint a PostgreSQL error
+// names, or "": SQLite's errors name none.
+func violatedConstraint(err error) string {
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		return pe.Constraint
+	}
+	return ""
+}
+
 // wrap adds what was being done to an error that is not a domain error.
 func wrap(err error, format string, args ...any) error {
 	if err == nil {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -154,7 +153,7 @@ func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f 
 	}
 	if f.Q != "" {
 		q += ` AND (u.email_lower LIKE ? ESCAPE '\' OR LOWER(u.name) LIKE ? ESCAPE '\')`
-		args = append(args, likePrefix(f.Q), likePrefix(f.Q))
+		args = append(args, escapeLike(FoldEmail(f.Q))+"%", likePrefix(f.Q))
 	}
 	ms, err := s.loadMemberships(ctx, q+` ORDER BY am.id LIMIT ?`, append(args, page.fetch())...)
 	if err != nil {
@@ -268,20 +267,6 @@ func (s *DB) keepOwner(ctx context.Context, sc Scope, m Membership) error {
 			map[string]any{"id": m.ID, "account_id": m.AccountID})
 	}
 	return nil
-}
-
-// catalogKeys trims and sorts permission keys, each once, and refuses
-// under field those that are not in the workspace's catalog.
-func (s *DB) catalogKeys(ctx context.Context, wsID, field string, keys []string) ([]string, error) {
-	trimmed := make([]string, len(keys))
-	for i, k := range keys {
-		trimmed[i] = strings.TrimSpace(k)
-	}
-	keys = SortedUnique(trimmed)
-	if err := s.checkCatalog(ctx, wsID, field, keys); err != nil {
-		return nil, err
-	}
-	return keys, nil
 }
 
 // roleOrDefault returns the workspace's role named by ref, or its default

@@ -131,11 +131,15 @@ func (s *DB) insertMembership(ctx context.Context, sc Scope, a Account, userID, 
 		status = StatusInvited
 	}
 	id, t := NewID("am"), now()
+	s.aboutToWriteMembership(ctx)
 	_, err := s.exec(ctx, `INSERT INTO account_memberships (id, workspace_id, livemode, account_id, user_id,
 		workspace_membership_id, role_id, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		id, sc.WorkspaceID, sc.Live, a.ID, userID, nullString(wmID), e.role.ID, status, t, t)
 	if isUniqueViolation(err) {
 		return Membership{}, alreadyMember("")
+	}
+	if isForeignKeyViolation(err) {
+		return Membership{}, s.vanished(ctx, err, sc.WorkspaceID, e.role.ID, wmID)
 	}
 	if err != nil {
 		return Membership{}, wrap(err, "insert membership")
@@ -164,6 +168,40 @@ func (s *DB) insertMembership(ctx context.Context, sc Scope, a Account, userID, 
 	return s.announceInvitation(ctx, sc, a, m, token, invitationNotice{send: in.SendEmail, acceptURL: in.AcceptURL})
 }
 
+// aboutToWriteMembership runs the test hook beforeMembershipWrite, if any.
+func (s *DB) aboutToWriteMembership(ctx context.Context) {
+	if s.beforeMembershipWrite != nil {
+		s.beforeMembershipWrite(ctx)
+	}
+}
+
+// vanished answers the foreign-key violation of a new membership: the role
+// or the staff member it names was read, then deleted by a transaction
+// that committed before the insert (PostgreSQL; SQLite's transactions are
+// serialised). PostgreSQL names the constraint; SQLite does not, but its
+// transaction outlives the failed statement, so the rows are read again.
+func (s *DB) vanished(ctx context.Context, err error, wsID, roleID, wmID string) error {
+	if constraint := violatedConstraint(err); constraint != "" {
+		switch {
+		case strings.Contains(constraint, "workspace_membership_id"):
+			return NotFound("workspace_membership", wmID)
+		case strings.Contains(constraint, "role_id"):
+			return errUnknownRole
+		}
+		return wrap(err, "insert membership")
+	}
+	if wmID != "" {
+		if _, serr := s.StaffByID(ctx, wsID, wmID); IsType(serr, "workspace_membership.not_found") {
+			return serr
+		}
+	}
+	var n int
+	if rerr := s.get(ctx, &n, `SELECT COUNT(*) FROM roles WHERE workspace_id = ? AND id = ?`, wsID, roleID); rerr == nil && n == 0 {
+		return errUnknownRole
+	}
+	return wrap(err, "insert membership")
+}
+
 // activateByLink makes an invited membership active as the linked
 // workspace member's, dropping its invitation; a role or permissions given
 // with the link replace the invited ones.
@@ -175,8 +213,13 @@ func (s *DB) activateByLink(ctx context.Context, sc Scope, m Membership, wmID st
 	if err := s.dropUnsentEmails(ctx, sc, m.ID); err != nil {
 		return m, err
 	}
-	if _, err := s.exec(ctx, `UPDATE account_memberships SET status = ?, workspace_membership_id = ?
-		WHERE workspace_id = ? AND livemode = ? AND id = ?`, StatusActive, wmID, sc.WorkspaceID, sc.Live, m.ID); err != nil {
+	s.aboutToWriteMembership(ctx)
+	_, err := s.exec(ctx, `UPDATE account_memberships SET status = ?, workspace_membership_id = ?
+		WHERE workspace_id = ? AND livemode = ? AND id = ?`, StatusActive, wmID, sc.WorkspaceID, sc.Live, m.ID)
+	if isForeignKeyViolation(err) {
+		return m, NotFound("workspace_membership", wmID)
+	}
+	if err != nil {
 		return m, wrap(err, "activate membership %s", m.ID)
 	}
 	prev, err := s.apply(ctx, sc, m, e)
@@ -205,12 +248,30 @@ type edit struct {
 	add, remove []string
 }
 
+// errUnknownRole refuses a role named in a request's body that the
+// workspace does not have: 400 naming the field, for 404 is for what the
+// path names.
+var errUnknownRole = Invalid(map[string]string{"role": unknownRoleReason})
+
+// unknownRoleReason is why errUnknownRole refuses the role.
+const unknownRoleReason = "is not a role of the workspace: give the slug or id of one"
+
+// IsUnknownRole reports whether err refuses a role named in a request's
+// body because the workspace has no such role.
+func IsUnknownRole(err error) bool {
+	e, ok := As(err)
+	return ok && e.Kind == KindInvalid && e.Details["role"] == unknownRoleReason
+}
+
 // editOf checks a change: its role exists, its permissions are in the
 // catalog, and it does not both add and remove a permission.
 func (s *DB) editOf(ctx context.Context, wsID string, ch MembershipChange) (edit, error) {
 	var e edit
 	if ch.Role != "" {
 		r, err := s.RoleByRef(ctx, wsID, ch.Role)
+		if IsType(err, "role.not_found") {
+			return e, errUnknownRole
+		}
 		if err != nil {
 			return e, err
 		}
@@ -271,8 +332,13 @@ func (s *DB) apply(ctx context.Context, sc Scope, m Membership, e edit) (map[str
 		if err := s.keepOwner(ctx, sc, m); err != nil {
 			return nil, err
 		}
-		if _, err := s.exec(ctx, `UPDATE account_memberships SET role_id = ? WHERE workspace_id = ? AND livemode = ? AND id = ?`,
-			e.role.ID, sc.WorkspaceID, sc.Live, m.ID); err != nil {
+		s.aboutToWriteMembership(ctx)
+		_, err := s.exec(ctx, `UPDATE account_memberships SET role_id = ? WHERE workspace_id = ? AND livemode = ? AND id = ?`,
+			e.role.ID, sc.WorkspaceID, sc.Live, m.ID)
+		if isForeignKeyViolation(err) {
+			return nil, errUnknownRole // deleted since editOf read it
+		}
+		if err != nil {
 			return nil, wrap(err, "change role of membership %s", m.ID)
 		}
 		prev["role"] = m.Role

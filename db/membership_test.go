@@ -266,3 +266,80 @@ func TestIdempotencyKeyInFlight(t *testing.T) {
 		}
 	})
 }
+
+// TestReferenceDeletedBeforeWrite: a role or staff member read by a
+// membership change and deleted (by another request, on PostgreSQL) before
+// the membership row is written makes the foreign key refuse the write;
+// that is the error the caller can act on (400 naming role, 404 for the
+// staff member), not a 500. The hook deletes the row at that moment, in
+// the change's transaction, on both databases.
+func TestReferenceDeletedBeforeWrite(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := dbtest.Workspace(t, d, "Acme")
+		sc := f.Live()
+		a, err := d.CreateAccount(ctx, sc, "Shop")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tempRole := func() string {
+			r, err := d.CreateRole(ctx, sc, db.NewRole{Slug: strings.ToLower(strings.ReplaceAll(db.NewID("r"), "_", "-")), Name: "Temporary"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r.ID
+		}
+		staff := func(email string) string {
+			wm, err := d.CreateStaff(ctx, f.WorkspaceID, email, "", db.RoleSupport)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return wm.ID
+		}
+		member := invite(t, d, sc, a.ID, "ann@example.com", db.NewMembership{})
+		invite(t, d, sc, a.ID, "ivy@example.com", db.NewMembership{})
+		unknownRole := func(err error) bool { return db.IsUnknownRole(err) }
+		staffGone := func(err error) bool { return db.IsType(err, "workspace_membership.not_found") }
+		for _, tc := range []struct {
+			name   string
+			delete string // the statement the hook runs, with the id of the row
+			id     func() string
+			change func(id string) error
+			want   func(error) bool
+		}{
+			{"role of an invite", `DELETE FROM roles WHERE id = ?`, tempRole, func(id string) error {
+				_, _, err := d.CreateMembership(ctx, sc, a.ID, db.NewMembership{Email: "bob@example.com", Role: id})
+				return err
+			}, unknownRole},
+			{"role of a link", `DELETE FROM roles WHERE id = ?`, tempRole, func(id string) error {
+				_, _, err := d.CreateMembership(ctx, sc, a.ID, db.NewMembership{WorkspaceMembershipID: staff("sam@example.com"), Role: id})
+				return err
+			}, unknownRole},
+			{"staff member of a link", `DELETE FROM workspace_memberships WHERE id = ?`, func() string { return staff("sue@example.com") }, func(id string) error {
+				_, _, err := d.CreateMembership(ctx, sc, a.ID, db.NewMembership{WorkspaceMembershipID: id})
+				return err
+			}, staffGone},
+			{"staff member of a link that activates an invitation", `DELETE FROM workspace_memberships WHERE id = ?`, func() string { return staff("ivy@example.com") }, func(id string) error {
+				_, _, err := d.CreateMembership(ctx, sc, a.ID, db.NewMembership{WorkspaceMembershipID: id})
+				return err
+			}, staffGone},
+			{"role of a change", `DELETE FROM roles WHERE id = ?`, tempRole, func(id string) error {
+				_, err := d.UpdateMembership(ctx, sc, db.MembershipRef{ID: member.ID}, db.MembershipChange{Role: id})
+				return err
+			}, unknownRole},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				id := tc.id()
+				d.SetBeforeMembershipWrite(func(exec func(string, ...any) error) {
+					if err := exec(tc.delete, id); err != nil {
+						t.Errorf("%s: %v", tc.delete, err)
+					}
+				})
+				defer d.SetBeforeMembershipWrite(nil)
+				if err := tc.change(id); !tc.want(err) {
+					t.Fatalf("got %v (%T), want the caller's error", err, err)
+				}
+			})
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -56,6 +57,39 @@ func (s *DB) DeletePermission(ctx context.Context, sc Scope, key string) error {
 		}
 		return s.record(ctx, sc, change{Type: "permission.deleted", TargetID: key, Data: p})
 	})
+}
+
+// MaxListItems is the most entries one list of a request may hold (the
+// permissions of a membership or a role, those to add or remove): past it
+// the request is 400 naming the list. Every list a query takes as
+// parameters is bounded by it.
+const MaxListItems = 500
+
+// checkListLength refuses, under field, a list of more than MaxListItems
+// entries.
+func checkListLength(field string, n int) error {
+	if n > MaxListItems {
+		return Invalid(map[string]string{field: fmt.Sprintf("must hold at most %d entries", MaxListItems)})
+	}
+	return nil
+}
+
+// catalogKeys trims and sorts permission keys, each once, and refuses
+// under field a list longer than MaxListItems (as sent) and keys that are
+// not in the workspace's catalog.
+func (s *DB) catalogKeys(ctx context.Context, wsID, field string, keys []string) ([]string, error) {
+	if err := checkListLength(field, len(keys)); err != nil {
+		return nil, err
+	}
+	trimmed := make([]string, len(keys))
+	for i, k := range keys {
+		trimmed[i] = strings.TrimSpace(k)
+	}
+	keys = SortedUnique(trimmed)
+	if err := s.checkCatalog(ctx, wsID, field, keys); err != nil {
+		return nil, err
+	}
+	return keys, nil
 }
 
 // checkCatalog refuses keys that are not in the workspace's catalog,

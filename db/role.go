@@ -153,12 +153,13 @@ type RolePatch struct {
 func (s *DB) CreateRole(ctx context.Context, sc Scope, in NewRole) (Role, error) {
 	t := now()
 	r := Role{Object: "role", ID: NewID("role"), WorkspaceID: sc.WorkspaceID, Slug: in.Slug, Name: in.Name,
-		Description: in.Description, Permissions: SortedUnique(in.Permissions), IsDefault: in.IsDefault, CreatedAt: t, UpdatedAt: t}
+		Description: in.Description, IsDefault: in.IsDefault, CreatedAt: t, UpdatedAt: t}
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		if err := s.lockWorkspace(ctx, sc.WorkspaceID); err != nil {
 			return err
 		}
-		if err := s.checkCatalog(ctx, sc.WorkspaceID, "permissions", r.Permissions); err != nil {
+		var err error
+		if r.Permissions, err = s.catalogKeys(ctx, sc.WorkspaceID, "permissions", in.Permissions); err != nil {
 			return err
 		}
 		if r.IsDefault {
@@ -166,7 +167,7 @@ func (s *DB) CreateRole(ctx context.Context, sc Scope, in NewRole) (Role, error)
 				return err
 			}
 		}
-		_, err := s.exec(ctx, `INSERT INTO roles (id, workspace_id, slug, name, description, is_default, created_at, updated_at)
+		_, err = s.exec(ctx, `INSERT INTO roles (id, workspace_id, slug, name, description, is_default, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.WorkspaceID, r.Slug, r.Name, r.Description, r.IsDefault, t, t)
 		if isUniqueViolation(err) {
 			return Conflict("role.already_exists", "A role with this slug already exists", map[string]any{"slug": r.Slug})
@@ -221,8 +222,8 @@ func (s *DB) patchRole(ctx context.Context, sc Scope, r *Role, p RolePatch) (map
 		prev["description"], r.Description = r.Description, *p.Description
 	}
 	if p.Permissions != nil {
-		keys := SortedUnique(*p.Permissions)
-		if err := s.checkCatalog(ctx, r.WorkspaceID, "permissions", keys); err != nil {
+		keys, err := s.catalogKeys(ctx, r.WorkspaceID, "permissions", *p.Permissions)
+		if err != nil {
 			return nil, err
 		}
 		if !slices.Equal(keys, r.Permissions) {

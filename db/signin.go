@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"sync"
 
 	"golang.org/x/crypto/bcrypt"
@@ -45,7 +44,7 @@ func dummyHash() string {
 func (s *DB) SignIn(ctx context.Context, email, password string) (WorkspaceMembership, error) {
 	var wms []WorkspaceMembership
 	if err := s.selectAll(ctx, &wms, `SELECT `+workspaceMembershipColumns+` WHERE u.email_lower = ? ORDER BY wm.id`,
-		strings.ToLower(strings.TrimSpace(email))); err != nil {
+		FoldEmail(email)); err != nil {
 		return WorkspaceMembership{}, wrap(err, "find staff to sign in")
 	}
 	compared := false
@@ -82,7 +81,7 @@ func (s *DB) SetPassword(ctx context.Context, wsID, email, password string) erro
 		return err
 	}
 	n, err := s.exec(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE workspace_id = ? AND email_lower = ?`,
-		hash, now(), wsID, strings.ToLower(strings.TrimSpace(email)))
+		hash, now(), wsID, FoldEmail(email))
 	if err != nil {
 		return wrap(err, "set password")
 	}

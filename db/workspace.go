@@ -74,6 +74,23 @@ var defaultRoles = []struct {
 	{"member", "Member", "Sees members and billing", []string{"billing.read", "members.read"}, true},
 }
 
+// FoldEmail is the form of an email address that users are matched on
+// (the users.email_lower column): trimmed, and ASCII letters lower-cased.
+// Nothing else is folded, so two addresses that differ in any other way
+// are two people: Unicode's case rules would make the Kelvin sign "\u212A"
+// the letter k, and "\u212Aelly@example.com" sign in as kelly@example.com.
+// This is the one place emails are folded; SQL never lower-cases them
+// (PostgreSQL's lower() follows Unicode, SQLite's does not).
+func FoldEmail(email string) string {
+	b := []byte(strings.TrimSpace(email))
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
+}
+
 // PasswordCost is bcrypt's cost for console passwords; tests lower it.
 var PasswordCost = bcrypt.DefaultCost
 
@@ -133,7 +150,7 @@ func (s *DB) bootstrapAgain(ctx context.Context, wsID, email, password string, r
 	}
 	err := s.get(ctx, &row, `SELECT u.id AS user_id, wm.id AS wm_id, u.password_hash
 		FROM users u JOIN workspace_memberships wm ON wm.user_id = u.id AND wm.workspace_id = u.workspace_id
-		WHERE u.workspace_id = ? AND u.email_lower = ? AND wm.role = ?`, wsID, strings.ToLower(email), RoleOwner)
+		WHERE u.workspace_id = ? AND u.email_lower = ? AND wm.role = ?`, wsID, FoldEmail(email), RoleOwner)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Conflict("workspace.exists", "a workspace of that name already exists with another owner", nil)
 	}
@@ -177,7 +194,7 @@ func (s *DB) createUser(ctx context.Context, wsID, email, name, passwordHash str
 	u := User{ID: NewID("usr"), WorkspaceID: wsID, Email: email, Name: name, PasswordHash: nullString(passwordHash)}
 	t := now()
 	_, err := s.exec(ctx, `INSERT INTO users (id, workspace_id, email, email_lower, name, password_hash, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, wsID, email, strings.ToLower(email), name, u.PasswordHash, t, t)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, wsID, email, FoldEmail(email), name, u.PasswordHash, t, t)
 	return u, wrap(err, "insert user")
 }
 
@@ -219,7 +236,7 @@ const workspaceMembershipColumns = `'workspace_membership' AS object, wm.id, wm.
 func (s *DB) StaffByEmail(ctx context.Context, wsID, email string) (WorkspaceMembership, error) {
 	var wms []WorkspaceMembership
 	q := `SELECT ` + workspaceMembershipColumns + ` WHERE u.email_lower = ?`
-	args := []any{strings.ToLower(strings.TrimSpace(email))}
+	args := []any{FoldEmail(email)}
 	if wsID != "" {
 		q += ` AND wm.workspace_id = ?`
 		args = append(args, wsID)
@@ -244,7 +261,7 @@ func (s *DB) StaffByID(ctx context.Context, wsID, id string) (WorkspaceMembershi
 }
 
 // findOrCreateUser returns the workspace's user with this email (compared
-// case-insensitively), creating it with name when there is none. A
+// as FoldEmail folds it), creating it with name when there is none. A
 // concurrent creation of the same user is absorbed by the unique email: the
 // insert waits for the other transaction and then does nothing, and the
 // read after it sees the committed user.
@@ -253,11 +270,11 @@ func (s *DB) findOrCreateUser(ctx context.Context, wsID, email, name string) (Us
 	t := now()
 	if _, err := s.exec(ctx, `INSERT INTO users (id, workspace_id, email, email_lower, name, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, email_lower) DO NOTHING`,
-		NewID("usr"), wsID, email, strings.ToLower(email), name, t, t); err != nil {
+		NewID("usr"), wsID, email, FoldEmail(email), name, t, t); err != nil {
 		return u, wrap(err, "insert user")
 	}
 	err := s.get(ctx, &u, `SELECT id, workspace_id, email, name, password_hash FROM users
-		WHERE workspace_id = ? AND email_lower = ?`, wsID, strings.ToLower(email))
+		WHERE workspace_id = ? AND email_lower = ?`, wsID, FoldEmail(email))
 	return u, wrap(err, "find user by email")
 }
 

@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -142,7 +143,12 @@ func formOf(c *fiber.Ctx, names ...string) views.Form {
 }
 
 // formMulti reads a field that may be sent several times (checkboxes).
+// More than db.MaxListItems values is an error on the field (f.Invalid());
+// the values are returned all the same, for the stores refuse them too.
 func formMulti(c *fiber.Ctx, f views.Form, name string) []string {
+	if n := len(c.Context().PostArgs().PeekMulti(name)); n > db.MaxListItems {
+		f.Errors[name] = fmt.Sprintf("Choose at most %d.", db.MaxListItems)
+	}
 	var vs []string
 	for _, v := range c.Context().PostArgs().PeekMulti(name) {
 		vs = append(vs, string(v))

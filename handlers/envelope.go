@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/gofiber/fiber/v2"
 
 	"roster/db"
@@ -77,8 +78,13 @@ func pageOf(c *fiber.Ctx) (db.Page, error) {
 // maxBody is the largest request body accepted.
 const maxBody = 1 << 20
 
-// decode reads a JSON request body into dst, refusing other media types,
-// unknown fields and wrong types with errors that name the field.
+// decode reads a JSON request body into dst, refusing other media types
+// and, naming the field, unknown fields, names that differ from the known
+// ones only in case, duplicate names and wrong types. The body is read with
+// json v2 (github.com/go-json-experiment/json), which matches names exactly
+// and refuses duplicates: encoding/json matches names case-insensitively and
+// lets the last duplicate win, so {"role":"member","ROLE":"owner"} set the
+// role to owner.
 func decode(c *fiber.Ctx, dst any) error {
 	body := c.Body()
 	if len(bytes.TrimSpace(body)) == 0 {
@@ -86,13 +92,8 @@ func decode(c *fiber.Ctx, dst any) error {
 	} else if ct := strings.ToLower(c.Get(fiber.HeaderContentType)); !strings.HasPrefix(ct, fiber.MIMEApplicationJSON) {
 		return fiber.ErrUnsupportedMediaType
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
+	if err := json.Unmarshal(body, dst, json.RejectUnknownMembers(true)); err != nil {
 		return decodeError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return db.Invalid(map[string]string{"body": "must be a single JSON object"})
 	}
 	f := fields{}
 	noNUL(reflect.ValueOf(dst), "body", f)
@@ -128,39 +129,55 @@ func noNUL(v reflect.Value, field string, f fields) {
 	}
 }
 
-// decodeError turns a json error into a validation error naming the field.
+// decodeError turns a json error into a validation error naming the
+// top-level field it is about, or the body as a whole.
 func decodeError(err error) error {
-	var typeErr *json.UnmarshalTypeError
-	var syntaxErr *json.SyntaxError
+	var semantic *json.SemanticError
+	var syntactic *jsontext.SyntacticError
 	switch {
-	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		if field == "" {
-			return db.Invalid(map[string]string{"body": "must be a JSON object"})
-		}
-		return db.Invalid(map[string]string{field: "must be " + jsonKind(typeErr.Type.Kind().String())})
-	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.As(err, &syntactic) && errors.Is(syntactic.Err, jsontext.ErrDuplicateName):
+		return db.Invalid(map[string]string{topField(syntactic.JSONPointer): "is given more than once"})
+	case errors.As(err, &syntactic), errors.Is(err, io.ErrUnexpectedEOF):
 		return db.Invalid(map[string]string{"body": "is not valid JSON"})
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return db.Invalid(map[string]string{field: "is not a known field"})
+	case errors.As(err, &semantic):
+		field := topField(semantic.JSONPointer)
+		switch {
+		case errors.Is(semantic.Err, json.ErrUnknownName):
+			return db.Invalid(map[string]string{field: "is not a known field (names are case-sensitive)"})
+		case field == "body":
+			return db.Invalid(map[string]string{"body": "must be a JSON object"})
+		case semantic.GoType != nil:
+			return db.Invalid(map[string]string{field: "must be " + jsonKind(semantic.GoType)})
+		}
+		return db.Invalid(map[string]string{field: "is not valid"})
 	default:
 		return db.Invalid(map[string]string{"body": fmt.Sprintf("cannot be read: %s", err)})
 	}
 }
 
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "string":
+// topField is the name of the top-level member a JSON pointer points
+// into, or "body" for the body itself.
+func topField(p jsontext.Pointer) string {
+	for name := range p.Tokens() {
+		return name
+	}
+	return "body"
+}
+
+// jsonKind names the JSON kind a Go type is read from.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
 		return "a string"
-	case "bool":
+	case reflect.Bool:
 		return "true or false"
-	case "slice":
+	case reflect.Slice, reflect.Array:
 		return "an array"
-	case "map", "struct":
+	case reflect.Map, reflect.Struct:
 		return "an object"
-	case "ptr":
-		return "a value of another type"
 	default:
 		return "a number"
 	}

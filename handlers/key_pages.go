@@ -54,6 +54,9 @@ func (h *KeyPages) Create(c *fiber.Ctx) error {
 	fs := fields{}
 	name := f.Value("name")
 	fs.name("name", &name, false)
+	if f.Invalid() {
+		return h.list(c, statusFormErrors, f)
+	}
 	err := fs.err()
 	var k db.APIKey
 	var secret string

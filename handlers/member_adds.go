@@ -56,7 +56,7 @@ func splitEmails(s string) []string {
 	for _, e := range strings.FieldsFunc(s, func(r rune) bool {
 		return r == ',' || r == ';' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
 	}) {
-		if k := strings.ToLower(e); !seen[k] {
+		if k := db.FoldEmail(e); !seen[k] {
 			seen[k] = true
 			out = append(out, e)
 		}
@@ -91,6 +91,8 @@ func (h *MemberPages) Link(c *fiber.Ctx) error {
 	ids := formMulti(c, f, "staff")
 	if len(ids) == 0 {
 		f.Errors["staff"] = "Choose at least one person to link."
+	}
+	if f.Invalid() {
 		return h.show(c, statusFormErrors, pageState{link: views.AddForm{Form: f}})
 	}
 	sc := PrincipalOf(c).Scope
@@ -159,7 +161,7 @@ func addEach(f views.Form, people []string, add func(string) (views.AddResult, e
 // permission no longer there) next to its field, and reports whether it
 // was one.
 func formProblem(f views.Form, err error) bool {
-	if db.IsType(err, "role.not_found") {
+	if db.IsUnknownRole(err) {
 		f.Errors["role"] = "This role no longer exists: choose another."
 		return true
 	}

@@ -64,6 +64,9 @@ func (h *MemberPages) SetPermissions(c *fiber.Ctx) error {
 	ticked := formMulti(c, f, "permissions")
 	sc, ref := PrincipalOf(c).Scope, rowRef(c)
 	m, err := h.Store.Membership(ctx(c), sc, ref)
+	if f.Invalid() {
+		err = db.Invalid(f.Errors)
+	}
 	if err == nil {
 		set := db.SortedUnique(append(ticked, lockedDirect(m)...))
 		m, err = h.Store.UpdateMembership(ctx(c), sc, ref, db.MembershipChange{Permissions: &set, IfMatch: versionOf(f)})
@@ -233,7 +236,7 @@ func rowProblem(action string, err error, now db.Membership) (string, bool) {
 		return "This is the account's last active owner: make someone else owner before giving them another role.", true
 	case e.Type == "membership.last_owner":
 		return "This is the account's last active owner: make someone else owner before removing them.", true
-	case e.Type == "role.not_found":
+	case db.IsUnknownRole(err):
 		return "That role no longer exists: reload the page and choose another.", true
 	case e.Type == "membership.not_invited" && action == actResend:
 		return "There is no invitation to resend: this person has accepted it already.", true

@@ -246,9 +246,14 @@ func (h *Memberships) Accept(c *fiber.Ctx) error {
 	return writeMembership(c, fiber.StatusOK, m)
 }
 
-// writeMembership answers with one membership and its ETag.
+// writeMembership answers with one membership and its ETag; an answer
+// that carries an invitation's accept_url (a secret) is not to be stored
+// by any cache.
 func writeMembership(c *fiber.Ctx, status int, m db.Membership) error {
 	c.Set(fiber.HeaderETag, `"`+strconv.FormatInt(m.Version, 10)+`"`)
+	if m.Invitation != nil && m.Invitation.AcceptURL != "" {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+	}
 	return writeOne(c, status, m)
 }
 

@@ -81,11 +81,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	if ae.status >= 500 {
 		s.cfg.Logger.Error("request failed", "request_id", handlers.RequestID(c), "path", loggedPath(c.Path()), "err", err)
 	}
-	if c.GetRespHeader("Request-Id") == "" {
-		id := db.NewID("req")
-		c.Locals("requestid", id)
-		c.Set("Request-Id", id)
-	}
+	commonHeaders(c)
 	if ae.status == fiber.StatusUnauthorized {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="roster"`)
 	}
@@ -101,11 +97,13 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 }
 
 // wantsPage reports whether the answer is a console page rather than the
-// envelope. A request whose headers could not be read at all (too large,
-// too slow) has no path to go by; it gets the envelope, which any client
-// can read.
+// envelope. A request that could not be read (headers too large, too slow,
+// a body over the limit) has no path to go by: fasthttp drops the request
+// it read when its body fails, so a chunked body over 1 MiB on /v1 looked
+// like a page at "/". It gets the envelope, which any client can read.
 func wantsPage(c *fiber.Ctx, ae apiError) bool {
-	if ae.status == fiber.StatusRequestHeaderFieldsTooLarge || ae.status == fiber.StatusRequestTimeout {
+	switch ae.status {
+	case fiber.StatusRequestHeaderFieldsTooLarge, fiber.StatusRequestTimeout, fiber.StatusRequestEntityTooLarge:
 		return false
 	}
 	return isPage(c.Path()) || strings.HasPrefix(c.Path(), static.Prefix)

@@ -236,7 +236,7 @@ func (e *env) listen() string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	go func() { _ = e.srv.App.Listener(ln) }()
+	go func() { _ = e.srv.Serve(ln) }()
 	e.t.Cleanup(func() { _ = e.srv.Shutdown(5 * time.Second) })
 	return "http://" + ln.Addr().String()
 }

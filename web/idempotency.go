@@ -16,8 +16,9 @@ import (
 // maxIdempotencyKey is the longest Idempotency-Key accepted.
 const maxIdempotencyKey = 255
 
-// replayedHeaders are the response headers a replay repeats besides the body.
-var replayedHeaders = []string{fiber.HeaderETag, fiber.HeaderLocation}
+// replayedHeaders are the response headers a replay repeats besides the
+// body (Cache-Control: no-store keeps a replayed accept_url out of caches).
+var replayedHeaders = []string{fiber.HeaderETag, fiber.HeaderLocation, fiber.HeaderCacheControl}
 
 // errNotStored rolls back the claim of a key whose request failed without
 // returning an error.

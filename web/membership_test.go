@@ -142,7 +142,7 @@ func TestMembershipErrorRows(t *testing.T) {
 			{"nested unknown membership", "PATCH", "/v1/accounts/" + acct + "/memberships/am" + missingID, sk, `{"role":"admin"}`, 404, "membership.not_found", "id", ""},
 			{"membership of another account", "GET", "/v1/organizations/" + acct + "/members/" + elsewhere.ID, sk, "", 404, "membership.not_found", "id", ""},
 			{"unknown workspace member", "POST", list, sk, `{"workspace_membership_id":"wm` + missingID + `"}`, 404, "workspace_membership.not_found", "id", ""},
-			{"unknown role", "POST", list, sk, `{"email":"a@example.com","role":"overlord"}`, 404, "role.not_found", "id", ""},
+			{"unknown role", "POST", list, sk, `{"email":"a@example.com","role":"overlord"}`, 400, "validation_error", "role", "not a role of the workspace"},
 			{"unknown invitation", "POST", "/v1/invitations/accept", "", `{"token":"` + db.RandomToken(43) + `"}`, 404, "invitation.not_found", "", ""},
 			{"second membership by email", "POST", list, sk, `{"email":"INVITED@example.com"}`, 409, "membership.already_exists", "membership_id", invited.ID},
 			{"second membership by link", "POST", "/v1/accounts/" + acct + "/memberships", sk, link(wm, "member"), 409, "membership.already_exists", "membership_id", owner.ID},

@@ -14,12 +14,25 @@ import (
 	"roster/db"
 )
 
-// requestID gives every request an id, in the Request-Id response header.
+// requestID gives every request an id, in the Request-Id response header,
+// and the headers every answer carries.
 func requestID(c *fiber.Ctx) error {
-	id := db.NewID("req")
-	c.Locals("requestid", id)
-	c.Set("Request-Id", id)
+	commonHeaders(c)
 	return c.Next()
+}
+
+// commonHeaders sets what every answer carries, pages and API alike: a
+// Request-Id (kept when set), and X-Content-Type-Options: nosniff, so that
+// no browser reads a JSON answer as HTML or script. The error handler calls
+// it too, for answers to requests that could not be read and never reached
+// the middleware.
+func commonHeaders(c *fiber.Ctx) {
+	if c.GetRespHeader("Request-Id") == "" {
+		id := db.NewID("req")
+		c.Locals("requestid", id)
+		c.Set("Request-Id", id)
+	}
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 }
 
 // deadline bounds the request's database work by the configured

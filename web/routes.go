@@ -140,22 +140,40 @@ func (s *Server) consoleRoutes(p *handlers.Pages) {
 	app.Post("/invitations/:token", p.Invite.Accept)
 }
 
-// rateLimit limits API requests per credential (or client address without
-// one), answering 429 with Retry-After past the limit.
+// rateLimit limits API requests per second, answering 429 with
+// Retry-After past the limit. A token that authenticated on this process
+// has its own budget; every other request, without a token or with one
+// that never authenticated here (a flood of distinct garbage tokens), draws
+// on its client address's. A token's first request counts against its
+// address, and a token that stops authenticating (revoked, expired) goes
+// back to it.
 func (s *Server) rateLimit() fiber.Handler {
 	if s.cfg.RateLimit <= 0 {
 		return func(c *fiber.Ctx) error { return c.Next() }
 	}
-	return limiter.New(limiter.Config{
+	known := newKnownTokens(10*time.Minute, 10000)
+	const localKey = "ratelimit-token"
+	limit := limiter.New(limiter.Config{
 		Max:               s.cfg.RateLimit,
 		Expiration:        time.Second,
 		LimiterMiddleware: limiter.SlidingWindow{},
 		KeyGenerator: func(c *fiber.Ctx) string {
-			if token, ok := bearer(c); ok {
-				return "t:" + tokenKey(token)
+			if k, _ := c.Locals(localKey).(string); k != "" && known.has(k) {
+				return "t:" + k
 			}
 			return "ip:" + c.IP()
 		},
 		LimitReached: func(c *fiber.Ctx) error { return fiber.ErrTooManyRequests },
 	})
+	return func(c *fiber.Ctx) error {
+		token, ok := bearer(c)
+		if !ok {
+			return limit(c)
+		}
+		k := tokenKey(token)
+		c.Locals(localKey, k)
+		err := limit(c)
+		known.learn(k, c, err)
+		return err
+	}
 }

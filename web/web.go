@@ -4,7 +4,9 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -18,7 +20,7 @@ import (
 type Config struct {
 	BaseURL   string       // for links in emails, e.g. http://127.0.0.1:8080
 	JWT       JWTConfig    // how JWT access tokens are verified
-	RateLimit int          // API requests per second per credential; 0: no limit
+	RateLimit int          // API requests per second per authenticated credential, else per client address; 0: no limit
 	Logger    *slog.Logger // where request lines go
 	Secure    bool         // cookies only over TLS
 	SMTPURL   string       // where invitation emails go; "" keeps them in the outbox
@@ -67,17 +69,21 @@ func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, db: store, jwt: jv, mail: outbox}
 	s.App = fiber.New(fiber.Config{
-		AppName:   "roster",
-		BodyLimit: 1 << 20,
+		AppName:        "roster",
+		BodyLimit:      1 << 20,
+		ReadBufferSize: 16 << 10, // the request line and headers: room for large JWTs
 		// Paths are case-sensitive, as isPage classifies them: /V1/events
 		// is no API route but a console page that does not exist.
-		CaseSensitive:         true,
-		ReadBufferSize:        16 << 10, // the request line and headers: room for large JWTs
-		ErrorHandler:          s.handleError,
-		DisableStartupMessage: true,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           120 * time.Second,
+		CaseSensitive: true,
+		// A multipart body is parsed when a handler asks for it, not while
+		// the request is read: a malformed one failed before routing, with
+		// no path to tell an API request from a page (an HTML 400 on /v1).
+		DisablePreParseMultipartForm: true,
+		ErrorHandler:                 s.handleError,
+		DisableStartupMessage:        true,
+		ReadTimeout:                  30 * time.Second,
+		WriteTimeout:                 30 * time.Second,
+		IdleTimeout:                  120 * time.Second,
 	})
 	s.startConsole()
 	s.routes(handlers.New(store, handlers.Options{BaseURL: cfg.BaseURL, Logger: cfg.Logger}))
@@ -86,7 +92,17 @@ func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
 }
 
 // Listen serves on addr until Shutdown.
-func (s *Server) Listen(addr string) error { return s.App.Listen(addr) }
+func (s *Server) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return s.Serve(ln)
+}
+
+// Serve serves on ln until Shutdown; its connections close gracefully
+// (see lingeringListener).
+func (s *Server) Serve(ln net.Listener) error { return s.App.Listener(lingeringListener{ln}) }
 
 // Shutdown stops accepting connections and waits up to timeout for the
 // requests in flight, and stops the outbox's dispatcher.

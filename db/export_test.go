@@ -1,0 +1,19 @@
+package db
+
+import "context"
+
+// SetBeforeMembershipWrite makes f run in the transaction just before each
+// write of a membership row, with exec running a statement in that
+// transaction (see DB.beforeMembershipWrite).
+func (s *DB) SetBeforeMembershipWrite(f func(exec func(query string, args ...any) error)) {
+	if f == nil {
+		s.beforeMembershipWrite = nil
+		return
+	}
+	s.beforeMembershipWrite = func(ctx context.Context) {
+		f(func(query string, args ...any) error {
+			_, err := s.exec(ctx, query, args...)
+			return err
+		})
+	}
+}
