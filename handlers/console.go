@@ -3,9 +3,13 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -112,23 +116,67 @@ func (h *Console) flash(c *fiber.Ctx, message string) {
 	h.Session.Put(c.UserContext(), sessionFlash, message)
 }
 
-// redirect ends a successful POST: htmx follows HX-Redirect, a plain form
-// a 303, so reloading the next page does not post again.
-func redirect(c *fiber.Ctx, to string) error {
+// Home is the console's first page, where a redirect to anywhere else
+// than a path of this site goes instead.
+const Home = "/accounts"
+
+// Redirect sends the browser on to a path of this site: htmx follows
+// HX-Redirect, anything else a 303 See Other (after a POST, so reloading
+// the next page does not post again). It is the console's one way to
+// redirect: the target goes through SafePath first, so no value reaches
+// the Location or HX-Redirect header unchecked.
+func Redirect(c *fiber.Ctx, to string) error {
+	to = SafePath(to, Home)
 	if c.Get("HX-Request") == "true" {
 		c.Set("HX-Redirect", to)
 		return c.SendStatus(fiber.StatusOK)
 	}
-	return c.Redirect(to, fiber.StatusSeeOther)
+	c.Set(fiber.HeaderLocation, to)
+	return c.SendStatus(fiber.StatusSeeOther)
 }
 
-// safeNext returns path when it is a path of this site, else fallback: a
-// sign-in or mode switch never sends anyone to another site.
-func safeNext(path, fallback string) string {
-	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || strings.HasPrefix(path, "/\\") {
+// SafePath returns to when it is a path of this site, else fallback: a
+// sign-in or mode switch never sends anyone to another site, and nothing
+// but a path reaches a response header. A path of this site starts with
+// exactly one "/" (no "/" or "\" after it, even percent-encoded), has
+// no scheme or host, and holds no control or whitespace character
+// (browsers drop tabs and newlines, so "/\t/evil.example" would be
+// "//evil.example"; CR and LF would end the header). Its bytes beyond
+// ASCII come back percent-encoded.
+func SafePath(to, fallback string) string {
+	if !sitePath(to) {
 		return fallback
 	}
-	return path
+	var b strings.Builder
+	for i := range len(to) {
+		if to[i] >= utf8.RuneSelf {
+			fmt.Fprintf(&b, "%%%02X", to[i])
+		} else {
+			b.WriteByte(to[i])
+		}
+	}
+	return b.String()
+}
+
+// sitePath reports whether to is a path of this site (see SafePath).
+func sitePath(to string) bool {
+	if !strings.HasPrefix(to, "/") || strings.HasPrefix(to, "//") || strings.HasPrefix(to, "/\\") || !utf8.ValidString(to) {
+		return false
+	}
+	u, err := url.Parse(to)
+	return err == nil && u.Scheme == "" && u.Opaque == "" && u.User == nil && u.Host == "" &&
+		!strings.HasPrefix(u.Path, "//") && !strings.Contains(u.Path, "\\") && printable(to) && printable(u.Path)
+}
+
+// printable reports whether s holds only printable characters other than
+// spaces.
+func printable(s string) bool {
+	for _, r := range s {
+		if r == ' ' || !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // formOf reads the named fields of a posted form, trimmed and copied out

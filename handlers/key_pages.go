@@ -68,7 +68,7 @@ func (h *KeyPages) Create(c *fiber.Ctx) error {
 	}
 	h.putNewKey(c, k, secret)
 	h.flash(c, "Created the "+modeOf(k)+" "+k.Kind+" key "+k.Prefix+"…")
-	return redirect(c, "/api-keys")
+	return Redirect(c, "/api-keys")
 }
 
 // Confirm answers GET /api-keys/{id}/revoke and /roll: the page that asks
@@ -91,7 +91,7 @@ func (h *KeyPages) Revoke(c *fiber.Ctx) error {
 		return err
 	}
 	h.flash(c, "Revoked the key "+k.Prefix+"…; it no longer works.")
-	return redirect(c, "/api-keys")
+	return Redirect(c, "/api-keys")
 }
 
 // graces are the choices of how long a rolled key keeps working.
@@ -116,7 +116,7 @@ func (h *KeyPages) Roll(c *fiber.Ctx) error {
 	}
 	h.putNewKey(c, k, secret)
 	h.flash(c, "Rolled the key: "+k.Prefix+"… replaces it.")
-	return redirect(c, "/api-keys")
+	return Redirect(c, "/api-keys")
 }
 
 // find returns the key named by the path, of the session's mode.

@@ -129,11 +129,7 @@ func signedIn(c *fiber.Ctx) error {
 	if c.Method() == fiber.MethodGet {
 		to += "?" + url.Values{"next": {string(c.Request().RequestURI())}}.Encode()
 	}
-	if c.Get("HX-Request") == "true" {
-		c.Set("HX-Redirect", to)
-		return c.SendStatus(fiber.StatusOK)
-	}
-	return c.Redirect(to, fiber.StatusSeeOther)
+	return handlers.Redirect(c, to)
 }
 
 // loginLimits throttle failed sign-ins per client address and per email
