@@ -39,10 +39,6 @@ const (
 	sessionNewKey        = "new_key"        // a key's secret, shown once on the next keys page
 )
 
-// CSRFLocal is the request local where the CSRF middleware leaves the
-// token that forms must send back.
-const CSRFLocal = "roster.csrf"
-
 // statusFormErrors is the status of a form shown again with its errors:
 // htmx is configured to swap it like a success (see views.htmxConfig).
 const statusFormErrors = fiber.StatusUnprocessableEntity
@@ -51,6 +47,9 @@ const statusFormErrors = fiber.StatusUnprocessableEntity
 // are framed and answered.
 type Console struct {
 	Session SessionManager
+	// CSRFToken is the token the forms of an answer must send back, bound
+	// to the visitor's session.
+	CSRFToken func(c *fiber.Ctx) (string, error)
 }
 
 // layout is the frame of a full page.
@@ -90,7 +89,10 @@ func (h *Console) render(c *fiber.Ctx, status int, title, nav string, content te
 
 // send renders component with the request's context and the CSRF token.
 func (h *Console) send(c *fiber.Ctx, status int, component templ.Component) error {
-	token, _ := c.Locals(CSRFLocal).(string)
+	token, err := h.CSRFToken(c)
+	if err != nil {
+		return err
+	}
 	var buf bytes.Buffer
 	if err := component.Render(views.WithCSRF(c.UserContext(), token), &buf); err != nil {
 		return err

@@ -1,6 +1,10 @@
 package handlers
 
-import "roster/db"
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"roster/db"
+)
 
 // Pages is every page handler of the console, built once with its
 // dependencies: the console is its own surface, next to the API's Handlers.
@@ -17,10 +21,11 @@ type Pages struct {
 }
 
 // NewPages builds the console's page handlers over one database and the
-// console's sessions; baseURL is where the server is reached, for the links
-// of invitations.
-func NewPages(store *db.DB, sessions SessionManager, baseURL string) *Pages {
-	console := &Console{Session: sessions}
+// console's sessions, with csrfToken giving the token of each answer's
+// forms; baseURL is where the server is reached, for the links of
+// invitations.
+func NewPages(store *db.DB, sessions SessionManager, csrfToken func(*fiber.Ctx) (string, error), baseURL string) *Pages {
+	console := &Console{Session: sessions, CSRFToken: csrfToken}
 	return &Pages{
 		Console:  console,
 		SignIn:   &SignIn{Console: console, Store: store},

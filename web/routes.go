@@ -86,7 +86,7 @@ func (s *Server) routes(h *handlers.Handlers) {
 func (s *Server) consoleRoutes(p *handlers.Pages) {
 	app := s.App
 	app.Use(static.Prefix, assets())
-	app.Use(pagesOnly(pageHeaders), pagesOnly(s.loadSession), pagesOnly(s.csrfProtection()), pagesOnly(s.loadPrincipal))
+	app.Use(pagesOnly(pageHeaders), pagesOnly(s.loadSession), pagesOnly(s.csrfProtection), pagesOnly(s.loadPrincipal))
 	app.Get("/login", p.SignIn.Form)
 	app.Post("/login", append(s.loginLimits(p.SignIn.Throttled), p.SignIn.Submit)...)
 	app.Post("/logout", signedIn, p.SignIn.SignOut)

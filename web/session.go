@@ -45,7 +45,8 @@ func (cfg Config) withConsoleDefaults() Config {
 // sessions and counters until the server shuts down.
 func (s *Server) startConsole() {
 	s.sessions = newSessions(s.db, s.cfg)
-	s.pages = handlers.NewPages(s.db, s.sessions, s.cfg.BaseURL)
+	s.csrfKey = &sharedKey{db: s.db, name: "csrf"}
+	s.pages = handlers.NewPages(s.db, s.sessions, s.csrfToken, s.cfg.BaseURL)
 	purge, stop := context.WithCancel(context.Background())
 	s.App.Hooks().OnShutdown(func() error { stop(); return nil })
 	go s.db.PurgeEvery(purge, s.cfg.PurgeInterval, func(err error) {
