@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -36,7 +37,7 @@ const (
 	SessionWorkspaceName = "workspace_name" // its name, for the header
 	SessionTestMode      = "test_mode"      // true in test mode; live by default
 	sessionFlash         = "flash"          // a message for the next page
-	sessionNewKey        = "new_key"        // a key's secret, shown once on the next keys page
+	sessionNewKey        = "new_key"        // a key's sealed secret, shown once on the next keys page
 )
 
 // statusFormErrors is the status of a form shown again with its errors:
@@ -50,6 +51,8 @@ type Console struct {
 	// CSRFToken is the token the forms of an answer must send back, bound
 	// to the visitor's session.
 	CSRFToken func(c *fiber.Ctx) (string, error)
+	// Secure sends cookies over TLS only.
+	Secure bool
 }
 
 // layout is the frame of a full page.
@@ -116,6 +119,20 @@ func (h *Console) ErrorPage(c *fiber.Ctx, status int, title, message string) err
 // flash leaves a message for the next page shown.
 func (h *Console) flash(c *fiber.Ctx, message string) {
 	h.Session.Put(c.UserContext(), sessionFlash, message)
+}
+
+// SetCookie is how the console sets its cookies: HttpOnly, SameSite=Lax,
+// over TLS only when secure, for path; kept for maxAge seconds, or with 0
+// for the browser's session. An empty value deletes the cookie.
+func SetCookie(c *fiber.Ctx, name, value, path string, maxAge int, secure bool) {
+	ck := &fiber.Cookie{
+		Name: name, Value: value, Path: path, MaxAge: maxAge, SessionOnly: maxAge == 0,
+		HTTPOnly: true, Secure: secure, SameSite: fiber.CookieSameSiteLaxMode,
+	}
+	if value == "" {
+		ck.Expires, ck.MaxAge, ck.SessionOnly = time.Unix(1, 0), -1, false
+	}
+	c.Cookie(ck)
 }
 
 // Home is the console's first page, where a redirect to anywhere else

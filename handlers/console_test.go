@@ -69,3 +69,31 @@ func FuzzSafePath(f *testing.F) {
 		}
 	})
 }
+
+// TestSeal: what seal makes opens with its key only, and tells nothing
+// of what it holds.
+func TestSeal(t *testing.T) {
+	key, other := make([]byte, 32), make([]byte, 32)
+	other[0] = 1
+	secret := "sk_live_0123456789abcdefghijklmnopqrstuvwxyzABCD"
+	sealed, err := seal(key, []byte(secret))
+	if err != nil || strings.Contains(sealed, "0123456789") {
+		t.Fatalf("seal: %q, %v", sealed, err)
+	}
+	if again, _ := seal(key, []byte(secret)); again == sealed {
+		t.Fatal("two seals of one value are the same")
+	}
+	if b, err := unseal(key, sealed); err != nil || string(b) != secret {
+		t.Fatalf("unseal: %q, %v", b, err)
+	}
+	for name, tc := range map[string]struct {
+		key    []byte
+		sealed string
+	}{
+		"another key": {other, sealed}, "cut short": {key, sealed[:10]}, "not base64": {key, "!!"}, "a short key": {key[:5], sealed},
+	} {
+		if _, err := unseal(tc.key, tc.sealed); err == nil {
+			t.Errorf("%s: opened", name)
+		}
+	}
+}

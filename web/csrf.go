@@ -125,14 +125,7 @@ func (s *Server) signCSRF(ctx context.Context, binding string) (string, error) {
 
 // setCSRFCookie sets the visitor's roster_csrf cookie, or with "" deletes it.
 func (s *Server) setCSRFCookie(c *fiber.Ctx, value string) {
-	ck := &fiber.Cookie{
-		Name: csrfCookie, Value: value, Path: "/", HTTPOnly: true, Secure: s.cfg.Secure,
-		SameSite: fiber.CookieSameSiteLaxMode, SessionOnly: true,
-	}
-	if value == "" {
-		ck.MaxAge, ck.SessionOnly = -1, false
-	}
-	c.Cookie(ck)
+	handlers.SetCookie(c, csrfCookie, value, "/", 0, s.cfg.Secure)
 }
 
 // sentCSRFToken is the token a request sends: header first, then form field.
