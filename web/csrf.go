@@ -7,7 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
-	"sync"
+	"sync/atomic"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -138,24 +138,23 @@ func sentCSRFToken(c *fiber.Ctx) string {
 
 // sharedKey is a server secret (db.ServerSecret) read on first use, not
 // at start, so that a server starts while its database is away; once read
-// it is kept, being the same for every process.
+// it is kept, being the same for every process. Requests that need it
+// before then each ask the database, none waiting behind another.
 type sharedKey struct {
 	db   *db.DB
 	name string
-	mu   sync.Mutex
-	key  []byte
+	key  atomic.Pointer[[]byte]
 }
 
-// get returns the key, reading it from the database the first time.
+// get returns the key, reading it from the database until once read.
 func (k *sharedKey) get(ctx context.Context) ([]byte, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.key == nil {
-		key, err := k.db.ServerSecret(ctx, k.name)
-		if err != nil {
-			return nil, err
-		}
-		k.key = key
+	if key := k.key.Load(); key != nil {
+		return *key, nil
 	}
-	return k.key, nil
+	key, err := k.db.ServerSecret(ctx, k.name)
+	if err != nil {
+		return nil, err
+	}
+	k.key.Store(&key)
+	return key, nil
 }
