@@ -96,6 +96,11 @@ func (h *Console) send(c *fiber.Ctx, status int, component templ.Component) erro
 	if err != nil {
 		return err
 	}
+	return h.write(c, status, component, token)
+}
+
+// write renders component with the request's context and the CSRF token.
+func (h *Console) write(c *fiber.Ctx, status int, component templ.Component, token string) error {
 	var buf bytes.Buffer
 	if err := component.Render(views.WithCSRF(c.UserContext(), token), &buf); err != nil {
 		return err
@@ -113,7 +118,11 @@ func (h *Console) ErrorPage(c *fiber.Ctx, status int, title, message string) err
 	if status >= 500 {
 		p.RequestID = RequestID(c)
 	}
-	return h.send(c, status, views.Page(h.layout(c, title, ""), views.Error(p)))
+	// An error page is shown even when no CSRF token can be made (the
+	// database is away, or the request never reached the console's
+	// middleware); its forms are then refused, as they should be.
+	token, _ := h.CSRFToken(c)
+	return h.write(c, status, views.Page(h.layout(c, title, ""), views.Error(p)), token)
 }
 
 // flash leaves a message for the next page shown.

@@ -2,11 +2,13 @@ package web_test
 
 import (
 	"fmt"
+	"log/slog"
 	"net/url"
 	"testing"
 
 	"roster/db"
 	"roster/db/dbtest"
+	"roster/web"
 )
 
 // TestCSRFBoundToSession: a visitor's token and cookie are refused inside
@@ -117,4 +119,23 @@ func rowCounts(t *testing.T, d *db.DB) map[string]int {
 		counts[table] = n
 	}
 	return counts
+}
+
+// TestErrorPagesWithoutCSRFKey: while the CSRF key cannot be read (the
+// database is away since the server started), and where the console's
+// middleware does not run (assets), error pages are still whole pages.
+func TestErrorPagesWithoutCSRFKey(t *testing.T) {
+	d, err := db.Open("postgres://roster:roster@127.0.0.1:1/roster?sslmode=disable&connect_timeout=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	srv, err := web.New(t.Context(), d, web.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := (&env{t: t, db: d, srv: srv}).browser()
+	b.get("/login").expect(t, 503).has(t, "Roster is unavailable", "<html")
+	b.get("/no-such-page").expect(t, 404).has(t, "Page not found", "<html")
+	b.get("/static/nothing.css").expect(t, 404).has(t, "Page not found", "<html")
 }
