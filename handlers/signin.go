@@ -102,5 +102,5 @@ func (h *SignIn) SwitchMode(c *fiber.Ctx) error {
 	} else {
 		h.flash(c, "You are in live mode.")
 	}
-	return Redirect(c, SafePath(f.Value("next"), Home))
+	return Redirect(c, f.Value("next"))
 }
