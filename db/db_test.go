@@ -216,10 +216,11 @@ func TestTransactionsFillThePool(t *testing.T) {
 	})
 }
 
-// TestEmailFoldMigration: migration 5 recomputes users.email_lower with
+// TestEmailFoldMigration: migration 6 recomputes users.email_lower with
 // the ASCII-only fold of db.FoldEmail, so a user stored under Go's Unicode
 // lower-casing (the Kelvin sign as k) is no longer found as kelly, on both
-// databases.
+// databases. It runs migration 6 again, so it must be the newest: goose
+// runs no migration older than the newest applied.
 func TestEmailFoldMigration(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
@@ -229,7 +230,7 @@ func TestEmailFoldMigration(t *testing.T) {
 			VALUES (?, ?, ?, ?, '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)`), db.NewID("usr"), f.WorkspaceID, kelvin, strings.ToLower(kelvin)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.Exec(`DELETE FROM goose_db_version WHERE version_id = 5`); err != nil {
+		if _, err := d.Exec(`DELETE FROM goose_db_version WHERE version_id = 6`); err != nil {
 			t.Fatal(err)
 		}
 		if err := d.Migrate(ctx); err != nil {

@@ -57,7 +57,7 @@ func (h *AccountPages) Create(c *fiber.Ctx) error {
 		return err
 	}
 	h.flash(c, "Created the account “"+a.Name+"”.")
-	return redirect(c, "/accounts?"+url.Values{"q": {a.Name}}.Encode())
+	return Redirect(c, "/accounts?"+url.Values{"q": {a.Name}}.Encode())
 }
 
 // pageURLs are the links of a keyset-paginated list at path with the

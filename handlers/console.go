@@ -5,8 +5,12 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -33,12 +37,8 @@ const (
 	SessionWorkspaceName = "workspace_name" // its name, for the header
 	SessionTestMode      = "test_mode"      // true in test mode; live by default
 	sessionFlash         = "flash"          // a message for the next page
-	sessionNewKey        = "new_key"        // a key's secret, shown once on the next keys page
+	sessionNewKey        = "new_key"        // a key's sealed secret, shown once on the next keys page
 )
-
-// CSRFLocal is the request local where the CSRF middleware leaves the
-// token that forms must send back.
-const CSRFLocal = "roster.csrf"
 
 // statusFormErrors is the status of a form shown again with its errors:
 // htmx is configured to swap it like a success (see views.htmxConfig).
@@ -48,6 +48,11 @@ const statusFormErrors = fiber.StatusUnprocessableEntity
 // are framed and answered.
 type Console struct {
 	Session SessionManager
+	// CSRFToken is the token the forms of an answer must send back, bound
+	// to the visitor's session.
+	CSRFToken func(c *fiber.Ctx) (string, error)
+	// Secure sends cookies over TLS only.
+	Secure bool
 }
 
 // layout is the frame of a full page.
@@ -87,7 +92,15 @@ func (h *Console) render(c *fiber.Ctx, status int, title, nav string, content te
 
 // send renders component with the request's context and the CSRF token.
 func (h *Console) send(c *fiber.Ctx, status int, component templ.Component) error {
-	token, _ := c.Locals(CSRFLocal).(string)
+	token, err := h.CSRFToken(c)
+	if err != nil {
+		return err
+	}
+	return h.write(c, status, component, token)
+}
+
+// write renders component with the request's context and the CSRF token.
+func (h *Console) write(c *fiber.Ctx, status int, component templ.Component, token string) error {
 	var buf bytes.Buffer
 	if err := component.Render(views.WithCSRF(c.UserContext(), token), &buf); err != nil {
 		return err
@@ -105,7 +118,11 @@ func (h *Console) ErrorPage(c *fiber.Ctx, status int, title, message string) err
 	if status >= 500 {
 		p.RequestID = RequestID(c)
 	}
-	return h.send(c, status, views.Page(h.layout(c, title, ""), views.Error(p)))
+	// An error page is shown even when no CSRF token can be made (the
+	// database is away, or the request never reached the console's
+	// middleware); its forms are then refused, as they should be.
+	token, _ := h.CSRFToken(c)
+	return h.write(c, status, views.Page(h.layout(c, title, ""), views.Error(p)), token)
 }
 
 // flash leaves a message for the next page shown.
@@ -113,23 +130,81 @@ func (h *Console) flash(c *fiber.Ctx, message string) {
 	h.Session.Put(c.UserContext(), sessionFlash, message)
 }
 
-// redirect ends a successful POST: htmx follows HX-Redirect, a plain form
-// a 303, so reloading the next page does not post again.
-func redirect(c *fiber.Ctx, to string) error {
+// SetCookie is how the console sets its cookies: HttpOnly, SameSite=Lax,
+// over TLS only when secure, for path; kept for maxAge seconds, or with 0
+// for the browser's session. An empty value deletes the cookie.
+func SetCookie(c *fiber.Ctx, name, value, path string, maxAge int, secure bool) {
+	ck := &fiber.Cookie{
+		Name: name, Value: value, Path: path, MaxAge: maxAge, SessionOnly: maxAge == 0,
+		HTTPOnly: true, Secure: secure, SameSite: fiber.CookieSameSiteLaxMode,
+	}
+	if value == "" {
+		ck.Expires, ck.MaxAge, ck.SessionOnly = time.Unix(1, 0), -1, false
+	}
+	c.Cookie(ck)
+}
+
+// Home is the console's first page, where a redirect to anywhere else
+// than a path of this site goes instead.
+const Home = "/accounts"
+
+// Redirect sends the browser on to a path of this site: htmx follows
+// HX-Redirect, anything else a 303 See Other (after a POST, so reloading
+// the next page does not post again). It is the console's one way to
+// redirect: the target goes through SafePath first, so no value reaches
+// the Location or HX-Redirect header unchecked.
+func Redirect(c *fiber.Ctx, to string) error {
+	to = SafePath(to, Home)
 	if c.Get("HX-Request") == "true" {
 		c.Set("HX-Redirect", to)
 		return c.SendStatus(fiber.StatusOK)
 	}
-	return c.Redirect(to, fiber.StatusSeeOther)
+	c.Set(fiber.HeaderLocation, to)
+	return c.SendStatus(fiber.StatusSeeOther)
 }
 
-// safeNext returns path when it is a path of this site, else fallback: a
-// sign-in or mode switch never sends anyone to another site.
-func safeNext(path, fallback string) string {
-	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || strings.HasPrefix(path, "/\\") {
+// SafePath returns to when it is a path of this site, else fallback: a
+// sign-in or mode switch never sends anyone to another site, and nothing
+// but a path reaches a response header. A path of this site starts with
+// exactly one "/" (no "/" or "\" after it, even percent-encoded), has
+// no scheme or host, and holds no control or whitespace character
+// (browsers drop tabs and newlines, so "/\t/evil.example" would be
+// "//evil.example"; CR and LF would end the header). Its bytes beyond
+// ASCII come back percent-encoded.
+func SafePath(to, fallback string) string {
+	if !sitePath(to) {
 		return fallback
 	}
-	return path
+	var b strings.Builder
+	for i := range len(to) {
+		if to[i] >= utf8.RuneSelf {
+			fmt.Fprintf(&b, "%%%02X", to[i])
+		} else {
+			b.WriteByte(to[i])
+		}
+	}
+	return b.String()
+}
+
+// sitePath reports whether to is a path of this site (see SafePath).
+func sitePath(to string) bool {
+	if !strings.HasPrefix(to, "/") || strings.HasPrefix(to, "//") || strings.HasPrefix(to, "/\\") || !utf8.ValidString(to) {
+		return false
+	}
+	u, err := url.Parse(to)
+	return err == nil && u.Scheme == "" && u.Opaque == "" && u.User == nil && u.Host == "" &&
+		!strings.HasPrefix(u.Path, "//") && !strings.Contains(u.Path, "\\") && printable(to) && printable(u.Path)
+}
+
+// printable reports whether s holds only printable characters other than
+// spaces.
+func printable(s string) bool {
+	for _, r := range s {
+		if r == ' ' || !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // formOf reads the named fields of a posted form, trimmed and copied out

@@ -92,7 +92,7 @@ func (h *InvitationPages) Accept(c *fiber.Ctx) error {
 	}
 	done, _ := json.Marshal(views.InvitationAccepted{Account: inv.AccountName, Role: inv.RoleName, Workspace: inv.WorkspaceName})
 	h.Session.Put(c.UserContext(), sessionAccepted, string(done))
-	return redirect(c, "/invitations/accepted")
+	return Redirect(c, "/invitations/accepted")
 }
 
 // Accepted answers GET /invitations/accepted: what the acceptance did, shown

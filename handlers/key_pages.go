@@ -2,7 +2,13 @@ package handlers
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -69,9 +75,11 @@ func (h *KeyPages) Create(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	h.putNewKey(c, k, secret)
+	if err := h.putNewKey(c, k, secret); err != nil {
+		return err
+	}
 	h.flash(c, "Created the "+modeOf(k)+" "+k.Kind+" key "+k.Prefix+"…")
-	return redirect(c, "/api-keys")
+	return Redirect(c, "/api-keys")
 }
 
 // Confirm answers GET /api-keys/{id}/revoke and /roll: the page that asks
@@ -94,7 +102,7 @@ func (h *KeyPages) Revoke(c *fiber.Ctx) error {
 		return err
 	}
 	h.flash(c, "Revoked the key "+k.Prefix+"…; it no longer works.")
-	return redirect(c, "/api-keys")
+	return Redirect(c, "/api-keys")
 }
 
 // graces are the choices of how long a rolled key keeps working.
@@ -117,9 +125,11 @@ func (h *KeyPages) Roll(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	h.putNewKey(c, k, secret)
+	if err := h.putNewKey(c, k, secret); err != nil {
+		return err
+	}
 	h.flash(c, "Rolled the key: "+k.Prefix+"… replaces it.")
-	return redirect(c, "/api-keys")
+	return Redirect(c, "/api-keys")
 }
 
 // find returns the key named by the path, of the session's mode.
@@ -137,23 +147,84 @@ func (h *KeyPages) find(c *fiber.Ctx) (db.APIKey, error) {
 	return db.APIKey{}, db.NotFound("api_key", strings.Clone(id))
 }
 
-// putNewKey keeps a new key's secret in the session until the next keys
-// page shows it, which removes it.
-func (h *KeyPages) putNewKey(c *fiber.Ctx, k db.APIKey, secret string) {
-	b, _ := json.Marshal(views.NewKey{ID: k.ID, Secret: secret, Kind: k.Kind})
-	h.Session.Put(c.UserContext(), sessionNewKey, string(b))
+// newKeyCookie holds, in the browser only, the key that opens the sealed
+// secret the session holds between a key's creation (or roll) and the
+// keys page that shows it: the database never holds the secret in a form
+// it alone can read, and neither does the cookie.
+const newKeyCookie = "roster_new_key"
+
+// putNewKey seals a new key's secret for the next keys page: sealed in
+// the session, the opener in a cookie sent to that page only, for ten
+// minutes.
+func (h *KeyPages) putNewKey(c *fiber.Ctx, k db.APIKey, secret string) error {
+	b, err := json.Marshal(views.NewKey{ID: k.ID, Secret: secret, Kind: k.Kind})
+	if err != nil {
+		return fmt.Errorf("handlers: encode new key %s: %w", k.ID, err)
+	}
+	opener := make([]byte, 32)
+	rand.Read(opener) // never fails (crypto/rand)
+	sealed, err := seal(opener, b)
+	if err != nil {
+		return fmt.Errorf("handlers: seal new key %s: %w", k.ID, err)
+	}
+	h.Session.Put(c.UserContext(), sessionNewKey, sealed)
+	SetCookie(c, newKeyCookie, base64.RawURLEncoding.EncodeToString(opener), "/api-keys", 600, h.Secure)
+	return nil
 }
 
+// popNewKey opens the secret putNewKey sealed, once: both halves are
+// dropped. Without either half there is nothing to show.
 func (h *KeyPages) popNewKey(c *fiber.Ctx) *views.NewKey {
-	raw := h.Session.PopString(c.UserContext(), sessionNewKey)
-	if raw == "" {
+	sealed := h.Session.PopString(c.UserContext(), sessionNewKey)
+	opener, err := base64.RawURLEncoding.DecodeString(c.Cookies(newKeyCookie))
+	if c.Cookies(newKeyCookie) != "" {
+		SetCookie(c, newKeyCookie, "", "/api-keys", 0, h.Secure)
+	}
+	if sealed == "" || err != nil {
+		return nil
+	}
+	b, err := unseal(opener, sealed)
+	if err != nil {
 		return nil
 	}
 	var nk views.NewKey
-	if json.Unmarshal([]byte(raw), &nk) != nil {
+	if json.Unmarshal(b, &nk) != nil {
 		return nil
 	}
 	return &nk
+}
+
+// seal encrypts plain with AES-256-GCM under key (32 bytes), nonce first.
+func seal(key, plain []byte) (string, error) {
+	aead, err := gcm(key)
+	if err != nil {
+		return "", err
+	}
+	nonce := make([]byte, aead.NonceSize())
+	rand.Read(nonce)
+	return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, plain, nil)), nil
+}
+
+// unseal decrypts what seal made under the same key.
+func unseal(key []byte, sealed string) ([]byte, error) {
+	aead, err := gcm(key)
+	if err != nil {
+		return nil, err
+	}
+	b, err := base64.RawURLEncoding.DecodeString(sealed)
+	if err != nil || len(b) < aead.NonceSize() {
+		return nil, errors.New("handlers: not a sealed value")
+	}
+	return aead.Open(nil, b[:aead.NonceSize()], b[aead.NonceSize():], nil)
+}
+
+// gcm is AES-GCM under key.
+func gcm(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("handlers: cipher: %w", err)
+	}
+	return cipher.NewGCM(block)
 }
 
 // modeOf is "live" or "test", the mode of a key.

@@ -189,7 +189,7 @@ func (h *MemberPages) added(c *fiber.Ctx, kind string, f views.Form, results []v
 				who = append(who, r.Who)
 			}
 			h.flash(c, addVerbs[kind]+" "+strings.Join(who, ", ")+".")
-			return redirect(c, listOf(c).url())
+			return Redirect(c, listOf(c).url())
 		}
 		form.Form, status = views.Form{}, fiber.StatusOK
 	}

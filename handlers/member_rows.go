@@ -144,7 +144,7 @@ func (h *MemberPages) Confirm(action string) fiber.Handler {
 		}
 		if action == actRevoke && m.Status != db.StatusInvited {
 			h.flash(c, m.User.Email+" has accepted the invitation already.")
-			return c.Redirect(l.url(), fiber.StatusSeeOther)
+			return Redirect(c, l.url())
 		}
 		title := "Remove member"
 		if action == actRevoke {
@@ -199,7 +199,7 @@ func (h *MemberPages) rowChanged(c *fiber.Ctx, r views.MemberRow) error {
 		return h.row(c, fiber.StatusOK, r)
 	}
 	h.flash(c, r.Note)
-	return redirect(c, listOf(c).url())
+	return Redirect(c, listOf(c).url())
 }
 
 // row answers htmx with one row of the table.

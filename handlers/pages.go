@@ -1,6 +1,10 @@
 package handlers
 
-import "roster/db"
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"roster/db"
+)
 
 // Pages is every page handler of the console, built once with its
 // dependencies: the console is its own surface, next to the API's Handlers.
@@ -16,11 +20,18 @@ type Pages struct {
 	Invite   *InvitationPages
 }
 
+// PageOptions are the settings of the console's pages besides the
+// database and the sessions.
+type PageOptions struct {
+	BaseURL   string                           // where the server is reached, for the links of invitations
+	Secure    bool                             // cookies over TLS only
+	CSRFToken func(*fiber.Ctx) (string, error) // the token of each answer's forms
+}
+
 // NewPages builds the console's page handlers over one database and the
-// console's sessions; baseURL is where the server is reached, for the links
-// of invitations.
-func NewPages(store *db.DB, sessions SessionManager, baseURL string) *Pages {
-	console := &Console{Session: sessions}
+// console's sessions.
+func NewPages(store *db.DB, sessions SessionManager, opts PageOptions) *Pages {
+	console := &Console{Session: sessions, CSRFToken: opts.CSRFToken, Secure: opts.Secure}
 	return &Pages{
 		Console:  console,
 		SignIn:   &SignIn{Console: console, Store: store},
@@ -29,7 +40,7 @@ func NewPages(store *db.DB, sessions SessionManager, baseURL string) *Pages {
 		Activity: &ActivityPages{Console: console, Store: store},
 		Team:     &TeamPages{Console: console, Store: store},
 		Roles:    &RolePages{Console: console, Store: store},
-		Members:  &MemberPages{Console: console, Store: store, AcceptURL: acceptURLs(baseURL)},
+		Members:  &MemberPages{Console: console, Store: store, AcceptURL: acceptURLs(opts.BaseURL)},
 		Invite:   &InvitationPages{Console: console, Store: store},
 	}
 }

@@ -67,7 +67,7 @@ func (h *RolePages) Create(c *fiber.Ctx) error {
 		return h.refused(c, "new-role", f, err, roleLabels)
 	}
 	h.flash(c, "Created the role “"+r.Name+"” ("+r.Slug+").")
-	return redirect(c, "/roles")
+	return Redirect(c, "/roles")
 }
 
 // Update answers POST /roles/{id}: the role's name, description and
@@ -90,7 +90,7 @@ func (h *RolePages) Update(c *fiber.Ctx) error {
 		return h.refused(c, views.RoleSection(id), f, err, roleLabels)
 	}
 	h.flash(c, "Saved the role “"+r.Name+"”.")
-	return redirect(c, "/roles")
+	return Redirect(c, "/roles")
 }
 
 // MakeDefault answers POST /roles/{id}/default: new members get this role
@@ -103,7 +103,7 @@ func (h *RolePages) MakeDefault(c *fiber.Ctx) error {
 		return h.refused(c, views.RoleSection(id), views.Form{}, err, nil)
 	}
 	h.flash(c, "“"+r.Name+"” is now the default role: members added without a role get it.")
-	return redirect(c, "/roles")
+	return Redirect(c, "/roles")
 }
 
 // ConfirmDelete answers GET /roles/{id}/delete: the page that asks first,
@@ -130,7 +130,7 @@ func (h *RolePages) Delete(c *fiber.Ctx) error {
 		return h.refused(c, views.RoleSection(r.ID), views.Form{}, err, nil)
 	}
 	h.flash(c, "Deleted the role “"+r.Name+"”.")
-	return redirect(c, "/roles")
+	return Redirect(c, "/roles")
 }
 
 // CreatePermission answers POST /permissions: a key added to the catalog.
@@ -146,7 +146,7 @@ func (h *RolePages) CreatePermission(c *fiber.Ctx) error {
 		return h.refused(c, "new-permission", f, err, permissionLabels)
 	}
 	h.flash(c, "Added the permission "+perm.Key+" to the catalog.")
-	return redirect(c, "/roles")
+	return Redirect(c, "/roles")
 }
 
 // ConfirmDeletePermission answers GET /permissions/{key}/delete.
@@ -172,5 +172,5 @@ func (h *RolePages) DeletePermission(c *fiber.Ctx) error {
 		return h.refused(c, views.PermissionSection(key), views.Form{}, err, nil)
 	}
 	h.flash(c, "Deleted the permission "+key+" from the catalog.")
-	return redirect(c, "/roles")
+	return Redirect(c, "/roles")
 }

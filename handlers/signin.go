@@ -29,9 +29,9 @@ const badCredentials = "The email or the password is wrong."
 
 // Form answers GET /login.
 func (h *SignIn) Form(c *fiber.Ctx) error {
-	next := safeNext(c.Query("next"), "/accounts")
+	next := SafePath(c.Query("next"), Home)
 	if PrincipalOf(c).Credential == CredentialSession {
-		return c.Redirect(next, fiber.StatusSeeOther)
+		return Redirect(c, next)
 	}
 	return h.show(c, fiber.StatusOK, views.Form{Values: map[string]string{}}, next)
 }
@@ -50,7 +50,7 @@ func (h *SignIn) show(c *fiber.Ctx, status int, f views.Form, next string) error
 // (so a token planted before sign-in is worth nothing), in live mode.
 func (h *SignIn) Submit(c *fiber.Ctx) error {
 	f := formOf(c, "email", "next")
-	next := safeNext(f.Value("next"), "/accounts")
+	next := SafePath(f.Value("next"), Home)
 	ctx := c.UserContext()
 	wm, err := h.Store.SignIn(ctx, f.Value("email"), strings.Clone(c.FormValue("password")))
 	if errors.Is(err, db.ErrBadCredentials) {
@@ -71,7 +71,7 @@ func (h *SignIn) Submit(c *fiber.Ctx) error {
 	h.Session.Put(ctx, SessionWorkspaceID, wm.WorkspaceID)
 	h.Session.Put(ctx, SessionWorkspaceName, ws.Name)
 	h.Session.Put(ctx, SessionTestMode, false)
-	return c.Redirect(next, fiber.StatusSeeOther)
+	return Redirect(c, next)
 }
 
 // Throttled answers a sign-in attempt past the limit, with the same words
@@ -79,7 +79,7 @@ func (h *SignIn) Submit(c *fiber.Ctx) error {
 func (h *SignIn) Throttled(c *fiber.Ctx) error {
 	f := formOf(c, "email", "next")
 	f.Error = "Too many sign-in attempts. Wait a few minutes, then try again."
-	return h.show(c, fiber.StatusTooManyRequests, f, safeNext(f.Value("next"), "/accounts"))
+	return h.show(c, fiber.StatusTooManyRequests, f, SafePath(f.Value("next"), Home))
 }
 
 // SignOut answers POST /logout: the session is gone from the database.
@@ -88,7 +88,7 @@ func (h *SignIn) SignOut(c *fiber.Ctx) error {
 		return err
 	}
 	h.flash(c, "You have signed out.")
-	return redirect(c, "/login")
+	return Redirect(c, "/login")
 }
 
 // SwitchMode answers POST /mode: the session's mode becomes live or test,
@@ -102,5 +102,5 @@ func (h *SignIn) SwitchMode(c *fiber.Ctx) error {
 	} else {
 		h.flash(c, "You are in live mode.")
 	}
-	return redirect(c, safeNext(f.Value("next"), "/accounts"))
+	return Redirect(c, f.Value("next"))
 }

@@ -63,7 +63,7 @@ func (h *TeamPages) Invite(c *fiber.Ctx) error {
 		return err
 	}
 	h.flash(c, "Added "+b.Email+" to the team as "+b.Role+".")
-	return redirect(c, "/team")
+	return Redirect(c, "/team")
 }
 
 // ChangeRole answers POST /team/{id}/role.
@@ -80,7 +80,7 @@ func (h *TeamPages) ChangeRole(c *fiber.Ctx) error {
 		return h.refused(c, id, f, err)
 	}
 	h.flash(c, wm.User.Email+" is now "+wm.Role+".")
-	return redirect(c, "/team")
+	return Redirect(c, "/team")
 }
 
 // ConfirmRemove answers GET /team/{id}/remove: the page that asks first,
@@ -105,7 +105,7 @@ func (h *TeamPages) Remove(c *fiber.Ctx) error {
 		return h.refused(c, wm.ID, views.Form{}, err)
 	}
 	h.flash(c, "Took "+wm.User.Email+" off the team.")
-	return redirect(c, "/team")
+	return Redirect(c, "/team")
 }
 
 // refused shows the team page again with a rule's refusal next to the

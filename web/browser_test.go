@@ -139,11 +139,13 @@ func (b *browser) request(method, path string, form url.Values) page {
 }
 
 // signIn signs in with the email and password, failing the test unless it
-// succeeds.
+// succeeds, and reads the page it leads to, as a browser would (the CSRF
+// token is new after sign-in).
 func (b *browser) signIn(email, password string) {
 	b.t.Helper()
 	b.get("/login").expect(b.t, 200)
 	b.post("/login", url.Values{"email": {email}, "password": {password}}).expect(b.t, 303, "/accounts")
+	b.get("/accounts").expect(b.t, 200)
 }
 
 // staffWithPassword puts a user on the staff with a role and a password.

@@ -1,13 +1,11 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/csrf"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
 
@@ -56,41 +54,6 @@ func assets() fiber.Handler {
 	return filesystem.New(filesystem.Config{Root: http.FS(static.FS), MaxAge: 365 * 24 * 60 * 60})
 }
 
-// errCSRF is a state-changing request without the token of a form this
-// site rendered.
-var errCSRF = errors.New("web: missing or invalid CSRF token")
-
-// csrfProtection refuses POSTs whose token, sent as the X-CSRF-Token header
-// (htmx, through hx-headers on <body>) or the _csrf form field, does not
-// match the token cookie and a token the database knows (Fiber's
-// double-submit CSRF middleware over the shared key-value store).
-func (s *Server) csrfProtection() fiber.Handler {
-	return csrf.New(csrf.Config{
-		Storage:           s.db.KV("csrf:"),
-		CookieName:        "roster_csrf",
-		CookieHTTPOnly:    true,
-		CookieSecure:      s.cfg.Secure,
-		CookieSameSite:    fiber.CookieSameSiteLaxMode,
-		CookieSessionOnly: true,
-		Expiration:        s.cfg.SessionIdleTimeout,
-		ContextKey:        handlers.CSRFLocal,
-		KeyGenerator:      func() string { return db.RandomToken(32) },
-		Extractor:         csrfToken,
-		ErrorHandler:      func(*fiber.Ctx, error) error { return errCSRF },
-	})
-}
-
-// csrfToken is the token a request sends: header first, then form field.
-func csrfToken(c *fiber.Ctx) (string, error) {
-	if t := c.Get("X-CSRF-Token"); t != "" {
-		return t, nil
-	}
-	if t := c.FormValue("_csrf"); t != "" {
-		return t, nil
-	}
-	return "", csrf.ErrTokenNotFound
-}
-
 // loadPrincipal makes the session's staff member the request's principal,
 // reading their role from the database on every request: a demoted member
 // has fewer rights on their very next request, a removed one is signed out.
@@ -129,11 +92,7 @@ func signedIn(c *fiber.Ctx) error {
 	if c.Method() == fiber.MethodGet {
 		to += "?" + url.Values{"next": {string(c.Request().RequestURI())}}.Encode()
 	}
-	if c.Get("HX-Request") == "true" {
-		c.Set("HX-Redirect", to)
-		return c.SendStatus(fiber.StatusOK)
-	}
-	return c.Redirect(to, fiber.StatusSeeOther)
+	return handlers.Redirect(c, to)
 }
 
 // loginLimits throttle failed sign-ins per client address and per email

@@ -88,12 +88,12 @@ func (s *Server) routes(h *handlers.Handlers) {
 func (s *Server) consoleRoutes(p *handlers.Pages) {
 	app := s.App
 	app.Use(static.Prefix, assets())
-	app.Use(pagesOnly(pageHeaders), pagesOnly(s.loadSession), pagesOnly(s.csrfProtection()), pagesOnly(s.loadPrincipal))
+	app.Use(pagesOnly(pageHeaders), pagesOnly(s.loadSession), pagesOnly(s.csrfProtection), pagesOnly(s.loadPrincipal))
 	app.Get("/login", p.SignIn.Form)
 	app.Post("/login", append(s.loginLimits(p.SignIn.Throttled), p.SignIn.Submit)...)
 	app.Post("/logout", signedIn, p.SignIn.SignOut)
 	app.Post("/mode", signedIn, p.SignIn.SwitchMode)
-	app.Get("/", signedIn, func(c *fiber.Ctx) error { return c.Redirect("/accounts", fiber.StatusSeeOther) })
+	app.Get("/", signedIn, func(c *fiber.Ctx) error { return handlers.Redirect(c, handlers.Home) })
 	app.Get("/accounts", signedIn, allow(read("accounts:read")), p.Accounts.List)
 	app.Post("/accounts", signedIn, allow(write("accounts:write")), p.Accounts.Create)
 	app.Get("/api-keys", signedIn, allow(read("")), p.Keys.List)

@@ -45,7 +45,10 @@ func (cfg Config) withConsoleDefaults() Config {
 // sessions and counters until the server shuts down.
 func (s *Server) startConsole() {
 	s.sessions = newSessions(s.db, s.cfg)
-	s.pages = handlers.NewPages(s.db, s.sessions, s.cfg.BaseURL)
+	s.csrfKey = &sharedKey{db: s.db, name: "csrf"}
+	s.pages = handlers.NewPages(s.db, s.sessions, handlers.PageOptions{
+		BaseURL: s.cfg.BaseURL, Secure: s.cfg.Secure, CSRFToken: s.csrfToken,
+	})
 	purge, stop := context.WithCancel(context.Background())
 	s.App.Hooks().OnShutdown(func() error { stop(); return nil })
 	go s.db.PurgeEvery(purge, s.cfg.PurgeInterval, func(err error) {
@@ -91,13 +94,13 @@ func (s *Server) loadSession(c *fiber.Ctx) error {
 	switch s.sessions.Status(ctx) {
 	case scs.Modified:
 		s.sessions.Put(ctx, seenKey, time.Now().Unix())
-		token, expiry, err := s.sessions.Commit(ctx)
+		token, _, err := s.sessions.Commit(ctx)
 		if err != nil {
 			return errors.Join(herr, err)
 		}
-		s.sessionCookie(c, token, expiry)
+		s.sessionCookie(c, token)
 	case scs.Destroyed:
-		s.sessionCookie(c, "", time.Time{})
+		s.sessionCookie(c, "")
 	}
 	return herr
 }
@@ -140,15 +143,8 @@ func (s *Server) keepAlive(ctx context.Context) {
 	}
 }
 
-// sessionCookie sets the session cookie; a zero expiry deletes it.
-func (s *Server) sessionCookie(c *fiber.Ctx, token string, expiry time.Time) {
-	ck := s.sessions.Cookie
-	cookie := &fiber.Cookie{
-		Name: ck.Name, Value: token, Path: ck.Path, Domain: ck.Domain,
-		HTTPOnly: ck.HttpOnly, Secure: ck.Secure, SameSite: fiber.CookieSameSiteLaxMode, SessionOnly: true,
-	}
-	if expiry.IsZero() {
-		cookie.Expires, cookie.MaxAge, cookie.SessionOnly = time.Unix(1, 0), -1, false
-	}
-	c.Cookie(cookie)
+// sessionCookie sets the session cookie for the browser's session (the
+// server enforces the expiry); "" deletes it.
+func (s *Server) sessionCookie(c *fiber.Ctx, token string) {
+	handlers.SetCookie(c, s.sessions.Cookie.Name, token, s.sessions.Cookie.Path, 0, s.sessions.Cookie.Secure)
 }

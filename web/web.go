@@ -48,6 +48,7 @@ type Server struct {
 	mail     *Dispatcher
 	sessions *scs.SessionManager // the console's
 	pages    *handlers.Pages     // the console's
+	csrfKey  *sharedKey          // what the console's CSRF tokens are signed with
 }
 
 // New builds the server with every route.
