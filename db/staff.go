@@ -104,10 +104,10 @@ func (s *DB) ChangeStaffRole(ctx context.Context, ed StaffEditor, id, role strin
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		var editorRole string
 		var err error
-		if wm, editorRole, err = s.staffTarget(ctx, ed, id); err != nil || wm.Role == role {
+		if wm, editorRole, err = s.staffTarget(ctx, ed, id); err != nil {
 			return err
 		}
-		if err := s.mayTake(ctx, ed, editorRole, wm, role); err != nil {
+		if err := s.mayTake(ctx, ed, editorRole, wm, role); err != nil || wm.Role == role {
 			return err
 		}
 		prev := map[string]any{"role": wm.Role, "updated_at": wm.UpdatedAt}
@@ -187,30 +187,31 @@ func (ed StaffEditor) mayTouchOwner(editorRole string) error {
 }
 
 // staffTarget locks the workspace and returns the membership a change is
-// about, refusing the editor's own, and the editor's role.
+// about and the editor's role.
 func (s *DB) staffTarget(ctx context.Context, ed StaffEditor, id string) (WorkspaceMembership, string, error) {
 	editorRole, err := s.lockStaff(ctx, ed)
 	if err != nil {
 		return WorkspaceMembership{}, "", err
 	}
 	wm, err := s.StaffByID(ctx, ed.WorkspaceID, id)
-	if err == nil && id == ed.MembershipID {
-		err = errSelfChange
-	}
 	return wm, editorRole, err
 }
 
 // mayTake refuses to move wm from its role to role ("" for off the staff)
-// when that grants or takes owner and the editor is no owner, or when it
-// takes the workspace's last owner away.
+// when that grants or takes owner and the editor is no owner in person
+// (asked first, so that a key reaching for owner always hears why), when
+// wm is the editor's own, or when it takes the workspace's last owner away.
 func (s *DB) mayTake(ctx context.Context, ed StaffEditor, editorRole string, wm WorkspaceMembership, role string) error {
-	if wm.Role != RoleOwner && role != RoleOwner {
-		return nil
+	touchesOwner := wm.Role == RoleOwner || role == RoleOwner
+	if touchesOwner {
+		if err := ed.mayTouchOwner(editorRole); err != nil {
+			return err
+		}
 	}
-	if err := ed.mayTouchOwner(editorRole); err != nil {
-		return err
+	if wm.ID == ed.MembershipID {
+		return errSelfChange
 	}
-	if wm.Role != RoleOwner {
+	if wm.Role != RoleOwner || role == RoleOwner {
 		return nil
 	}
 	var owners int

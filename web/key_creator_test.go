@@ -39,7 +39,7 @@ func TestKeysActAsTheirCreator(t *testing.T) {
 		key := e.keyBy(admin, true, db.KeySecret)
 		self := "/v1/workspace-memberships/" + admin.ID
 		e.run(t, []apiCase{
-			{"the admin's key makes the admin no owner", "PATCH", self, key, `{"role":"owner"}`, 403, "forbidden", "", ""},
+			{"the admin's key makes the admin no owner", "PATCH", self, key, `{"role":"owner"}`, 403, "forbidden", "reason", `"owner_only"`},
 			{"nor anyone else", "PATCH", "/v1/workspace-memberships/" + helper.ID, key, `{"role":"owner"}`, 403, "forbidden", "reason", `"owner_only"`},
 			{"nor demotes the owner", "PATCH", "/v1/workspace-memberships/" + e.ws.WorkspaceMembershipID, key, `{"role":"support"}`, 403, "forbidden", "reason", `"owner_only"`},
 			{"nor removes the owner", "DELETE", "/v1/workspace-memberships/" + e.ws.WorkspaceMembershipID, key, "", 403, "forbidden", "reason", `"owner_only"`},
