@@ -284,8 +284,9 @@ func TestPoolSize(t *testing.T) {
 			t.Fatalf("32 lists at once: %v, want 32 200s", n)
 		}
 	}
-	// Connections the client opened and never used would hold up the
-	// server's shutdown: fasthttp closes only those between requests.
+	// Connections the client opened and never used would slow the
+	// server's shutdown: fasthttp closes them only 5 s after they opened
+	// (see TestShutdownWithIdleConnection).
 	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 	var conns int
 	if err := d.Get(&conns, `SELECT COUNT(*) FROM pg_stat_activity
