@@ -3,9 +3,10 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-BIN        := bin/roster
-GO_TEST    := go test -race -count=1
-PG_VERSION := 15
+BIN         := bin/roster
+GO_TEST     := go test -race -count=1
+PG_VERSION  := 15
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: help run build generate check-generated lint test test-go postgres-tools test-sqlite test-postgres e2e e2e-chromium e2e-deps bench clean
 
@@ -26,8 +27,10 @@ check-generated: ## fail when committed templ code is stale
 	@git diff --exit-code -- '*_templ.go' || { echo "check-generated: generated templ code is stale: run make generate and commit it"; exit 1; }
 	@test -z "$$(git ls-files --others --exclude-standard -- '*_templ.go')" || { echo "check-generated: uncommitted generated files: run make generate and commit them"; exit 1; }
 
-lint: ## go vet, gofmt and templ fmt
+lint: ## go vet, gofmt, templ fmt, staticcheck and go mod tidy -diff
 	go vet ./...
+	go run $(STATICCHECK) ./...
+	@go mod tidy -diff >/dev/null || { echo "lint: go.mod or go.sum is not tidy: run go mod tidy and commit it"; go mod tidy -diff; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "lint: gofmt would change: $$(gofmt -l $$(git ls-files '*.go'))"; exit 1; }
 	@if git ls-files '*.templ' | grep -q .; then go tool templ fmt -fail $$(git ls-files '*.templ') || { echo "lint: templ fmt would change files"; exit 1; }; fi
 

@@ -75,9 +75,6 @@ func pageOf(c *fiber.Ctx) (db.Page, error) {
 	return p, nil
 }
 
-// maxBody is the largest request body accepted.
-const maxBody = 1 << 20
-
 // decode reads a JSON request body into dst, refusing other media types
 // and, naming the field, unknown fields, names that differ from the known
 // ones only in case, duplicate names and wrong types. The body is read with

@@ -50,7 +50,9 @@ type memberList struct {
 func listOf(c *fiber.Ctx) memberList {
 	l := memberList{accountID: strings.Clone(c.Params("id"))}
 	q := url.Values{}
-	c.Context().QueryArgs().VisitAll(func(k, v []byte) { q.Add(string(k), string(v)) })
+	for k, v := range c.Context().QueryArgs().All() {
+		q.Add(string(k), string(v))
+	}
 	if c.Method() == fiber.MethodPost && c.Get("HX-Request") == "true" {
 		if u, err := url.Parse(c.Get("HX-Current-URL")); err == nil && u.Path == "/accounts/"+l.accountID {
 			q = u.Query()

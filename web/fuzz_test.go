@@ -35,9 +35,9 @@ var knownErrorTypes = map[string]bool{
 // fuzzTarget is one server per dialect over a fresh database, with the
 // rows and a live secret key of its workspace that fuzzed requests name.
 type fuzzTarget struct {
-	dialect                             db.Dialect
-	e                                   *env
-	key, account, membership, staff, wm string
+	dialect                      db.Dialect
+	e                            *env
+	key, account, membership, wm string
 }
 
 // newFuzzTargets builds a fuzzTarget for each dialect under test.

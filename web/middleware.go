@@ -54,11 +54,11 @@ func checkText(c *fiber.Ctx) error {
 	if !isText(c.Path()) {
 		bad["path"] = rule
 	}
-	c.Context().QueryArgs().VisitAll(func(k, v []byte) {
+	for k, v := range c.Context().QueryArgs().All() {
 		if !isText(string(k)) || !isText(string(v)) {
 			bad[strings.ToValidUTF8(string(k), "\uFFFD")] = rule
 		}
-	})
+	}
 	if !isText(c.Get("Idempotency-Key")) {
 		bad["Idempotency-Key"] = rule
 	}
