@@ -32,6 +32,6 @@ func New(store *db.DB, opts Options) *Handlers {
 		Catalog:     &Catalog{Store: store},
 		Staff:       &Staff{Store: store},
 		Events:      &Events{Store: store},
-		OpenAPI:     &OpenAPI{},
+		OpenAPI:     NewOpenAPI(opts.BaseURL),
 	}
 }
