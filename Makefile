@@ -8,7 +8,7 @@ GO_TEST     := go test -race -count=1
 PG_VERSION  := 15
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: help run build generate check-generated lint test test-go postgres-tools test-sqlite test-postgres e2e e2e-chromium e2e-deps bench clean
+.PHONY: help run build generate check-generated lint test test-go postgres-tools test-sqlite test-postgres test-clients e2e e2e-chromium e2e-deps bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -34,7 +34,7 @@ lint: ## go vet, gofmt, templ fmt, staticcheck and go mod tidy -diff
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "lint: gofmt would change: $$(gofmt -l $$(git ls-files '*.go'))"; exit 1; }
 	@if git ls-files '*.templ' | grep -q .; then go tool templ fmt -fail $$(git ls-files '*.templ') || { echo "lint: templ fmt would change files"; exit 1; }; fi
 
-test: check-generated lint test-go e2e ## everything: generated code, lint, Go tests on SQLite and PostgreSQL, browser suite
+test: check-generated lint test-go test-clients e2e ## everything: generated code, lint, Go tests on SQLite and PostgreSQL, generated API clients, browser suite
 
 # Go tests need PostgreSQL: TEST_DATABASE_URL when set, else a throwaway
 # cluster from Debian's pg_virtualenv.
@@ -60,6 +60,13 @@ test-postgres: ## Go tests against TEST_DATABASE_URL or the PG* variables pg_vir
 
 test-sqlite: ## Go tests on SQLite only (quick; not a substitute for make test)
 	ROSTER_TEST_DIALECTS=sqlite $(GO_TEST) ./...
+
+# e2e/clients is a module of its own (outside ./...): it generates both
+# clients from the served document with default options and runs the
+# docs/api.md flow through them; the TypeScript half skips, saying so, only
+# when Node.js is missing.
+test-clients: ## generate a Go client (oapi-codegen) and a TypeScript client (openapi-typescript + openapi-fetch) from /v1/openapi.json and run the docs/api.md flow through each
+	cd e2e/clients && go test -count=1 -v .
 
 e2e: e2e-chromium e2e-deps ## browser suite: Playwright drives Debian's Chromium against a real roster serve (js and no-js)
 	cd e2e && npx playwright test
