@@ -7,8 +7,13 @@ BIN         := bin/roster
 GO_TEST     := go test -race -count=1
 PG_VERSION  := 15
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.9.0
+# The Go vulnerability database, as the golang.org/x/vulndb module has it;
+# a newer pseudo-version is a newer database.
+VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
+VULNDB      := bin/vulndb/$(VULNDB_VERSION)
 
-.PHONY: help run build generate check-generated lint test test-go postgres-tools test-sqlite test-postgres test-clients e2e e2e-chromium e2e-deps bench clean
+.PHONY: help run build generate check-generated lint vuln test test-go postgres-tools test-sqlite test-postgres test-clients e2e e2e-chromium e2e-deps bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -33,6 +38,22 @@ lint: ## go vet, gofmt, templ fmt, staticcheck and go mod tidy -diff
 	@go mod tidy -diff >/dev/null || { echo "lint: go.mod or go.sum is not tidy: run go mod tidy and commit it"; go mod tidy -diff; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "lint: gofmt would change: $$(gofmt -l $$(git ls-files '*.go'))"; exit 1; }
 	@if git ls-files '*.templ' | grep -q .; then go tool templ fmt -fail $$(git ls-files '*.templ') || { echo "lint: templ fmt would change files"; exit 1; }; fi
+
+# govulncheck reads the database from disk (-db file://…), built from the
+# vulndb module's OSV files by its own indexdb command: the check needs the
+# module proxy once, never vuln.go.dev. It scans with the Go toolchain that
+# builds here (go env GOVERSION): standard-library entries are those of that
+# version (docs/operations.md, "Vulnerabilities and the Go toolchain").
+vuln: $(VULNDB)/index/db.json ## govulncheck against a local copy of the Go vulnerability database (not part of make test)
+	@echo "vuln: scanning with $$(go env GOVERSION) against golang.org/x/vulndb@$(VULNDB_VERSION)"
+	go run $(GOVULNCHECK) -db file://$(CURDIR)/$(VULNDB) ./...
+
+$(VULNDB)/index/db.json:
+	go mod download golang.org/x/vulndb@$(VULNDB_VERSION)
+	rm -rf $(VULNDB).tmp
+	go run golang.org/x/vulndb/cmd/indexdb@$(VULNDB_VERSION) \
+		-vulns "$$(go env GOMODCACHE)/golang.org/x/vulndb@$(VULNDB_VERSION)/data/osv" -out $(VULNDB).tmp
+	rm -rf $(VULNDB) && mv $(VULNDB).tmp $(VULNDB)
 
 test: check-generated lint test-go test-clients e2e ## everything: generated code, lint, Go tests on SQLite and PostgreSQL, generated API clients, browser suite
 
