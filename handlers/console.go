@@ -57,7 +57,7 @@ type Console struct {
 
 // layout is the frame of a full page.
 func (h *Console) layout(c *fiber.Ctx, title, nav string) views.Layout {
-	l := views.Layout{Title: title, Nav: nav, Path: strings.Clone(string(c.Request().RequestURI()))}
+	l := views.Layout{Title: title, Nav: nav, Path: string(c.Request().RequestURI())}
 	p := PrincipalOf(c)
 	if p.Credential == CredentialSession && p.Staff != nil {
 		l.SignedIn = true
@@ -207,12 +207,11 @@ func printable(s string) bool {
 	return true
 }
 
-// formOf reads the named fields of a posted form, trimmed and copied out
-// of the request's buffers.
+// formOf reads the named fields of a posted form, trimmed.
 func formOf(c *fiber.Ctx, names ...string) views.Form {
 	f := views.Form{Values: map[string]string{}, Multi: map[string][]string{}, Errors: map[string]string{}}
 	for _, n := range names {
-		f.Values[n] = strings.TrimSpace(strings.Clone(c.FormValue(n)))
+		f.Values[n] = strings.TrimSpace(c.FormValue(n))
 	}
 	return f
 }

@@ -44,7 +44,7 @@ func (h *InvitationPages) Show(c *fiber.Ctx) error {
 // no other site is told it through a Referer.
 func (h *InvitationPages) show(c *fiber.Ctx, status int, f views.Form) error {
 	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
-	token := strings.Clone(c.Params("token"))
+	token := c.Params("token")
 	inv, err := h.Store.InvitationByToken(ctx(c), token)
 	if db.IsType(err, "invitation.not_found") {
 		return h.gone(c)
@@ -78,7 +78,7 @@ func (h *InvitationPages) Accept(c *fiber.Ctx) error {
 		f, _ = withErrors(f, err, map[string]string{"name": "Your name"})
 		return h.show(c, statusFormErrors, f)
 	}
-	token := strings.Clone(c.Params("token"))
+	token := c.Params("token")
 	inv, err := h.Store.InvitationByToken(ctx(c), token)
 	if err == nil {
 		actx := db.WithActor(c.UserContext(), Principal{}.Actor(), RequestID(c))

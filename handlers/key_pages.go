@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -97,7 +96,7 @@ func (h *KeyPages) Confirm(action string) fiber.Handler {
 
 // Revoke answers POST /api-keys/{id}/revoke.
 func (h *KeyPages) Revoke(c *fiber.Ctx) error {
-	k, err := h.Store.RevokeAPIKey(ctx(c), PrincipalOf(c).Scope, strings.Clone(c.Params("id")))
+	k, err := h.Store.RevokeAPIKey(ctx(c), PrincipalOf(c).Scope, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -121,7 +120,7 @@ func (h *KeyPages) Roll(c *fiber.Ctx) error {
 		f.Errors["grace"] = "Choose how long the old key keeps working."
 		return h.render(c, statusFormErrors, "Roll key", "api-keys", views.KeyConfirmation(views.KeyConfirm{Key: k, Action: "roll", Form: f}))
 	}
-	k, secret, err := h.Store.RollAPIKey(ctx(c), PrincipalOf(c).Scope, strings.Clone(c.Params("id")), grace)
+	k, secret, err := h.Store.RollAPIKey(ctx(c), PrincipalOf(c).Scope, c.Params("id"), grace)
 	if err != nil {
 		return err
 	}
@@ -144,7 +143,7 @@ func (h *KeyPages) find(c *fiber.Ctx) (db.APIKey, error) {
 			return k, nil
 		}
 	}
-	return db.APIKey{}, db.NotFound("api_key", strings.Clone(id))
+	return db.APIKey{}, db.NotFound("api_key", id)
 }
 
 // newKeyCookie holds, in the browser only, the key that opens the sealed

@@ -48,7 +48,7 @@ type memberList struct {
 // reads it from the page it was sent from, whose table may have been
 // filtered in place since the form was rendered.
 func listOf(c *fiber.Ctx) memberList {
-	l := memberList{accountID: strings.Clone(c.Params("id"))}
+	l := memberList{accountID: c.Params("id")}
 	q := url.Values{}
 	for k, v := range c.Context().QueryArgs().All() {
 		q.Add(string(k), string(v))

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -43,7 +42,7 @@ func (h *SignIn) show(c *fiber.Ctx, status int, f views.Form, next string) error
 	if err != nil {
 		return err
 	}
-	return h.render(c, status, "Sign in", "", views.Login(views.LoginPage{Form: f, Next: strings.Clone(next), NoOwner: !hasOwner}))
+	return h.render(c, status, "Sign in", "", views.Login(views.LoginPage{Form: f, Next: next, NoOwner: !hasOwner}))
 }
 
 // Submit answers POST /login: a new session token for the signed-in person
@@ -52,7 +51,7 @@ func (h *SignIn) Submit(c *fiber.Ctx) error {
 	f := formOf(c, "email", "next")
 	next := SafePath(f.Value("next"), Home)
 	ctx := c.UserContext()
-	wm, err := h.Store.SignIn(ctx, f.Value("email"), strings.Clone(c.FormValue("password")))
+	wm, err := h.Store.SignIn(ctx, f.Value("email"), c.FormValue("password"))
 	if errors.Is(err, db.ErrBadCredentials) {
 		f.Error = badCredentials
 		return h.show(c, fiber.StatusUnauthorized, f, next)

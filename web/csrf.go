@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"strings"
 	"sync/atomic"
 
 	"github.com/gofiber/fiber/v2"
@@ -50,7 +49,7 @@ type csrfState struct {
 // the token before is not the token after.
 func (s *Server) csrfProtection(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	st := &csrfState{session: s.sessions.Token(ctx), visitor: strings.Clone(c.Cookies(csrfCookie))}
+	st := &csrfState{session: s.sessions.Token(ctx), visitor: c.Cookies(csrfCookie)}
 	c.Locals(csrfLocal, st)
 	switch c.Method() {
 	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions, fiber.MethodTrace:

@@ -118,11 +118,11 @@ func loggedPath(path string) string {
 	const segment = "/invitations/"
 	i := strings.Index(strings.ToLower(path), segment)
 	if i < 0 {
-		return strings.Clone(path)
+		return path
 	}
 	switch rest := path[i+len(segment):]; rest {
 	case "", "accept", "accepted":
-		return strings.Clone(path)
+		return path
 	}
 	return path[:i] + segment + "[token]"
 }

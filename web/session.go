@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -82,7 +81,7 @@ func newSessions(store *db.DB, cfg Config) *scs.SessionManager {
 // then a changed session is saved and its cookie set, a destroyed one's
 // cookie expired. The handler's error is returned untouched.
 func (s *Server) loadSession(c *fiber.Ctx) error {
-	token := strings.Clone(c.Cookies(s.sessions.Cookie.Name))
+	token := c.Cookies(s.sessions.Cookie.Name)
 	ctx, err := s.sessions.Load(c.UserContext(), token)
 	if err != nil {
 		return err
