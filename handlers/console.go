@@ -116,7 +116,7 @@ func (h *Console) ErrorPage(c *fiber.Ctx, status int, title, message string) err
 	c.Vary("HX-Request")
 	p := views.ErrorPage{Status: status, Title: title, Message: message}
 	if status >= 500 {
-		p.RequestID = RequestID(c)
+		p.RequestID = db.RequestID(c.UserContext())
 	}
 	// An error page is shown even when no CSRF token can be made (the
 	// database is away, or the request never reached the console's

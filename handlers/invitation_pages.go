@@ -81,7 +81,7 @@ func (h *InvitationPages) Accept(c *fiber.Ctx) error {
 	token := c.Params("token")
 	inv, err := h.Store.InvitationByToken(ctx(c), token)
 	if err == nil {
-		actx := db.WithActor(c.UserContext(), Principal{}.Actor(), RequestID(c))
+		actx := db.WithActor(c.UserContext(), Principal{}.Actor())
 		_, err = h.Store.AcceptInvitation(actx, token, name)
 	}
 	if db.IsType(err, "invitation.not_found") {

@@ -238,7 +238,7 @@ func (h *Memberships) Accept(c *fiber.Ctx) error {
 	if err := f.err(); err != nil {
 		return err
 	}
-	ctx := db.WithActor(c.UserContext(), Principal{}.Actor(), RequestID(c))
+	ctx := db.WithActor(c.UserContext(), Principal{}.Actor())
 	m, err := h.Store.AcceptInvitation(ctx, b.Token, b.Name)
 	if err != nil {
 		return err

@@ -370,7 +370,7 @@ func TestActivityPage(t *testing.T) {
 		if err := d.Get(&id, `SELECT id FROM accounts`); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.RenameAccount(db.WithActor(context.Background(), db.Actor{Type: "user", ID: e.ws.UserID}, "req_x"), e.ws.Live(), id, "New name"); err != nil {
+		if _, err := d.RenameAccount(db.WithActor(db.WithRequestID(context.Background(), "req_x"), db.Actor{Type: "user", ID: e.ws.UserID}), e.ws.Live(), id, "New name"); err != nil {
 			t.Fatal(err)
 		}
 		for i := range 21 {

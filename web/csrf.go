@@ -23,7 +23,7 @@ var errCSRF = errors.New("web: missing or invalid CSRF token")
 const csrfCookie = "roster_csrf"
 
 // csrfLocal is the request local holding the request's *csrfState.
-const csrfLocal = "roster.csrf"
+type csrfLocal struct{}
 
 // A CSRF token is an HMAC, under a key every process on the database
 // shares, of what it is bound to: the session's token when someone is
@@ -50,7 +50,7 @@ type csrfState struct {
 func (s *Server) csrfProtection(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	st := &csrfState{session: s.sessions.Token(ctx), visitor: c.Cookies(csrfCookie)}
-	c.Locals(csrfLocal, st)
+	c.Locals(csrfLocal{}, st)
 	switch c.Method() {
 	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions, fiber.MethodTrace:
 	default:
@@ -84,7 +84,7 @@ func (s *Server) checkCSRF(c *fiber.Ctx, st *csrfState) error {
 // csrfToken is the token the forms of this answer send back; for a
 // visitor without a session or cookie it makes the cookie.
 func (s *Server) csrfToken(c *fiber.Ctx) (string, error) {
-	st, _ := c.Locals(csrfLocal).(*csrfState)
+	st, _ := c.Locals(csrfLocal{}).(*csrfState)
 	if st == nil {
 		return "", errors.New("web: CSRF token asked for outside the console")
 	}

@@ -3,6 +3,7 @@ package web_test
 import (
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -71,6 +72,26 @@ func TestRateLimit(t *testing.T) {
 	}
 	// Another credential has its own budget.
 	e.do(t, "GET", "/v1/accounts", e.key(false, db.KeySecret), "").expect(t, 200, "")
+}
+
+// TestLogsCarryRequestID fails a request: its log lines, the request's and
+// the failure's, name the request id its answer gives.
+func TestLogsCarryRequestID(t *testing.T) {
+	d := dbtest.Open(t, db.SQLite)
+	var logs syncBuffer
+	e := newEnv(t, d, func(c *web.Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
+	sk := e.key(false, db.KeySecret)
+	if _, err := d.Exec(`DROP TABLE events`); err != nil {
+		t.Fatal(err)
+	}
+	r := e.do(t, "POST", "/v1/accounts", sk, `{"name":"x"}`)
+	r.expect(t, 500, "internal_server_error")
+	id := r.Header.Get("Request-Id")
+	for _, msg := range []string{"msg=\"request failed\"", "msg=request "} {
+		if !regexp.MustCompile(regexp.QuoteMeta(msg) + `.*request_id=` + id).MatchString(logs.String()) {
+			t.Fatalf("no %s line with request_id=%s:\n%s", msg, id, logs.String())
+		}
+	}
 }
 
 // TestInternalErrorLeaksNothing breaks the schema under the server: the

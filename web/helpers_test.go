@@ -68,7 +68,7 @@ func (e *env) keyIn(f dbtest.Fixture, live bool, kind string, scopes ...string) 
 // would in the console, and returns its secret.
 func (e *env) keyBy(creator db.WorkspaceMembership, live bool, kind string, scopes ...string) string {
 	e.t.Helper()
-	ctx := db.WithActor(context.Background(), db.Actor{Type: "user", ID: creator.UserID}, "")
+	ctx := db.WithActor(context.Background(), db.Actor{Type: "user", ID: creator.UserID})
 	_, secret, err := e.db.CreateAPIKey(ctx, db.Scope{WorkspaceID: creator.WorkspaceID, Live: live}, kind, "test", scopes)
 	if err != nil {
 		e.t.Fatalf("create key: %v", err)
