@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"maps"
 	"net/url"
@@ -19,27 +18,6 @@ import (
 	"roster/views"
 )
 
-// SessionManager is what page handlers need of the console's sessions
-// (an *scs.SessionManager whose data web loaded into the request context).
-type SessionManager interface {
-	RenewToken(ctx context.Context) error
-	Destroy(ctx context.Context) error
-	Put(ctx context.Context, key string, val any)
-	GetString(ctx context.Context, key string) string
-	GetBool(ctx context.Context, key string) bool
-	PopString(ctx context.Context, key string) string
-}
-
-// Keys of the console session's values.
-const (
-	SessionUserID        = "user_id"        // the signed-in user
-	SessionWorkspaceID   = "workspace_id"   // the workspace they signed in to
-	SessionWorkspaceName = "workspace_name" // its name, for the header
-	SessionTestMode      = "test_mode"      // true in test mode; live by default
-	sessionFlash         = "flash"          // a message for the next page
-	sessionNewKey        = "new_key"        // a key's sealed secret, shown once on the next keys page
-)
-
 // statusFormErrors is the status of a form shown again with its errors:
 // htmx is configured to swap it like a success (see views.htmxConfig).
 const statusFormErrors = fiber.StatusUnprocessableEntity
@@ -47,7 +25,7 @@ const statusFormErrors = fiber.StatusUnprocessableEntity
 // Console is what every page handler shares: the session, and how pages
 // are framed and answered.
 type Console struct {
-	Session SessionManager
+	Session *Session
 	// CSRFToken is the token the forms of an answer must send back, bound
 	// to the visitor's session.
 	CSRFToken func(c *fiber.Ctx) (string, error)
@@ -64,7 +42,8 @@ func (h *Console) layout(c *fiber.Ctx, title, nav string) views.Layout {
 		l.UserEmail = p.Staff.User.Email
 		l.Role = p.Staff.Role
 		l.Live = p.Scope.Live
-		l.Workspace = h.Session.GetString(c.UserContext(), SessionWorkspaceName)
+		who, _ := h.Session.SignedIn(c.UserContext())
+		l.Workspace = who.WorkspaceName
 	}
 	return l
 }
@@ -84,7 +63,7 @@ func (h *Console) render(c *fiber.Ctx, status int, title, nav string, content te
 	component := content
 	if !isFragment(c) {
 		l := h.layout(c, title, nav)
-		l.Flash = h.Session.PopString(c.UserContext(), sessionFlash)
+		l.Flash = h.Session.PopFlash(c.UserContext())
 		component = views.Page(l, content)
 	}
 	return h.send(c, status, component)
@@ -127,7 +106,7 @@ func (h *Console) ErrorPage(c *fiber.Ctx, status int, title, message string) err
 
 // flash leaves a message for the next page shown.
 func (h *Console) flash(c *fiber.Ctx, message string) {
-	h.Session.Put(c.UserContext(), sessionFlash, message)
+	h.Session.Flash(c.UserContext(), message)
 }
 
 // SetCookie is how the console sets its cookies: HttpOnly, SameSite=Lax,

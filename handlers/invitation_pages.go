@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -23,9 +22,6 @@ type InvitationPages struct {
 	*Console
 	Store InvitationStore
 }
-
-// sessionAccepted holds what the page after an acceptance shows, once.
-const sessionAccepted = "accepted_invitation"
 
 // acceptURLs makes the links invitation tokens are accepted at, under the
 // server's public base URL.
@@ -90,17 +86,13 @@ func (h *InvitationPages) Accept(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	done, _ := json.Marshal(views.InvitationAccepted{Account: inv.AccountName, Role: inv.RoleName, Workspace: inv.WorkspaceName})
-	h.Session.Put(c.UserContext(), sessionAccepted, string(done))
+	h.Session.PutAccepted(c.UserContext(), views.InvitationAccepted{Account: inv.AccountName, Role: inv.RoleName, Workspace: inv.WorkspaceName})
 	return Redirect(c, "/invitations/accepted")
 }
 
 // Accepted answers GET /invitations/accepted: what the acceptance did, shown
 // once; opened again, only that it is done.
 func (h *InvitationPages) Accepted(c *fiber.Ctx) error {
-	var v views.InvitationAccepted
-	if raw := h.Session.PopString(c.UserContext(), sessionAccepted); raw != "" {
-		_ = json.Unmarshal([]byte(raw), &v)
-	}
-	return h.render(c, fiber.StatusOK, "Invitation accepted", "", views.InvitationDone(v))
+	done := h.Session.PopAccepted(c.UserContext())
+	return h.render(c, fiber.StatusOK, "Invitation accepted", "", views.InvitationDone(done))
 }

@@ -166,7 +166,7 @@ func (h *KeyPages) putNewKey(c *fiber.Ctx, k db.APIKey, secret string) error {
 	if err != nil {
 		return fmt.Errorf("handlers: seal new key %s: %w", k.ID, err)
 	}
-	h.Session.Put(c.UserContext(), sessionNewKey, sealed)
+	h.Session.PutNewKey(c.UserContext(), sealed)
 	SetCookie(c, newKeyCookie, base64.RawURLEncoding.EncodeToString(opener), "/api-keys", 600, h.Secure)
 	return nil
 }
@@ -174,7 +174,7 @@ func (h *KeyPages) putNewKey(c *fiber.Ctx, k db.APIKey, secret string) error {
 // popNewKey opens the secret putNewKey sealed, once: both halves are
 // dropped. Without either half there is nothing to show.
 func (h *KeyPages) popNewKey(c *fiber.Ctx) *views.NewKey {
-	sealed := h.Session.PopString(c.UserContext(), sessionNewKey)
+	sealed := h.Session.PopNewKey(c.UserContext())
 	opener, err := base64.RawURLEncoding.DecodeString(c.Cookies(newKeyCookie))
 	if c.Cookies(newKeyCookie) != "" {
 		SetCookie(c, newKeyCookie, "", "/api-keys", 0, h.Secure)

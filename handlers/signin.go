@@ -63,13 +63,9 @@ func (h *SignIn) Submit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.Session.RenewToken(ctx); err != nil {
+	if err := h.Session.SignIn(ctx, SignedIn{UserID: wm.UserID, WorkspaceID: wm.WorkspaceID, WorkspaceName: ws.Name}); err != nil {
 		return err
 	}
-	h.Session.Put(ctx, SessionUserID, wm.UserID)
-	h.Session.Put(ctx, SessionWorkspaceID, wm.WorkspaceID)
-	h.Session.Put(ctx, SessionWorkspaceName, ws.Name)
-	h.Session.Put(ctx, SessionTestMode, false)
 	return Redirect(c, next)
 }
 
@@ -83,7 +79,7 @@ func (h *SignIn) Throttled(c *fiber.Ctx) error {
 
 // SignOut answers POST /logout: the session is gone from the database.
 func (h *SignIn) SignOut(c *fiber.Ctx) error {
-	if err := h.Session.Destroy(c.UserContext()); err != nil {
+	if err := h.Session.SignOut(c.UserContext()); err != nil {
 		return err
 	}
 	h.flash(c, "You have signed out.")
@@ -95,7 +91,7 @@ func (h *SignIn) SignOut(c *fiber.Ctx) error {
 func (h *SignIn) SwitchMode(c *fiber.Ctx) error {
 	f := formOf(c, "mode", "next")
 	test := f.Value("mode") == "test"
-	h.Session.Put(c.UserContext(), SessionTestMode, test)
+	h.Session.SetTestMode(c.UserContext(), test)
 	if test {
 		h.flash(c, "You are in test mode: you see and change test data only.")
 	} else {

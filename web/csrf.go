@@ -95,7 +95,7 @@ func (s *Server) csrfToken(c *fiber.Ctx) (string, error) {
 // nothing yet (and mint is false).
 func (s *Server) csrfBinding(c *fiber.Ctx, st *csrfState, mint bool) string {
 	ctx := c.UserContext()
-	if s.sessions.GetString(ctx, handlers.SessionUserID) != "" {
+	if _, ok := s.session.SignedIn(ctx); ok {
 		return "session:" + s.sessions.Token(ctx)
 	}
 	if s.sessions.Token(ctx) != st.session && !st.minted {

@@ -47,6 +47,7 @@ type Server struct {
 	jwt      *jwtVerifier
 	mail     *Dispatcher
 	sessions *scs.SessionManager // the console's
+	session  *handlers.Session   // its values, typed
 	pages    *handlers.Pages     // the console's
 	csrfKey  *sharedKey          // what the console's CSRF tokens are signed with
 }
