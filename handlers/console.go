@@ -48,18 +48,12 @@ func (h *Console) layout(c *fiber.Ctx, title, nav string) views.Layout {
 	return l
 }
 
-// isFragment reports whether an htmx request asks for part of a page: not a
-// boosted link or form and not a history restore, which need the whole page.
-func isFragment(c *fiber.Ctx) bool {
-	return c.Get("HX-Request") == "true" && c.Get("HX-Boosted") != "true" && c.Get("HX-History-Restore-Request") != "true"
-}
-
 // render answers with a page: only its content for an htmx fragment
 // request, else the content in the frame, with the flash message left by
 // the last action. It renders into a buffer first, so a failing component
 // leaves no half page behind.
 func (h *Console) render(c *fiber.Ctx, status int, title, nav string, content templ.Component) error {
-	c.Vary("HX-Request")
+	c.Vary(HeaderHXRequest)
 	component := content
 	if !isFragment(c) {
 		l := h.layout(c, title, nav)
@@ -92,7 +86,7 @@ func (h *Console) write(c *fiber.Ctx, status int, component templ.Component, tok
 // ErrorPage answers with an error page, always whole: htmx shows it in
 // place of the page (see views.htmxConfig).
 func (h *Console) ErrorPage(c *fiber.Ctx, status int, title, message string) error {
-	c.Vary("HX-Request")
+	c.Vary(HeaderHXRequest)
 	p := views.ErrorPage{Status: status, Title: title, Message: message}
 	if status >= 500 {
 		p.RequestID = db.RequestID(c.UserContext())
@@ -126,21 +120,6 @@ func SetCookie(c *fiber.Ctx, name, value, path string, maxAge int, secure bool) 
 // Home is the console's first page, where a redirect to anywhere else
 // than a path of this site goes instead.
 const Home = "/accounts"
-
-// Redirect sends the browser on to a path of this site: htmx follows
-// HX-Redirect, anything else a 303 See Other (after a POST, so reloading
-// the next page does not post again). It is the console's one way to
-// redirect: the target goes through SafePath first, so no value reaches
-// the Location or HX-Redirect header unchecked.
-func Redirect(c *fiber.Ctx, to string) error {
-	to = SafePath(to, Home)
-	if c.Get("HX-Request") == "true" {
-		c.Set("HX-Redirect", to)
-		return c.SendStatus(fiber.StatusOK)
-	}
-	c.Set(fiber.HeaderLocation, to)
-	return c.SendStatus(fiber.StatusSeeOther)
-}
 
 // SafePath returns to when it is a path of this site, else fallback: a
 // sign-in or mode switch never sends anyone to another site, and nothing

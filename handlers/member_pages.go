@@ -53,8 +53,8 @@ func listOf(c *fiber.Ctx) memberList {
 	for k, v := range c.Context().QueryArgs().All() {
 		q.Add(string(k), string(v))
 	}
-	if c.Method() == fiber.MethodPost && c.Get("HX-Request") == "true" {
-		if u, err := url.Parse(c.Get("HX-Current-URL")); err == nil && u.Path == "/accounts/"+l.accountID {
+	if c.Method() == fiber.MethodPost && isHTMX(c) {
+		if u, err := url.Parse(c.Get(HeaderHXCurrentURL)); err == nil && u.Path == "/accounts/"+l.accountID {
 			q = u.Query()
 		}
 	}
