@@ -37,7 +37,8 @@ lint: ## go vet, gofmt, templ fmt, staticcheck and go mod tidy -diff
 test: check-generated lint test-go e2e ## everything: generated code, lint, Go tests on SQLite and PostgreSQL, browser suite
 
 # Go tests need PostgreSQL: TEST_DATABASE_URL when set, else a throwaway
-# cluster from Debian's pg_virtualenv.
+# cluster from Debian's pg_virtualenv. ROSTER_TEST_REQUIRE_POSTGRES=1 makes
+# a missing PostgreSQL fail the tests instead of skipping them.
 test-go: postgres-tools ## Go tests (with -race) on SQLite and PostgreSQL
 	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
 		$(MAKE) --no-print-directory test-postgres; \
@@ -56,7 +57,7 @@ postgres-tools:
 
 test-postgres: ## Go tests against TEST_DATABASE_URL or the PG* variables pg_virtualenv sets
 	@url="$${TEST_DATABASE_URL:-postgres://$${PGUSER}:$${PGPASSWORD}@$${PGHOST}:$${PGPORT}/postgres?sslmode=disable}"; \
-	TEST_DATABASE_URL="$$url" $(GO_TEST) ./...
+	TEST_DATABASE_URL="$$url" ROSTER_TEST_REQUIRE_POSTGRES=1 $(GO_TEST) ./...
 
 test-sqlite: ## Go tests on SQLite only (quick; not a substitute for make test)
 	ROSTER_TEST_DIALECTS=sqlite $(GO_TEST) ./...
