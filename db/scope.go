@@ -10,8 +10,11 @@ type Scope struct {
 }
 
 // Mode is "live" or "test".
-func (s Scope) Mode() string {
-	if s.Live {
+func (s Scope) Mode() string { return ModeName(s.Live) }
+
+// ModeName is the name of a mode: "live", or "test" when live is false.
+func ModeName(live bool) string {
+	if live {
 		return "live"
 	}
 	return "test"

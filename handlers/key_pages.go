@@ -77,7 +77,7 @@ func (h *KeyPages) Create(c *fiber.Ctx) error {
 	if err := h.putNewKey(c, k, secret); err != nil {
 		return err
 	}
-	h.flash(c, "Created the "+modeOf(k)+" "+k.Kind+" key "+k.Prefix+"…")
+	h.flash(c, "Created the "+db.ModeName(k.Livemode)+" "+k.Kind+" key "+k.Prefix+"…")
 	return Redirect(c, "/api-keys")
 }
 
@@ -224,9 +224,4 @@ func gcm(key []byte) (cipher.AEAD, error) {
 		return nil, fmt.Errorf("handlers: cipher: %w", err)
 	}
 	return cipher.NewGCM(block)
-}
-
-// modeOf is "live" or "test", the mode of a key.
-func modeOf(k db.APIKey) string {
-	return db.Scope{Live: k.Livemode}.Mode()
 }

@@ -41,7 +41,7 @@ func TestTeamPageAddsStaff(t *testing.T) {
 		admin.SignIn("admin@acme.example", "admin password")
 		admin.Get("/team").Has(t, `value="owner"`)
 		admin.Post("/team", url.Values{"email": {"boss2@acme.example"}, "role": {"owner"}}).Expect(t, 422).
-			Has(t, `id="error-role">Only an owner may grant or take away the workspace role owner.`, `value="boss2@acme.example"`)
+			Has(t, `id="field-role-error">Only an owner may grant or take away the workspace role owner.`, `value="boss2@acme.example"`)
 		admin.Post("/team", url.Values{"email": {"x@acme.example"}, "role": {"boss"}}).Expect(t, 422).
 			Has(t, "The role must be owner, admin or support.")
 		if got := e.staffRole(t, "boss2@acme.example"); got != "" {
