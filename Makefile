@@ -58,7 +58,8 @@ $(VULNDB)/index/db.json:
 test: check-generated lint test-go test-clients e2e ## everything: generated code, lint, Go tests on SQLite and PostgreSQL, generated API clients, browser suite
 
 # Go tests need PostgreSQL: TEST_DATABASE_URL when set, else a throwaway
-# cluster from Debian's pg_virtualenv.
+# cluster from Debian's pg_virtualenv. ROSTER_TEST_REQUIRE_POSTGRES=1 makes
+# a missing PostgreSQL fail the tests instead of skipping them.
 test-go: postgres-tools ## Go tests (with -race) on SQLite and PostgreSQL
 	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
 		$(MAKE) --no-print-directory test-postgres; \
@@ -77,7 +78,7 @@ postgres-tools:
 
 test-postgres: ## Go tests against TEST_DATABASE_URL or the PG* variables pg_virtualenv sets
 	@url="$${TEST_DATABASE_URL:-postgres://$${PGUSER}:$${PGPASSWORD}@$${PGHOST}:$${PGPORT}/postgres?sslmode=disable}"; \
-	TEST_DATABASE_URL="$$url" $(GO_TEST) ./...
+	TEST_DATABASE_URL="$$url" ROSTER_TEST_REQUIRE_POSTGRES=1 $(GO_TEST) ./...
 
 test-sqlite: ## Go tests on SQLite only (quick; not a substitute for make test)
 	ROSTER_TEST_DIALECTS=sqlite $(GO_TEST) ./...

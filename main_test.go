@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -102,7 +101,7 @@ func TestServeFromScratch(t *testing.T) {
 				t.Fatalf("apikey create --json printed %q (%v)", out, err)
 			}
 
-			addr := freeAddr(t)
+			addr := loopbackAddr(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan int)
 			var serveOut bytes.Buffer
@@ -153,15 +152,6 @@ func TestStaffAdd(t *testing.T) {
 	if got, err := d.SignIn(context.Background(), "help@acme.example", "support password"); err != nil || got.Role != db.RoleSupport {
 		t.Fatalf("sign in as the new staff: %+v, %v", got, err)
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // waitForGET polls url until the server answers, then returns the body.

@@ -3,92 +3,19 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	neturl "net/url"
-	"regexp"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"roster/db"
 	"roster/db/dbtest"
+	"roster/web/webtest"
 )
 
-// answer is what a test reads of an HTTP answer of a server process.
-type answer struct {
-	status int
-	header http.Header
-	raw    string
-	body   struct {
-		Data  json.RawMessage
-		Error *struct{ Type string }
-	}
-}
-
-// call sends one API request to a server process.
-func call(method, url, token, body string, headers ...string) (answer, error) {
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		return answer{}, err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res, err := (&http.Client{Timeout: 15 * time.Second}).Do(req)
-	if err != nil {
-		return answer{}, err
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		return answer{}, err
-	}
-	a := answer{status: res.StatusCode, header: res.Header, raw: string(raw)}
-	if err := json.Unmarshal(raw, &a.body); err != nil {
-		return a, fmt.Errorf("%s %s: %d is not the envelope: %s", method, url, a.status, raw)
-	}
-	return a, nil
-}
-
-// race sends n requests at once, request(i) naming the i-th, and returns
-// the answers in order.
-func race(t *testing.T, n int, request func(i int) (method, url, body string), token string, headers ...string) []answer {
-	t.Helper()
-	out, errs := make([]answer, n), make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			method, url, body := request(i)
-			out[i], errs[i] = call(method, url, token, body, headers...)
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
-}
-
-// count counts the answers by status.
-func count(as []answer) map[int]int {
-	n := map[int]int{}
-	for _, a := range as {
-		n[a.status]++
-	}
-	return n
-}
+// api is a client of the server processes: each request names its
+// server's URL.
+var api = webtest.Client{Do: webtest.OverHTTP(15 * time.Second)}
 
 // TestTwoProcesses runs two roster processes started at once on one fresh
 // PostgreSQL database, as two replicas of a deployment: both migrate and
@@ -110,35 +37,26 @@ func TestTwoProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := call("POST", servers[0].URL+"/v1/accounts", sk, `{"name":"Shared"}`)
-	if err != nil || a.status != 201 {
-		t.Fatalf("create account: %v %s", err, a.raw)
-	}
 	var acct struct{ ID string }
-	if err := json.Unmarshal(a.body.Data, &acct); err != nil {
-		t.Fatal(err)
-	}
+	api.Call(t, "POST", servers[0].URL+"/v1/accounts", sk, `{"name":"Shared"}`).Data(t, &acct)
 	on := func(i int, path string) string { return servers[i%2].URL + path }
 	members := func() int {
-		a, err := call("GET", on(0, "/v1/accounts/"+acct.ID+"/memberships?limit=100"), sk, "")
 		var ms []json.RawMessage
-		if err != nil || json.Unmarshal(a.body.Data, &ms) != nil {
-			t.Fatalf("list memberships: %v %s", err, a.raw)
-		}
+		api.Call(t, "GET", on(0, "/v1/accounts/"+acct.ID+"/memberships?limit=100"), sk, "").Data(t, &ms)
 		return len(ms)
 	}
 
 	for _, body := range []string{`{"workspace_membership_id":"` + wm.ID + `"}`, `{"email":"Invitee@example.com"}`} {
 		before := members()
-		as := race(t, 16, func(i int) (string, string, string) {
-			return "POST", on(i, "/v1/accounts/"+acct.ID+"/memberships"), body
-		}, sk)
-		if n := count(as); n[201] != 1 || n[409] != 15 {
+		as := api.Race(t, 16, func(i int) (string, string, string, string) {
+			return "POST", on(i, "/v1/accounts/"+acct.ID+"/memberships"), sk, body
+		})
+		if n := webtest.Statuses(as); n[201] != 1 || n[409] != 15 {
 			t.Fatalf("16 creates of %s across two processes: %v, want one 201 and fifteen 409", body, n)
 		}
 		for _, a := range as {
-			if a.status == 409 && a.body.Error.Type != "membership.already_exists" {
-				t.Fatalf("409 %s", a.raw)
+			if a.Status == 409 && a.ErrType() != "membership.already_exists" {
+				t.Fatalf("409 %s", a.Raw)
 			}
 		}
 		if got := members() - before; got != 1 {
@@ -148,26 +66,26 @@ func TestTwoProcesses(t *testing.T) {
 
 	t.Run("Idempotency-Key in turn", func(t *testing.T) {
 		path := "/v1/account-memberships?account_id=" + acct.ID
-		first, err := call("POST", on(0, path), sk, `{"email":"once@example.com"}`, "Idempotency-Key", "k-seq")
-		if err != nil || first.status != 201 || first.header.Get("Idempotent-Replayed") != "" {
-			t.Fatalf("first: %v %d %s", err, first.status, first.raw)
+		first := api.Call(t, "POST", on(0, path), sk, `{"email":"once@example.com"}`, "Idempotency-Key", "k-seq")
+		if first.Status != 201 || first.Header.Get("Idempotent-Replayed") != "" {
+			t.Fatalf("first: %d %s", first.Status, first.Raw)
 		}
-		again, err := call("POST", on(1, path), sk, `{"email":"once@example.com"}`, "Idempotency-Key", "k-seq")
-		if err != nil || again.status != 201 || again.header.Get("Idempotent-Replayed") != "true" || again.raw != first.raw {
-			t.Fatalf("the other process did not replay: %v %d %v %s", err, again.status, again.header, again.raw)
+		again := api.Call(t, "POST", on(1, path), sk, `{"email":"once@example.com"}`, "Idempotency-Key", "k-seq")
+		if again.Status != 201 || again.Header.Get("Idempotent-Replayed") != "true" || again.Raw != first.Raw {
+			t.Fatalf("the other process did not replay: %d %v %s", again.Status, again.Header, again.Raw)
 		}
 	})
 	t.Run("Idempotency-Key at once", func(t *testing.T) {
 		before := members()
-		as := race(t, 8, func(i int) (string, string, string) {
-			return "POST", on(i, "/v1/account-memberships?account_id="+acct.ID), `{"email":"twice@example.com"}`
-		}, sk, "Idempotency-Key", "k-race")
+		as := api.Race(t, 8, func(i int) (string, string, string, string) {
+			return "POST", on(i, "/v1/account-memberships?account_id="+acct.ID), sk, `{"email":"twice@example.com"}`
+		}, "Idempotency-Key", "k-race")
 		replayed := 0
 		for _, a := range as {
-			if a.status != 201 || a.raw != as[0].raw {
-				t.Fatalf("answers differ: %d %s / %s", a.status, a.raw, as[0].raw)
+			if a.Status != 201 || a.Raw != as[0].Raw {
+				t.Fatalf("answers differ: %d %s / %s", a.Status, a.Raw, as[0].Raw)
 			}
-			if a.header.Get("Idempotent-Replayed") == "true" {
+			if a.Header.Get("Idempotent-Replayed") == "true" {
 				replayed++
 			}
 		}
@@ -175,52 +93,6 @@ func TestTwoProcesses(t *testing.T) {
 			t.Fatalf("%d replays and %d new memberships, want 7 and 1", replayed, members()-before)
 		}
 	})
-}
-
-var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
-
-// person is someone using the console in a browser: cookies kept across
-// the servers (cookies ignore ports), redirects not followed.
-type person struct {
-	t      *testing.T
-	client *http.Client
-}
-
-func newPerson(t *testing.T) *person {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &person{t: t, client: &http.Client{Jar: jar, Timeout: 15 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-}
-
-// get reads a page and returns its status, body and the CSRF token of its
-// forms.
-func (p *person) get(url string) (int, string, string) {
-	p.t.Helper()
-	res, err := p.client.Get(url)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	token := ""
-	if m := csrfField.FindStringSubmatch(string(b)); m != nil {
-		token = m[1]
-	}
-	return res.StatusCode, string(b), token
-}
-
-// post sends a form and returns the status and where it redirects.
-func (p *person) post(url string, form neturl.Values) (int, string) {
-	p.t.Helper()
-	res, err := p.client.PostForm(url, form)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	res.Body.Close()
-	return res.StatusCode, res.Header.Get("Location")
 }
 
 // TestSessionAcrossProcesses signs in on one process and goes on on the
@@ -237,28 +109,16 @@ func TestSessionAcrossProcesses(t *testing.T) {
 	ws := dbtest.Workspace(t, d, "Acme")
 	a, b := servers[0].URL, servers[1].URL
 
-	p := newPerson(t)
-	_, _, token := p.get(a + "/login")
-	if status, _ := p.post(a+"/login", neturl.Values{"email": {ws.OwnerEmail}, "password": {ws.Password}, "_csrf": {token}}); status != http.StatusSeeOther {
-		t.Fatalf("sign in on the first process: %d", status)
-	}
-	status, body, token := p.get(b + "/accounts")
-	if status != 200 || !strings.Contains(body, ws.OwnerEmail) || token == "" {
-		t.Fatalf("the second process does not know the session: %d", status)
-	}
-	if status, _ := p.post(b+"/accounts", neturl.Values{"name": {"Made on the second"}, "_csrf": {token}}); status != http.StatusSeeOther {
-		t.Fatalf("create an account on the second process: %d", status)
-	}
-	if _, body, _ := p.get(a + "/accounts"); !strings.Contains(body, "Made on the second") {
-		t.Fatal("the first process does not show the account made on the second")
-	}
-	_, _, token = p.get(a + "/accounts")
-	if status, _ := p.post(b+"/logout", neturl.Values{"_csrf": {token}}); status != http.StatusSeeOther {
-		t.Fatalf("sign out on the second process: %d", status)
-	}
-	if status, _, _ := p.get(a + "/accounts"); status != http.StatusSeeOther && status != http.StatusFound {
-		t.Fatalf("after signing out, the first process still serves the session: %d", status)
-	}
+	p := webtest.NewBrowser(t, webtest.OverHTTP(15*time.Second), "")
+	p.Get(a+"/login").Expect(t, 200)
+	p.Post(a+"/login", neturl.Values{"email": {ws.OwnerEmail}, "password": {ws.Password}}).Expect(t, http.StatusSeeOther, "/accounts")
+	// The second process knows the session, and the CSRF token of its pages.
+	p.Get(b+"/accounts").Expect(t, 200).Has(t, ws.OwnerEmail)
+	p.Post(b+"/accounts", neturl.Values{"name": {"Made on the second"}}).Expect(t, http.StatusSeeOther)
+	p.Get(a+"/accounts").Expect(t, 200).Has(t, "Made on the second")
+	p.Post(b+"/logout", nil).Expect(t, http.StatusSeeOther, "/login")
+	// Signed out on the second, signed out on the first.
+	p.Get(a+"/accounts").Expect(t, http.StatusSeeOther)
 }
 
 // TestPoolSize starts a server with --db-pool-size 2 and sends it 32
@@ -279,8 +139,8 @@ func TestPoolSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 3 {
-		as := race(t, 32, func(int) (string, string, string) { return "GET", srv.URL + "/v1/accounts", "" }, sk)
-		if n := count(as); n[200] != 32 {
+		as := api.Race(t, 32, func(int) (string, string, string, string) { return "GET", srv.URL + "/v1/accounts", sk, "" })
+		if n := webtest.Statuses(as); n[200] != 32 {
 			t.Fatalf("32 lists at once: %v, want 32 200s", n)
 		}
 	}

@@ -5,23 +5,23 @@ package main
 // the test ends.
 
 import (
-	"bytes"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"roster/web/webtest"
 )
 
 // serverProcess is one running `roster serve` process.
 type serverProcess struct {
 	URL  string // its base URL, e.g. http://127.0.0.1:41234
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *webtest.SyncBuffer
 	done chan struct{} // closed when the process has exited
 	err  error         // how it exited, once done is closed
 }
@@ -59,7 +59,7 @@ func startServers(t testing.TB, bin string, n int, databaseURL string, flags ...
 func startServer(t testing.TB, bin, databaseURL string, flags []string) *serverProcess {
 	t.Helper()
 	addr := loopbackAddr(t)
-	s := &serverProcess{URL: "http://" + addr, out: &syncBuffer{}}
+	s := &serverProcess{URL: "http://" + addr, out: &webtest.SyncBuffer{}}
 	args := append([]string{"serve", "--database-url", databaseURL, "--addr", addr, "--rate-limit", "0"}, flags...)
 	s.cmd = exec.Command(bin, args...)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
@@ -130,23 +130,4 @@ func loopbackAddr(t testing.TB) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
-}
-
-// syncBuffer is a bytes.Buffer that a process's two output streams and a
-// test can share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

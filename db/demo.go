@@ -79,7 +79,7 @@ func (s *DB) Demo(ctx context.Context, acceptURL func(token string) string) (Dem
 			return err
 		}
 		res.Staff = append(res.Staff, owner)
-		ctx = WithActor(ctx, Actor{Type: "user", ID: b.UserID}, "")
+		ctx = WithActor(ctx, Actor{Type: "user", ID: b.UserID})
 		d := demo{s: s, ws: b.WorkspaceID, owner: StaffEditor{WorkspaceID: b.WorkspaceID, MembershipID: b.WorkspaceMembershipID}, acceptURL: acceptURL}
 		return d.fill(ctx, &res)
 	})

@@ -240,7 +240,7 @@ func (s *DB) AcceptInvitation(ctx context.Context, token, name string) (Membersh
 		if err != nil {
 			return err
 		}
-		ctx = WithActor(ctx, Actor{Type: "user", ID: before.UserID}, actorFrom(ctx).requestID)
+		ctx = WithActor(ctx, Actor{Type: "user", ID: before.UserID})
 		m, err = s.finishChange(ctx, sc, before, prev, "invitation.accepted")
 		return err
 	})

@@ -16,7 +16,7 @@ import (
 func TestInvitationLookups(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := dbtest.Workspace(t, d, "Acme")
-		ctx := db.WithActor(context.Background(), db.Actor{Type: "user", ID: f.UserID}, "req_test")
+		ctx := db.WithActor(db.WithRequestID(context.Background(), "req_test"), db.Actor{Type: "user", ID: f.UserID})
 		acct, err := d.CreateAccount(ctx, f.Live(), "Shop")
 		if err != nil {
 			t.Fatal(err)

@@ -10,8 +10,11 @@ type Scope struct {
 }
 
 // Mode is "live" or "test".
-func (s Scope) Mode() string {
-	if s.Live {
+func (s Scope) Mode() string { return ModeName(s.Live) }
+
+// ModeName is the name of a mode: "live", or "test" when live is false.
+func ModeName(live bool) string {
+	if live {
 		return "live"
 	}
 	return "test"
@@ -25,21 +28,37 @@ type Actor struct {
 
 type actorKey struct{}
 
+type requestIDKey struct{}
+
+// actorInfo is who makes the changes of a context, and in which request.
 type actorInfo struct {
 	actor     Actor
 	requestID string
 }
 
-// WithActor returns a context whose changes are recorded as made by actor in
-// the request requestID.
-func WithActor(ctx context.Context, actor Actor, requestID string) context.Context {
-	return context.WithValue(ctx, actorKey{}, actorInfo{actor: actor, requestID: requestID})
+// WithActor returns a context whose changes are recorded as made by actor.
+func WithActor(ctx context.Context, actor Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, actor)
 }
 
-// actorFrom returns the actor and request id of ctx, or the system actor.
+// WithRequestID returns a context serving the request id: the id its
+// log lines, its error answers and the events of its changes carry.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID is the id of the request ctx serves, "" outside a request.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// actorFrom returns the actor and request id of ctx; the system actor
+// when no one else acts.
 func actorFrom(ctx context.Context) actorInfo {
-	if a, ok := ctx.Value(actorKey{}).(actorInfo); ok {
-		return a
+	a := actorInfo{actor: Actor{Type: "system", ID: "roster"}, requestID: RequestID(ctx)}
+	if actor, ok := ctx.Value(actorKey{}).(Actor); ok {
+		a.actor = actor
 	}
-	return actorInfo{actor: Actor{Type: "system", ID: "roster"}}
+	return a
 }

@@ -29,8 +29,8 @@ func (h *AccountPages) List(c *fiber.Ctx) error {
 
 func (h *AccountPages) list(c *fiber.Ctx, status int, f views.Form) error {
 	p := PrincipalOf(c)
-	q := strings.TrimSpace(strings.Clone(c.Query("q")))
-	page := db.Page{Limit: consolePageSize, After: strings.Clone(c.Query("after"))}
+	q := strings.TrimSpace(c.Query("q"))
+	page := db.Page{Limit: consolePageSize, After: c.Query("after")}
 	rows, err := h.Store.ListAccounts(ctx(c), p.Scope, q, page)
 	if err != nil {
 		return err

@@ -32,11 +32,11 @@ type ActivityPages struct {
 func (h *ActivityPages) List(c *fiber.Ctx) error {
 	p := PrincipalOf(c)
 	f := db.EventFilter{
-		AccountID:    strings.TrimSpace(strings.Clone(c.Query("account"))),
-		MembershipID: strings.TrimSpace(strings.Clone(c.Query("member"))),
-		Type:         strings.TrimSpace(strings.Clone(c.Query("type"))),
+		AccountID:    strings.TrimSpace(c.Query("account")),
+		MembershipID: strings.TrimSpace(c.Query("member")),
+		Type:         strings.TrimSpace(c.Query("type")),
 	}
-	page := db.Page{Limit: consolePageSize, After: strings.Clone(c.Query("after"))}
+	page := db.Page{Limit: consolePageSize, After: c.Query("after")}
 	evs, err := h.Store.ListEvents(ctx(c), p.Scope, f, page)
 	if err != nil {
 		return err

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"maps"
 	"net/url"
@@ -19,27 +18,6 @@ import (
 	"roster/views"
 )
 
-// SessionManager is what page handlers need of the console's sessions
-// (an *scs.SessionManager whose data web loaded into the request context).
-type SessionManager interface {
-	RenewToken(ctx context.Context) error
-	Destroy(ctx context.Context) error
-	Put(ctx context.Context, key string, val any)
-	GetString(ctx context.Context, key string) string
-	GetBool(ctx context.Context, key string) bool
-	PopString(ctx context.Context, key string) string
-}
-
-// Keys of the console session's values.
-const (
-	SessionUserID        = "user_id"        // the signed-in user
-	SessionWorkspaceID   = "workspace_id"   // the workspace they signed in to
-	SessionWorkspaceName = "workspace_name" // its name, for the header
-	SessionTestMode      = "test_mode"      // true in test mode; live by default
-	sessionFlash         = "flash"          // a message for the next page
-	sessionNewKey        = "new_key"        // a key's sealed secret, shown once on the next keys page
-)
-
 // statusFormErrors is the status of a form shown again with its errors:
 // htmx is configured to swap it like a success (see views.htmxConfig).
 const statusFormErrors = fiber.StatusUnprocessableEntity
@@ -47,7 +25,7 @@ const statusFormErrors = fiber.StatusUnprocessableEntity
 // Console is what every page handler shares: the session, and how pages
 // are framed and answered.
 type Console struct {
-	Session SessionManager
+	Session *Session
 	// CSRFToken is the token the forms of an answer must send back, bound
 	// to the visitor's session.
 	CSRFToken func(c *fiber.Ctx) (string, error)
@@ -57,22 +35,17 @@ type Console struct {
 
 // layout is the frame of a full page.
 func (h *Console) layout(c *fiber.Ctx, title, nav string) views.Layout {
-	l := views.Layout{Title: title, Nav: nav, Path: strings.Clone(string(c.Request().RequestURI()))}
+	l := views.Layout{Title: title, Nav: nav, Path: string(c.Request().RequestURI())}
 	p := PrincipalOf(c)
 	if p.Credential == CredentialSession && p.Staff != nil {
 		l.SignedIn = true
 		l.UserEmail = p.Staff.User.Email
 		l.Role = p.Staff.Role
 		l.Live = p.Scope.Live
-		l.Workspace = h.Session.GetString(c.UserContext(), SessionWorkspaceName)
+		who, _ := h.Session.SignedIn(c.UserContext())
+		l.Workspace = who.WorkspaceName
 	}
 	return l
-}
-
-// isFragment reports whether an htmx request asks for part of a page: not a
-// boosted link or form and not a history restore, which need the whole page.
-func isFragment(c *fiber.Ctx) bool {
-	return c.Get("HX-Request") == "true" && c.Get("HX-Boosted") != "true" && c.Get("HX-History-Restore-Request") != "true"
 }
 
 // render answers with a page: only its content for an htmx fragment
@@ -80,11 +53,11 @@ func isFragment(c *fiber.Ctx) bool {
 // the last action. It renders into a buffer first, so a failing component
 // leaves no half page behind.
 func (h *Console) render(c *fiber.Ctx, status int, title, nav string, content templ.Component) error {
-	c.Vary("HX-Request")
+	c.Vary(HeaderHXRequest)
 	component := content
 	if !isFragment(c) {
 		l := h.layout(c, title, nav)
-		l.Flash = h.Session.PopString(c.UserContext(), sessionFlash)
+		l.Flash = h.Session.PopFlash(c.UserContext())
 		component = views.Page(l, content)
 	}
 	return h.send(c, status, component)
@@ -113,10 +86,10 @@ func (h *Console) write(c *fiber.Ctx, status int, component templ.Component, tok
 // ErrorPage answers with an error page, always whole: htmx shows it in
 // place of the page (see views.htmxConfig).
 func (h *Console) ErrorPage(c *fiber.Ctx, status int, title, message string) error {
-	c.Vary("HX-Request")
+	c.Vary(HeaderHXRequest)
 	p := views.ErrorPage{Status: status, Title: title, Message: message}
 	if status >= 500 {
-		p.RequestID = RequestID(c)
+		p.RequestID = db.RequestID(c.UserContext())
 	}
 	// An error page is shown even when no CSRF token can be made (the
 	// database is away, or the request never reached the console's
@@ -127,7 +100,7 @@ func (h *Console) ErrorPage(c *fiber.Ctx, status int, title, message string) err
 
 // flash leaves a message for the next page shown.
 func (h *Console) flash(c *fiber.Ctx, message string) {
-	h.Session.Put(c.UserContext(), sessionFlash, message)
+	h.Session.Flash(c.UserContext(), message)
 }
 
 // SetCookie is how the console sets its cookies: HttpOnly, SameSite=Lax,
@@ -147,21 +120,6 @@ func SetCookie(c *fiber.Ctx, name, value, path string, maxAge int, secure bool) 
 // Home is the console's first page, where a redirect to anywhere else
 // than a path of this site goes instead.
 const Home = "/accounts"
-
-// Redirect sends the browser on to a path of this site: htmx follows
-// HX-Redirect, anything else a 303 See Other (after a POST, so reloading
-// the next page does not post again). It is the console's one way to
-// redirect: the target goes through SafePath first, so no value reaches
-// the Location or HX-Redirect header unchecked.
-func Redirect(c *fiber.Ctx, to string) error {
-	to = SafePath(to, Home)
-	if c.Get("HX-Request") == "true" {
-		c.Set("HX-Redirect", to)
-		return c.SendStatus(fiber.StatusOK)
-	}
-	c.Set(fiber.HeaderLocation, to)
-	return c.SendStatus(fiber.StatusSeeOther)
-}
 
 // SafePath returns to when it is a path of this site, else fallback: a
 // sign-in or mode switch never sends anyone to another site, and nothing
@@ -207,12 +165,11 @@ func printable(s string) bool {
 	return true
 }
 
-// formOf reads the named fields of a posted form, trimmed and copied out
-// of the request's buffers.
+// formOf reads the named fields of a posted form, trimmed.
 func formOf(c *fiber.Ctx, names ...string) views.Form {
 	f := views.Form{Values: map[string]string{}, Multi: map[string][]string{}, Errors: map[string]string{}}
 	for _, n := range names {
-		f.Values[n] = strings.TrimSpace(strings.Clone(c.FormValue(n)))
+		f.Values[n] = strings.TrimSpace(c.FormValue(n))
 	}
 	return f
 }

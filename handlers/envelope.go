@@ -64,7 +64,7 @@ func writeList[T any](c *fiber.Ctx, rows []T, p db.Page, id func(T) string) erro
 
 // pageOf reads limit (1..100, default 20) and starting_after.
 func pageOf(c *fiber.Ctx) (db.Page, error) {
-	p := db.Page{Limit: 20, After: strings.Clone(c.Query("starting_after"))}
+	p := db.Page{Limit: 20, After: c.Query("starting_after")}
 	if raw := c.Query("limit"); raw != "" {
 		n, err := strconv.Atoi(raw)
 		if err != nil || n < 1 || n > 100 {

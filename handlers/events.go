@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -28,9 +27,9 @@ func (h *Events) List(c *fiber.Ctx) error {
 		return err
 	}
 	f := db.EventFilter{
-		AccountID:    strings.Clone(c.Query("account_id")),
-		MembershipID: strings.Clone(c.Query("membership_id")),
-		Type:         strings.Clone(c.Query("type")),
+		AccountID:    c.Query("account_id"),
+		MembershipID: c.Query("membership_id"),
+		Type:         c.Query("type"),
 	}
 	rows, err := h.Store.ListEvents(ctx(c), PrincipalOf(c).Scope, f, p)
 	if err != nil {

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -24,9 +23,6 @@ type InvitationPages struct {
 	Store InvitationStore
 }
 
-// sessionAccepted holds what the page after an acceptance shows, once.
-const sessionAccepted = "accepted_invitation"
-
 // acceptURLs makes the links invitation tokens are accepted at, under the
 // server's public base URL.
 func acceptURLs(baseURL string) func(token string) string {
@@ -44,7 +40,7 @@ func (h *InvitationPages) Show(c *fiber.Ctx) error {
 // no other site is told it through a Referer.
 func (h *InvitationPages) show(c *fiber.Ctx, status int, f views.Form) error {
 	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
-	token := strings.Clone(c.Params("token"))
+	token := c.Params("token")
 	inv, err := h.Store.InvitationByToken(ctx(c), token)
 	if db.IsType(err, "invitation.not_found") {
 		return h.gone(c)
@@ -78,10 +74,10 @@ func (h *InvitationPages) Accept(c *fiber.Ctx) error {
 		f, _ = withErrors(f, err, map[string]string{"name": "Your name"})
 		return h.show(c, statusFormErrors, f)
 	}
-	token := strings.Clone(c.Params("token"))
+	token := c.Params("token")
 	inv, err := h.Store.InvitationByToken(ctx(c), token)
 	if err == nil {
-		actx := db.WithActor(c.UserContext(), Principal{}.Actor(), RequestID(c))
+		actx := db.WithActor(c.UserContext(), Principal{}.Actor())
 		_, err = h.Store.AcceptInvitation(actx, token, name)
 	}
 	if db.IsType(err, "invitation.not_found") {
@@ -90,17 +86,13 @@ func (h *InvitationPages) Accept(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	done, _ := json.Marshal(views.InvitationAccepted{Account: inv.AccountName, Role: inv.RoleName, Workspace: inv.WorkspaceName})
-	h.Session.Put(c.UserContext(), sessionAccepted, string(done))
+	h.Session.PutAccepted(c.UserContext(), views.InvitationAccepted{Account: inv.AccountName, Role: inv.RoleName, Workspace: inv.WorkspaceName})
 	return Redirect(c, "/invitations/accepted")
 }
 
 // Accepted answers GET /invitations/accepted: what the acceptance did, shown
 // once; opened again, only that it is done.
 func (h *InvitationPages) Accepted(c *fiber.Ctx) error {
-	var v views.InvitationAccepted
-	if raw := h.Session.PopString(c.UserContext(), sessionAccepted); raw != "" {
-		_ = json.Unmarshal([]byte(raw), &v)
-	}
-	return h.render(c, fiber.StatusOK, "Invitation accepted", "", views.InvitationDone(v))
+	done := h.Session.PopAccepted(c.UserContext())
+	return h.render(c, fiber.StatusOK, "Invitation accepted", "", views.InvitationDone(done))
 }

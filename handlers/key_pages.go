@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -78,7 +77,7 @@ func (h *KeyPages) Create(c *fiber.Ctx) error {
 	if err := h.putNewKey(c, k, secret); err != nil {
 		return err
 	}
-	h.flash(c, "Created the "+modeOf(k)+" "+k.Kind+" key "+k.Prefix+"…")
+	h.flash(c, "Created the "+db.ModeName(k.Livemode)+" "+k.Kind+" key "+k.Prefix+"…")
 	return Redirect(c, "/api-keys")
 }
 
@@ -97,7 +96,7 @@ func (h *KeyPages) Confirm(action string) fiber.Handler {
 
 // Revoke answers POST /api-keys/{id}/revoke.
 func (h *KeyPages) Revoke(c *fiber.Ctx) error {
-	k, err := h.Store.RevokeAPIKey(ctx(c), PrincipalOf(c).Scope, strings.Clone(c.Params("id")))
+	k, err := h.Store.RevokeAPIKey(ctx(c), PrincipalOf(c).Scope, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -121,7 +120,7 @@ func (h *KeyPages) Roll(c *fiber.Ctx) error {
 		f.Errors["grace"] = "Choose how long the old key keeps working."
 		return h.render(c, statusFormErrors, "Roll key", "api-keys", views.KeyConfirmation(views.KeyConfirm{Key: k, Action: "roll", Form: f}))
 	}
-	k, secret, err := h.Store.RollAPIKey(ctx(c), PrincipalOf(c).Scope, strings.Clone(c.Params("id")), grace)
+	k, secret, err := h.Store.RollAPIKey(ctx(c), PrincipalOf(c).Scope, c.Params("id"), grace)
 	if err != nil {
 		return err
 	}
@@ -144,7 +143,7 @@ func (h *KeyPages) find(c *fiber.Ctx) (db.APIKey, error) {
 			return k, nil
 		}
 	}
-	return db.APIKey{}, db.NotFound("api_key", strings.Clone(id))
+	return db.APIKey{}, db.NotFound("api_key", id)
 }
 
 // newKeyCookie holds, in the browser only, the key that opens the sealed
@@ -167,7 +166,7 @@ func (h *KeyPages) putNewKey(c *fiber.Ctx, k db.APIKey, secret string) error {
 	if err != nil {
 		return fmt.Errorf("handlers: seal new key %s: %w", k.ID, err)
 	}
-	h.Session.Put(c.UserContext(), sessionNewKey, sealed)
+	h.Session.PutNewKey(c.UserContext(), sealed)
 	SetCookie(c, newKeyCookie, base64.RawURLEncoding.EncodeToString(opener), "/api-keys", 600, h.Secure)
 	return nil
 }
@@ -175,7 +174,7 @@ func (h *KeyPages) putNewKey(c *fiber.Ctx, k db.APIKey, secret string) error {
 // popNewKey opens the secret putNewKey sealed, once: both halves are
 // dropped. Without either half there is nothing to show.
 func (h *KeyPages) popNewKey(c *fiber.Ctx) *views.NewKey {
-	sealed := h.Session.PopString(c.UserContext(), sessionNewKey)
+	sealed := h.Session.PopNewKey(c.UserContext())
 	opener, err := base64.RawURLEncoding.DecodeString(c.Cookies(newKeyCookie))
 	if c.Cookies(newKeyCookie) != "" {
 		SetCookie(c, newKeyCookie, "", "/api-keys", 0, h.Secure)
@@ -225,9 +224,4 @@ func gcm(key []byte) (cipher.AEAD, error) {
 		return nil, fmt.Errorf("handlers: cipher: %w", err)
 	}
 	return cipher.NewGCM(block)
-}
-
-// modeOf is "live" or "test", the mode of a key.
-func modeOf(k db.APIKey) string {
-	return db.Scope{Live: k.Livemode}.Mode()
 }

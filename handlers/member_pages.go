@@ -48,13 +48,13 @@ type memberList struct {
 // reads it from the page it was sent from, whose table may have been
 // filtered in place since the form was rendered.
 func listOf(c *fiber.Ctx) memberList {
-	l := memberList{accountID: strings.Clone(c.Params("id"))}
+	l := memberList{accountID: c.Params("id")}
 	q := url.Values{}
 	for k, v := range c.Context().QueryArgs().All() {
 		q.Add(string(k), string(v))
 	}
-	if c.Method() == fiber.MethodPost && c.Get("HX-Request") == "true" {
-		if u, err := url.Parse(c.Get("HX-Current-URL")); err == nil && u.Path == "/accounts/"+l.accountID {
+	if c.Method() == fiber.MethodPost && isHTMX(c) {
+		if u, err := url.Parse(c.Get(HeaderHXCurrentURL)); err == nil && u.Path == "/accounts/"+l.accountID {
 			q = u.Query()
 		}
 	}

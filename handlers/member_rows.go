@@ -25,7 +25,7 @@ var errAccepted = db.Conflict("membership.not_invited", "This person has accepte
 
 // rowRef names the membership of a row action's path, under its account.
 func rowRef(c *fiber.Ctx) db.MembershipRef {
-	return db.MembershipRef{AccountID: strings.Clone(c.Params("id")), ID: strings.Clone(c.Params("mid"))}
+	return db.MembershipRef{AccountID: c.Params("id"), ID: c.Params("mid")}
 }
 
 // versionOf is the precondition a row form sends: the version of the member
@@ -164,7 +164,7 @@ func (h *MemberPages) rowDone(c *fiber.Ctx, action string, f views.Form, m db.Me
 	if err == nil {
 		return h.rowChanged(c, views.MemberRow{Member: m, Edit: action, Note: note})
 	}
-	gone := views.MemberRow{Member: db.Membership{ID: strings.Clone(c.Params("mid"))}, Gone: true,
+	gone := views.MemberRow{Member: db.Membership{ID: c.Params("mid")}, Gone: true,
 		Note: "This member is no longer in the account: someone removed them since you loaded the page."}
 	if db.IsType(err, "membership.not_found") {
 		return h.rowChanged(c, gone)

@@ -120,9 +120,9 @@ func (h *Memberships) List(c *fiber.Ctx) error {
 		return err
 	}
 	filter := db.MembershipFilter{
-		Status: strings.Clone(c.Query("status")),
-		Role:   strings.Clone(c.Query("role")),
-		Q:      strings.TrimSpace(strings.Clone(c.Query("q"))),
+		Status: c.Query("status"),
+		Role:   c.Query("role"),
+		Q:      strings.TrimSpace(c.Query("q")),
 	}
 	rows, err := h.Store.ListMemberships(ctx(c), PrincipalOf(c).Scope, accountID, filter, p)
 	if err != nil {
@@ -238,7 +238,7 @@ func (h *Memberships) Accept(c *fiber.Ctx) error {
 	if err := f.err(); err != nil {
 		return err
 	}
-	ctx := db.WithActor(c.UserContext(), Principal{}.Actor(), RequestID(c))
+	ctx := db.WithActor(c.UserContext(), Principal{}.Actor())
 	m, err := h.Store.AcceptInvitation(ctx, b.Token, b.Name)
 	if err != nil {
 		return err
@@ -262,7 +262,7 @@ func writeMembership(c *fiber.Ctx, status int, m db.Membership) error {
 func accountOf(c *fiber.Ctx) (string, error) {
 	for _, id := range []string{c.Params("account_id"), c.Params("organization_id"), c.Query("account_id")} {
 		if id != "" {
-			return strings.Clone(id), nil
+			return id, nil
 		}
 	}
 	return "", db.Invalid(map[string]string{"account_id": "is required"})
@@ -275,7 +275,7 @@ func refOf(c *fiber.Ctx) db.MembershipRef {
 	if account == "" {
 		account = c.Params("organization_id")
 	}
-	return db.MembershipRef{AccountID: strings.Clone(account), ID: strings.Clone(c.Params("id"))}
+	return db.MembershipRef{AccountID: account, ID: c.Params("id")}
 }
 
 // ifMatchOf reads If-Match: nil when absent or "*", else the versions of

@@ -30,8 +30,8 @@ type PageOptions struct {
 
 // NewPages builds the console's page handlers over one database and the
 // console's sessions.
-func NewPages(store *db.DB, sessions SessionManager, opts PageOptions) *Pages {
-	console := &Console{Session: sessions, CSRFToken: opts.CSRFToken, Secure: opts.Secure}
+func NewPages(store *db.DB, session *Session, opts PageOptions) *Pages {
+	console := &Console{Session: session, CSRFToken: opts.CSRFToken, Secure: opts.Secure}
 	return &Pages{
 		Console:  console,
 		SignIn:   &SignIn{Console: console, Store: store},

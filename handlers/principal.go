@@ -46,26 +46,21 @@ func (p Principal) MayChange() bool {
 	return p.Staff == nil || p.Staff.Role != db.RoleSupport
 }
 
-const principalKey = "roster.principal"
+// principalKey is the request local holding the request's Principal.
+type principalKey struct{}
 
 // SetPrincipal attaches the authenticated principal to the request, and the
 // actor of its changes to the request's context.
 func SetPrincipal(c *fiber.Ctx, p Principal) {
-	c.Locals(principalKey, p)
-	c.SetUserContext(db.WithActor(c.UserContext(), p.Actor(), RequestID(c)))
+	c.Locals(principalKey{}, p)
+	c.SetUserContext(db.WithActor(c.UserContext(), p.Actor()))
 }
 
 // PrincipalOf returns the request's principal; the zero Principal when the
 // request is not authenticated.
 func PrincipalOf(c *fiber.Ctx) Principal {
-	p, _ := c.Locals(principalKey).(Principal)
+	p, _ := c.Locals(principalKey{}).(Principal)
 	return p
-}
-
-// RequestID returns the id the request is known by in logs and responses.
-func RequestID(c *fiber.Ctx) string {
-	id, _ := c.Locals("requestid").(string)
-	return id
 }
 
 // ctx is the context a handler passes to the stores.

@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"strings"
-
 	"github.com/gofiber/fiber/v2"
 
 	"roster/db"
@@ -73,7 +71,7 @@ func (h *RolePages) Create(c *fiber.Ctx) error {
 // Update answers POST /roles/{id}: the role's name, description and
 // permissions become those of the form (no box checked: none).
 func (h *RolePages) Update(c *fiber.Ctx) error {
-	id := strings.Clone(c.Params("id"))
+	id := c.Params("id")
 	f := formOf(c, "name", "description")
 	name, description := f.Value("name"), f.Value("description")
 	permissions := formMulti(c, f, "permissions")
@@ -96,7 +94,7 @@ func (h *RolePages) Update(c *fiber.Ctx) error {
 // MakeDefault answers POST /roles/{id}/default: new members get this role
 // when none is chosen; the previous default stops being it.
 func (h *RolePages) MakeDefault(c *fiber.Ctx) error {
-	id := strings.Clone(c.Params("id"))
+	id := c.Params("id")
 	yes := true
 	r, err := h.Store.UpdateRole(ctx(c), PrincipalOf(c).Scope, id, db.RolePatch{IsDefault: &yes})
 	if err != nil {
@@ -109,7 +107,7 @@ func (h *RolePages) MakeDefault(c *fiber.Ctx) error {
 // ConfirmDelete answers GET /roles/{id}/delete: the page that asks first,
 // for browsers without scripts (with them, hx-confirm asks).
 func (h *RolePages) ConfirmDelete(c *fiber.Ctx) error {
-	r, err := h.Store.RoleByRef(ctx(c), PrincipalOf(c).Scope.WorkspaceID, strings.Clone(c.Params("id")))
+	r, err := h.Store.RoleByRef(ctx(c), PrincipalOf(c).Scope.WorkspaceID, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -120,7 +118,7 @@ func (h *RolePages) ConfirmDelete(c *fiber.Ctx) error {
 // role, the default role and a role members hold; the refusal is shown
 // next to the role.
 func (h *RolePages) Delete(c *fiber.Ctx) error {
-	id := strings.Clone(c.Params("id"))
+	id := c.Params("id")
 	sc := PrincipalOf(c).Scope
 	r, err := h.Store.RoleByRef(ctx(c), sc.WorkspaceID, id)
 	if err != nil {
@@ -152,7 +150,7 @@ func (h *RolePages) CreatePermission(c *fiber.Ctx) error {
 // ConfirmDeletePermission answers GET /permissions/{key}/delete.
 func (h *RolePages) ConfirmDeletePermission(c *fiber.Ctx) error {
 	wsID := PrincipalOf(c).Scope.WorkspaceID
-	perm, err := h.Store.Permission(ctx(c), wsID, strings.Clone(c.Params("key")))
+	perm, err := h.Store.Permission(ctx(c), wsID, c.Params("key"))
 	if err != nil {
 		return err
 	}
@@ -167,7 +165,7 @@ func (h *RolePages) ConfirmDeletePermission(c *fiber.Ctx) error {
 // DeletePermission answers POST /permissions/{key}/delete; a permission
 // that roles or members hold stays, and the page says so next to it.
 func (h *RolePages) DeletePermission(c *fiber.Ctx) error {
-	key := strings.Clone(c.Params("key"))
+	key := c.Params("key")
 	if err := h.Store.DeletePermission(ctx(c), PrincipalOf(c).Scope, key); err != nil {
 		return h.refused(c, views.PermissionSection(key), views.Form{}, err, nil)
 	}

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -43,7 +42,7 @@ func (h *SignIn) show(c *fiber.Ctx, status int, f views.Form, next string) error
 	if err != nil {
 		return err
 	}
-	return h.render(c, status, "Sign in", "", views.Login(views.LoginPage{Form: f, Next: strings.Clone(next), NoOwner: !hasOwner}))
+	return h.render(c, status, "Sign in", "", views.Login(views.LoginPage{Form: f, Next: next, NoOwner: !hasOwner}))
 }
 
 // Submit answers POST /login: a new session token for the signed-in person
@@ -52,7 +51,7 @@ func (h *SignIn) Submit(c *fiber.Ctx) error {
 	f := formOf(c, "email", "next")
 	next := SafePath(f.Value("next"), Home)
 	ctx := c.UserContext()
-	wm, err := h.Store.SignIn(ctx, f.Value("email"), strings.Clone(c.FormValue("password")))
+	wm, err := h.Store.SignIn(ctx, f.Value("email"), c.FormValue("password"))
 	if errors.Is(err, db.ErrBadCredentials) {
 		f.Error = badCredentials
 		return h.show(c, fiber.StatusUnauthorized, f, next)
@@ -64,13 +63,9 @@ func (h *SignIn) Submit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.Session.RenewToken(ctx); err != nil {
+	if err := h.Session.SignIn(ctx, SignedIn{UserID: wm.UserID, WorkspaceID: wm.WorkspaceID, WorkspaceName: ws.Name}); err != nil {
 		return err
 	}
-	h.Session.Put(ctx, SessionUserID, wm.UserID)
-	h.Session.Put(ctx, SessionWorkspaceID, wm.WorkspaceID)
-	h.Session.Put(ctx, SessionWorkspaceName, ws.Name)
-	h.Session.Put(ctx, SessionTestMode, false)
 	return Redirect(c, next)
 }
 
@@ -84,7 +79,7 @@ func (h *SignIn) Throttled(c *fiber.Ctx) error {
 
 // SignOut answers POST /logout: the session is gone from the database.
 func (h *SignIn) SignOut(c *fiber.Ctx) error {
-	if err := h.Session.Destroy(c.UserContext()); err != nil {
+	if err := h.Session.SignOut(c.UserContext()); err != nil {
 		return err
 	}
 	h.flash(c, "You have signed out.")
@@ -96,7 +91,7 @@ func (h *SignIn) SignOut(c *fiber.Ctx) error {
 func (h *SignIn) SwitchMode(c *fiber.Ctx) error {
 	f := formOf(c, "mode", "next")
 	test := f.Value("mode") == "test"
-	h.Session.Put(c.UserContext(), SessionTestMode, test)
+	h.Session.SetTestMode(c.UserContext(), test)
 	if test {
 		h.flash(c, "You are in test mode: you see and change test data only.")
 	} else {

@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"strings"
-
 	"github.com/gofiber/fiber/v2"
 
 	"roster/db"
@@ -68,7 +66,7 @@ func (h *TeamPages) Invite(c *fiber.Ctx) error {
 
 // ChangeRole answers POST /team/{id}/role.
 func (h *TeamPages) ChangeRole(c *fiber.Ctx) error {
-	id := strings.Clone(c.Params("id"))
+	id := c.Params("id")
 	f := formOf(c, "role")
 	b := staffPatchBody{Role: f.Value("role")}
 	err := b.validate()
@@ -86,7 +84,7 @@ func (h *TeamPages) ChangeRole(c *fiber.Ctx) error {
 // ConfirmRemove answers GET /team/{id}/remove: the page that asks first,
 // for browsers without scripts.
 func (h *TeamPages) ConfirmRemove(c *fiber.Ctx) error {
-	wm, err := h.Store.StaffByID(ctx(c), PrincipalOf(c).Scope.WorkspaceID, strings.Clone(c.Params("id")))
+	wm, err := h.Store.StaffByID(ctx(c), PrincipalOf(c).Scope.WorkspaceID, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -97,7 +95,7 @@ func (h *TeamPages) ConfirmRemove(c *fiber.Ctx) error {
 // user and account memberships stay.
 func (h *TeamPages) Remove(c *fiber.Ctx) error {
 	p := PrincipalOf(c)
-	wm, err := h.Store.StaffByID(ctx(c), p.Scope.WorkspaceID, strings.Clone(c.Params("id")))
+	wm, err := h.Store.StaffByID(ctx(c), p.Scope.WorkspaceID, c.Params("id"))
 	if err != nil {
 		return err
 	}

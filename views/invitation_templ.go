@@ -200,7 +200,7 @@ func Invitation(p InvitationPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = textField(p.Form, "name", "Your name (optional)", "text", "", false).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = textField(p.Form, input{name: "name", label: "Your name (optional)"}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

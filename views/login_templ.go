@@ -69,11 +69,15 @@ func Login(p LoginPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = textField(p.Form, "email", "Email", "email", "you@example.com", true).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = textField(p.Form, input{name: "email", label: "Email", kind: "email", placeholder: "you@example.com", required: true}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<label for=\"field-password\">Password</label> <input id=\"field-password\" name=\"password\" type=\"password\" required autocomplete=\"current-password\"> <button type=\"submit\">Sign in</button></form></section>")
+		templ_7745c5c3_Err = textField(p.Form, input{name: "password", label: "Password", kind: "password", required: true, autocomplete: "current-password"}).Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<button type=\"submit\">Sign in</button></form></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/a-h/templ"
-
 	"roster/db"
 )
 
@@ -109,18 +107,33 @@ func addPath(p MembersPage, action string) string {
 	return "/accounts/" + p.Account.ID + "/" + action + p.Table.Query
 }
 
+// title is the question of the confirmation page.
+func (p MemberConfirm) title() string {
+	if p.Action == "revoke" {
+		return "Revoke the invitation of " + p.Member.User.Email + "?"
+	}
+	return "Remove " + p.Member.User.Email + " from " + p.Account.Name + "?"
+}
+
+// explanation says what the confirmed action does.
+func (p MemberConfirm) explanation() string {
+	if p.Action == "revoke" {
+		return "The link sent to them stops working, and they are no longer listed in " + p.Account.Name + ". You can invite them again later."
+	}
+	return "They lose the role " + p.Member.Role.Name + " and every permission in this account. You can add them again later."
+}
+
+// button is the label of the button that confirms.
+func (p MemberConfirm) button() string {
+	if p.Action == "revoke" {
+		return "Revoke invitation"
+	}
+	return "Remove member"
+}
+
 // confirmPath is where a confirmation page's form posts.
 func confirmPath(p MemberConfirm) string {
 	return "/accounts/" + p.Account.ID + "/members/" + p.Member.ID + "/" + p.Action + p.Query
-}
-
-// described points a control to its hint and, when it is wrong, to the
-// message that says why.
-func described(err, errorID, hintID string) templ.Attributes {
-	if err == "" {
-		return templ.Attributes{"aria-describedby": hintID}
-	}
-	return templ.Attributes{"aria-invalid": "true", "aria-describedby": errorID + " " + hintID}
 }
 
 // joinOr lists keys, or says none.

@@ -8,8 +8,6 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/a-h/templ"
-
 	"roster/db"
 )
 
@@ -276,21 +274,4 @@ var nav = []navItem{
 	{"roles", "Roles", "/roles"},
 	{"api-keys", "API keys", "/api-keys"},
 	{"activity", "Activity", "/activity"},
-}
-
-// modeName is "live" or "test".
-func modeName(live bool) string {
-	if live {
-		return "live"
-	}
-	return "test"
-}
-
-// invalid marks a control whose value is wrong and points to the message
-// that says why.
-func invalid(err, describedBy string) templ.Attributes {
-	if err == "" {
-		return templ.Attributes{}
-	}
-	return templ.Attributes{"aria-invalid": "true", "aria-describedby": describedBy}
 }

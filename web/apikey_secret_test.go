@@ -10,6 +10,7 @@ import (
 
 	"roster/db"
 	"roster/db/dbtest"
+	"roster/web/webtest"
 )
 
 // TestKeySecretNeverStored creates and rolls keys in the console, with and
@@ -20,13 +21,13 @@ func TestKeySecretNeverStored(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		b := e.browser()
-		b.signIn(e.ws.OwnerEmail, e.ws.Password)
-		b.get("/api-keys")
+		b.SignIn(e.ws.OwnerEmail, e.ws.Password)
+		b.Get("/api-keys")
 		var secrets []string
-		for _, htmx := range [][]string{nil, {"HX-Request", "true"}} {
-			b.post("/api-keys", url.Values{"kind": {"secret"}, "name": {"CI"}}, htmx...)
+		for _, htmx := range [][]string{nil, webtest.HTMX} {
+			b.Post("/api-keys", url.Values{"kind": {"secret"}, "name": {"CI"}}, htmx...)
 			waiting := stored(t, d) // what the database holds until the page shows the secret
-			shown := b.get("/api-keys").has(t, "Copy it now")
+			shown := b.Get("/api-keys").Has(t, "Copy it now")
 			m := secretPattern.FindStringSubmatch(shown.Body)
 			if m == nil {
 				t.Fatal("no secret shown")
@@ -34,18 +35,18 @@ func TestKeySecretNeverStored(t *testing.T) {
 			secrets = append(secrets, m[1])
 			notIn(t, waiting, secrets...)
 			notIn(t, stored(t, d), secrets...)
-			if b.cookies["roster_new_key"] != nil {
+			if b.Cookies["roster_new_key"] != nil {
 				t.Fatal("the cookie that opens the secret outlives the page that showed it")
 			}
-			b.get("/api-keys").lacks(t, m[1], "Copy it now")
+			b.Get("/api-keys").Lacks(t, m[1], "Copy it now")
 		}
 		k, err := d.APIKeyBySecret(t.Context(), secrets[0])
 		if err != nil {
 			t.Fatal(err)
 		}
-		b.post("/api-keys/"+k.ID+"/roll", url.Values{"grace": {"0"}}).expect(t, 303, "/api-keys")
+		b.Post("/api-keys/"+k.ID+"/roll", url.Values{"grace": {"0"}}).Expect(t, 303, "/api-keys")
 		waiting := stored(t, d)
-		m := secretPattern.FindStringSubmatch(b.get("/api-keys").Body)
+		m := secretPattern.FindStringSubmatch(b.Get("/api-keys").Body)
 		if m == nil || m[1] == secrets[0] {
 			t.Fatalf("rolled secret %v", m)
 		}

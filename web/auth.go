@@ -55,7 +55,7 @@ func bearer(c *fiber.Ctx) (string, bool) {
 		return "", false
 	}
 	token = strings.TrimSpace(token)
-	return strings.Clone(token), token != ""
+	return token, token != ""
 }
 
 // authenticateAPI resolves the request's credential into its principal,

@@ -154,8 +154,8 @@ func TestCredentials(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				r := e.do(t, tc.method, tc.path, tc.token, tc.body)
-				r.expect(t, tc.status, tc.typ)
+				r := e.Call(t, tc.method, tc.path, tc.token, tc.body)
+				r.Expect(t, tc.status, tc.typ)
 				if tc.status == 401 && r.Header.Get("WWW-Authenticate") == "" {
 					t.Error("401 without WWW-Authenticate")
 				}
@@ -163,13 +163,13 @@ func TestCredentials(t *testing.T) {
 		}
 
 		t.Run("scoped key names the missing scope", func(t *testing.T) {
-			r := e.do(t, "POST", "/v1/accounts", scoped, `{"name":"x"}`)
+			r := e.Call(t, "POST", "/v1/accounts", scoped, `{"name":"x"}`)
 			if got := r.Body.Error.Details["required_scope"]; got != "accounts:write" {
 				t.Fatalf("required_scope = %v", got)
 			}
 		})
 		t.Run("demoted staff lose rights on the next request", func(t *testing.T) {
-			e.do(t, "POST", "/v1/accounts", admin, `{"name":"ok"}`).expect(t, 201, "")
+			e.Call(t, "POST", "/v1/accounts", admin, `{"name":"ok"}`).Expect(t, 201, "")
 			wm, err := d.StaffByEmail(context.Background(), e.ws.WorkspaceID, "admin@acme.example")
 			if err != nil {
 				t.Fatal(err)
@@ -177,7 +177,7 @@ func TestCredentials(t *testing.T) {
 			if _, err := d.Exec(d.Rebind(`UPDATE workspace_memberships SET role = 'support' WHERE id = ?`), wm.ID); err != nil {
 				t.Fatal(err)
 			}
-			e.do(t, "POST", "/v1/accounts", admin, `{"name":"no"}`).expect(t, 403, "forbidden")
+			e.Call(t, "POST", "/v1/accounts", admin, `{"name":"no"}`).Expect(t, 403, "forbidden")
 		})
 	})
 }
@@ -185,10 +185,10 @@ func TestCredentials(t *testing.T) {
 // createAccount creates an account through the API and returns its id.
 func (e *env) createAccount(token, name string) string {
 	e.t.Helper()
-	r := e.do(e.t, "POST", "/v1/accounts", token, `{"name":"`+name+`"}`)
-	r.expect(e.t, 201, "")
+	r := e.Call(e.t, "POST", "/v1/accounts", token, `{"name":"`+name+`"}`)
+	r.Expect(e.t, 201, "")
 	var a struct{ ID string }
-	r.data(e.t, &a)
+	r.Data(e.t, &a)
 	return a.ID
 }
 
@@ -260,7 +260,7 @@ func TestJWKS(t *testing.T) {
 		{"shared-secret HS256 not accepted", signHS256(t, good), 401},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := e.do(t, "GET", "/v1/accounts", tc.token, "")
+			r := e.Call(t, "GET", "/v1/accounts", tc.token, "")
 			if r.Status != tc.status {
 				t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Raw)
 			}

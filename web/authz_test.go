@@ -233,7 +233,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			got := make([]string, len(f.tokens))
 			differs := false
 			for i, token := range f.tokens {
-				r := e.do(t, method, path, token, body)
+				r := e.Call(t, method, path, token, body)
 				checkCell(t, row.route, credentialColumns[i], r)
 				got[i] = strconv.Itoa(r.Status)
 				if r.Status != row.statuses[i] {
@@ -265,11 +265,11 @@ func checkCell(t *testing.T, route, column string, r response) {
 	}
 	switch r.Status {
 	case 401:
-		if r.errType() != "unauthorized" || r.Header.Get("WWW-Authenticate") == "" {
+		if r.ErrType() != "unauthorized" || r.Header.Get("WWW-Authenticate") == "" {
 			fail("401 must be unauthorized with WWW-Authenticate")
 		}
 	case 403:
-		if r.errType() != "forbidden" {
+		if r.ErrType() != "forbidden" {
 			fail("403 must be forbidden")
 		}
 		if (column == "scop" || column == "mbrw") && r.Body.Error.Details["required_scope"] == nil {
@@ -280,11 +280,11 @@ func checkCell(t *testing.T, route, column string, r response) {
 			fail("changing an owner's membership must be refused as owner_only")
 		}
 	case 404:
-		if !strings.HasSuffix(r.errType(), "not_found") || r.errType() == "not_found" {
+		if !strings.HasSuffix(r.ErrType(), "not_found") || r.ErrType() == "not_found" {
 			fail("404 must name what was not found")
 		}
 	case 400:
-		if r.errType() != "validation_error" || len(r.Body.Error.Details) == 0 {
+		if r.ErrType() != "validation_error" || len(r.Body.Error.Details) == 0 {
 			fail("400 must be a validation_error naming fields")
 		}
 	}
@@ -307,7 +307,7 @@ func TestPathsAreCaseSensitive(t *testing.T) {
 					variant += "?" + query
 				}
 				for i, token := range f.tokens {
-					r := e.do(t, method, variant, token, body)
+					r := e.Call(t, method, variant, token, body)
 					status, page := 404, "Page not found"
 					if method != "GET" {
 						status, page = 403, "This form has expired"

@@ -40,10 +40,10 @@ func BenchmarkMembersPage(b *testing.B) {
 		e := newEnv(b, d)
 		acct, _ := bigAccount(b, e, 1000)
 		br := e.browser()
-		br.signIn(e.ws.OwnerEmail, e.ws.Password)
+		br.SignIn(e.ws.OwnerEmail, e.ws.Password)
 		b.ResetTimer()
 		for b.Loop() {
-			if p := br.get("/accounts/" + acct.ID); p.Status != 200 {
+			if p := br.Get("/accounts/" + acct.ID); p.Status != 200 {
 				b.Fatalf("status %d", p.Status)
 			}
 		}
@@ -61,7 +61,7 @@ func BenchmarkGetMembership(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			i++
-			if r := e.do(b, "GET", "/v1/account-memberships/"+ms[i%len(ms)].ID, key, ""); r.Status != 200 {
+			if r := e.Call(b, "GET", "/v1/account-memberships/"+ms[i%len(ms)].ID, key, ""); r.Status != 200 {
 				b.Fatalf("status %d", r.Status)
 			}
 		}

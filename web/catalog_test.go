@@ -41,20 +41,20 @@ type event struct {
 // events lists the events token sees, with the query (e.g. "type=role.created").
 func (e *env) events(t *testing.T, token, query string) []event {
 	t.Helper()
-	r := e.do(t, "GET", "/v1/events?limit=100&"+query, token, "")
-	r.expect(t, 200, "")
+	r := e.Call(t, "GET", "/v1/events?limit=100&"+query, token, "")
+	r.Expect(t, 200, "")
 	var evs []event
-	r.data(t, &evs)
+	r.Data(t, &evs)
 	return evs
 }
 
 // roles lists the workspace's roles through the API.
 func (e *env) roles(t *testing.T, token string) []role {
 	t.Helper()
-	r := e.do(t, "GET", "/v1/roles", token, "")
-	r.expect(t, 200, "")
+	r := e.Call(t, "GET", "/v1/roles", token, "")
+	r.Expect(t, 200, "")
 	var rs []role
-	r.data(t, &rs)
+	r.Data(t, &rs)
 	return rs
 }
 
@@ -166,24 +166,24 @@ func TestRoles(t *testing.T) {
 
 		t.Run("get by id", func(t *testing.T) {
 			var r role
-			e.do(t, "GET", "/v1/roles/billing", sk, "").data(t, &r)
+			e.Call(t, "GET", "/v1/roles/billing", sk, "").Data(t, &r)
 			var again role
-			e.do(t, "GET", "/v1/roles/"+r.ID, sk, "").data(t, &again)
+			e.Call(t, "GET", "/v1/roles/"+r.ID, sk, "").Data(t, &again)
 			if again.Slug != "billing" || !strings.HasPrefix(r.ID, "role_") {
 				t.Fatalf("by id %s: %+v", r.ID, again)
 			}
 		})
 		t.Run("moving the default", func(t *testing.T) {
-			r := e.do(t, "PATCH", "/v1/roles/billing", sk, `{"is_default":true}`)
-			r.expect(t, 200, "")
+			r := e.Call(t, "PATCH", "/v1/roles/billing", sk, `{"is_default":true}`)
+			r.Expect(t, 200, "")
 			if got := defaults(e.roles(t, sk)); strings.Join(got, ",") != "billing" {
 				t.Fatalf("defaults %v, want [billing]", got)
 			}
-			e.do(t, "POST", "/v1/roles", sk, `{"slug":"newcomer","name":"Newcomer","is_default":true}`).expect(t, 201, "")
+			e.Call(t, "POST", "/v1/roles", sk, `{"slug":"newcomer","name":"Newcomer","is_default":true}`).Expect(t, 201, "")
 			if got := defaults(e.roles(t, sk)); strings.Join(got, ",") != "newcomer" {
 				t.Fatalf("defaults %v, want [newcomer]", got)
 			}
-			e.do(t, "DELETE", "/v1/roles/billing", sk, "").expect(t, 200, "")
+			e.Call(t, "DELETE", "/v1/roles/billing", sk, "").Expect(t, 200, "")
 		})
 		t.Run("events", func(t *testing.T) {
 			want := map[string]int{"role.created": 4, "role.updated": 4, "role.deleted": 2}
@@ -195,7 +195,7 @@ func TestRoles(t *testing.T) {
 			if test := e.events(t, skTest, "type=role.created"); len(test) != 0 {
 				t.Fatalf("test-mode role.created events: %+v", test)
 			}
-			e.do(t, "GET", "/v1/roles/tester", sk, "").expect(t, 404, "role.not_found")
+			e.Call(t, "GET", "/v1/roles/tester", sk, "").Expect(t, 404, "role.not_found")
 			renamed := e.events(t, sk, "type=role.updated")[3]
 			var prev map[string]any
 			if err := json.Unmarshal(renamed.PreviousAttributes, &prev); err != nil {
@@ -222,10 +222,10 @@ func TestOneDefaultRoleUnderConcurrency(t *testing.T) {
 		sk := e.key(true, db.KeySecret)
 		slugs := []string{"a", "b", "c", "d", "e", "f"}
 		for _, s := range slugs {
-			e.do(t, "POST", "/v1/roles", sk, `{"slug":"`+s+`","name":"`+s+`"}`).expect(t, 201, "")
+			e.Call(t, "POST", "/v1/roles", sk, `{"slug":"`+s+`","name":"`+s+`"}`).Expect(t, 201, "")
 		}
 		for round := range 3 {
-			rs := e.parallel(t, len(slugs), func(i int) (string, string, string, string) {
+			rs := e.Race(t, len(slugs), func(i int) (string, string, string, string) {
 				body := `{"is_default":true}`
 				if i%2 == round%2 {
 					body = `{"is_default":true,"name":"renamed"}`
@@ -233,7 +233,7 @@ func TestOneDefaultRoleUnderConcurrency(t *testing.T) {
 				return "PATCH", "/v1/roles/" + slugs[i], sk, body
 			})
 			for _, r := range rs {
-				r.expect(t, 200, "")
+				r.Expect(t, 200, "")
 			}
 			if got := defaults(e.roles(t, sk)); len(got) != 1 {
 				t.Fatalf("round %d: default roles %v, want exactly one", round, got)
@@ -250,7 +250,7 @@ func TestPermissions(t *testing.T) {
 		pk := e.key(false, db.KeyPublishable)
 		reader := e.key(true, db.KeySecret, "roles:read")
 		other := e.keyIn(dbtest.Workspace(t, d, "Globex"), true, db.KeySecret)
-		e.do(t, "POST", "/v1/permissions", sk, `{"key":"direct.only"}`).expect(t, 201, "")
+		e.Call(t, "POST", "/v1/permissions", sk, `{"key":"direct.only"}`).Expect(t, 201, "")
 		e.holdRole(t, e.ws.Test(), "member", "direct.only")
 
 		e.run(t, []apiCase{
@@ -283,9 +283,9 @@ func TestPermissions(t *testing.T) {
 			{"reader cannot delete", "DELETE", "/v1/permissions/direct.only", reader, "", 403, "forbidden", "required_scope", ""},
 		})
 		t.Run("a permission of the catalog can be given to a role", func(t *testing.T) {
-			e.do(t, "POST", "/v1/permissions", sk, `{"key":"reports.read"}`).expect(t, 201, "")
-			e.do(t, "PATCH", "/v1/roles/owner", sk, `{"permissions":["org.manage","reports.read"]}`).expect(t, 200, "")
-			e.do(t, "DELETE", "/v1/permissions/reports.read", sk, "").expect(t, 409, "permission.in_use")
+			e.Call(t, "POST", "/v1/permissions", sk, `{"key":"reports.read"}`).Expect(t, 201, "")
+			e.Call(t, "PATCH", "/v1/roles/owner", sk, `{"permissions":["org.manage","reports.read"]}`).Expect(t, 200, "")
+			e.Call(t, "DELETE", "/v1/permissions/reports.read", sk, "").Expect(t, 409, "permission.in_use")
 		})
 		t.Run("events", func(t *testing.T) {
 			for _, tc := range []struct {

@@ -59,14 +59,13 @@ func assets() fiber.Handler {
 // has fewer rights on their very next request, a removed one is signed out.
 func (s *Server) loadPrincipal(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	userID := s.sessions.GetString(ctx, handlers.SessionUserID)
-	if userID == "" {
+	who, ok := s.session.SignedIn(ctx)
+	if !ok {
 		return c.Next()
 	}
-	wsID := s.sessions.GetString(ctx, handlers.SessionWorkspaceID)
-	staff, err := s.db.StaffByUser(ctx, wsID, userID)
+	staff, err := s.db.StaffByUser(ctx, who.WorkspaceID, who.UserID)
 	if e, ok := db.As(err); ok && e.Kind == db.KindNotFound {
-		if err := s.sessions.Destroy(ctx); err != nil {
+		if err := s.session.SignOut(ctx); err != nil {
 			return err
 		}
 		return c.Next()
@@ -75,7 +74,7 @@ func (s *Server) loadPrincipal(c *fiber.Ctx) error {
 		return err
 	}
 	handlers.SetPrincipal(c, handlers.Principal{
-		Scope:      db.Scope{WorkspaceID: wsID, Live: !s.sessions.GetBool(ctx, handlers.SessionTestMode)},
+		Scope:      db.Scope{WorkspaceID: who.WorkspaceID, Live: !who.Test},
 		Credential: handlers.CredentialSession,
 		Staff:      &staff,
 	})

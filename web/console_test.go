@@ -13,6 +13,7 @@ import (
 	"roster/db"
 	"roster/db/dbtest"
 	"roster/web"
+	"roster/web/webtest"
 )
 
 const wrongCredentials = "The email or the password is wrong."
@@ -21,58 +22,58 @@ func TestSignInAndOut(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		b := e.browser()
-		b.get("/accounts").expect(t, 303, "/login?next=%2Faccounts")
-		b.get("/login").expect(t, 200).lacks(t, "Nobody can sign in yet")
+		b.Get("/accounts").Expect(t, 303, "/login?next=%2Faccounts")
+		b.Get("/login").Expect(t, 200).Lacks(t, "Nobody can sign in yet")
 
-		wrongPassword := b.post("/login", url.Values{"email": {e.ws.OwnerEmail}, "password": {"not it"}})
-		unknownEmail := b.post("/login", url.Values{"email": {"nobody@acme.example"}, "password": {e.ws.Password}})
+		wrongPassword := b.Post("/login", url.Values{"email": {e.ws.OwnerEmail}, "password": {"not it"}})
+		unknownEmail := b.Post("/login", url.Values{"email": {"nobody@acme.example"}, "password": {e.ws.Password}})
 		for _, p := range []page{wrongPassword, unknownEmail} {
-			p.expect(t, 401).has(t, wrongCredentials)
+			p.Expect(t, 401).Has(t, wrongCredentials)
 		}
 		if strip(wrongPassword.Body, e.ws.OwnerEmail) != strip(unknownEmail.Body, "nobody@acme.example") {
 			t.Fatal("a wrong password and an unknown email are answered differently")
 		}
-		wrongPassword.has(t, `value="`+e.ws.OwnerEmail+`"`)
+		wrongPassword.Has(t, `value="`+e.ws.OwnerEmail+`"`)
 
-		b.post("/login", url.Values{"email": {e.ws.OwnerEmail}, "password": {e.ws.Password}, "next": {"/activity?type=account.created"}}).
-			expect(t, 303, "/activity?type=account.created")
-		cookie := b.cookies["roster_session"]
+		b.Post("/login", url.Values{"email": {e.ws.OwnerEmail}, "password": {e.ws.Password}, "next": {"/activity?type=account.created"}}).
+			Expect(t, 303, "/activity?type=account.created")
+		cookie := b.Cookies["roster_session"]
 		if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode || cookie.Secure {
 			t.Fatalf("session cookie %+v: want HttpOnly, SameSite=Lax, not Secure over plain HTTP", cookie)
 		}
-		b.get("/accounts").expect(t, 200).has(t, e.ws.OwnerEmail, "Sign out")
-		b.get("/login").expect(t, 303, "/accounts")
+		b.Get("/accounts").Expect(t, 200).Has(t, e.ws.OwnerEmail, "Sign out")
+		b.Get("/login").Expect(t, 303, "/accounts")
 
 		token := cookie.Value
-		b.post("/logout", nil).expect(t, 303, "/login")
-		b.get("/login").has(t, "You have signed out.")
-		b.get("/accounts").expect(t, 303)
+		b.Post("/logout", nil).Expect(t, 303, "/login")
+		b.Get("/login").Has(t, "You have signed out.")
+		b.Get("/accounts").Expect(t, 303)
 		// The old token is dead on the server, not only forgotten by the browser.
-		b.cookies["roster_session"] = cookie
+		b.Cookies["roster_session"] = cookie
 		cookie.Value = token
-		b.get("/accounts").expect(t, 303)
+		b.Get("/accounts").Expect(t, 303)
 	})
 }
 
 // strip removes what differs between two renderings of one page: the CSRF
 // token and the email typed.
 func strip(body, email string) string {
-	return strings.ReplaceAll(csrfField.ReplaceAllString(body, ""), email, "")
+	return strings.ReplaceAll(webtest.CSRFField.ReplaceAllString(body, ""), email, "")
 }
 
 func TestSignInRenewsTheToken(t *testing.T) {
 	d := dbtest.Open(t, db.SQLite)
 	e := newEnv(t, d)
 	b := e.browser()
-	b.get("/login")
-	b.post("/mode", url.Values{"mode": {"test"}}) // not signed in: no session data, no cookie
-	if b.cookies["roster_session"] != nil {
+	b.Get("/login")
+	b.Post("/mode", url.Values{"mode": {"test"}}) // not signed in: no session data, no cookie
+	if b.Cookies["roster_session"] != nil {
 		t.Fatal("a session cookie before sign-in")
 	}
 	planted := "planted-token-planted-token-planted-tok"
-	b.cookies["roster_session"] = &http.Cookie{Name: "roster_session", Value: planted}
-	b.post("/login", url.Values{"email": {e.ws.OwnerEmail}, "password": {e.ws.Password}}).expect(t, 303)
-	if got := b.cookies["roster_session"].Value; got == planted || got == "" {
+	b.Cookies["roster_session"] = &http.Cookie{Name: "roster_session", Value: planted}
+	b.Post("/login", url.Values{"email": {e.ws.OwnerEmail}, "password": {e.ws.Password}}).Expect(t, 303)
+	if got := b.Cookies["roster_session"].Value; got == planted || got == "" {
 		t.Fatalf("session token after sign-in %q", got)
 	}
 }
@@ -83,7 +84,7 @@ func TestLoginPageOnEmptyDatabase(t *testing.T) {
 		if _, err := d.Exec(`DELETE FROM workspace_memberships`); err != nil {
 			t.Fatal(err)
 		}
-		e.browser().get("/login").expect(t, 200).has(t, "Nobody can sign in yet", "roster bootstrap --workspace")
+		e.browser().Get("/login").Expect(t, 200).Has(t, "Nobody can sign in yet", "roster bootstrap --workspace")
 	})
 }
 
@@ -92,14 +93,14 @@ func TestSignInThrottle(t *testing.T) {
 		fewAttempts := func(c *web.Config) { c.LoginAttempts = 2 }
 		e := newEnv(t, d, fewAttempts)
 		b := e.browser()
-		b.get("/login")
+		b.Get("/login")
 		try := func(b *browser, email, password string) page {
-			return b.post("/login", url.Values{"email": {email}, "password": {password}})
+			return b.Post("/login", url.Values{"email": {email}, "password": {password}})
 		}
 		for _, email := range []string{e.ws.OwnerEmail, "nobody@acme.example"} {
-			try(b, email, "wrong").expect(t, 401)
-			try(b, email, "wrong").expect(t, 401)
-			p := try(b, email, "wrong").expect(t, 429).has(t, "Too many sign-in attempts")
+			try(b, email, "wrong").Expect(t, 401)
+			try(b, email, "wrong").Expect(t, 401)
+			p := try(b, email, "wrong").Expect(t, 429).Has(t, "Too many sign-in attempts")
 			if p.Header.Get("Retry-After") == "" {
 				t.Fatal("429 without Retry-After")
 			}
@@ -108,11 +109,11 @@ func TestSignInThrottle(t *testing.T) {
 		// database: another server process sees it.
 		other := newEnv(t, d, fewAttempts) // the same workspace: bootstrap is idempotent
 		ob := other.browser()
-		ob.get("/login")
-		try(ob, e.ws.OwnerEmail, e.ws.Password).expect(t, 429)
+		ob.Get("/login")
+		try(ob, e.ws.OwnerEmail, e.ws.Password).Expect(t, 429)
 		// Another email from the same address may still try.
 		staffWithPassword(t, d, e.ws, "admin@acme.example", db.RoleAdmin, "admin password")
-		try(b, "admin@acme.example", "admin password").expect(t, 303)
+		try(b, "admin@acme.example", "admin password").Expect(t, 303)
 	})
 }
 
@@ -120,7 +121,7 @@ func TestSessionIdleTimeout(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d, func(c *web.Config) { c.SessionIdleTimeout = 10 * time.Minute })
 		b := e.browser()
-		b.signIn(e.ws.OwnerEmail, e.ws.Password)
+		b.SignIn(e.ws.OwnerEmail, e.ws.Password)
 		var expiry time.Time
 		if err := d.Get(&expiry, `SELECT expiry FROM sessions`); err != nil {
 			t.Fatal(err)
@@ -128,8 +129,8 @@ func TestSessionIdleTimeout(t *testing.T) {
 		if until := time.Until(expiry); until > 11*time.Minute || until < 9*time.Minute {
 			t.Fatalf("session stored until %v from now, want the idle timeout", until)
 		}
-		b.get("/accounts").expect(t, 200)
-		b.get("/accounts").expect(t, 200)
+		b.Get("/accounts").Expect(t, 200)
+		b.Get("/accounts").Expect(t, 200)
 		var again time.Time
 		if err := d.Get(&again, `SELECT expiry FROM sessions`); err != nil || !again.Equal(expiry) {
 			t.Fatalf("reading pages rewrote the session within a minute: expiry %v, then %v (%v)", expiry, again, err)
@@ -138,7 +139,7 @@ func TestSessionIdleTimeout(t *testing.T) {
 		if _, err := d.Exec(d.Rebind(`UPDATE sessions SET expiry = ?`), time.Now().Add(-time.Second).UTC()); err != nil {
 			t.Fatal(err)
 		}
-		b.get("/accounts").expect(t, 303, "/login?next=%2Faccounts")
+		b.Get("/accounts").Expect(t, 303, "/login?next=%2Faccounts")
 	})
 }
 
@@ -146,23 +147,23 @@ func TestCSRF(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		b := e.browser()
-		b.get("/login")
-		b.post("/login", url.Values{"_csrf": {""}, "email": {e.ws.OwnerEmail}, "password": {e.ws.Password}}).
-			expect(t, 403).has(t, "This form has expired")
-		b.signIn(e.ws.OwnerEmail, e.ws.Password)
-		b.get("/accounts")
+		b.Get("/login")
+		b.Post("/login", url.Values{"_csrf": {""}, "email": {e.ws.OwnerEmail}, "password": {e.ws.Password}}).
+			Expect(t, 403).Has(t, "This form has expired")
+		b.SignIn(e.ws.OwnerEmail, e.ws.Password)
+		b.Get("/accounts")
 		for name, form := range map[string]url.Values{
 			"no token":    {"_csrf": {""}, "name": {"Forged"}},
-			"wrong token": {"_csrf": {"x" + b.csrf}, "name": {"Forged"}},
+			"wrong token": {"_csrf": {"x" + b.CSRF}, "name": {"Forged"}},
 		} {
 			t.Run(name, func(t *testing.T) {
-				b.post("/accounts", form).expect(t, 403).has(t, "This form has expired")
+				b.Post("/accounts", form).Expect(t, 403).Has(t, "This form has expired")
 			})
 		}
 		// htmx sends the token as a header.
-		b.post("/accounts", url.Values{"_csrf": {""}, "name": {"By htmx"}}, "HX-Request", "true", "X-CSRF-Token", b.csrf).
-			expect(t, 200)
-		b.post("/accounts", url.Values{"name": {"By form"}}).expect(t, 303)
+		b.Post("/accounts", url.Values{"_csrf": {""}, "name": {"By htmx"}}, "HX-Request", "true", "X-CSRF-Token", b.CSRF).
+			Expect(t, 200)
+		b.Post("/accounts", url.Values{"name": {"By form"}}).Expect(t, 303)
 		var n int
 		if err := d.Get(&n, `SELECT COUNT(*) FROM accounts`); err != nil || n != 2 {
 			t.Fatalf("%d accounts, want the 2 with a token (%v)", n, err)
@@ -182,16 +183,16 @@ func TestSupportStaffOnlyRead(t *testing.T) {
 			t.Fatal(err)
 		}
 		b := e.browser()
-		b.signIn("help@acme.example", "support password")
+		b.SignIn("help@acme.example", "support password")
 		for path, gone := range map[string][]string{
 			"/accounts": {`method="post" action="/accounts"`, "Create an account"},
 			"/api-keys": {`method="post" action="/api-keys"`, "Revoke", "Roll"},
 			"/team":     {`method="post" action="/team"`},
 		} {
-			b.get(path).expect(t, 200).lacks(t, gone...)
+			b.Get(path).Expect(t, 200).Lacks(t, gone...)
 		}
-		b.get("/accounts").has(t, "Visible Co")
-		b.get("/activity").expect(t, 200)
+		b.Get("/accounts").Has(t, "Visible Co")
+		b.Get("/activity").Expect(t, 200)
 		forged := []struct{ method, path string }{
 			{"POST", "/accounts"}, {"POST", "/api-keys"}, {"GET", "/api-keys/" + key.ID + "/revoke"},
 			{"POST", "/api-keys/" + key.ID + "/revoke"}, {"POST", "/api-keys/" + key.ID + "/roll"}, {"POST", "/team"},
@@ -199,7 +200,7 @@ func TestSupportStaffOnlyRead(t *testing.T) {
 		for _, f := range forged {
 			t.Run(f.method+" "+f.path, func(t *testing.T) {
 				form := url.Values{"name": {"Forged"}, "kind": {"secret"}, "email": {"x@acme.example"}, "role": {"admin"}, "grace": {"0"}}
-				b.request(f.method, f.path, form).expect(t, 403).has(t, "You may not do this")
+				b.Request(f.method, f.path, form).Expect(t, 403).Has(t, "You may not do this")
 			})
 		}
 		keys, err := d.ListAPIKeys(context.Background(), e.ws.Live())
@@ -207,7 +208,7 @@ func TestSupportStaffOnlyRead(t *testing.T) {
 			t.Fatalf("keys after forged requests: %+v, %v", keys, err)
 		}
 		// Still allowed: switching modes and signing out.
-		b.post("/mode", url.Values{"mode": {"test"}}).expect(t, 303)
+		b.Post("/mode", url.Values{"mode": {"test"}}).Expect(t, 303)
 	})
 }
 
@@ -216,18 +217,18 @@ func TestStaffChangesApplyAtOnce(t *testing.T) {
 		e := newEnv(t, d)
 		staffWithPassword(t, d, e.ws, "admin@acme.example", db.RoleAdmin, "admin password")
 		b := e.browser()
-		b.signIn("admin@acme.example", "admin password")
-		b.get("/accounts").has(t, "Create an account")
-		b.post("/accounts", url.Values{"name": {"Allowed"}}).expect(t, 303)
+		b.SignIn("admin@acme.example", "admin password")
+		b.Get("/accounts").Has(t, "Create an account")
+		b.Post("/accounts", url.Values{"name": {"Allowed"}}).Expect(t, 303)
 		if _, err := d.Exec(d.Rebind(`UPDATE workspace_memberships SET role = 'support' WHERE user_id IN (SELECT id FROM users WHERE email_lower = ?)`), "admin@acme.example"); err != nil {
 			t.Fatal(err)
 		}
-		b.post("/accounts", url.Values{"name": {"Refused"}}).expect(t, 403)
-		b.get("/accounts").lacks(t, "Create an account")
+		b.Post("/accounts", url.Values{"name": {"Refused"}}).Expect(t, 403)
+		b.Get("/accounts").Lacks(t, "Create an account")
 		if _, err := d.Exec(`DELETE FROM workspace_memberships WHERE role = 'support'`); err != nil {
 			t.Fatal(err)
 		}
-		b.get("/accounts").expect(t, 303, "/login?next=%2Faccounts")
+		b.Get("/accounts").Expect(t, 303, "/login?next=%2Faccounts")
 	})
 }
 
@@ -235,24 +236,24 @@ func TestFormsRedirectAfterPost(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		b := e.browser()
-		b.signIn(e.ws.OwnerEmail, e.ws.Password)
-		b.get("/accounts").has(t, "No accounts in live mode yet")
+		b.SignIn(e.ws.OwnerEmail, e.ws.Password)
+		b.Get("/accounts").Has(t, "No accounts in live mode yet")
 
-		b.post("/accounts", url.Values{"name": {"  Acme Shop  "}}).expect(t, 303, "/accounts?q=Acme+Shop")
-		b.get("/accounts?q=Acme+Shop").expect(t, 200).has(t, "Created the account “Acme Shop”.", ">Acme Shop</a>")
-		b.get("/accounts").lacks(t, "Created the account") // the flash is shown once
+		b.Post("/accounts", url.Values{"name": {"  Acme Shop  "}}).Expect(t, 303, "/accounts?q=Acme+Shop")
+		b.Get("/accounts?q=Acme+Shop").Expect(t, 200).Has(t, "Created the account “Acme Shop”.", ">Acme Shop</a>")
+		b.Get("/accounts").Lacks(t, "Created the account") // the flash is shown once
 
-		p := b.post("/accounts", url.Values{"name": {"Another"}}, "HX-Request", "true")
-		p.expect(t, 200)
+		p := b.Post("/accounts", url.Values{"name": {"Another"}}, "HX-Request", "true")
+		p.Expect(t, 200)
 		if p.Header.Get("HX-Redirect") != "/accounts?q=Another" {
 			t.Fatalf("htmx POST answered HX-Redirect %q", p.Header.Get("HX-Redirect"))
 		}
 
 		long := strings.Repeat("x", 201)
-		b.post("/accounts", url.Values{"name": {long}}).expect(t, 422).
-			has(t, "The name must be at most 200 characters.", `value="`+long+`"`, "<html")
-		frag := b.post("/accounts", url.Values{"name": {""}}, "HX-Request", "true").expect(t, 422)
-		frag.has(t, "The name is required.", `id="create-account"`).lacks(t, "<html")
+		b.Post("/accounts", url.Values{"name": {long}}).Expect(t, 422).
+			Has(t, "The name must be at most 200 characters.", `value="`+long+`"`, "<html")
+		frag := b.Post("/accounts", url.Values{"name": {""}}, "HX-Request", "true").Expect(t, 422)
+		frag.Has(t, "The name is required.", `id="create-account"`).Lacks(t, "<html")
 		if !strings.Contains(frag.Header.Get("Vary"), "HX-Request") {
 			t.Fatalf("Vary %q lacks HX-Request", frag.Header.Get("Vary"))
 		}
@@ -271,17 +272,17 @@ func TestAccountsPageSearchAndPages(t *testing.T) {
 			t.Fatal(err)
 		}
 		b := e.browser()
-		b.signIn(e.ws.OwnerEmail, e.ws.Password)
-		first := b.get("/accounts").expect(t, 200).has(t, "Shop 00", "Shop 19", "Next page").lacks(t, "Shop 20", "First page")
+		b.SignIn(e.ws.OwnerEmail, e.ws.Password)
+		first := b.Get("/accounts").Expect(t, 200).Has(t, "Shop 00", "Shop 19", "Next page").Lacks(t, "Shop 20", "First page")
 		next := regexp.MustCompile(`href="(/accounts\?after=[^"]+)"`).FindStringSubmatch(first.Body)
 		if next == nil {
 			t.Fatal("no link to the next page")
 		}
-		b.get(strings.ReplaceAll(next[1], "&amp;", "&")).has(t, "Shop 20", "Shop 22", "Bakery_1", "First page").lacks(t, "Shop 19", "Next page")
-		b.get("/accounts?q=bak").has(t, "Bakery_1").lacks(t, "Shop 0")
-		b.get("/accounts?q=%25").has(t, "No account", "starts with “%”", "Show all accounts")
-		frag := b.get("/accounts?q=shop+1", "HX-Request", "true").expect(t, 200)
-		frag.has(t, `id="accounts-results"`, "Shop 10").lacks(t, "<html", "Shop 00")
+		b.Get(strings.ReplaceAll(next[1], "&amp;", "&")).Has(t, "Shop 20", "Shop 22", "Bakery_1", "First page").Lacks(t, "Shop 19", "Next page")
+		b.Get("/accounts?q=bak").Has(t, "Bakery_1").Lacks(t, "Shop 0")
+		b.Get("/accounts?q=%25").Has(t, "No account", "starts with “%”", "Show all accounts")
+		frag := b.Get("/accounts?q=shop+1", "HX-Request", "true").Expect(t, 200)
+		frag.Has(t, `id="accounts-results"`, "Shop 10").Lacks(t, "<html", "Shop 00")
 	})
 }
 
@@ -289,20 +290,20 @@ func TestModeSeparation(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		b := e.browser()
-		b.signIn(e.ws.OwnerEmail, e.ws.Password)
-		b.post("/accounts", url.Values{"name": {"Live Co"}}).expect(t, 303)
-		live := b.get("/accounts").has(t, "Live Co", "live mode", "Switch to test mode")
-		live.lacks(t, "Test mode: you are looking at test data")
+		b.SignIn(e.ws.OwnerEmail, e.ws.Password)
+		b.Post("/accounts", url.Values{"name": {"Live Co"}}).Expect(t, 303)
+		live := b.Get("/accounts").Has(t, "Live Co", "live mode", "Switch to test mode")
+		live.Lacks(t, "Test mode: you are looking at test data")
 
-		b.post("/mode", url.Values{"mode": {"test"}, "next": {"/accounts?q=x"}}).expect(t, 303, "/accounts?q=x")
-		test := b.get("/accounts").has(t, "Test mode: you are looking at test data", "No accounts in test mode yet", "Switch to live mode")
-		test.lacks(t, "Live Co")
-		b.post("/accounts", url.Values{"name": {"Test Co"}}).expect(t, 303)
-		b.get("/accounts").has(t, "Test Co").lacks(t, "Live Co")
-		b.get("/activity").has(t, "account.created").lacks(t, "Live Co")
+		b.Post("/mode", url.Values{"mode": {"test"}, "next": {"/accounts?q=x"}}).Expect(t, 303, "/accounts?q=x")
+		test := b.Get("/accounts").Has(t, "Test mode: you are looking at test data", "No accounts in test mode yet", "Switch to live mode")
+		test.Lacks(t, "Live Co")
+		b.Post("/accounts", url.Values{"name": {"Test Co"}}).Expect(t, 303)
+		b.Get("/accounts").Has(t, "Test Co").Lacks(t, "Live Co")
+		b.Get("/activity").Has(t, "account.created").Lacks(t, "Live Co")
 
-		b.post("/mode", url.Values{"mode": {"live"}, "next": {"https://evil.example/"}}).expect(t, 303, "/accounts")
-		b.get("/accounts").has(t, "Live Co").lacks(t, "Test Co", "Test mode: you are looking")
+		b.Post("/mode", url.Values{"mode": {"live"}, "next": {"https://evil.example/"}}).Expect(t, 303, "/accounts")
+		b.Get("/accounts").Has(t, "Live Co").Lacks(t, "Test Co", "Test mode: you are looking")
 	})
 }
 
@@ -312,50 +313,50 @@ func TestAPIKeyPages(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		b := e.browser()
-		b.signIn(e.ws.OwnerEmail, e.ws.Password)
-		b.post("/mode", url.Values{"mode": {"test"}})
-		b.get("/api-keys").has(t, "No test-mode keys yet")
+		b.SignIn(e.ws.OwnerEmail, e.ws.Password)
+		b.Post("/mode", url.Values{"mode": {"test"}})
+		b.Get("/api-keys").Has(t, "No test-mode keys yet")
 
-		b.post("/api-keys", url.Values{"kind": {"secret"}, "name": {"Reader"}, "scopes": {"accounts:read", "events:read"}}).expect(t, 303, "/api-keys")
-		shown := b.get("/api-keys").has(t, "Copy it now", "accounts:read, events:read", "Reader")
+		b.Post("/api-keys", url.Values{"kind": {"secret"}, "name": {"Reader"}, "scopes": {"accounts:read", "events:read"}}).Expect(t, 303, "/api-keys")
+		shown := b.Get("/api-keys").Has(t, "Copy it now", "accounts:read, events:read", "Reader")
 		m := secretPattern.FindStringSubmatch(shown.Body)
 		if m == nil || !strings.HasPrefix(m[1], "sk_test_") {
 			t.Fatalf("no test secret shown: %v", m)
 		}
 		secret := m[1]
-		b.get("/api-keys").lacks(t, secret, "Copy it now")
-		e.do(t, "GET", "/v1/accounts", secret, "").expect(t, 200, "")
+		b.Get("/api-keys").Lacks(t, secret, "Copy it now")
+		e.Call(t, "GET", "/v1/accounts", secret, "").Expect(t, 200, "")
 
-		b.post("/api-keys", url.Values{"kind": {"publishable"}, "scopes": {"accounts:read"}}).expect(t, 422).
-			has(t, "The scopes publishable keys take no scopes.")
+		b.Post("/api-keys", url.Values{"kind": {"publishable"}, "scopes": {"accounts:read"}}).Expect(t, 422).
+			Has(t, "The scopes publishable keys take no scopes.")
 
 		k, err := d.APIKeyBySecret(context.Background(), secret)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b.get("/api-keys/"+k.ID+"/roll").expect(t, 200).has(t, "Roll the key", "The old key keeps working for")
-		b.post("/api-keys/"+k.ID+"/roll", url.Values{"grace": {"forever"}}).expect(t, 422).has(t, "Choose how long")
-		b.post("/api-keys/"+k.ID+"/roll", url.Values{"grace": {"0"}}).expect(t, 303, "/api-keys")
-		rolled := secretPattern.FindStringSubmatch(b.get("/api-keys").Body)
+		b.Get("/api-keys/"+k.ID+"/roll").Expect(t, 200).Has(t, "Roll the key", "The old key keeps working for")
+		b.Post("/api-keys/"+k.ID+"/roll", url.Values{"grace": {"forever"}}).Expect(t, 422).Has(t, "Choose how long")
+		b.Post("/api-keys/"+k.ID+"/roll", url.Values{"grace": {"0"}}).Expect(t, 303, "/api-keys")
+		rolled := secretPattern.FindStringSubmatch(b.Get("/api-keys").Body)
 		if rolled == nil || rolled[1] == secret {
 			t.Fatalf("rolled secret %v", rolled)
 		}
-		e.do(t, "GET", "/v1/accounts", secret, "").expect(t, 401, "unauthorized")
-		e.do(t, "GET", "/v1/accounts", rolled[1], "").expect(t, 200, "")
+		e.Call(t, "GET", "/v1/accounts", secret, "").Expect(t, 401, "unauthorized")
+		e.Call(t, "GET", "/v1/accounts", rolled[1], "").Expect(t, 200, "")
 
 		nk, err := d.APIKeyBySecret(context.Background(), rolled[1])
 		if err != nil {
 			t.Fatal(err)
 		}
-		b.get("/api-keys/"+nk.ID+"/revoke").expect(t, 200).has(t, "Revoke the key", "cannot be undone")
-		b.post("/api-keys/"+nk.ID+"/revoke", nil).expect(t, 303, "/api-keys")
-		b.get("/api-keys").has(t, "Revoked the key", "Revoked ")
-		e.do(t, "GET", "/v1/accounts", rolled[1], "").expect(t, 401, "unauthorized")
+		b.Get("/api-keys/"+nk.ID+"/revoke").Expect(t, 200).Has(t, "Revoke the key", "cannot be undone")
+		b.Post("/api-keys/"+nk.ID+"/revoke", nil).Expect(t, 303, "/api-keys")
+		b.Get("/api-keys").Has(t, "Revoked the key", "Revoked ")
+		e.Call(t, "GET", "/v1/accounts", rolled[1], "").Expect(t, 401, "unauthorized")
 
 		// A key of the other mode is not found from this one.
 		liveKey, _, _ := d.CreateAPIKey(context.Background(), e.ws.Live(), db.KeySecret, "", nil)
-		b.get("/api-keys/"+liveKey.ID+"/revoke").expect(t, 404).has(t, "Page not found")
-		b.post("/api-keys/"+liveKey.ID+"/revoke", nil).expect(t, 404)
+		b.Get("/api-keys/"+liveKey.ID+"/revoke").Expect(t, 404).Has(t, "Page not found")
+		b.Post("/api-keys/"+liveKey.ID+"/revoke", nil).Expect(t, 404)
 	})
 }
 
@@ -363,14 +364,14 @@ func TestActivityPage(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		b := e.browser()
-		b.signIn(e.ws.OwnerEmail, e.ws.Password)
-		b.get("/activity").has(t, "Nothing has happened in this mode yet")
-		b.post("/accounts", url.Values{"name": {"Old name"}}).expect(t, 303)
+		b.SignIn(e.ws.OwnerEmail, e.ws.Password)
+		b.Get("/activity").Has(t, "Nothing has happened in this mode yet")
+		b.Post("/accounts", url.Values{"name": {"Old name"}}).Expect(t, 303)
 		var id string
 		if err := d.Get(&id, `SELECT id FROM accounts`); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.RenameAccount(db.WithActor(context.Background(), db.Actor{Type: "user", ID: e.ws.UserID}, "req_x"), e.ws.Live(), id, "New name"); err != nil {
+		if _, err := d.RenameAccount(db.WithActor(db.WithRequestID(context.Background(), "req_x"), db.Actor{Type: "user", ID: e.ws.UserID}), e.ws.Live(), id, "New name"); err != nil {
 			t.Fatal(err)
 		}
 		for i := range 21 {
@@ -378,15 +379,15 @@ func TestActivityPage(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		all := b.get("/activity").expect(t, 200).has(t, "account.created", "Next page")
-		all.lacks(t, ">account.updated</a>") // 21 newer events fill the first page
+		all := b.Get("/activity").Expect(t, 200).Has(t, "account.created", "Next page")
+		all.Lacks(t, ">account.updated</a>") // 21 newer events fill the first page
 
-		renamed := b.get("/activity?account="+id).expect(t, 200)
-		renamed.has(t, "account.updated", "account.created", "Old name", "New name", e.ws.OwnerEmail).lacks(t, "Filler")
-		b.get("/activity?type=account.updated").has(t, "New name").lacks(t, "Filler")
-		b.get("/activity?member=am_01HQZC8G2T9YX5J8VQBW3KPQR7").has(t, "No activity matches these filters")
-		frag := b.get("/activity?type=account.updated", "HX-Request", "true").expect(t, 200)
-		frag.has(t, `id="events"`).lacks(t, "<html")
+		renamed := b.Get("/activity?account="+id).Expect(t, 200)
+		renamed.Has(t, "account.updated", "account.created", "Old name", "New name", e.ws.OwnerEmail).Lacks(t, "Filler")
+		b.Get("/activity?type=account.updated").Has(t, "New name").Lacks(t, "Filler")
+		b.Get("/activity?member=am_01HQZC8G2T9YX5J8VQBW3KPQR7").Has(t, "No activity matches these filters")
+		frag := b.Get("/activity?type=account.updated", "HX-Request", "true").Expect(t, 200)
+		frag.Has(t, `id="events"`).Lacks(t, "<html")
 	})
 }
 
@@ -394,28 +395,28 @@ func TestErrorPages(t *testing.T) {
 	d := dbtest.Open(t, db.SQLite)
 	e := newEnv(t, d)
 	b := e.browser()
-	b.get("/no-such-page").expect(t, 404).has(t, "Page not found", "<html")
-	b.signIn(e.ws.OwnerEmail, e.ws.Password)
-	b.get("/no-such-page").expect(t, 404).has(t, "Page not found", e.ws.OwnerEmail)
-	e.do(t, "GET", "/v1/no-such-page", e.key(false, db.KeySecret), "").expect(t, 404, "not_found")
+	b.Get("/no-such-page").Expect(t, 404).Has(t, "Page not found", "<html")
+	b.SignIn(e.ws.OwnerEmail, e.ws.Password)
+	b.Get("/no-such-page").Expect(t, 404).Has(t, "Page not found", e.ws.OwnerEmail)
+	e.Call(t, "GET", "/v1/no-such-page", e.key(false, db.KeySecret), "").Expect(t, 404, "not_found")
 
 	if _, err := d.Exec(`DROP TABLE events`); err != nil {
 		t.Fatal(err)
 	}
-	p := b.post("/accounts", url.Values{"name": {"Doomed"}}).expect(t, 500)
-	p.has(t, "Something went wrong", p.Header.Get("Request-Id")).lacks(t, "events", "SQL", "sql")
+	p := b.Post("/accounts", url.Values{"name": {"Doomed"}}).Expect(t, 500)
+	p.Has(t, "Something went wrong", p.Header.Get("Request-Id")).Lacks(t, "events", "SQL", "sql")
 }
 
 func TestStaticAssets(t *testing.T) {
 	d := dbtest.Open(t, db.SQLite)
 	e := newEnv(t, d)
-	login := e.browser().get("/login")
+	login := e.browser().Get("/login")
 	css := regexp.MustCompile(`href="(/static/app\.css\?v=[0-9a-f]+)"`).FindStringSubmatch(login.Body)
 	if css == nil {
 		t.Fatal("the page links no versioned stylesheet")
 	}
 	for _, path := range []string{css[1], "/static/vendor/htmx.min.js", "/static/app.js"} {
-		p := e.browser().get(path).expect(t, 200)
+		p := e.browser().Get(path).Expect(t, 200)
 		if !strings.Contains(p.Header.Get("Cache-Control"), "max-age=31536000") {
 			t.Fatalf("%s: Cache-Control %q", path, p.Header.Get("Cache-Control"))
 		}
@@ -423,7 +424,7 @@ func TestStaticAssets(t *testing.T) {
 			t.Fatalf("%s sets a cookie", path)
 		}
 	}
-	e.browser().get("/static/nothing.css").expect(t, 404)
+	e.browser().Get("/static/nothing.css").Expect(t, 404)
 	if csp := login.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
 		t.Fatalf("login page CSP %q", csp)
 	}

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"strings"
 	"sync/atomic"
 
 	"github.com/gofiber/fiber/v2"
@@ -24,7 +23,7 @@ var errCSRF = errors.New("web: missing or invalid CSRF token")
 const csrfCookie = "roster_csrf"
 
 // csrfLocal is the request local holding the request's *csrfState.
-const csrfLocal = "roster.csrf"
+type csrfLocal struct{}
 
 // A CSRF token is an HMAC, under a key every process on the database
 // shares, of what it is bound to: the session's token when someone is
@@ -50,8 +49,8 @@ type csrfState struct {
 // the token before is not the token after.
 func (s *Server) csrfProtection(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	st := &csrfState{session: s.sessions.Token(ctx), visitor: strings.Clone(c.Cookies(csrfCookie))}
-	c.Locals(csrfLocal, st)
+	st := &csrfState{session: s.sessions.Token(ctx), visitor: c.Cookies(csrfCookie)}
+	c.Locals(csrfLocal{}, st)
 	switch c.Method() {
 	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions, fiber.MethodTrace:
 	default:
@@ -85,7 +84,7 @@ func (s *Server) checkCSRF(c *fiber.Ctx, st *csrfState) error {
 // csrfToken is the token the forms of this answer send back; for a
 // visitor without a session or cookie it makes the cookie.
 func (s *Server) csrfToken(c *fiber.Ctx) (string, error) {
-	st, _ := c.Locals(csrfLocal).(*csrfState)
+	st, _ := c.Locals(csrfLocal{}).(*csrfState)
 	if st == nil {
 		return "", errors.New("web: CSRF token asked for outside the console")
 	}
@@ -96,7 +95,7 @@ func (s *Server) csrfToken(c *fiber.Ctx) (string, error) {
 // nothing yet (and mint is false).
 func (s *Server) csrfBinding(c *fiber.Ctx, st *csrfState, mint bool) string {
 	ctx := c.UserContext()
-	if s.sessions.GetString(ctx, handlers.SessionUserID) != "" {
+	if _, ok := s.session.SignedIn(ctx); ok {
 		return "session:" + s.sessions.Token(ctx)
 	}
 	if s.sessions.Token(ctx) != st.session && !st.minted {

@@ -19,48 +19,48 @@ func TestCSRFBoundToSession(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		attacker := e.browser()
-		attacker.get("/login").expect(t, 200)
-		planted := attacker.cookies["roster_csrf"]
-		if planted == nil || attacker.csrf == "" {
-			t.Fatalf("no visitor token: cookie %v, token %q", planted, attacker.csrf)
+		attacker.Get("/login").Expect(t, 200)
+		planted := attacker.Cookies["roster_csrf"]
+		if planted == nil || attacker.CSRF == "" {
+			t.Fatalf("no visitor token: cookie %v, token %q", planted, attacker.CSRF)
 		}
 
 		b := e.browser()
-		b.get("/login")
-		before := b.csrf
-		b.signIn(e.ws.OwnerEmail, e.ws.Password)
-		signedIn := b.csrf
+		b.Get("/login")
+		before := b.CSRF
+		b.SignIn(e.ws.OwnerEmail, e.ws.Password)
+		signedIn := b.CSRF
 		if signedIn == before {
 			t.Fatal("the token is the same before and after sign-in")
 		}
-		for name, token := range map[string]string{"the visitor's token": attacker.csrf, "the token from before sign-in": before} {
+		for name, token := range map[string]string{"the visitor's token": attacker.CSRF, "the token from before sign-in": before} {
 			t.Run(name, func(t *testing.T) {
-				b.cookies["roster_csrf"] = planted
-				b.post("/accounts", url.Values{"_csrf": {token}, "name": {"Forged"}}).expect(t, 403).has(t, "This form has expired")
-				b.post("/accounts", url.Values{"name": {"Forged"}}, "X-CSRF-Token", token, "HX-Request", "true").expect(t, 403)
+				b.Cookies["roster_csrf"] = planted
+				b.Post("/accounts", url.Values{"_csrf": {token}, "name": {"Forged"}}).Expect(t, 403).Has(t, "This form has expired")
+				b.Post("/accounts", url.Values{"name": {"Forged"}}, "X-CSRF-Token", token, "HX-Request", "true").Expect(t, 403)
 			})
 		}
-		b.post("/accounts", url.Values{"name": {"Mine"}}).expect(t, 303)
+		b.Post("/accounts", url.Values{"name": {"Mine"}}).Expect(t, 303)
 
 		// Another process knows the same tokens: signed in and not.
 		other := newEnv(t, d)
-		b.srv = other.srv
-		b.post("/accounts", url.Values{"name": {"Across"}}).expect(t, 303)
+		b.Do = other.Do
+		b.Post("/accounts", url.Values{"name": {"Across"}}).Expect(t, 303)
 		visitor := e.browser()
-		visitor.get("/login")
-		visitor.srv = other.srv
-		visitor.post("/login", url.Values{"email": {e.ws.OwnerEmail}, "password": {e.ws.Password}}).expect(t, 303)
+		visitor.Get("/login")
+		visitor.Do = other.Do
+		visitor.Post("/login", url.Values{"email": {e.ws.OwnerEmail}, "password": {e.ws.Password}}).Expect(t, 303)
 
-		b.srv = e.srv
-		b.post("/logout", nil).expect(t, 303, "/login")
-		b.get("/login").expect(t, 200)
-		if b.csrf == signedIn || b.csrf == before {
+		b.Do = e.Do
+		b.Post("/logout", nil).Expect(t, 303, "/login")
+		b.Get("/login").Expect(t, 200)
+		if b.CSRF == signedIn || b.CSRF == before {
 			t.Fatal("the token after sign-out is one from before")
 		}
 		for _, token := range []string{signedIn, before} {
-			b.post("/login", url.Values{"_csrf": {token}, "email": {e.ws.OwnerEmail}, "password": {e.ws.Password}}).expect(t, 403)
+			b.Post("/login", url.Values{"_csrf": {token}, "email": {e.ws.OwnerEmail}, "password": {e.ws.Password}}).Expect(t, 403)
 		}
-		b.post("/login", url.Values{"email": {e.ws.OwnerEmail}, "password": {e.ws.Password}}).expect(t, 303)
+		b.Post("/login", url.Values{"email": {e.ws.OwnerEmail}, "password": {e.ws.Password}}).Expect(t, 303)
 
 		var n int
 		if err := d.Get(&n, `SELECT COUNT(*) FROM accounts`); err != nil || n != 2 {
@@ -74,11 +74,11 @@ func TestCSRFBoundToSession(t *testing.T) {
 func TestAnonymousViewsWriteNothing(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
-		e.browser().get("/login").expect(t, 200) // the server secret is made once, on first use
+		e.browser().Get("/login").Expect(t, 200) // the server secret is made once, on first use
 		before := rowCounts(t, d)
 		paths := []string{"/login", "/login?next=/team", "/no-such-page", "/invitations/nope", "/invitations/accepted", "/accounts", "/"}
 		for i := range 150 {
-			p := e.browser().get(paths[i%len(paths)])
+			p := e.browser().Get(paths[i%len(paths)])
 			if p.Status >= 500 {
 				t.Fatalf("%s: %d", paths[i%len(paths)], p.Status)
 			}
@@ -91,11 +91,11 @@ func TestAnonymousViewsWriteNothing(t *testing.T) {
 		}
 		// The form of such a view still works.
 		b := e.browser()
-		b.get("/login")
-		if b.cookies["roster_csrf"] == nil {
+		b.Get("/login")
+		if b.Cookies["roster_csrf"] == nil {
 			t.Fatal("no roster_csrf cookie for a visitor")
 		}
-		b.post("/login", url.Values{"email": {e.ws.OwnerEmail}, "password": {e.ws.Password}}).expect(t, 303)
+		b.Post("/login", url.Values{"email": {e.ws.OwnerEmail}, "password": {e.ws.Password}}).Expect(t, 303)
 	})
 }
 
@@ -134,8 +134,8 @@ func TestErrorPagesWithoutCSRFKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := (&env{t: t, db: d, srv: srv}).browser()
-	b.get("/login").expect(t, 503).has(t, "Roster is unavailable", "<html")
-	b.get("/no-such-page").expect(t, 404).has(t, "Page not found", "<html")
-	b.get("/static/nothing.css").expect(t, 404).has(t, "Page not found", "<html")
+	b := envOn(t, d, srv).browser()
+	b.Get("/login").Expect(t, 503).Has(t, "Roster is unavailable", "<html")
+	b.Get("/no-such-page").Expect(t, 404).Has(t, "Page not found", "<html")
+	b.Get("/static/nothing.css").Expect(t, 404).Has(t, "Page not found", "<html")
 }

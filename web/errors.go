@@ -66,7 +66,7 @@ func classify(c *fiber.Ctx, err error) apiError {
 		return fiberTypes[fiber.StatusServiceUnavailable].with(fiber.StatusServiceUnavailable)
 	}
 	return apiError{status: fiber.StatusInternalServerError, typ: "internal_server_error",
-		message: "Something went wrong on our side", details: map[string]any{"request_id": handlers.RequestID(c)}}
+		message: "Something went wrong on our side", details: map[string]any{"request_id": db.RequestID(c.UserContext())}}
 }
 
 func (e apiError) with(status int) apiError {
@@ -79,7 +79,7 @@ func (e apiError) with(status int) apiError {
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	ae := classify(c, err)
 	if ae.status >= 500 {
-		s.cfg.Logger.Error("request failed", "request_id", handlers.RequestID(c), "path", loggedPath(c.Path()), "err", err)
+		s.cfg.Logger.Error("request failed", "request_id", db.RequestID(c.UserContext()), "path", loggedPath(c.Path()), "err", err)
 	}
 	commonHeaders(c)
 	if ae.status == fiber.StatusUnauthorized {

@@ -3,12 +3,14 @@ package web_test
 import (
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"testing"
 
 	"roster/db"
 	"roster/db/dbtest"
 	"roster/web"
+	"roster/web/webtest"
 )
 
 // TestErrorRows produces each row of the API's error table that the
@@ -45,8 +47,8 @@ func TestErrorRows(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				r := e.do(t, tc.method, tc.path, sk, tc.body, tc.headers...)
-				r.expect(t, tc.status, tc.typ)
+				r := e.Call(t, tc.method, tc.path, sk, tc.body, tc.headers...)
+				r.Expect(t, tc.status, tc.typ)
 				if tc.detail != "" {
 					if _, ok := r.Body.Error.Details[tc.detail]; !ok {
 						t.Fatalf("details %v do not name %q", r.Body.Error.Details, tc.detail)
@@ -63,14 +65,34 @@ func TestRateLimit(t *testing.T) {
 	sk := e.key(false, db.KeySecret)
 	var last response
 	for range 5 {
-		last = e.do(t, "GET", "/v1/accounts", sk, "")
+		last = e.Call(t, "GET", "/v1/accounts", sk, "")
 	}
-	last.expect(t, 429, "rate_limited")
+	last.Expect(t, 429, "rate_limited")
 	if last.Header.Get("Retry-After") == "" {
 		t.Fatal("429 without Retry-After")
 	}
 	// Another credential has its own budget.
-	e.do(t, "GET", "/v1/accounts", e.key(false, db.KeySecret), "").expect(t, 200, "")
+	e.Call(t, "GET", "/v1/accounts", e.key(false, db.KeySecret), "").Expect(t, 200, "")
+}
+
+// TestLogsCarryRequestID fails a request: its log lines, the request's and
+// the failure's, name the request id its answer gives.
+func TestLogsCarryRequestID(t *testing.T) {
+	d := dbtest.Open(t, db.SQLite)
+	var logs webtest.SyncBuffer
+	e := newEnv(t, d, func(c *web.Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
+	sk := e.key(false, db.KeySecret)
+	if _, err := d.Exec(`DROP TABLE events`); err != nil {
+		t.Fatal(err)
+	}
+	r := e.Call(t, "POST", "/v1/accounts", sk, `{"name":"x"}`)
+	r.Expect(t, 500, "internal_server_error")
+	id := r.Header.Get("Request-Id")
+	for _, msg := range []string{"msg=\"request failed\"", "msg=request "} {
+		if !regexp.MustCompile(regexp.QuoteMeta(msg) + `.*request_id=` + id).MatchString(logs.String()) {
+			t.Fatalf("no %s line with request_id=%s:\n%s", msg, id, logs.String())
+		}
+	}
 }
 
 // TestInternalErrorLeaksNothing breaks the schema under the server: the
@@ -82,8 +104,8 @@ func TestInternalErrorLeaksNothing(t *testing.T) {
 	if _, err := d.Exec(`DROP TABLE events`); err != nil {
 		t.Fatal(err)
 	}
-	r := e.do(t, "POST", "/v1/accounts", sk, `{"name":"x"}`)
-	r.expect(t, 500, "internal_server_error")
+	r := e.Call(t, "POST", "/v1/accounts", sk, `{"name":"x"}`)
+	r.Expect(t, 500, "internal_server_error")
 	if r.Body.Error.Details["request_id"] != r.Header.Get("Request-Id") {
 		t.Fatalf("details.request_id %v, header %s", r.Body.Error.Details["request_id"], r.Header.Get("Request-Id"))
 	}
@@ -93,7 +115,7 @@ func TestInternalErrorLeaksNothing(t *testing.T) {
 		}
 	}
 	// The failed change left nothing behind.
-	e.do(t, "GET", "/v1/accounts", sk, "").expect(t, 200, "")
+	e.Call(t, "GET", "/v1/accounts", sk, "").Expect(t, 200, "")
 	var n int
 	if err := d.Get(&n, `SELECT COUNT(*) FROM accounts`); err != nil || n != 0 {
 		t.Fatalf("accounts after a failed create: %d (%v)", n, err)
@@ -112,12 +134,12 @@ func TestDatabaseDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, db: d, srv: srv}
-	e.do(t, "GET", "/v1/accounts", "sk_test_"+db.RandomToken(40), "").expect(t, 503, "unavailable")
-	if r := e.do(t, "GET", "/readyz", "", ""); r.Status != 503 {
+	e := envOn(t, d, srv)
+	e.Call(t, "GET", "/v1/accounts", "sk_test_"+db.RandomToken(40), "").Expect(t, 503, "unavailable")
+	if r := e.Call(t, "GET", "/readyz", "", ""); r.Status != 503 {
 		t.Fatalf("/readyz: %d", r.Status)
 	}
-	if r := e.do(t, "GET", "/healthz", "", ""); r.Status != 200 {
+	if r := e.Call(t, "GET", "/healthz", "", ""); r.Status != 200 {
 		t.Fatalf("/healthz: %d", r.Status)
 	}
 }
@@ -137,9 +159,9 @@ func TestAccountsPagination(t *testing.T) {
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("pages gave %v, want %v", got, want)
 		}
-		r := e.do(t, "GET", "/v1/accounts?q=SHOP%201", sk, "")
+		r := e.Call(t, "GET", "/v1/accounts?q=SHOP%201", sk, "")
 		var rows []struct{ Name string }
-		r.data(t, &rows)
+		r.Data(t, &rows)
 		if len(rows) != 1 || rows[0].Name != "Shop 1" {
 			t.Fatalf("q=SHOP 1 gave %+v", rows)
 		}
@@ -153,22 +175,22 @@ func TestAccountLifecycle(t *testing.T) {
 		e := newEnv(t, d)
 		sk := e.key(false, db.KeySecret)
 		id := e.createAccount(sk, "Old name")
-		r := e.do(t, "PATCH", "/v1/accounts/"+id, sk, `{"name":"New name"}`)
-		r.expect(t, 200, "")
+		r := e.Call(t, "PATCH", "/v1/accounts/"+id, sk, `{"name":"New name"}`)
+		r.Expect(t, 200, "")
 		var a struct {
 			Name     string
 			Livemode bool
 		}
-		r.data(t, &a)
+		r.Data(t, &a)
 		if a.Name != "New name" || a.Livemode {
 			t.Fatalf("renamed account %+v", a)
 		}
-		r = e.do(t, "DELETE", "/v1/accounts/"+id, sk, "")
-		r.expect(t, 200, "")
+		r = e.Call(t, "DELETE", "/v1/accounts/"+id, sk, "")
+		r.Expect(t, 200, "")
 		if string(r.Body.Data) != "" {
 			t.Fatalf("DELETE answered data %s", r.Body.Data)
 		}
-		e.do(t, "GET", "/v1/accounts/"+id, sk, "").expect(t, 404, "account.not_found")
+		e.Call(t, "GET", "/v1/accounts/"+id, sk, "").Expect(t, 404, "account.not_found")
 
 		evs, err := d.ListEvents(t.Context(), e.ws.Test(), db.EventFilter{AccountID: id}, db.Page{Limit: 10})
 		if err != nil {

@@ -26,8 +26,8 @@ func TestEvents(t *testing.T) {
 		e.createAccount(other, "Globex shop")
 
 		live, test := e.createAccount(sk, "Live shop"), e.createAccount(skTest, "Test shop")
-		rename := e.do(t, "PATCH", "/v1/accounts/"+live, sk, `{"name":"Live shop 2"}`)
-		rename.expect(t, 200, "")
+		rename := e.Call(t, "PATCH", "/v1/accounts/"+live, sk, `{"name":"Live shop 2"}`)
+		rename.Expect(t, 200, "")
 		e.createAccount(sk, "Another shop")
 		const am = "am_01HQZC8G2T9YX5J8VQBW3KPQR7"
 		if _, err := d.Exec(d.Rebind(`INSERT INTO events (id, workspace_id, livemode, type, actor_type, actor_id, account_id, membership_id, target_id, data, created_at)
@@ -69,7 +69,7 @@ func TestEvents(t *testing.T) {
 					t.Fatalf("Globex sees %+v", ev)
 				}
 			}
-			e.do(t, "GET", "/v1/events/"+all[0].ID, other, "").expect(t, 404, "event.not_found")
+			e.Call(t, "GET", "/v1/events/"+all[0].ID, other, "").Expect(t, 404, "event.not_found")
 		})
 		t.Run("pages", func(t *testing.T) {
 			var want []string
@@ -102,10 +102,10 @@ func TestEvents(t *testing.T) {
 		}
 		t.Run("one event", func(t *testing.T) {
 			renamed := e.events(t, sk, "type=account.updated")[0]
-			r := e.do(t, "GET", "/v1/events/"+renamed.ID, sk, "")
-			r.expect(t, 200, "")
+			r := e.Call(t, "GET", "/v1/events/"+renamed.ID, sk, "")
+			r.Expect(t, 200, "")
 			var ev event
-			r.data(t, &ev)
+			r.Data(t, &ev)
 			k, err := d.APIKeyBySecret(context.Background(), sk)
 			if err != nil {
 				t.Fatal(err)
@@ -114,8 +114,8 @@ func TestEvents(t *testing.T) {
 				!strings.Contains(string(ev.PreviousAttributes), `"name":"Live shop"`) || !strings.Contains(string(ev.Data), `"name":"Live shop 2"`) {
 				t.Fatalf("event %s", r.Raw)
 			}
-			e.do(t, "GET", "/v1/events/"+renamed.ID, skTest, "").expect(t, 404, "event.not_found")
-			e.do(t, "GET", "/v1/events/evt_nope", sk, "").expect(t, 404, "event.not_found")
+			e.Call(t, "GET", "/v1/events/"+renamed.ID, skTest, "").Expect(t, 404, "event.not_found")
+			e.Call(t, "GET", "/v1/events/evt_nope", sk, "").Expect(t, 404, "event.not_found")
 		})
 		for _, tc := range []struct {
 			name, path, token string
@@ -131,7 +131,7 @@ func TestEvents(t *testing.T) {
 			{"bad limit", "/v1/events?limit=500", sk, 400, "validation_error"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				e.do(t, "GET", tc.path, tc.token, "").expect(t, tc.status, tc.typ)
+				e.Call(t, "GET", tc.path, tc.token, "").Expect(t, tc.status, tc.typ)
 			})
 		}
 	})

@@ -70,7 +70,7 @@ func checkAnswer(t *testing.T, what string, r response, err error) {
 	if r.Status < 400 {
 		return
 	}
-	typ := r.errType()
+	typ := r.ErrType()
 	if r.Body.Error.Code != r.Status || r.Body.Message == "" || !(knownErrorTypes[typ] || strings.HasSuffix(typ, ".not_found")) {
 		t.Fatalf("%s: %d is not the error envelope of a known type: %s", what, r.Status, r.Raw)
 	}
@@ -87,9 +87,9 @@ func fuzzBody(f *testing.F, method string, path func(ft *fuzzTarget) string, see
 		var answers []string
 		for _, ft := range targets {
 			p := path(ft)
-			r, err := ft.e.send(method, p, ft.key, body)
+			r, err := ft.e.Send(method, p, ft.key, body)
 			checkAnswer(t, string(ft.dialect)+" "+method+" "+p, r, err)
-			answers = append(answers, fmt.Sprintf("%s: %d %s", ft.dialect, r.Status, r.errType()))
+			answers = append(answers, fmt.Sprintf("%s: %d %s", ft.dialect, r.Status, r.ErrType()))
 		}
 		// The rules live in the stores, the same on both databases: the
 		// same requests in the same order get the same answers.
@@ -195,14 +195,14 @@ func FuzzBearerToken(f *testing.F) {
 		}
 		for _, ft := range targets {
 			if validHeaderValue(token) {
-				r, err := ft.e.send("GET", "/v1/accounts", token, "")
+				r, err := ft.e.Send("GET", "/v1/accounts", token, "")
 				checkAnswer(t, string(ft.dialect)+" token "+strconv.Quote(token), r, err)
 				if r.Status != 401 {
 					t.Fatalf("token %q: %d, want 401: %s", token, r.Status, r.Raw)
 				}
 			}
 			signed := signHS256(t, jwt.MapClaims{"email": ft.e.ws.OwnerEmail, "jti": token, "iat": fixedIssuedAt, "exp": fixedExpiry})
-			r, err := ft.e.send("GET", "/v1/accounts", signed, "")
+			r, err := ft.e.Send("GET", "/v1/accounts", signed, "")
 			checkAnswer(t, string(ft.dialect)+" JWT with jti "+strconv.Quote(token), r, err)
 			if r.Status != 200 {
 				t.Fatalf("owner JWT %s (jti %q, classified %s): %d: %s", signed, token, web.ClassifyToken(signed), r.Status, r.Raw)

@@ -14,6 +14,7 @@ import (
 
 	"roster/db"
 	"roster/db/dbtest"
+	"roster/web/webtest"
 )
 
 // Times of JWTs that must sign the same way on every run, so that a
@@ -26,7 +27,7 @@ var (
 // rawResponse is an answer read off a raw connection.
 type rawResponse struct {
 	Status int
-	Body   envelope
+	Body   webtest.Envelope
 	Raw    string
 }
 

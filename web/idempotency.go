@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -40,7 +39,6 @@ func (s *Server) idempotent(c *fiber.Ctx) error {
 	if len(key) > maxIdempotencyKey {
 		return db.Invalid(map[string]string{"Idempotency-Key": "must be at most 255 characters"})
 	}
-	key = strings.Clone(key)
 	sc := handlers.PrincipalOf(c).Scope
 	hash := requestHash(c)
 	outer := c.UserContext()

@@ -15,6 +15,7 @@ import (
 	"roster/db"
 	"roster/db/dbtest"
 	"roster/web"
+	"roster/web/webtest"
 )
 
 // newShop is a server on d with a live secret key, an account and an
@@ -90,14 +91,14 @@ func TestListBounds(t *testing.T) {
 		e.run(t, cases)
 
 		b := e.browser()
-		b.signIn(e.ws.OwnerEmail, e.ws.Password)
-		b.get("/roles").expect(t, 200)
+		b.SignIn(e.ws.OwnerEmail, e.ws.Password)
+		b.Get("/roles").Expect(t, 200)
 		many := make([]string, db.MaxListItems+1)
 		for i := range many {
 			many[i] = "accounts:read"
 		}
-		b.post("/api-keys", url.Values{"kind": {"secret"}, "name": {"Many"}, "scopes": many}).expect(t, 422).has(t, "Choose at most 500.")
-		b.post("/roles", url.Values{"slug": {"many"}, "name": {"Many"}, "permissions": many}).expect(t, 422).has(t, "at most 500")
+		b.Post("/api-keys", url.Values{"kind": {"secret"}, "name": {"Many"}, "scopes": many}).Expect(t, 422).Has(t, "Choose at most 500.")
+		b.Post("/roles", url.Values{"slug": {"many"}, "name": {"Many"}, "permissions": many}).Expect(t, 422).Has(t, "at most 500")
 		var keys int
 		if err := d.Get(&keys, `SELECT COUNT(*) FROM api_keys WHERE name = 'Many'`); err != nil || keys != 0 {
 			t.Fatalf("%d keys (%v): the refused form made one", keys, err)
@@ -136,11 +137,11 @@ func TestEmailFold(t *testing.T) {
 		sk := e.key(true, db.KeySecret)
 		staffWithPassword(t, d, e.ws, kelly, db.RoleAdmin, "kelly's long password")
 
-		e.do(t, "GET", "/v1/accounts", jwtFor(t, "KELLY@Example.COM", false), "").expect(t, 200, "")
-		e.do(t, "GET", "/v1/accounts", jwtFor(t, kelvin, false), "").expect(t, 401, "unauthorized")
+		e.Call(t, "GET", "/v1/accounts", jwtFor(t, "KELLY@Example.COM", false), "").Expect(t, 200, "")
+		e.Call(t, "GET", "/v1/accounts", jwtFor(t, kelvin, false), "").Expect(t, 401, "unauthorized")
 		b := e.browser()
-		b.get("/login").expect(t, 200)
-		b.post("/login", url.Values{"email": {kelvin}, "password": {"kelly's long password"}}).expect(t, 401).has(t, wrongCredentials)
+		b.Get("/login").Expect(t, 200)
+		b.Post("/login", url.Values{"email": {kelvin}, "password": {"kelly's long password"}}).Expect(t, 401).Has(t, wrongCredentials)
 
 		acct := e.createAccount(sk, "Shop")
 		users := map[string]string{}
@@ -154,14 +155,14 @@ func TestEmailFold(t *testing.T) {
 		if len(users) != 4 {
 			t.Fatalf("four addresses are %d users: %v", len(users), users)
 		}
-		r := e.do(t, "POST", "/v1/workspace-memberships", sk, `{"email":"`+kelvin+`","role":"support"}`)
-		r.expect(t, 201, "")
+		r := e.Call(t, "POST", "/v1/workspace-memberships", sk, `{"email":"`+kelvin+`","role":"support"}`)
+		r.Expect(t, 201, "")
 		var wm struct{ User struct{ Email string } }
-		r.data(t, &wm)
+		r.Data(t, &wm)
 		if wm.User.Email != kelvin {
 			t.Fatalf("staff %q is the user %q", kelvin, wm.User.Email)
 		}
-		e.do(t, "POST", "/v1/workspace-memberships", sk, `{"email":"KELLY@example.com","role":"support"}`).expect(t, 409, "workspace_membership.already_exists")
+		e.Call(t, "POST", "/v1/workspace-memberships", sk, `{"email":"KELLY@example.com","role":"support"}`).Expect(t, 409, "workspace_membership.already_exists")
 	})
 }
 
@@ -177,7 +178,7 @@ func TestAnswersOverTheWire(t *testing.T) {
 	sk := e.key(true, db.KeySecret)
 	acct := e.createAccount(sk, "Shop")
 	base := e.listen()
-	send := func(t *testing.T, method, path, contentType string, body io.Reader, headers ...string) (*http.Response, envelope) {
+	send := func(t *testing.T, method, path, contentType string, body io.Reader, headers ...string) (*http.Response, webtest.Envelope) {
 		t.Helper()
 		req, err := http.NewRequest(method, base+path, body)
 		if err != nil {
@@ -195,7 +196,7 @@ func TestAnswersOverTheWire(t *testing.T) {
 			t.Fatalf("%s %s: %v", method, path, err)
 		}
 		defer res.Body.Close()
-		var env envelope
+		var env webtest.Envelope
 		if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 			t.Fatalf("%s %s: %d with Content-Type %q, want the JSON envelope", method, path, res.StatusCode, ct)
 		}
@@ -269,16 +270,16 @@ func (endless) Read(p []byte) (int, error) {
 func TestRateLimitFailedTokens(t *testing.T) {
 	e := newEnv(t, dbtest.Open(t, db.SQLite), func(c *web.Config) { c.RateLimit = 5 })
 	sk := e.key(true, db.KeySecret)
-	e.do(t, "GET", "/v1/accounts", sk, "").expect(t, 200, "")
+	e.Call(t, "GET", "/v1/accounts", sk, "").Expect(t, 200, "")
 	got := map[int]int{}
 	for i := range 20 {
-		got[e.do(t, "GET", "/v1/accounts", fmt.Sprintf("sk_live_%040d", i), "").Status]++
+		got[e.Call(t, "GET", "/v1/accounts", fmt.Sprintf("sk_live_%040d", i), "").Status]++
 	}
 	if got[401] > 5 || got[429] < 15 {
 		t.Fatalf("20 garbage tokens: %v, want at most 5 401s and the rest 429", got)
 	}
-	e.do(t, "GET", "/v1/accounts", sk, "").expect(t, 200, "")
-	e.do(t, "GET", "/v1/accounts", jwtFor(t, e.ws.OwnerEmail, false), "").expect(t, 429, "rate_limited")
+	e.Call(t, "GET", "/v1/accounts", sk, "").Expect(t, 200, "")
+	e.Call(t, "GET", "/v1/accounts", jwtFor(t, e.ws.OwnerEmail, false), "").Expect(t, 429, "rate_limited")
 
 	ctx := context.Background()
 	k, err := e.db.APIKeyBySecret(ctx, sk)
@@ -288,8 +289,8 @@ func TestRateLimitFailedTokens(t *testing.T) {
 	if _, err := e.db.RevokeAPIKey(ctx, e.ws.Live(), k.ID); err != nil {
 		t.Fatal(err)
 	}
-	e.do(t, "GET", "/v1/accounts", sk, "").expect(t, 401, "unauthorized")
-	e.do(t, "GET", "/v1/accounts", sk, "").expect(t, 429, "rate_limited")
+	e.Call(t, "GET", "/v1/accounts", sk, "").Expect(t, 401, "unauthorized")
+	e.Call(t, "GET", "/v1/accounts", sk, "").Expect(t, 429, "rate_limited")
 }
 
 // TestAccountDeletedRecordsRemovals: the account.deleted event says what
@@ -308,7 +309,7 @@ func TestAccountDeletedRecordsRemovals(t *testing.T) {
 		}
 		other := e.createAccount(sk, "Other")
 		e.addMember(sk, other, `{"email":"ann@example.com"}`)
-		e.do(t, "DELETE", "/v1/accounts/"+acct, sk, "").expect(t, 200, "")
+		e.Call(t, "DELETE", "/v1/accounts/"+acct, sk, "").Expect(t, 200, "")
 
 		evs := e.events(t, sk, "type=account.deleted&account_id="+acct)
 		if len(evs) != 1 {

@@ -24,8 +24,8 @@ func TestKeysActAsTheirCreator(t *testing.T) {
 
 		t.Run("the console records the creator", func(t *testing.T) {
 			b := e.browser()
-			b.signIn("admin@acme.example", "admin-password-1")
-			b.post("/api-keys", url.Values{"kind": {"secret"}, "name": {"Admin's key"}})
+			b.SignIn("admin@acme.example", "admin-password-1")
+			b.Post("/api-keys", url.Values{"kind": {"secret"}, "name": {"Admin's key"}})
 			keys, err := d.ListAPIKeys(ctx, e.ws.Live())
 			if err != nil {
 				t.Fatal(err)
@@ -33,7 +33,7 @@ func TestKeysActAsTheirCreator(t *testing.T) {
 			if len(keys) != 1 || keys[0].CreatedBy != admin.UserID || keys[0].Creator.Role != db.RoleAdmin {
 				t.Fatalf("keys after the admin created one: %+v", keys)
 			}
-			b.get("/api-keys").has(t, "by admin@acme.example")
+			b.Get("/api-keys").Has(t, "by admin@acme.example")
 		})
 
 		key := e.keyBy(admin, true, db.KeySecret)
@@ -64,7 +64,7 @@ func TestKeysActAsTheirCreator(t *testing.T) {
 		e.run(t, []apiCase{
 			{"its creator gone, the key stops", "GET", "/v1/accounts", key, "", 401, "unauthorized", "", ""},
 		})
-		e.ownerBrowser().get("/api-keys").has(t, "Stopped: its creator left the team", "by someone who has left the team")
+		e.ownerBrowser().Get("/api-keys").Has(t, "Stopped: its creator left the team", "by someone who has left the team")
 	})
 }
 

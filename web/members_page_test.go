@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,12 +9,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"roster/db"
 	"roster/db/dbtest"
 	"roster/web"
+	"roster/web/webtest"
 )
 
 // membersFixture is a signed-in owner and a live account with members
@@ -34,7 +33,7 @@ func newMembersFixture(t *testing.T, d *db.DB, adjust ...func(*web.Config)) memb
 	f := membersFixture{env: e, b: e.browser(), sk: e.key(true, db.KeySecret)}
 	f.acct = e.createAccount(f.sk, "Shop")
 	f.page = "/accounts/" + f.acct
-	f.b.signIn(e.ws.OwnerEmail, e.ws.Password)
+	f.b.SignIn(e.ws.OwnerEmail, e.ws.Password)
 	return f
 }
 
@@ -63,19 +62,17 @@ func (f membersFixture) version(t *testing.T, id string) string {
 	return strconv.FormatInt(f.current(t, id).Version, 10)
 }
 
-var htmx = []string{"HX-Request", "true"}
-
 func TestMembersPageInvites(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newMembersFixture(t, d)
-		f.b.get(f.page).expect(t, 200).has(t, "Shop", "This account has no members yet", "Invite people by email", "Send invitations")
-		f.b.get("/accounts").has(t, `href="/accounts/`+f.acct+`"`)
+		f.b.Get(f.page).Expect(t, 200).Has(t, "Shop", "This account has no members yet", "Invite people by email", "Send invitations")
+		f.b.Get("/accounts").Has(t, `href="/accounts/`+f.acct+`"`)
 
 		// Several at once, without scripts: the ones not invited stay in the form.
 		f.invited("taken@example.com")
-		p := f.b.post(f.page+"/invite", url.Values{"emails": {"ana@example.com, Taken@example.com\nnot-an-email\n ben@example.com;ANA@example.com"},
-			"role": {"admin"}, "permissions": {"org.manage"}}).expect(t, 422)
-		p.has(t, "ana@example.com</span>: invited", "Taken@example.com</span>: already a member of this account",
+		p := f.b.Post(f.page+"/invite", url.Values{"emails": {"ana@example.com, Taken@example.com\nnot-an-email\n ben@example.com;ANA@example.com"},
+			"role": {"admin"}, "permissions": {"org.manage"}}).Expect(t, 422)
+		p.Has(t, "ana@example.com</span>: invited", "Taken@example.com</span>: already a member of this account",
 			"not-an-email</span>: not a valid email address", "ben@example.com</span>: invited",
 			">Taken@example.com\nnot-an-email</textarea>", `value="admin" selected`, `value="org.manage" checked`)
 		if strings.Count(p.Body, "ana@example.com</span>: invited") != 1 {
@@ -92,23 +89,23 @@ func TestMembersPageInvites(t *testing.T) {
 		}
 
 		// All invited: 303 and a flash.
-		f.b.post(f.page+"/invite", url.Values{"emails": {"cy@example.com"}, "role": {"member"}}).expect(t, 303, f.page)
-		f.b.get(f.page).has(t, "Invited cy@example.com.", "cy@example.com", "Invited</span>")
+		f.b.Post(f.page+"/invite", url.Values{"emails": {"cy@example.com"}, "role": {"member"}}).Expect(t, 303, f.page)
+		f.b.Get(f.page).Has(t, "Invited cy@example.com.", "cy@example.com", "Invited</span>")
 
 		// With htmx: the section and the table, not the frame.
-		frag := f.b.post(f.page+"/invite", url.Values{"emails": {"dee@example.com"}, "role": {"member"}}, htmx...).expect(t, 200)
-		frag.has(t, `id="invite-members"`, "dee@example.com</span>: invited", `id="members-results"`).lacks(t, "<html")
-		f.b.post(f.page+"/invite", url.Values{"emails": {"dee@example.com"}, "role": {"member"}}, htmx...).expect(t, 422).
-			has(t, "already a member of this account", ">dee@example.com</textarea>")
+		frag := f.b.Post(f.page+"/invite", url.Values{"emails": {"dee@example.com"}, "role": {"member"}}, webtest.HTMX...).Expect(t, 200)
+		frag.Has(t, `id="invite-members"`, "dee@example.com</span>: invited", `id="members-results"`).Lacks(t, "<html")
+		f.b.Post(f.page+"/invite", url.Values{"emails": {"dee@example.com"}, "role": {"member"}}, webtest.HTMX...).Expect(t, 422).
+			Has(t, "already a member of this account", ">dee@example.com</textarea>")
 
 		// Form-wide problems keep every address.
-		f.b.post(f.page+"/invite", url.Values{"emails": {" "}, "role": {"member"}}).expect(t, 422).has(t, "Enter at least one email address.")
-		f.b.post(f.page+"/invite", url.Values{"emails": {"eve@example.com"}, "role": {"nope"}}).expect(t, 422).
-			has(t, "This role no longer exists", ">eve@example.com</textarea>")
-		f.b.post(f.page+"/invite", url.Values{"emails": {"eve@example.com"}, "role": {"member"}, "permissions": {"no.such"}}).expect(t, 422).
-			has(t, "Not in the permission catalog: no.such.", ">eve@example.com</textarea>")
+		f.b.Post(f.page+"/invite", url.Values{"emails": {" "}, "role": {"member"}}).Expect(t, 422).Has(t, "Enter at least one email address.")
+		f.b.Post(f.page+"/invite", url.Values{"emails": {"eve@example.com"}, "role": {"nope"}}).Expect(t, 422).
+			Has(t, "This role no longer exists", ">eve@example.com</textarea>")
+		f.b.Post(f.page+"/invite", url.Values{"emails": {"eve@example.com"}, "role": {"member"}, "permissions": {"no.such"}}).Expect(t, 422).
+			Has(t, "Not in the permission catalog: no.such.", ">eve@example.com</textarea>")
 		many := strings.Repeat("x@example.com,", 51) + strings.Repeat("y", 1)
-		f.b.post(f.page+"/invite", url.Values{"emails": {strings.ReplaceAll(many, "x@", "")}, "role": {"member"}}).expect(t, 422)
+		f.b.Post(f.page+"/invite", url.Values{"emails": {strings.ReplaceAll(many, "x@", "")}, "role": {"member"}}).Expect(t, 422)
 	})
 }
 
@@ -118,13 +115,13 @@ func TestMembersPageLinksTeamMembers(t *testing.T) {
 		ann := f.staff("ann@acme.example", db.RoleAdmin)
 		bob := f.staff("bob@acme.example", db.RoleSupport)
 		f.invited("bob@acme.example")
-		p := f.b.get(f.page).has(t, "Link workspace members", "ann@acme.example", "bob@acme.example: invited already")
+		p := f.b.Get(f.page).Has(t, "Link workspace members", "ann@acme.example", "bob@acme.example: invited already")
 		if !strings.Contains(p.Body, `value="`+f.ws.WorkspaceMembershipID+`"`) {
 			t.Fatal("the owner, not a member yet, is not offered")
 		}
-		f.b.post(f.page+"/link", url.Values{"role": {"member"}}).expect(t, 422).has(t, "Choose at least one person to link.")
-		f.b.post(f.page+"/link", url.Values{"staff": {ann, bob}, "role": {"admin"}}).expect(t, 303, f.page)
-		after := f.b.get(f.page).has(t, "Linked ann@acme.example, bob@acme.example.")
+		f.b.Post(f.page+"/link", url.Values{"role": {"member"}}).Expect(t, 422).Has(t, "Choose at least one person to link.")
+		f.b.Post(f.page+"/link", url.Values{"staff": {ann, bob}, "role": {"admin"}}).Expect(t, 303, f.page)
+		after := f.b.Get(f.page).Has(t, "Linked ann@acme.example, bob@acme.example.")
 		if strings.Contains(after.Body, `value="`+ann+`"`) || strings.Contains(after.Body, `value="`+bob+`"`) {
 			t.Fatal("active members are still offered for linking")
 		}
@@ -133,8 +130,8 @@ func TestMembersPageLinksTeamMembers(t *testing.T) {
 			t.Fatalf("active members %+v", ms)
 		}
 		// Linked meanwhile by someone else: said per person.
-		f.b.post(f.page+"/link", url.Values{"staff": {ann, f.ws.WorkspaceMembershipID}, "role": {"member"}}, htmx...).expect(t, 422).
-			has(t, "ann@acme.example</span>: already a member of this account", f.ws.OwnerEmail+"</span>: linked")
+		f.b.Post(f.page+"/link", url.Values{"staff": {ann, f.ws.WorkspaceMembershipID}, "role": {"member"}}, webtest.HTMX...).Expect(t, 422).
+			Has(t, "ann@acme.example</span>: already a member of this account", f.ws.OwnerEmail+"</span>: linked")
 	})
 }
 
@@ -142,67 +139,67 @@ func TestMembersPageRowActions(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newMembersFixture(t, d)
 		m := f.invited("rita@example.com")
-		page := f.b.get(f.page).expect(t, 200)
-		page.has(t, `id="member-`+m.ID+`"`, "Resend invitation", "Revoke…", `class="invite-link"`)
+		page := f.b.Get(f.page).Expect(t, 200)
+		page.Has(t, `id="member-`+m.ID+`"`, "Resend invitation", "Revoke…", `class="invite-link"`)
 
 		// The role: saved, with a flash; with htmx, only the row.
-		f.b.post(f.path(m.ID, "role"), url.Values{"role": {"admin"}, "version": {f.version(t, m.ID)}}).expect(t, 303, f.page)
-		f.b.get(f.page).has(t, "rita@example.com now has the role Admin.")
-		row := f.b.post(f.path(m.ID, "role")+"?q=ri", url.Values{"role": {"member"}, "version": {f.version(t, m.ID)}}, htmx...).expect(t, 200)
-		row.has(t, `<tr id="member-`+m.ID+`"`, "now has the role Member.", `value="member" selected`, `/role?q=ri"`).lacks(t, "<html", "Invite by email")
+		f.b.Post(f.path(m.ID, "role"), url.Values{"role": {"admin"}, "version": {f.version(t, m.ID)}}).Expect(t, 303, f.page)
+		f.b.Get(f.page).Has(t, "rita@example.com now has the role Admin.")
+		row := f.b.Post(f.path(m.ID, "role")+"?q=ri", url.Values{"role": {"member"}, "version": {f.version(t, m.ID)}}, webtest.HTMX...).Expect(t, 200)
+		row.Has(t, `<tr id="member-`+m.ID+`"`, "now has the role Member.", `value="member" selected`, `/role?q=ri"`).Lacks(t, "<html", "Invite by email")
 
 		// A stale version: the message next to the row, the choice kept.
 		stale := f.version(t, m.ID)
 		if _, err := d.UpdateMembership(context.Background(), f.ws.Live(), db.MembershipRef{ID: m.ID}, db.MembershipChange{Role: "admin"}); err != nil {
 			t.Fatal(err)
 		}
-		p := f.b.post(f.path(m.ID, "role"), url.Values{"role": {"owner"}, "version": {stale}}).expect(t, 422)
-		p.has(t, "Someone changed this member since you loaded the page (the role is now Admin)", `value="owner" selected`, "<html")
+		p := f.b.Post(f.path(m.ID, "role"), url.Values{"role": {"owner"}, "version": {stale}}).Expect(t, 422)
+		p.Has(t, "Someone changed this member since you loaded the page (the role is now Admin)", `value="owner" selected`, "<html")
 		if f.current(t, m.ID).Role.Slug != "admin" {
 			t.Fatal("a stale edit was saved")
 		}
-		f.b.post(f.path(m.ID, "permissions"), url.Values{"permissions": {"org.manage"}, "version": {stale}}, htmx...).expect(t, 422).
-			has(t, "Someone changed this member", `value="org.manage" checked`).lacks(t, "<html")
+		f.b.Post(f.path(m.ID, "permissions"), url.Values{"permissions": {"org.manage"}, "version": {stale}}, webtest.HTMX...).Expect(t, 422).
+			Has(t, "Someone changed this member", `value="org.manage" checked`).Lacks(t, "<html")
 
 		// Permissions: ticked ones become direct; the role's are locked.
-		f.b.post(f.path(m.ID, "role"), url.Values{"role": {"member"}}).expect(t, 303)
-		f.b.get(f.page).has(t, `<input type="checkbox" checked disabled aria-describedby="locked-`+m.ID+`"> billing.read`)
-		f.b.post(f.path(m.ID, "permissions"), url.Values{"permissions": {"billing.manage", "org.manage"}, "version": {f.version(t, m.ID)}}).expect(t, 303)
-		f.b.get(f.page).has(t, "Saved the direct permissions of rita@example.com: billing.manage, org.manage.")
+		f.b.Post(f.path(m.ID, "role"), url.Values{"role": {"member"}}).Expect(t, 303)
+		f.b.Get(f.page).Has(t, `<input type="checkbox" checked disabled aria-describedby="locked-`+m.ID+`"> billing.read`)
+		f.b.Post(f.path(m.ID, "permissions"), url.Values{"permissions": {"billing.manage", "org.manage"}, "version": {f.version(t, m.ID)}}).Expect(t, 303)
+		f.b.Get(f.page).Has(t, "Saved the direct permissions of rita@example.com: billing.manage, org.manage.")
 		if got := f.current(t, m.ID).Permissions; fmt.Sprint(got) != "[billing.manage org.manage]" {
 			t.Fatalf("direct permissions %v", got)
 		}
-		f.b.post(f.path(m.ID, "permissions"), url.Values{"permissions": {"gone.away"}, "version": {f.version(t, m.ID)}}).expect(t, 422).
-			has(t, "Not in the permission catalog: gone.away.")
+		f.b.Post(f.path(m.ID, "permissions"), url.Values{"permissions": {"gone.away"}, "version": {f.version(t, m.ID)}}).Expect(t, 422).
+			Has(t, "Not in the permission catalog: gone.away.")
 
 		// A direct permission the role also gives survives a save of the others.
 		if _, err := d.UpdateMembership(context.Background(), f.ws.Live(), db.MembershipRef{ID: m.ID}, db.MembershipChange{Add: []string{"members.read"}}); err != nil {
 			t.Fatal(err)
 		}
-		f.b.post(f.path(m.ID, "permissions"), url.Values{"version": {f.version(t, m.ID)}}).expect(t, 303)
+		f.b.Post(f.path(m.ID, "permissions"), url.Values{"version": {f.version(t, m.ID)}}).Expect(t, 303)
 		if got := f.current(t, m.ID).Permissions; fmt.Sprint(got) != "[members.read]" {
 			t.Fatalf("direct permissions after unticking all %v", got)
 		}
 
 		// Resend: a new link in the row, the old one dead.
-		old := f.b.get(f.page)
+		old := f.b.Get(f.page)
 		oldLink := linkOf(t, old.Body, m.ID)
-		f.b.post(f.path(m.ID, "resend"), nil, htmx...).expect(t, 200).has(t, "Sent a new invitation to rita@example.com").lacks(t, oldLink)
-		newLink := linkOf(t, f.b.get(f.page).Body, m.ID)
+		f.b.Post(f.path(m.ID, "resend"), nil, webtest.HTMX...).Expect(t, 200).Has(t, "Sent a new invitation to rita@example.com").Lacks(t, oldLink)
+		newLink := linkOf(t, f.b.Get(f.page).Body, m.ID)
 		if newLink == oldLink || !strings.HasPrefix(newLink, "http://roster.test/invitations/") {
 			t.Fatalf("link after resend %q (before %q)", newLink, oldLink)
 		}
 
 		// Revoke: a confirmation page without scripts, then the invitation.revoked event.
-		f.b.get(f.path(m.ID, "revoke")+"?status=invited").expect(t, 200).
-			has(t, "Revoke the invitation of rita@example.com?", `action="`+f.path(m.ID, "revoke")+`?status=invited"`)
-		f.b.post(f.path(m.ID, "revoke")+"?status=invited", url.Values{"version": {f.version(t, m.ID)}}).expect(t, 303, f.page+"?status=invited")
-		f.b.get(f.page).has(t, "Revoked the invitation of rita@example.com").lacks(t, `id="member-`+m.ID+`"`)
+		f.b.Get(f.path(m.ID, "revoke")+"?status=invited").Expect(t, 200).
+			Has(t, "Revoke the invitation of rita@example.com?", `action="`+f.path(m.ID, "revoke")+`?status=invited"`)
+		f.b.Post(f.path(m.ID, "revoke")+"?status=invited", url.Values{"version": {f.version(t, m.ID)}}).Expect(t, 303, f.page+"?status=invited")
+		f.b.Get(f.page).Has(t, "Revoked the invitation of rita@example.com").Lacks(t, `id="member-`+m.ID+`"`)
 		if evs := f.history(t, f.sk, m.ID); !strings.Contains(eventTypes(evs), "invitation.revoked,membership.deleted") {
 			t.Fatalf("events %s", eventTypes(evs))
 		}
 		// Gone since: said next to where the row was.
-		f.b.post(f.path(m.ID, "role"), url.Values{"role": {"admin"}}, htmx...).expect(t, 200).has(t, "someone removed them since you loaded the page")
+		f.b.Post(f.path(m.ID, "role"), url.Values{"role": {"admin"}}, webtest.HTMX...).Expect(t, 200).Has(t, "someone removed them since you loaded the page")
 	})
 }
 
@@ -222,20 +219,20 @@ func TestMembersPageLastOwnerAndRemove(t *testing.T) {
 		owner := f.addMember(f.sk, f.acct, link(f.ws.WorkspaceMembershipID, "owner"))
 		other := f.addMember(f.sk, f.acct, link(f.staff("ann@acme.example", db.RoleAdmin), "member"))
 
-		f.b.post(f.path(owner.ID, "role"), url.Values{"role": {"admin"}, "version": {f.version(t, owner.ID)}}).expect(t, 422).
-			has(t, "This is the account&#39;s last active owner: make someone else owner before giving them another role.", `value="admin" selected`)
-		f.b.get(f.path(owner.ID, "remove")).expect(t, 200).has(t, "Remove "+f.ws.OwnerEmail+" from Shop?", "Remove member", "Cancel")
-		f.b.post(f.path(owner.ID, "remove"), url.Values{"version": {f.version(t, owner.ID)}}, htmx...).expect(t, 422).
-			has(t, "make someone else owner before removing them").lacks(t, "<html")
+		f.b.Post(f.path(owner.ID, "role"), url.Values{"role": {"admin"}, "version": {f.version(t, owner.ID)}}).Expect(t, 422).
+			Has(t, "This is the account&#39;s last active owner: make someone else owner before giving them another role.", `value="admin" selected`)
+		f.b.Get(f.path(owner.ID, "remove")).Expect(t, 200).Has(t, "Remove "+f.ws.OwnerEmail+" from Shop?", "Remove member", "Cancel")
+		f.b.Post(f.path(owner.ID, "remove"), url.Values{"version": {f.version(t, owner.ID)}}, webtest.HTMX...).Expect(t, 422).
+			Has(t, "make someone else owner before removing them").Lacks(t, "<html")
 
 		// Remove with htmx: the row says so.
-		f.b.post(f.path(other.ID, "remove"), url.Values{"version": {f.version(t, other.ID)}}, htmx...).expect(t, 200).
-			has(t, `<tr id="member-`+other.ID+`" class="gone">`, "Removed ann@acme.example from the account.")
-		f.b.get(f.path(other.ID, "remove")).expect(t, 404)
+		f.b.Post(f.path(other.ID, "remove"), url.Values{"version": {f.version(t, other.ID)}}, webtest.HTMX...).Expect(t, 200).
+			Has(t, `<tr id="member-`+other.ID+`" class="gone">`, "Removed ann@acme.example from the account.")
+		f.b.Get(f.path(other.ID, "remove")).Expect(t, 404)
 		// Revoking an active member's invitation is refused: remove them instead.
-		f.b.post(f.path(owner.ID, "revoke"), url.Values{"version": {f.version(t, owner.ID)}}).expect(t, 422).
-			has(t, "This person has accepted the invitation already")
-		f.b.get(f.path(owner.ID, "revoke")).expect(t, 303, f.page)
+		f.b.Post(f.path(owner.ID, "revoke"), url.Values{"version": {f.version(t, owner.ID)}}).Expect(t, 422).
+			Has(t, "This person has accepted the invitation already")
+		f.b.Get(f.path(owner.ID, "revoke")).Expect(t, 303, f.page)
 		if f.current(t, owner.ID).Status != db.StatusActive {
 			t.Fatal("owner touched")
 		}
@@ -256,24 +253,24 @@ func TestMembersPageFiltersAndPages(t *testing.T) {
 			}
 		}
 		f.addMember(f.sk, f.acct, link(f.ws.WorkspaceMembershipID, "owner"))
-		first := f.b.get(f.page).expect(t, 200).has(t, "p00@example.com", "p49@example.com", "Next page").lacks(t, "p50@example.com", "First page")
+		first := f.b.Get(f.page).Expect(t, 200).Has(t, "p00@example.com", "p49@example.com", "Next page").Lacks(t, "p50@example.com", "First page")
 		next := regexp.MustCompile(`href="(/accounts/[^"?]+\?after=am_[0-9A-Z]+)"`).FindStringSubmatch(first.Body)
 		if next == nil {
 			t.Fatal("no next page link")
 		}
-		f.b.get(next[1]).has(t, "p50@example.com", "p52@example.com", f.ws.OwnerEmail, "First page").lacks(t, "p49@example.com", "Next page")
+		f.b.Get(next[1]).Has(t, "p50@example.com", "p52@example.com", f.ws.OwnerEmail, "First page").Lacks(t, "p49@example.com", "Next page")
 
-		f.b.get(f.page+"?role=admin").has(t, "p00@example.com", "p50@example.com").lacks(t, "p01@example.com")
-		f.b.get(f.page+"?status=active").has(t, f.ws.OwnerEmail).lacks(t, "p00@example.com")
-		f.b.get(f.page+"?q=P1").has(t, "p10@example.com", "p19@example.com").lacks(t, "p20@example.com", "p01@example.com")
-		f.b.get(f.page+"?q=zzz").has(t, "No member matches these filters.", "Show all members")
-		f.b.get(f.page+"?status=bogus").expect(t, 200).has(t, "p00@example.com")
-		frag := f.b.get(f.page+"?q=p2", htmx...).expect(t, 200)
-		frag.has(t, `id="members-results"`, "p20@example.com").lacks(t, "<html", "p30@example.com")
+		f.b.Get(f.page+"?role=admin").Has(t, "p00@example.com", "p50@example.com").Lacks(t, "p01@example.com")
+		f.b.Get(f.page+"?status=active").Has(t, f.ws.OwnerEmail).Lacks(t, "p00@example.com")
+		f.b.Get(f.page+"?q=P1").Has(t, "p10@example.com", "p19@example.com").Lacks(t, "p20@example.com", "p01@example.com")
+		f.b.Get(f.page+"?q=zzz").Has(t, "No member matches these filters.", "Show all members")
+		f.b.Get(f.page+"?status=bogus").Expect(t, 200).Has(t, "p00@example.com")
+		frag := f.b.Get(f.page+"?q=p2", webtest.HTMX...).Expect(t, 200)
+		frag.Has(t, `id="members-results"`, "p20@example.com").Lacks(t, "<html", "p30@example.com")
 		// A form posted with htmx returns to the page it was sent from.
 		m := f.current(t, f.firstID(t, "p21@example.com"))
-		row := f.b.post(f.path(m.ID, "role"), url.Values{"role": {"admin"}}, "HX-Request", "true", "HX-Current-URL", "http://roster.test"+f.page+"?q=p2")
-		row.expect(t, 200).has(t, `/role?q=p2"`)
+		row := f.b.Post(f.path(m.ID, "role"), url.Values{"role": {"admin"}}, "HX-Request", "true", "HX-Current-URL", "http://roster.test"+f.page+"?q=p2")
+		row.Expect(t, 200).Has(t, `/role?q=p2"`)
 	})
 }
 
@@ -294,9 +291,9 @@ func TestMembersPageSupportStaff(t *testing.T) {
 		inv := f.invited("rita@example.com")
 		active := f.addMember(f.sk, f.acct, link(f.ws.WorkspaceMembershipID, "owner"))
 		b := f.browser()
-		b.signIn("help@acme.example", "support password")
-		p := b.get(f.page).expect(t, 200).has(t, "Resend invitation", `class="invite-link"`, "rita@example.com")
-		p.lacks(t, "Invite by email", "Link workspace members", `/role"`, "/permissions", "Remove…", "Revoke…", "Edit permissions")
+		b.SignIn("help@acme.example", "support password")
+		p := b.Get(f.page).Expect(t, 200).Has(t, "Resend invitation", `class="invite-link"`, "rita@example.com")
+		p.Lacks(t, "Invite by email", "Link workspace members", `/role"`, "/permissions", "Remove…", "Revoke…", "Edit permissions")
 
 		forged := []struct{ method, path string }{
 			{"POST", f.page + "/invite"}, {"POST", f.page + "/link"},
@@ -308,9 +305,9 @@ func TestMembersPageSupportStaff(t *testing.T) {
 		for _, fg := range forged {
 			t.Run(fg.method+" "+fg.path, func(t *testing.T) {
 				if fg.method == "GET" {
-					b.get(fg.path).expect(t, 403).has(t, "You may not do this")
+					b.Get(fg.path).Expect(t, 403).Has(t, "You may not do this")
 				} else {
-					b.post(fg.path, form).expect(t, 403).has(t, "You may not do this")
+					b.Post(fg.path, form).Expect(t, 403).Has(t, "You may not do this")
 				}
 			})
 		}
@@ -318,8 +315,8 @@ func TestMembersPageSupportStaff(t *testing.T) {
 			ms[0].Status != db.StatusInvited || ms[1].Role.Slug != "owner" || len(ms[1].Permissions) != 0 {
 			t.Fatalf("members after forged writes: %+v", ms)
 		}
-		b.post(f.path(inv.ID, "resend"), nil).expect(t, 303, f.page)
-		b.get(f.page).has(t, "Sent a new invitation to rita@example.com")
+		b.Post(f.path(inv.ID, "resend"), nil).Expect(t, 303, f.page)
+		b.Get(f.page).Has(t, "Sent a new invitation to rita@example.com")
 	})
 }
 
@@ -327,9 +324,9 @@ func TestMembersPageCSRFAndModes(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newMembersFixture(t, d)
 		m := f.invited("rita@example.com")
-		f.b.get(f.page)
-		f.b.post(f.path(m.ID, "role"), url.Values{"_csrf": {""}, "role": {"admin"}}).expect(t, 403).has(t, "This form has expired")
-		f.b.post(f.page+"/invite", url.Values{"_csrf": {"forged"}, "emails": {"x@example.com"}}).expect(t, 403)
+		f.b.Get(f.page)
+		f.b.Post(f.path(m.ID, "role"), url.Values{"_csrf": {""}, "role": {"admin"}}).Expect(t, 403).Has(t, "This form has expired")
+		f.b.Post(f.page+"/invite", url.Values{"_csrf": {"forged"}, "emails": {"x@example.com"}}).Expect(t, 403)
 		if f.current(t, m.ID).Role.Slug != "member" {
 			t.Fatal("a POST without its token changed the role")
 		}
@@ -338,93 +335,75 @@ func TestMembersPageCSRFAndModes(t *testing.T) {
 		tk := f.key(false, db.KeySecret)
 		testAcct := f.createAccount(tk, "Sandbox")
 		tm := f.addMember(tk, testAcct, `{"email":"sandy@example.com"}`)
-		f.b.get("/accounts/"+testAcct).expect(t, 404)
-		f.b.post("/accounts/"+testAcct+"/members/"+tm.ID+"/resend", nil).expect(t, 404)
-		f.b.post(f.path(tm.ID, "role"), url.Values{"role": {"admin"}}).expect(t, 303) // reported gone, not found in this mode
-		f.b.get(f.page).has(t, "someone removed them").lacks(t, "sandy@example.com")
-		f.b.post("/mode", url.Values{"mode": {"test"}}).expect(t, 303)
-		f.b.get("/accounts/"+testAcct).expect(t, 200).has(t, "sandy@example.com", "Test mode")
-		f.b.get(f.page).expect(t, 404)
+		f.b.Get("/accounts/"+testAcct).Expect(t, 404)
+		f.b.Post("/accounts/"+testAcct+"/members/"+tm.ID+"/resend", nil).Expect(t, 404)
+		f.b.Post(f.path(tm.ID, "role"), url.Values{"role": {"admin"}}).Expect(t, 303) // reported gone, not found in this mode
+		f.b.Get(f.page).Has(t, "someone removed them").Lacks(t, "sandy@example.com")
+		f.b.Post("/mode", url.Values{"mode": {"test"}}).Expect(t, 303)
+		f.b.Get("/accounts/"+testAcct).Expect(t, 200).Has(t, "sandy@example.com", "Test mode")
+		f.b.Get(f.page).Expect(t, 404)
 	})
 }
 
 func TestInvitationPage(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newMembersFixture(t, d)
-		f.b.post(f.page+"/invite", url.Values{"emails": {"nina@example.com"}, "role": {"admin"}}).expect(t, 303)
-		token := strings.TrimPrefix(linkOf(t, f.b.get(f.page).Body, f.firstID(t, "nina")), "http://roster.test/invitations/")
+		f.b.Post(f.page+"/invite", url.Values{"emails": {"nina@example.com"}, "role": {"admin"}}).Expect(t, 303)
+		token := strings.TrimPrefix(linkOf(t, f.b.Get(f.page).Body, f.firstID(t, "nina")), "http://roster.test/invitations/")
 
 		visitor := f.browser()
-		p := visitor.get("/invitations/"+token).expect(t, 200)
-		p.has(t, "Join Shop", f.ws.OwnerEmail+" invited <strong>nina@example.com</strong>", "with the role Admin", "What happens next", "Accept invitation")
+		p := visitor.Get("/invitations/"+token).Expect(t, 200)
+		p.Has(t, "Join Shop", f.ws.OwnerEmail+" invited <strong>nina@example.com</strong>", "with the role Admin", "What happens next", "Accept invitation")
 		if p.Header.Get("Referrer-Policy") != "no-referrer" {
 			t.Fatalf("Referrer-Policy %q", p.Header.Get("Referrer-Policy"))
 		}
-		visitor.post("/invitations/"+token, url.Values{"_csrf": {""}, "name": {"Nina"}}).expect(t, 403)
-		visitor.post("/invitations/"+token, url.Values{"name": {strings.Repeat("n", 201)}}).expect(t, 422).has(t, "Your name must be at most 200 characters.")
-		visitor.post("/invitations/"+token, url.Values{"name": {"  Nina N. "}}).expect(t, 303, "/invitations/accepted")
-		visitor.get("/invitations/accepted").expect(t, 200).has(t, "You have joined Shop", "with the role Admin")
-		visitor.get("/invitations/accepted").has(t, "Invitation accepted").lacks(t, "You have joined Shop")
+		visitor.Post("/invitations/"+token, url.Values{"_csrf": {""}, "name": {"Nina"}}).Expect(t, 403)
+		visitor.Post("/invitations/"+token, url.Values{"name": {strings.Repeat("n", 201)}}).Expect(t, 422).Has(t, "Your name must be at most 200 characters.")
+		visitor.Post("/invitations/"+token, url.Values{"name": {"  Nina N. "}}).Expect(t, 303, "/invitations/accepted")
+		visitor.Get("/invitations/accepted").Expect(t, 200).Has(t, "You have joined Shop", "with the role Admin")
+		visitor.Get("/invitations/accepted").Has(t, "Invitation accepted").Lacks(t, "You have joined Shop")
 
 		m := f.current(t, f.firstID(t, "nina"))
 		if m.Status != db.StatusActive || m.User.Name != "Nina N." {
 			t.Fatalf("after acceptance: %s %q", m.Status, m.User.Name)
 		}
-		f.b.get(f.page+"?status=active").has(t, "Nina N.", "nina@example.com")
+		f.b.Get(f.page+"?status=active").Has(t, "Nina N.", "nina@example.com")
 
 		gone := "This invitation is no longer valid"
-		visitor.get("/invitations/"+token).expect(t, 404).has(t, gone).lacks(t, "Go to the accounts")
-		visitor.post("/invitations/"+token, url.Values{"name": {"Again"}}).expect(t, 404).has(t, gone)
-		visitor.get("/invitations/nope").expect(t, 404).has(t, gone)
+		visitor.Get("/invitations/"+token).Expect(t, 404).Has(t, gone).Lacks(t, "Go to the accounts")
+		visitor.Post("/invitations/"+token, url.Values{"name": {"Again"}}).Expect(t, 404).Has(t, gone)
+		visitor.Get("/invitations/nope").Expect(t, 404).Has(t, gone)
 
 		revoked := f.invited("otto@example.com")
-		f.b.post(f.path(revoked.ID, "revoke"), nil).expect(t, 303)
-		visitor.get("/invitations/"+revoked.token(t)).expect(t, 404).has(t, gone)
+		f.b.Post(f.path(revoked.ID, "revoke"), nil).Expect(t, 303)
+		visitor.Get("/invitations/"+revoked.token(t)).Expect(t, 404).Has(t, gone)
 
 		expired := f.invited("eddie@example.com")
 		if _, err := d.Exec(d.Rebind(`UPDATE invitations SET expires_at = ? WHERE membership_id = ?`), "2001-01-01 00:00:00+00:00", expired.ID); err != nil {
 			t.Fatal(err)
 		}
-		visitor.get("/invitations/"+expired.token(t)).expect(t, 404).has(t, gone)
-		f.b.get(f.page).has(t, "Invitation expired", "resend it to send a new link")
+		visitor.Get("/invitations/"+expired.token(t)).Expect(t, 404).Has(t, gone)
+		f.b.Get(f.page).Has(t, "Invitation expired", "resend it to send a new link")
 	})
-}
-
-// syncBuffer is a log destination the server's goroutines may share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestInvitationTokenNeverLogged(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		var logs syncBuffer
+		var logs webtest.SyncBuffer
 		f := newMembersFixture(t, d, func(c *web.Config) { c.Logger = slog.New(slog.NewTextHandler(io.MultiWriter(&logs), nil)) })
 		m := f.invited("lou@example.com")
 		token := m.token(t)
 		visitor := f.browser()
-		visitor.get("/invitations/"+token).expect(t, 200)
-		visitor.get("/INVITATIONS/"+token).expect(t, 404) // paths are case-sensitive; still never logged
-		visitor.get("//invitations/"+token+"/x").expect(t, 404)
-		visitor.post("/invitations/"+token, url.Values{"name": {"Lou"}}).expect(t, 303)
-		visitor.get("/invitations/accepted").expect(t, 200)
-		visitor.get("/invitations/"+token).expect(t, 404)
+		visitor.Get("/invitations/"+token).Expect(t, 200)
+		visitor.Get("/INVITATIONS/"+token).Expect(t, 404) // paths are case-sensitive; still never logged
+		visitor.Get("//invitations/"+token+"/x").Expect(t, 404)
+		visitor.Post("/invitations/"+token, url.Values{"name": {"Lou"}}).Expect(t, 303)
+		visitor.Get("/invitations/accepted").Expect(t, 200)
+		visitor.Get("/invitations/"+token).Expect(t, 404)
 		if _, err := d.Exec(`DROP TABLE invitations`); err != nil {
 			t.Fatal(err)
 		}
-		visitor.get("/invitations/"+token).expect(t, 500)
+		visitor.Get("/invitations/"+token).Expect(t, 500)
 
 		out := logs.String()
 		if strings.Contains(out, token) || strings.Contains(out, token[:12]) {

@@ -54,20 +54,20 @@ func (m membership) token(t *testing.T) string {
 	return strings.TrimPrefix(m.Invitation.AcceptURL, "http://roster.test/invitations/")
 }
 
-// member reads the membership of an answer.
-func (r response) member(t testing.TB) membership {
+// memberOf reads the membership of an answer.
+func memberOf(t testing.TB, r response) membership {
 	t.Helper()
 	var m membership
-	r.data(t, &m)
+	r.Data(t, &m)
 	return m
 }
 
 // addMember creates a membership of the account through the API.
 func (e *env) addMember(token, accountID, body string) membership {
 	e.t.Helper()
-	r := e.do(e.t, "POST", "/v1/account-memberships?account_id="+accountID, token, body)
-	r.expect(e.t, 201, "")
-	return r.member(e.t)
+	r := e.Call(e.t, "POST", "/v1/account-memberships?account_id="+accountID, token, body)
+	r.Expect(e.t, 201, "")
+	return memberOf(e.t, r)
 }
 
 // staff puts a user with the workspace role on the staff and returns the id
@@ -161,17 +161,17 @@ func TestMembershipErrorRows(t *testing.T) {
 			{"malformed If-Match", "DELETE", one, "", []string{"If-Match", "yesterday"}, 412, "precondition_failed"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				e.do(t, tc.method, tc.path, sk, tc.body, tc.headers...).expect(t, tc.status, tc.typ)
+				e.Call(t, tc.method, tc.path, sk, tc.body, tc.headers...).Expect(t, tc.status, tc.typ)
 			})
 		}
 		t.Run("nothing changed", func(t *testing.T) {
-			r := e.do(t, "GET", one, sk, "")
-			if m := r.member(t); m.Role.Slug != "member" || len(m.Permissions) != 0 || r.Header.Get("ETag") != `"1"` {
+			r := e.Call(t, "GET", one, sk, "")
+			if m := memberOf(t, r); m.Role.Slug != "member" || len(m.Permissions) != 0 || r.Header.Get("ETag") != `"1"` {
 				t.Fatalf("after refused changes: %s %s", r.Header.Get("ETag"), r.Raw)
 			}
-			r = e.do(t, "GET", list, sk, "")
+			r = e.Call(t, "GET", list, sk, "")
 			var ms []membership
-			r.data(t, &ms)
+			r.Data(t, &ms)
 			if len(ms) != 2 {
 				t.Fatalf("%d memberships after refused creations", len(ms))
 			}
@@ -187,10 +187,10 @@ func TestMembershipObject(t *testing.T) {
 		e := newEnv(t, d)
 		sk := e.key(false, db.KeySecret)
 		acct := e.createAccount(sk, "Shop")
-		r := e.do(t, "POST", "/v1/accounts/"+acct+"/memberships", sk,
+		r := e.Call(t, "POST", "/v1/accounts/"+acct+"/memberships", sk,
 			`{"email":"  Bob@Example.com ","name":" Bob ","role":"member","permissions":["org.manage","billing.manage","org.manage"]}`)
-		r.expect(t, 201, "")
-		m := r.member(t)
+		r.Expect(t, 201, "")
+		m := memberOf(t, r)
 		want := map[string]string{
 			"object":      "account_membership",
 			"account":     acct,
@@ -231,13 +231,13 @@ func TestMembershipObject(t *testing.T) {
 		}
 
 		for _, path := range []string{"/v1/account-memberships/" + m.ID, "/v1/organizations/" + acct + "/members/" + m.ID} {
-			r = e.do(t, "GET", path, sk, "")
-			r.expect(t, 200, "")
+			r = e.Call(t, "GET", path, sk, "")
+			r.Expect(t, 200, "")
 			if r.Header.Get("ETag") != `"1"` || strings.Contains(r.Raw, "accept_url") || !strings.Contains(r.Raw, `"expires_at"`) {
 				t.Fatalf("GET %s: ETag %s, %s", path, r.Header.Get("ETag"), r.Raw)
 			}
 		}
-		r = e.do(t, "GET", "/v1/account-memberships?account_id="+acct, sk, "")
+		r = e.Call(t, "GET", "/v1/account-memberships?account_id="+acct, sk, "")
 		if strings.Contains(r.Raw, "accept_url") || strings.Contains(r.Raw, tok) {
 			t.Fatalf("list shows the accept link: %s", r.Raw)
 		}
@@ -255,13 +255,13 @@ func TestMembershipObject(t *testing.T) {
 			{"PUT empties", "PUT", `{"permissions":[]}`, "*", 200, `"5"`, "[]", "member"},
 		}
 		for _, s := range steps {
-			r := e.do(t, s.method, "/v1/account-memberships/"+m.ID, sk, s.body, "If-Match", s.ifMatch)
+			r := e.Call(t, s.method, "/v1/account-memberships/"+m.ID, sk, s.body, "If-Match", s.ifMatch)
 			if s.status != 200 {
-				r.expect(t, s.status, "precondition_failed")
+				r.Expect(t, s.status, "precondition_failed")
 				continue
 			}
-			r.expect(t, 200, "")
-			got := r.member(t)
+			r.Expect(t, 200, "")
+			got := memberOf(t, r)
 			if r.Header.Get("ETag") != s.etag || fmt.Sprint(got.Permissions) != s.permissions || got.Role.Slug != s.role {
 				t.Fatalf("%s: ETag %s, %s", s.name, r.Header.Get("ETag"), r.Raw)
 			}
@@ -275,14 +275,14 @@ func TestMembershipObject(t *testing.T) {
 			t.Fatalf("role change previous_attributes %s", evs[3].PreviousAttributes)
 		}
 
-		e.do(t, "DELETE", "/v1/account-memberships/"+m.ID, sk, "", "If-Match", `"4"`).expect(t, 412, "precondition_failed")
-		r = e.do(t, "DELETE", "/v1/account-memberships/"+m.ID, sk, "", "If-Match", `"5"`)
-		r.expect(t, 200, "")
+		e.Call(t, "DELETE", "/v1/account-memberships/"+m.ID, sk, "", "If-Match", `"4"`).Expect(t, 412, "precondition_failed")
+		r = e.Call(t, "DELETE", "/v1/account-memberships/"+m.ID, sk, "", "If-Match", `"5"`)
+		r.Expect(t, 200, "")
 		if len(r.Body.Data) != 0 {
 			t.Fatalf("DELETE answered data: %s", r.Raw)
 		}
-		e.do(t, "GET", "/v1/account-memberships/"+m.ID, sk, "").expect(t, 404, "membership.not_found")
-		e.do(t, "POST", "/v1/invitations/accept", "", `{"token":"`+tok+`"}`).expect(t, 404, "invitation.not_found")
+		e.Call(t, "GET", "/v1/account-memberships/"+m.ID, sk, "").Expect(t, 404, "membership.not_found")
+		e.Call(t, "POST", "/v1/invitations/accept", "", `{"token":"`+tok+`"}`).Expect(t, 404, "invitation.not_found")
 		if got := eventTypes(e.history(t, sk, m.ID)); !strings.HasSuffix(got, "invitation.revoked,membership.deleted") {
 			t.Fatalf("events after deleting an invitation: %s", got)
 		}
@@ -300,16 +300,16 @@ func TestLinkActivatesInvitation(t *testing.T) {
 		wm := e.staff("carol@acme.example", db.RoleSupport)
 		invited := e.addMember(sk, acct, `{"email":"CAROL@acme.example","role":"admin","permissions":["org.manage"]}`)
 
-		r := e.do(t, "POST", "/v1/account-memberships?account_id="+acct, sk, `{"workspace_membership_id":"`+wm+`"}`)
-		r.expect(t, 200, "")
-		m := r.member(t)
+		r := e.Call(t, "POST", "/v1/account-memberships?account_id="+acct, sk, `{"workspace_membership_id":"`+wm+`"}`)
+		r.Expect(t, 200, "")
+		m := memberOf(t, r)
 		if m.ID != invited.ID || m.Status != "active" || m.Invitation != nil || m.WorkspaceMembershipID == nil || *m.WorkspaceMembershipID != wm ||
 			m.Role.Slug != "admin" || fmt.Sprint(m.Permissions) != "[org.manage]" || r.Header.Get("ETag") != `"2"` {
 			t.Fatalf("activated membership %s %s", r.Header.Get("ETag"), r.Raw)
 		}
-		e.do(t, "POST", "/v1/invitations/accept", "", `{"token":"`+invited.token(t)+`"}`).expect(t, 404, "invitation.not_found")
-		e.do(t, "POST", "/v1/account-memberships?account_id="+acct, sk, `{"workspace_membership_id":"`+wm+`"}`).expect(t, 409, "membership.already_exists")
-		e.do(t, "POST", "/v1/account-memberships/"+m.ID+"/resend-invitation", sk, "").expect(t, 409, "membership.not_invited")
+		e.Call(t, "POST", "/v1/invitations/accept", "", `{"token":"`+invited.token(t)+`"}`).Expect(t, 404, "invitation.not_found")
+		e.Call(t, "POST", "/v1/account-memberships?account_id="+acct, sk, `{"workspace_membership_id":"`+wm+`"}`).Expect(t, 409, "membership.already_exists")
+		e.Call(t, "POST", "/v1/account-memberships/"+m.ID+"/resend-invitation", sk, "").Expect(t, 409, "membership.not_invited")
 	})
 }
 
@@ -334,11 +334,11 @@ func TestMembershipIsolation(t *testing.T) {
 				{"POST", "/v1/accounts/" + acct + "/memberships", `{"email":"eve@example.com"}`, "account.not_found"},
 				{"GET", "/v1/accounts/" + acct + "/memberships/" + m.ID, "", "account.not_found"},
 			} {
-				e.do(t, tc.method, tc.path, token, tc.body).expect(t, 404, tc.typ)
+				e.Call(t, tc.method, tc.path, token, tc.body).Expect(t, 404, tc.typ)
 			}
 		}
-		r := e.do(t, "GET", "/v1/account-memberships/"+m.ID, live, "")
-		if got := r.member(t); got.Status != "invited" || got.Role.Slug != "member" || !got.Livemode {
+		r := e.Call(t, "GET", "/v1/account-memberships/"+m.ID, live, "")
+		if got := memberOf(t, r); got.Status != "invited" || got.Role.Slug != "member" || !got.Livemode {
 			t.Fatalf("live membership after foreign attempts: %s", r.Raw)
 		}
 	})
@@ -379,10 +379,10 @@ func TestMembershipList(t *testing.T) {
 			{"q=a%25", nil},
 			{"q=carol%40acme", []int{3}},
 		} {
-			r := e.do(t, "GET", "/v1/account-memberships?account_id="+acct+"&"+tc.query, sk, "")
-			r.expect(t, 200, "")
+			r := e.Call(t, "GET", "/v1/account-memberships?account_id="+acct+"&"+tc.query, sk, "")
+			r.Expect(t, 200, "")
 			var ms []membership
-			r.data(t, &ms)
+			r.Data(t, &ms)
 			var got, want []string
 			for _, m := range ms {
 				got = append(got, m.ID)
@@ -412,9 +412,9 @@ func TestInvitationLifecycle(t *testing.T) {
 			t.Fatalf("outbox %+v, %v", mail, err)
 		}
 
-		r := e.do(t, "POST", "/v1/account-memberships/"+m.ID+"/resend-invitation", sk, "")
-		r.expect(t, 200, "")
-		resent := r.member(t)
+		r := e.Call(t, "POST", "/v1/account-memberships/"+m.ID+"/resend-invitation", sk, "")
+		r.Expect(t, 200, "")
+		resent := memberOf(t, r)
 		second := resent.token(t)
 		if second == first || r.Header.Get("ETag") != `"2"` || resent.Invitation.ExpiresAt < m.Invitation.ExpiresAt {
 			t.Fatalf("resend: %s %s", r.Header.Get("ETag"), r.Raw)
@@ -422,14 +422,14 @@ func TestInvitationLifecycle(t *testing.T) {
 		if mail, _ := d.InvitationEmail(ctx, e.ws.Test(), m.ID); !strings.Contains(mail.Body, second) {
 			t.Fatalf("outbox after resend: %s", mail.Body)
 		}
-		e.do(t, "POST", "/v1/invitations/accept", "", `{"token":"`+first+`"}`).expect(t, 404, "invitation.not_found")
+		e.Call(t, "POST", "/v1/invitations/accept", "", `{"token":"`+first+`"}`).Expect(t, 404, "invitation.not_found")
 
-		r = e.do(t, "POST", "/v1/invitations/accept", "", `{"token":"`+second+`","name":"  Erin E. "}`)
-		r.expect(t, 200, "")
-		if got := r.member(t); got.Status != "active" || got.Invitation != nil || got.User.Name != "Erin E." || r.Header.Get("ETag") != `"3"` {
+		r = e.Call(t, "POST", "/v1/invitations/accept", "", `{"token":"`+second+`","name":"  Erin E. "}`)
+		r.Expect(t, 200, "")
+		if got := memberOf(t, r); got.Status != "active" || got.Invitation != nil || got.User.Name != "Erin E." || r.Header.Get("ETag") != `"3"` {
 			t.Fatalf("accepted %s %s", r.Header.Get("ETag"), r.Raw)
 		}
-		e.do(t, "POST", "/v1/invitations/accept", "", `{"token":"`+second+`"}`).expect(t, 404, "invitation.not_found")
+		e.Call(t, "POST", "/v1/invitations/accept", "", `{"token":"`+second+`"}`).Expect(t, 404, "invitation.not_found")
 
 		expired := e.addMember(sk, acct, `{"email":"frank@example.com","send_email":false}`)
 		if _, err := d.InvitationEmail(ctx, e.ws.Test(), expired.ID); !db.IsType(err, "invitation.not_found") {
@@ -438,7 +438,7 @@ func TestInvitationLifecycle(t *testing.T) {
 		if _, err := d.Exec(d.Rebind(`UPDATE invitations SET expires_at = ? WHERE membership_id = ?`), "2001-01-01 00:00:00+00:00", expired.ID); err != nil {
 			t.Fatal(err)
 		}
-		e.do(t, "POST", "/v1/invitations/accept", "", `{"token":"`+expired.token(t)+`"}`).expect(t, 404, "invitation.not_found")
+		e.Call(t, "POST", "/v1/invitations/accept", "", `{"token":"`+expired.token(t)+`"}`).Expect(t, 404, "invitation.not_found")
 
 		evs := e.history(t, sk, m.ID)
 		if got := eventTypes(evs); got != "membership.created,invitation.sent,invitation.sent,invitation.accepted" {
@@ -464,13 +464,13 @@ func TestLastOwner(t *testing.T) {
 		sk := e.key(false, db.KeySecret)
 		acct := e.createAccount(sk, "Shop")
 		member := e.addMember(sk, acct, link(e.staff("m@acme.example", db.RoleAdmin), "member"))
-		e.do(t, "DELETE", "/v1/account-memberships/"+member.ID, sk, "").expect(t, 200, "")
+		e.Call(t, "DELETE", "/v1/account-memberships/"+member.ID, sk, "").Expect(t, 200, "")
 
 		a := e.addMember(sk, acct, link(e.staff("a@acme.example", db.RoleAdmin), "owner"))
 		b := e.addMember(sk, acct, link(e.staff("b@acme.example", db.RoleAdmin), "owner"))
 		invitedOwner := e.addMember(sk, acct, `{"email":"c@example.com","role":"owner"}`)
 		var admin struct{ ID string }
-		e.do(t, "GET", "/v1/roles/admin", sk, "").data(t, &admin)
+		e.Call(t, "GET", "/v1/roles/admin", sk, "").Data(t, &admin)
 		for _, s := range []struct {
 			method, id, body string
 			status           int
@@ -486,7 +486,7 @@ func TestLastOwner(t *testing.T) {
 			{"DELETE", b.ID, "", 200, ""},
 			{"DELETE", a.ID, "", 409, "membership.last_owner"},
 		} {
-			e.do(t, s.method, "/v1/account-memberships/"+s.id, sk, s.body).expect(t, s.status, s.typ)
+			e.Call(t, s.method, "/v1/account-memberships/"+s.id, sk, s.body).Expect(t, s.status, s.typ)
 		}
 	})
 }

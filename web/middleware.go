@@ -29,7 +29,7 @@ func requestID(c *fiber.Ctx) error {
 func commonHeaders(c *fiber.Ctx) {
 	if c.GetRespHeader("Request-Id") == "" {
 		id := db.NewID("req")
-		c.Locals("requestid", id)
+		c.SetUserContext(db.WithRequestID(c.UserContext(), id))
 		c.Set("Request-Id", id)
 	}
 	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
@@ -75,7 +75,7 @@ func isText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune
 func (s *Server) recoverPanics(c *fiber.Ctx) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			s.cfg.Logger.Error("panic", "request_id", c.Locals("requestid"), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			s.cfg.Logger.Error("panic", "request_id", db.RequestID(c.UserContext()), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			err = fmt.Errorf("panic: %v", r)
 		}
 	}()
@@ -102,7 +102,7 @@ func (s *Server) logRequests(c *fiber.Ctx) error {
 		level = slog.LevelError
 	}
 	s.cfg.Logger.LogAttrs(c.UserContext(), level, "request",
-		slog.String("request_id", fmt.Sprint(c.Locals("requestid"))),
+		slog.String("request_id", db.RequestID(c.UserContext())),
 		slog.String("method", c.Method()),
 		slog.String("path", loggedPath(c.Path())),
 		slog.Int("status", status),
@@ -118,11 +118,11 @@ func loggedPath(path string) string {
 	const segment = "/invitations/"
 	i := strings.Index(strings.ToLower(path), segment)
 	if i < 0 {
-		return strings.Clone(path)
+		return path
 	}
 	switch rest := path[i+len(segment):]; rest {
 	case "", "accept", "accepted":
-		return strings.Clone(path)
+		return path
 	}
 	return path[:i] + segment + "[token]"
 }

@@ -34,7 +34,7 @@ func routeShape(path string, param *regexp.Regexp) string {
 // describe.
 func TestOpenAPICoversEveryRoute(t *testing.T) {
 	e := newEnv(t, dbtest.Open(t, db.SQLite))
-	r := e.do(t, "GET", "/v1/openapi.json", "", "")
+	r := e.Call(t, "GET", "/v1/openapi.json", "", "")
 	if r.Status != 200 {
 		t.Fatalf("GET /v1/openapi.json: %d %s", r.Status, r.Raw)
 	}

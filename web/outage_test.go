@@ -166,8 +166,8 @@ func TestDatabaseOutage(t *testing.T) {
 					}
 				}
 				o := outcome{start: time.Now()}
-				r, err := e.send(method, path, sk, body)
-				o.end, o.status, o.typ, o.err = time.Now(), r.Status, r.errType(), err
+				r, err := e.Send(method, path, sk, body)
+				o.end, o.status, o.typ, o.err = time.Now(), r.Status, r.ErrType(), err
 				var m struct{ ID string }
 				if err == nil && r.Status == 201 && json.Unmarshal(r.Body.Data, &m) == nil {
 					mine = append(mine, m.ID)
@@ -191,20 +191,20 @@ func TestDatabaseOutage(t *testing.T) {
 	proxy.cut()
 	cutAt := time.Now()
 	time.Sleep(500 * time.Millisecond)
-	if r := e.do(t, "GET", "/readyz", "", ""); r.Status != 503 {
+	if r := e.Call(t, "GET", "/readyz", "", ""); r.Status != 503 {
 		t.Errorf("/readyz while the database is away: %d", r.Status)
 	}
-	if r := e.do(t, "GET", "/healthz", "", ""); r.Status != 200 {
+	if r := e.Call(t, "GET", "/healthz", "", ""); r.Status != 200 {
 		t.Errorf("/healthz while the database is away: %d", r.Status)
 	}
-	e.do(t, "GET", "/v1/accounts", sk, "").expect(t, 503, "unavailable")
+	e.Call(t, "GET", "/v1/accounts", sk, "").Expect(t, 503, "unavailable")
 	time.Sleep(time.Second)
 
 	proxy.restore()
 	restoredAt := time.Now()
 	recovered := false
 	for !recovered && time.Since(restoredAt) < 10*time.Second {
-		recovered = e.do(t, "GET", "/v1/accounts", sk, "").Status == 200
+		recovered = e.Call(t, "GET", "/v1/accounts", sk, "").Status == 200
 		if !recovered {
 			time.Sleep(50 * time.Millisecond)
 		}
@@ -357,8 +357,8 @@ func TestDatabaseBlackHole(t *testing.T) {
 			c.Close()
 		}
 	})
-	e := &env{t: t, db: d, srv: srv}
-	e.within(t, 5*time.Second, "GET", "/v1/accounts", "sk_test_"+db.RandomToken(40), "").expect(t, 503, "unavailable")
+	e := envOn(t, d, srv)
+	e.within(t, 5*time.Second, "GET", "/v1/accounts", "sk_test_"+db.RandomToken(40), "").Expect(t, 503, "unavailable")
 }
 
 // within sends a request and fails the test unless it is answered within
@@ -367,7 +367,7 @@ func (e *env) within(t *testing.T, limit time.Duration, method, path, token, bod
 	t.Helper()
 	answered := make(chan response, 1)
 	go func() {
-		r, _ := e.send(method, path, token, body)
+		r, _ := e.Send(method, path, token, body)
 		answered <- r
 	}()
 	select {
@@ -395,12 +395,12 @@ func TestRequestDeadline(t *testing.T) {
 		if _, err := tx.Exec(d.Rebind(`UPDATE accounts SET name = 'Held' WHERE id = ?`), acct); err != nil {
 			t.Fatal(err)
 		}
-		e.within(t, 5*time.Second, "PATCH", "/v1/accounts/"+acct, sk, `{"name":"Waiting"}`).expect(t, 503, "unavailable")
+		e.within(t, 5*time.Second, "PATCH", "/v1/accounts/"+acct, sk, `{"name":"Waiting"}`).Expect(t, 503, "unavailable")
 		if err := tx.Rollback(); err != nil {
 			t.Fatal(err)
 		}
-		r := e.do(t, "GET", "/v1/accounts/"+acct, sk, "")
-		if r.expect(t, 200, ""); !strings.Contains(r.Raw, `"Locked"`) {
+		r := e.Call(t, "GET", "/v1/accounts/"+acct, sk, "")
+		if r.Expect(t, 200, ""); !strings.Contains(r.Raw, `"Locked"`) {
 			t.Fatalf("the refused rename happened: %s", r.Raw)
 		}
 	})

@@ -24,13 +24,13 @@ func TestHostileNext(t *testing.T) {
 		for _, next := range hostile {
 			t.Run(url.QueryEscape(next), func(t *testing.T) {
 				b := e.browser()
-				b.t = t // fail this case, not the whole test
-				b.get("/login").expect(t, 200)
-				safe(t, b.post("/login", url.Values{"email": {e.ws.OwnerEmail}, "password": {e.ws.Password}, "next": {next}}))
-				safe(t, b.get("/login?next="+url.QueryEscape(next)))
-				b.get("/accounts").expect(t, 200)
-				safe(t, b.post("/mode", url.Values{"mode": {"test"}, "next": {next}}))
-				htmx := b.post("/mode", url.Values{"mode": {"live"}, "next": {next}}, "HX-Request", "true").expect(t, 200)
+				b.T = t // fail this case, not the whole test
+				b.Get("/login").Expect(t, 200)
+				safe(t, b.Post("/login", url.Values{"email": {e.ws.OwnerEmail}, "password": {e.ws.Password}, "next": {next}}))
+				safe(t, b.Get("/login?next="+url.QueryEscape(next)))
+				b.Get("/accounts").Expect(t, 200)
+				safe(t, b.Post("/mode", url.Values{"mode": {"test"}, "next": {next}}))
+				htmx := b.Post("/mode", url.Values{"mode": {"live"}, "next": {next}}, "HX-Request", "true").Expect(t, 200)
 				if got := htmx.Header.Get("HX-Redirect"); got != "/accounts" {
 					t.Fatalf("HX-Redirect %q, want /accounts", got)
 				}
@@ -44,7 +44,7 @@ func TestHostileNext(t *testing.T) {
 // header.
 func safe(t *testing.T, p page) {
 	t.Helper()
-	p.expect(t, 303, "/accounts")
+	p.Expect(t, 303, "/accounts")
 	headersUntouched(t, p)
 }
 

@@ -24,7 +24,7 @@ func (e *env) roleOf(t *testing.T, slug string) db.Role {
 // ownerBrowser is a browser signed in as the fixture's owner.
 func (e *env) ownerBrowser() *browser {
 	b := e.browser()
-	b.signIn(e.ws.OwnerEmail, e.ws.Password)
+	b.SignIn(e.ws.OwnerEmail, e.ws.Password)
 	return b
 }
 
@@ -33,15 +33,15 @@ func TestRolesPageShowsRolesAndCatalog(t *testing.T) {
 		e := newEnv(t, d)
 		b := e.ownerBrowser()
 		member := e.roleOf(t, "member")
-		p := b.get("/roles").expect(t, 200)
-		p.has(t, "Roles and permissions", ">Owner", ">Admin", ">Member", "default role", `id="role-`+member.ID+`"`,
+		p := b.Get("/roles").Expect(t, 200)
+		p.Has(t, "Roles and permissions", ">Owner", ">Admin", ">Member", "default role", `id="role-`+member.ID+`"`,
 			`action="/roles"`, "Create a role", "Add a permission", "members.manage", "Manage the organization",
 			"owner, admin, member", // the roles that hold members.read
 			`href="/roles" aria-current="page"`)
 		// Member's boxes are those of its permissions.
-		p.has(t, `value="billing.read" checked`)
-		b.get("/roles/"+member.ID+"/delete").expect(t, 200).has(t, "Delete the role Member?", `action="/roles/`+member.ID+`/delete"`)
-		b.get("/roles/role_01HQZC8G2T9YX5J8VQBW3KPQR7/delete").expect(t, 404)
+		p.Has(t, `value="billing.read" checked`)
+		b.Get("/roles/"+member.ID+"/delete").Expect(t, 200).Has(t, "Delete the role Member?", `action="/roles/`+member.ID+`/delete"`)
+		b.Get("/roles/role_01HQZC8G2T9YX5J8VQBW3KPQR7/delete").Expect(t, 404)
 	})
 }
 
@@ -51,8 +51,8 @@ func TestRolesPageCreatesEditsAndDeletes(t *testing.T) {
 		b := e.ownerBrowser()
 		create := url.Values{"slug": {" billing "}, "name": {"Billing"}, "description": {"Pays the bills"},
 			"permissions": {"billing.read", "billing.manage"}}
-		b.post("/roles", create).expect(t, 303, "/roles")
-		b.get("/roles").has(t, "Created the role “Billing” (billing).", "Pays the bills")
+		b.Post("/roles", create).Expect(t, 303, "/roles")
+		b.Get("/roles").Has(t, "Created the role “Billing” (billing).", "Pays the bills")
 		billing := e.roleOf(t, "billing")
 		if !slices.Equal(billing.Permissions, []string{"billing.manage", "billing.read"}) || billing.Description != "Pays the bills" {
 			t.Fatalf("created role %+v", billing)
@@ -69,33 +69,33 @@ func TestRolesPageCreatesEditsAndDeletes(t *testing.T) {
 			"unknown permission": {url.Values{"slug": {"odd"}, "name": {"Odd"}, "permissions": {"nope"}}, "permissions", "These permissions are not in the permission catalog: nope."},
 		} {
 			t.Run(name, func(t *testing.T) {
-				p := b.post("/roles", c.form).expect(t, 422).has(t, `value="`+c.form.Get("slug")+`"`, "<html")
-				p.has(t, `id="new-role-`+c.field+`-error">`+c.says, `aria-describedby="new-role-`)
+				p := b.Post("/roles", c.form).Expect(t, 422).Has(t, `value="`+c.form.Get("slug")+`"`, "<html")
+				p.Has(t, `id="new-role-`+c.field+`-error">`+c.says, `aria-describedby="new-role-`)
 			})
 		}
-		frag := b.post("/roles", url.Values{"slug": {"x"}}, "HX-Request", "true").expect(t, 422)
-		frag.has(t, `id="new-role"`, "The name is required.").lacks(t, "<html")
+		frag := b.Post("/roles", url.Values{"slug": {"x"}}, "HX-Request", "true").Expect(t, 422)
+		frag.Has(t, `id="new-role"`, "The name is required.").Lacks(t, "<html")
 
 		// Rename, describe and give other permissions; no box checked is none.
-		b.post("/roles/"+billing.ID, url.Values{"name": {"Billing team"}, "description": {""}, "permissions": {"billing.read"}}).
-			expect(t, 303, "/roles")
-		b.get("/roles").has(t, "Saved the role “Billing team”.")
+		b.Post("/roles/"+billing.ID, url.Values{"name": {"Billing team"}, "description": {""}, "permissions": {"billing.read"}}).
+			Expect(t, 303, "/roles")
+		b.Get("/roles").Has(t, "Saved the role “Billing team”.")
 		billing = e.roleOf(t, "billing")
 		if billing.Name != "Billing team" || billing.Description != "" || !slices.Equal(billing.Permissions, []string{"billing.read"}) {
 			t.Fatalf("edited role %+v", billing)
 		}
-		b.post("/roles/"+billing.ID, url.Values{"name": {"Billing team"}}).expect(t, 303)
+		b.Post("/roles/"+billing.ID, url.Values{"name": {"Billing team"}}).Expect(t, 303)
 		if got := e.roleOf(t, "billing").Permissions; len(got) != 0 {
 			t.Fatalf("permissions after saving no box: %v", got)
 		}
-		bad := b.post("/roles/"+billing.ID, url.Values{"name": {""}, "description": {"typed"}, "permissions": {"org.manage"}}).expect(t, 422)
-		bad.has(t, "The name is required.", `value="typed"`, `value="org.manage" checked`)
-		b.post("/roles/"+billing.ID, url.Values{"name": {"X"}, "permissions": {"nope"}}, "HX-Request", "true").expect(t, 422).
-			has(t, `id="role-`+billing.ID+`"`, "These permissions are not in the permission catalog: nope.").lacks(t, "<html")
-		b.post("/roles/role_01HQZC8G2T9YX5J8VQBW3KPQR7", url.Values{"name": {"X"}}).expect(t, 404)
+		bad := b.Post("/roles/"+billing.ID, url.Values{"name": {""}, "description": {"typed"}, "permissions": {"org.manage"}}).Expect(t, 422)
+		bad.Has(t, "The name is required.", `value="typed"`, `value="org.manage" checked`)
+		b.Post("/roles/"+billing.ID, url.Values{"name": {"X"}, "permissions": {"nope"}}, "HX-Request", "true").Expect(t, 422).
+			Has(t, `id="role-`+billing.ID+`"`, "These permissions are not in the permission catalog: nope.").Lacks(t, "<html")
+		b.Post("/roles/role_01HQZC8G2T9YX5J8VQBW3KPQR7", url.Values{"name": {"X"}}).Expect(t, 404)
 
-		b.post("/roles/"+billing.ID+"/delete", nil).expect(t, 303, "/roles")
-		b.get("/roles").has(t, "Deleted the role “Billing team”.").lacks(t, `id="role-`+billing.ID+`"`)
+		b.Post("/roles/"+billing.ID+"/delete", nil).Expect(t, 303, "/roles")
+		b.Get("/roles").Has(t, "Deleted the role “Billing team”.").Lacks(t, `id="role-`+billing.ID+`"`)
 		if _, err := d.RoleByRef(context.Background(), e.ws.WorkspaceID, "billing"); err == nil {
 			t.Fatal("the deleted role is still there")
 		}
@@ -117,8 +117,8 @@ func TestRolesPageDefaultAndRefusals(t *testing.T) {
 		b := e.ownerBrowser()
 		admin, member, owner := e.roleOf(t, "admin"), e.roleOf(t, "member"), e.roleOf(t, "owner")
 
-		b.post("/roles/"+admin.ID+"/default", nil).expect(t, 303, "/roles")
-		b.get("/roles").has(t, "“Admin” is now the default role")
+		b.Post("/roles/"+admin.ID+"/default", nil).Expect(t, 303, "/roles")
+		b.Get("/roles").Has(t, "“Admin” is now the default role")
 		if got := defaults(e.roles(t, e.key(true, db.KeySecret))); !slices.Equal(got, []string{"admin"}) {
 			t.Fatalf("default roles %v, want admin alone", got)
 		}
@@ -133,12 +133,12 @@ func TestRolesPageDefaultAndRefusals(t *testing.T) {
 			"in use":  {member, "Members hold this role: give them another role first."},
 		} {
 			t.Run(name, func(t *testing.T) {
-				p := b.post("/roles/"+c.role.ID+"/delete", nil).expect(t, 422).has(t, c.says, "<html")
+				p := b.Post("/roles/"+c.role.ID+"/delete", nil).Expect(t, 422).Has(t, c.says, "<html")
 				// The refusal is inside the role's own part of the page.
 				if !strings.Contains(part(t, p, `id="role-`+c.role.ID+`"`, "</article>"), c.says) {
 					t.Fatalf("the refusal is not next to the role %s", c.role.Slug)
 				}
-				b.post("/roles/"+c.role.ID+"/delete", nil, "HX-Request", "true").expect(t, 422).has(t, c.says).lacks(t, "<html")
+				b.Post("/roles/"+c.role.ID+"/delete", nil, "HX-Request", "true").Expect(t, 422).Has(t, c.says).Lacks(t, "<html")
 				e.roleOf(t, c.role.Slug)
 			})
 		}
@@ -160,31 +160,31 @@ func TestPermissionCatalogPage(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		b := e.ownerBrowser()
-		b.post("/permissions", url.Values{"key": {"reports.read"}, "description": {"Read the quarterly reports"}}).expect(t, 303, "/roles")
-		b.get("/roles").has(t, "Added the permission reports.read to the catalog.", "Read the quarterly reports")
-		b.post("/permissions", url.Values{"key": {"invoices:write"}}).expect(t, 303)
+		b.Post("/permissions", url.Values{"key": {"reports.read"}, "description": {"Read the quarterly reports"}}).Expect(t, 303, "/roles")
+		b.Get("/roles").Has(t, "Added the permission reports.read to the catalog.", "Read the quarterly reports")
+		b.Post("/permissions", url.Values{"key": {"invoices:write"}}).Expect(t, 303)
 
-		b.post("/permissions", url.Values{"key": {"Reports"}, "description": {"kept"}}).expect(t, 422).
-			has(t, "The key must be a lower-case letter followed by up to 63", `value="Reports"`, `value="kept"`,
+		b.Post("/permissions", url.Values{"key": {"Reports"}, "description": {"kept"}}).Expect(t, 422).
+			Has(t, "The key must be a lower-case letter followed by up to 63", `value="Reports"`, `value="kept"`,
 				"A lower-case letter, then up to 63") // the rule, next to the field
-		b.post("/permissions", url.Values{"key": {"reports.read"}}).expect(t, 422).has(t, "The catalog already has this permission.")
-		b.post("/permissions", url.Values{"key": {""}}, "HX-Request", "true").expect(t, 422).
-			has(t, `id="new-permission"`, "The key is required.").lacks(t, "<html")
+		b.Post("/permissions", url.Values{"key": {"reports.read"}}).Expect(t, 422).Has(t, "The catalog already has this permission.")
+		b.Post("/permissions", url.Values{"key": {""}}, "HX-Request", "true").Expect(t, 422).
+			Has(t, `id="new-permission"`, "The key is required.").Lacks(t, "<html")
 
 		// Held by a role, or directly by a member: refused, said in the row.
 		e.holdRole(t, e.ws.Live(), "member", "invoices:write")
 		for _, key := range []string{"members.read", "invoices:write"} {
-			p := b.post("/permissions/"+key+"/delete", nil).expect(t, 422)
-			p.has(t, "Roles or members hold this permission: take it from them first.")
-			b.post("/permissions/"+key+"/delete", nil, "HX-Request", "true").expect(t, 422).
-				has(t, `id="permissions"`, "Roles or members hold this permission").lacks(t, "<html")
+			p := b.Post("/permissions/"+key+"/delete", nil).Expect(t, 422)
+			p.Has(t, "Roles or members hold this permission: take it from them first.")
+			b.Post("/permissions/"+key+"/delete", nil, "HX-Request", "true").Expect(t, 422).
+				Has(t, `id="permissions"`, "Roles or members hold this permission").Lacks(t, "<html")
 		}
-		b.get("/permissions/reports.read/delete").expect(t, 200).has(t, "Delete the permission reports.read?", "Held by roles: none.")
-		b.get("/permissions/members.read/delete").expect(t, 200).has(t, "Held by roles: owner, admin, member.")
-		b.post("/permissions/reports.read/delete", nil).expect(t, 303, "/roles")
-		b.get("/roles").has(t, "Deleted the permission reports.read from the catalog.").lacks(t, "Read the quarterly reports")
-		b.get("/permissions/reports.read/delete").expect(t, 404)
-		b.post("/permissions/reports.read/delete", nil).expect(t, 404)
+		b.Get("/permissions/reports.read/delete").Expect(t, 200).Has(t, "Delete the permission reports.read?", "Held by roles: none.")
+		b.Get("/permissions/members.read/delete").Expect(t, 200).Has(t, "Held by roles: owner, admin, member.")
+		b.Post("/permissions/reports.read/delete", nil).Expect(t, 303, "/roles")
+		b.Get("/roles").Has(t, "Deleted the permission reports.read from the catalog.").Lacks(t, "Read the quarterly reports")
+		b.Get("/permissions/reports.read/delete").Expect(t, 404)
+		b.Post("/permissions/reports.read/delete", nil).Expect(t, 404)
 		if _, err := d.Permission(context.Background(), e.ws.WorkspaceID, "invoices:write"); err != nil {
 			t.Fatalf("a held permission went: %v", err)
 		}
@@ -197,11 +197,11 @@ func TestRolesAndTeamReadOnlyForSupport(t *testing.T) {
 		staffWithPassword(t, d, e.ws, "help@acme.example", db.RoleSupport, "support password")
 		member, ownerID := e.roleOf(t, "member"), e.staffID(t, e.ws.OwnerEmail)
 		b := e.browser()
-		b.signIn("help@acme.example", "support password")
-		b.get("/roles").expect(t, 200).has(t, ">Member", "Permissions: billing.read, members.read", "default role", "members.manage").
-			lacks(t, `method="post" action="/roles`, `action="/permissions"`, "Save changes", "Make default", "Delete…", "Create a role", "Add a permission")
-		b.get("/team").expect(t, 200).has(t, e.ws.OwnerEmail).
-			lacks(t, `method="post" action="/team`, "Change role", "Remove…", "Add to the team")
+		b.SignIn("help@acme.example", "support password")
+		b.Get("/roles").Expect(t, 200).Has(t, ">Member", "Permissions: billing.read, members.read", "default role", "members.manage").
+			Lacks(t, `method="post" action="/roles`, `action="/permissions"`, "Save changes", "Make default", "Delete…", "Create a role", "Add a permission")
+		b.Get("/team").Expect(t, 200).Has(t, e.ws.OwnerEmail).
+			Lacks(t, `method="post" action="/team`, "Change role", "Remove…", "Add to the team")
 
 		form := url.Values{"slug": {"forged"}, "name": {"Forged"}, "key": {"forged.key"}, "role": {"support"}, "permissions": {"org.manage"}}
 		for _, f := range []struct{ method, path string }{
@@ -211,7 +211,7 @@ func TestRolesAndTeamReadOnlyForSupport(t *testing.T) {
 			{"POST", "/team/" + ownerID + "/role"}, {"GET", "/team/" + ownerID + "/remove"}, {"POST", "/team/" + ownerID + "/remove"},
 		} {
 			t.Run(f.method+" "+f.path, func(t *testing.T) {
-				b.request(f.method, f.path, form).expect(t, 403).has(t, "You may not do this")
+				b.Request(f.method, f.path, form).Expect(t, 403).Has(t, "You may not do this")
 			})
 		}
 		after := e.roleOf(t, "member")
@@ -236,12 +236,12 @@ func TestRolesAndTeamFormsNeedTheCSRFToken(t *testing.T) {
 		addStaff(t, d, e.ws, "help@acme.example", db.RoleSupport)
 		member, helpID := e.roleOf(t, "member"), e.staffID(t, "help@acme.example")
 		b := e.ownerBrowser()
-		b.get("/roles")
+		b.Get("/roles")
 		for _, path := range []string{"/roles", "/roles/" + member.ID, "/roles/" + member.ID + "/default", "/roles/" + member.ID + "/delete",
 			"/permissions", "/permissions/members.read/delete", "/team/" + helpID + "/role", "/team/" + helpID + "/remove"} {
 			t.Run(path, func(t *testing.T) {
-				form := url.Values{"_csrf": {"x" + b.csrf}, "slug": {"forged"}, "name": {"Forged"}, "key": {"forged.key"}, "role": {"admin"}}
-				b.post(path, form).expect(t, 403).has(t, "This form has expired")
+				form := url.Values{"_csrf": {"x" + b.CSRF}, "slug": {"forged"}, "name": {"Forged"}, "key": {"forged.key"}, "role": {"admin"}}
+				b.Post(path, form).Expect(t, 403).Has(t, "This form has expired")
 			})
 		}
 		if e.roleOf(t, "member").Name != "Member" || e.staffRole(t, "help@acme.example") != db.RoleSupport {
@@ -264,14 +264,14 @@ func TestRolesPageInTestMode(t *testing.T) {
 			t.Fatal(err)
 		}
 		owner := e.ownerBrowser()
-		owner.post("/mode", url.Values{"mode": {"test"}})
-		p := owner.get("/roles").expect(t, 200).
-			has(t, "change in live mode only", `<fieldset class="disabled-controls" disabled aria-describedby="roles-disabled">`)
-		p.lacks(t, `href="/roles/`+member.ID+`/delete"`, `href="/permissions/members.read/delete"`)
+		owner.Post("/mode", url.Values{"mode": {"test"}})
+		p := owner.Get("/roles").Expect(t, 200).
+			Has(t, "change in live mode only", `<fieldset class="disabled-controls" disabled aria-describedby="roles-disabled">`)
+		p.Lacks(t, `href="/roles/`+member.ID+`/delete"`, `href="/permissions/members.read/delete"`)
 		for _, path := range []string{"/roles", "/roles/" + member.ID, "/roles/" + member.ID + "/default",
 			"/roles/" + member.ID + "/delete", "/permissions", "/permissions/members.read/delete"} {
-			owner.post(path, url.Values{"slug": {"late"}, "name": {"Late"}, "key": {"late.key"}}).expect(t, 403).
-				has(t, "they change in live mode only")
+			owner.Post(path, url.Values{"slug": {"late"}, "name": {"Late"}, "key": {"late.key"}}).Expect(t, 403).
+				Has(t, "they change in live mode only")
 		}
 		if r, err := d.RoleByRef(context.Background(), e.ws.WorkspaceID, "member"); err != nil || r.Name != member.Name {
 			t.Fatalf("member role after test-mode posts: %+v, %v", r, err)

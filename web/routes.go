@@ -140,6 +140,10 @@ func (s *Server) consoleRoutes(p *handlers.Pages) {
 	app.Post("/invitations/:token", p.Invite.Accept)
 }
 
+// rateLimitToken is the request local holding the hash of the request's
+// bearer token, which the limiter counts by once the token is known good.
+type rateLimitToken struct{}
+
 // rateLimit limits API requests per second, answering 429 with
 // Retry-After past the limit. A token that authenticated on this process
 // has its own budget; every other request, without a token or with one
@@ -152,13 +156,12 @@ func (s *Server) rateLimit() fiber.Handler {
 		return func(c *fiber.Ctx) error { return c.Next() }
 	}
 	known := newKnownTokens(10*time.Minute, 10000)
-	const localKey = "ratelimit-token"
 	limit := limiter.New(limiter.Config{
 		Max:               s.cfg.RateLimit,
 		Expiration:        time.Second,
 		LimiterMiddleware: limiter.SlidingWindow{},
 		KeyGenerator: func(c *fiber.Ctx) string {
-			if k, _ := c.Locals(localKey).(string); k != "" && known.has(k) {
+			if k, _ := c.Locals(rateLimitToken{}).(string); k != "" && known.has(k) {
 				return "t:" + k
 			}
 			return "ip:" + c.IP()
@@ -171,7 +174,7 @@ func (s *Server) rateLimit() fiber.Handler {
 			return limit(c)
 		}
 		k := tokenKey(token)
-		c.Locals(localKey, k)
+		c.Locals(rateLimitToken{}, k)
 		err := limit(c)
 		known.learn(k, c, err)
 		return err

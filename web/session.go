@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -45,8 +44,9 @@ func (cfg Config) withConsoleDefaults() Config {
 // sessions and counters until the server shuts down.
 func (s *Server) startConsole() {
 	s.sessions = newSessions(s.db, s.cfg)
+	s.session = handlers.NewSession(s.sessions)
 	s.csrfKey = &sharedKey{db: s.db, name: "csrf"}
-	s.pages = handlers.NewPages(s.db, s.sessions, handlers.PageOptions{
+	s.pages = handlers.NewPages(s.db, s.session, handlers.PageOptions{
 		BaseURL: s.cfg.BaseURL, Secure: s.cfg.Secure, CSRFToken: s.csrfToken,
 	})
 	purge, stop := context.WithCancel(context.Background())
@@ -82,7 +82,7 @@ func newSessions(store *db.DB, cfg Config) *scs.SessionManager {
 // then a changed session is saved and its cookie set, a destroyed one's
 // cookie expired. The handler's error is returned untouched.
 func (s *Server) loadSession(c *fiber.Ctx) error {
-	token := strings.Clone(c.Cookies(s.sessions.Cookie.Name))
+	token := c.Cookies(s.sessions.Cookie.Name)
 	ctx, err := s.sessions.Load(c.UserContext(), token)
 	if err != nil {
 		return err
@@ -93,7 +93,7 @@ func (s *Server) loadSession(c *fiber.Ctx) error {
 	herr := c.Next()
 	switch s.sessions.Status(ctx) {
 	case scs.Modified:
-		s.sessions.Put(ctx, seenKey, time.Now().Unix())
+		s.session.MarkSeen(ctx, time.Now())
 		token, _, err := s.sessions.Commit(ctx)
 		if err != nil {
 			return errors.Join(herr, err)
@@ -125,21 +125,17 @@ func (s idleStore) Commit(token string, data []byte, expiry time.Time) error {
 	return s.CommitCtx(context.Background(), token, data, expiry)
 }
 
-// seenKey holds when (Unix seconds) a session was last saved for being
-// used.
-const seenKey = "seen"
-
 // keepAlive marks a signed-in session as used, so that it is saved with a
 // new idle expiry; it does so at most every idleRefresh, so that reading a
 // page costs no write. The session may thus end up to idleRefresh before
 // the idle timeout has fully passed, never after.
 func (s *Server) keepAlive(ctx context.Context) {
-	if len(s.sessions.Keys(ctx)) == 0 {
+	if s.session.Empty(ctx) {
 		return
 	}
 	refresh := min(time.Minute, s.cfg.SessionIdleTimeout/4)
-	if seen := s.sessions.GetInt64(ctx, seenKey); time.Since(time.Unix(seen, 0)) >= refresh {
-		s.sessions.Put(ctx, seenKey, time.Now().Unix())
+	if time.Since(s.session.Seen(ctx)) >= refresh {
+		s.session.MarkSeen(ctx, time.Now())
 	}
 }
 

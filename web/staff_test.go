@@ -154,7 +154,7 @@ func TestLastWorkspaceOwnerUnderConcurrency(t *testing.T) {
 			if round%2 == 1 {
 				method, body = "DELETE", ""
 			}
-			rs := e.parallel(t, 2, func(i int) (string, string, string, string) {
+			rs := e.Race(t, 2, func(i int) (string, string, string, string) {
 				return method, "/v1/workspace-memberships/" + ids[1-i], jwtFor(t, emails[i], false), body
 			})
 			won := -1
@@ -177,14 +177,14 @@ func TestLastWorkspaceOwnerUnderConcurrency(t *testing.T) {
 			winner, lost := jwtFor(t, emails[won], false), 1-won
 			if method == "DELETE" {
 				emails[lost] = "again" + strings.ToLower(db.NewID("x")) + "@acme.example"
-				r := e.do(t, "POST", "/v1/workspace-memberships", winner, `{"email":"`+emails[lost]+`","role":"owner"}`)
-				r.expect(t, 201, "")
+				r := e.Call(t, "POST", "/v1/workspace-memberships", winner, `{"email":"`+emails[lost]+`","role":"owner"}`)
+				r.Expect(t, 201, "")
 				var wm struct{ ID string }
-				r.data(t, &wm)
+				r.Data(t, &wm)
 				ids[lost] = wm.ID
 				continue
 			}
-			e.do(t, "PATCH", "/v1/workspace-memberships/"+ids[lost], winner, `{"role":"owner"}`).expect(t, 200, "")
+			e.Call(t, "PATCH", "/v1/workspace-memberships/"+ids[lost], winner, `{"role":"owner"}`).Expect(t, 200, "")
 		}
 	})
 }

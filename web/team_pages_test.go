@@ -28,22 +28,22 @@ func TestTeamPageAddsStaff(t *testing.T) {
 		e := newEnv(t, d)
 		staffWithPassword(t, d, e.ws, "admin@acme.example", db.RoleAdmin, "admin password")
 		owner := e.ownerBrowser()
-		owner.get("/team").expect(t, 200).has(t, e.ws.OwnerEmail, "admin@acme.example", `value="owner"`, `<option value="support" selected>`)
-		owner.post("/team", url.Values{"email": {"new@acme.example"}, "name": {"New Person"}, "role": {"support"}}).expect(t, 303, "/team")
-		owner.get("/team").has(t, "Added new@acme.example to the team as support.", "New Person")
-		owner.post("/team", url.Values{"email": {"NEW@acme.example"}, "role": {"admin"}}).expect(t, 422).
-			has(t, "This person is already on the workspace", `value="NEW@acme.example"`)
-		owner.post("/team", url.Values{"email": {"not an email"}, "role": {"admin"}}).expect(t, 422).has(t, "The email must be an email address")
-		owner.post("/team", url.Values{"email": {"boss@acme.example"}, "role": {"owner"}}).expect(t, 303)
+		owner.Get("/team").Expect(t, 200).Has(t, e.ws.OwnerEmail, "admin@acme.example", `value="owner"`, `<option value="support" selected>`)
+		owner.Post("/team", url.Values{"email": {"new@acme.example"}, "name": {"New Person"}, "role": {"support"}}).Expect(t, 303, "/team")
+		owner.Get("/team").Has(t, "Added new@acme.example to the team as support.", "New Person")
+		owner.Post("/team", url.Values{"email": {"NEW@acme.example"}, "role": {"admin"}}).Expect(t, 422).
+			Has(t, "This person is already on the workspace", `value="NEW@acme.example"`)
+		owner.Post("/team", url.Values{"email": {"not an email"}, "role": {"admin"}}).Expect(t, 422).Has(t, "The email must be an email address")
+		owner.Post("/team", url.Values{"email": {"boss@acme.example"}, "role": {"owner"}}).Expect(t, 303)
 
 		// The store, not the page, decides who may give owner.
 		admin := e.browser()
-		admin.signIn("admin@acme.example", "admin password")
-		admin.get("/team").has(t, `value="owner"`)
-		admin.post("/team", url.Values{"email": {"boss2@acme.example"}, "role": {"owner"}}).expect(t, 422).
-			has(t, `id="error-role">Only an owner may grant or take away the workspace role owner.`, `value="boss2@acme.example"`)
-		admin.post("/team", url.Values{"email": {"x@acme.example"}, "role": {"boss"}}).expect(t, 422).
-			has(t, "The role must be owner, admin or support.")
+		admin.SignIn("admin@acme.example", "admin password")
+		admin.Get("/team").Has(t, `value="owner"`)
+		admin.Post("/team", url.Values{"email": {"boss2@acme.example"}, "role": {"owner"}}).Expect(t, 422).
+			Has(t, `id="field-role-error">Only an owner may grant or take away the workspace role owner.`, `value="boss2@acme.example"`)
+		admin.Post("/team", url.Values{"email": {"x@acme.example"}, "role": {"boss"}}).Expect(t, 422).
+			Has(t, "The role must be owner, admin or support.")
 		if got := e.staffRole(t, "boss2@acme.example"); got != "" {
 			t.Fatalf("an admin made an owner: %q", got)
 		}
@@ -58,14 +58,14 @@ func TestTeamPageChangesRolesByTheStoreRules(t *testing.T) {
 		ownerID, adminID, helpID := e.staffID(t, e.ws.OwnerEmail), e.staffID(t, "admin@acme.example"), e.staffID(t, "help@acme.example")
 
 		admin := e.browser()
-		admin.signIn("admin@acme.example", "admin password")
-		page := admin.get("/team").expect(t, 200)
+		admin.SignIn("admin@acme.example", "admin password")
+		page := admin.Get("/team").Expect(t, 200)
 		// No controls on one's own row; controls on the others'.
 		if mine := row(t, page, adminID); strings.Contains(mine, "Change role") || !strings.Contains(mine, ">you<") {
 			t.Fatalf("own row:\n%s", mine)
 		}
 		row(t, page, helpID) // exists
-		page.has(t, `action="/team/`+helpID+`/role"`, `href="/team/`+helpID+`/remove"`)
+		page.Has(t, `action="/team/`+helpID+`/role"`, `href="/team/`+helpID+`/remove"`)
 
 		ownerOnly := "Only an owner may grant or take away the workspace role owner."
 		for name, c := range map[string]struct {
@@ -79,12 +79,12 @@ func TestTeamPageChangesRolesByTheStoreRules(t *testing.T) {
 			"not a console role":  {"/team/" + helpID + "/role", "boss", helpID, "The role must be owner, admin or support."},
 		} {
 			t.Run(name, func(t *testing.T) {
-				p := admin.post(c.path, url.Values{"role": {c.role}}).expect(t, 422).has(t, "<html")
+				p := admin.Post(c.path, url.Values{"role": {c.role}}).Expect(t, 422).Has(t, "<html")
 				if !strings.Contains(row(t, p, c.target), c.says) {
 					t.Fatalf("the refusal %q is not in the row", c.says)
 				}
-				admin.post(c.path, url.Values{"role": {c.role}}, "HX-Request", "true").expect(t, 422).
-					has(t, `id="staff"`, c.says).lacks(t, "<html")
+				admin.Post(c.path, url.Values{"role": {c.role}}, "HX-Request", "true").Expect(t, 422).
+					Has(t, `id="staff"`, c.says).Lacks(t, "<html")
 			})
 		}
 		if e.staffRole(t, e.ws.OwnerEmail) != db.RoleOwner || e.staffRole(t, "admin@acme.example") != db.RoleAdmin ||
@@ -92,15 +92,15 @@ func TestTeamPageChangesRolesByTheStoreRules(t *testing.T) {
 			t.Fatal("a refused change changed the staff")
 		}
 
-		admin.post("/team/"+helpID+"/role", url.Values{"role": {"admin"}}).expect(t, 303, "/team")
-		admin.get("/team").has(t, "help@acme.example is now admin.")
+		admin.Post("/team/"+helpID+"/role", url.Values{"role": {"admin"}}).Expect(t, 303, "/team")
+		admin.Get("/team").Has(t, "help@acme.example is now admin.")
 		owner := e.ownerBrowser()
-		owner.post("/team/"+adminID+"/role", url.Values{"role": {"owner"}}).expect(t, 303)
-		owner.post("/team/"+adminID+"/role", url.Values{"role": {"support"}}).expect(t, 303)
+		owner.Post("/team/"+adminID+"/role", url.Values{"role": {"owner"}}).Expect(t, 303)
+		owner.Post("/team/"+adminID+"/role", url.Values{"role": {"support"}}).Expect(t, 303)
 		if got := e.staffRole(t, "admin@acme.example"); got != db.RoleSupport {
 			t.Fatalf("role after the owner's changes %q", got)
 		}
-		owner.post("/team/wm_01HQZC8G2T9YX5J8VQBW3KPQR7/role", url.Values{"role": {"admin"}}).expect(t, 404)
+		owner.Post("/team/wm_01HQZC8G2T9YX5J8VQBW3KPQR7/role", url.Values{"role": {"admin"}}).Expect(t, 404)
 		types := map[string]int{}
 		for _, ev := range e.events(t, e.key(true, db.KeySecret), "") {
 			types[ev.Type]++
@@ -117,18 +117,18 @@ func TestTeamPageRemovesStaff(t *testing.T) {
 		staffWithPassword(t, d, e.ws, "leaver@acme.example", db.RoleAdmin, "leaver password")
 		leaverID := e.staffID(t, "leaver@acme.example")
 		leaver := e.browser()
-		leaver.signIn("leaver@acme.example", "leaver password")
+		leaver.SignIn("leaver@acme.example", "leaver password")
 
 		owner := e.ownerBrowser()
-		owner.get("/team/"+leaverID+"/remove").expect(t, 200).has(t, "Take leaver@acme.example off the team?", "Remove from the team")
-		owner.post("/team/"+leaverID+"/remove", nil).expect(t, 303, "/team")
-		owner.get("/team").has(t, "Took leaver@acme.example off the team.").lacks(t, "staff-"+leaverID)
+		owner.Get("/team/"+leaverID+"/remove").Expect(t, 200).Has(t, "Take leaver@acme.example off the team?", "Remove from the team")
+		owner.Post("/team/"+leaverID+"/remove", nil).Expect(t, 303, "/team")
+		owner.Get("/team").Has(t, "Took leaver@acme.example off the team.").Lacks(t, "staff-"+leaverID)
 		if got := e.staffRole(t, "leaver@acme.example"); got != "" {
 			t.Fatalf("still on the staff as %q", got)
 		}
-		leaver.get("/team").expect(t, 303, "/login?next=%2Fteam")
-		owner.get("/team/"+leaverID+"/remove").expect(t, 404)
-		owner.post("/team/"+leaverID+"/remove", nil).expect(t, 404)
+		leaver.Get("/team").Expect(t, 303, "/login?next=%2Fteam")
+		owner.Get("/team/"+leaverID+"/remove").Expect(t, 404)
+		owner.Post("/team/"+leaverID+"/remove", nil).Expect(t, 404)
 	})
 }
 
@@ -138,14 +138,14 @@ func TestTeamPageInTestMode(t *testing.T) {
 		addStaff(t, d, e.ws, "help@acme.example", db.RoleSupport)
 		helpID := e.staffID(t, "help@acme.example")
 		owner := e.ownerBrowser()
-		owner.post("/mode", url.Values{"mode": {"test"}})
-		p := owner.get("/team").expect(t, 200).has(t, "The team changes in live mode only", "disabled", `aria-describedby="team-disabled"`)
-		p.lacks(t, `href="/team/`+helpID+`/remove"`)
+		owner.Post("/mode", url.Values{"mode": {"test"}})
+		p := owner.Get("/team").Expect(t, 200).Has(t, "The team changes in live mode only", "disabled", `aria-describedby="team-disabled"`)
+		p.Lacks(t, `href="/team/`+helpID+`/remove"`)
 		for _, path := range []string{"/team", "/team/" + helpID + "/role", "/team/" + helpID + "/remove"} {
-			owner.post(path, url.Values{"email": {"late@acme.example"}, "role": {"admin"}}).expect(t, 403).
-				has(t, "they change in live mode only")
+			owner.Post(path, url.Values{"email": {"late@acme.example"}, "role": {"admin"}}).Expect(t, 403).
+				Has(t, "they change in live mode only")
 		}
-		owner.get("/team/"+helpID+"/remove").expect(t, 403)
+		owner.Get("/team/"+helpID+"/remove").Expect(t, 403)
 		if got := e.staffRole(t, "help@acme.example"); got != db.RoleSupport {
 			t.Fatalf("changed in test mode: %q", got)
 		}

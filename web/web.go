@@ -47,6 +47,7 @@ type Server struct {
 	jwt      *jwtVerifier
 	mail     *Dispatcher
 	sessions *scs.SessionManager // the console's
+	session  *handlers.Session   // its values, typed
 	pages    *handlers.Pages     // the console's
 	csrfKey  *sharedKey          // what the console's CSRF tokens are signed with
 }
@@ -76,6 +77,11 @@ func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
 		// Paths are case-sensitive, as isPage classifies them: /V1/events
 		// is no API route but a console page that does not exist.
 		CaseSensitive: true,
+		// Every string Fiber hands out (Params, Query, Get, Cookies,
+		// FormValue, Path, Body) is a copy, not a view into a buffer the
+		// next request reuses: handlers and stores may keep what they read.
+		// It costs a few small allocations per request (see architecture.md).
+		Immutable: true,
 		// A multipart body is parsed when a handler asks for it, not while
 		// the request is read: a malformed one failed before routing, with
 		// no path to tell an API request from a page (an HTML 400 on /v1).

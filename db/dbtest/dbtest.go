@@ -33,13 +33,21 @@ func Each(t *testing.T, fn func(t *testing.T, d *db.DB)) {
 	}
 }
 
-// Dialects lists the dialects to test: both, unless ROSTER_TEST_DIALECTS
-// names fewer. PostgreSQL needs TEST_DATABASE_URL; without it the test
-// fails, saying so, rather than skipping.
+// Dialects lists the dialects to test: those ROSTER_TEST_DIALECTS names;
+// else both when there is a PostgreSQL to test on (TEST_DATABASE_URL) or
+// one is required (ROSTER_TEST_REQUIRE_POSTGRES=1, as make test sets),
+// else SQLite alone. So a plain `go test ./...` without PostgreSQL is
+// green on SQLite, and the one skip of TestPostgres (this package) says
+// how to run the PostgreSQL half; a required PostgreSQL that is missing
+// fails every test that needs it, saying so.
 func Dialects(t testing.TB) []db.Dialect {
 	want := os.Getenv("ROSTER_TEST_DIALECTS")
-	if want == "" {
+	switch {
+	case want != "":
+	case os.Getenv("TEST_DATABASE_URL") != "" || postgresRequired():
 		want = "sqlite,postgres"
+	default:
+		want = "sqlite"
 	}
 	var ds []db.Dialect
 	for _, name := range strings.Split(want, ",") {
@@ -84,22 +92,35 @@ func URL(t testing.TB, dialect db.Dialect) string {
 
 // PostgresURL returns the URL of a fresh PostgreSQL database, for tests of
 // PostgreSQL itself (a server in front of it, several processes on it). It
-// skips the test only when ROSTER_TEST_DIALECTS leaves PostgreSQL out, and
-// fails it, saying so, when TEST_DATABASE_URL is missing.
+// skips the test when Dialects leaves PostgreSQL out, and fails it, saying
+// so, when PostgreSQL is required and TEST_DATABASE_URL is missing.
 func PostgresURL(t testing.TB) string {
 	t.Helper()
 	needPostgres(t)
 	return URL(t, db.Postgres)
 }
 
-// needPostgres skips the test when ROSTER_TEST_DIALECTS leaves PostgreSQL
-// out.
+// needPostgres skips the test when Dialects leaves PostgreSQL out.
 func needPostgres(t testing.TB) {
 	t.Helper()
-	if !slices.Contains(Dialects(t), db.Postgres) {
+	switch {
+	case slices.Contains(Dialects(t), db.Postgres):
+	case os.Getenv("ROSTER_TEST_DIALECTS") != "":
 		t.Skip("ROSTER_TEST_DIALECTS leaves PostgreSQL out")
+	default:
+		t.Skip(NoPostgres)
 	}
 }
+
+// NoPostgres is the skip of a test that needs PostgreSQL when there is
+// none: how to run the PostgreSQL half of the suite.
+const NoPostgres = "PostgreSQL half skipped (TEST_DATABASE_URL is not set): run `make test`, which starts a throwaway " +
+	"PostgreSQL with pg_virtualenv, or set TEST_DATABASE_URL=postgres://USER:PASSWORD@HOST:PORT/postgres?sslmode=disable; " +
+	"ROSTER_TEST_REQUIRE_POSTGRES=1 makes this skip a failure"
+
+// postgresRequired reports whether the run must test PostgreSQL
+// (ROSTER_TEST_REQUIRE_POSTGRES=1).
+func postgresRequired() bool { return os.Getenv("ROSTER_TEST_REQUIRE_POSTGRES") == "1" }
 
 var template struct {
 	once sync.Once
@@ -111,7 +132,8 @@ var template struct {
 func adminURL(t testing.TB) string {
 	u := os.Getenv("TEST_DATABASE_URL")
 	if u == "" {
-		t.Fatal("TEST_DATABASE_URL is not set: run `make test` (it starts a throwaway PostgreSQL) or set ROSTER_TEST_DIALECTS=sqlite to test SQLite only")
+		t.Fatal("PostgreSQL is required (ROSTER_TEST_REQUIRE_POSTGRES=1, or ROSTER_TEST_DIALECTS names it) but TEST_DATABASE_URL is not set: " +
+			"run `make test` (it starts a throwaway PostgreSQL) or set TEST_DATABASE_URL")
 	}
 	return u
 }
