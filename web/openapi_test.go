@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"roster/web/webtest"
+
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -76,7 +78,7 @@ type openAPI map[string]any
 // loadOpenAPI fetches /v1/openapi.json from e's server.
 func loadOpenAPI(t *testing.T, e *env) openAPI {
 	t.Helper()
-	r := e.do(t, "GET", "/v1/openapi.json", "", "")
+	r := e.Call(t, "GET", "/v1/openapi.json", "", "")
 	var doc openAPI
 	if err := json.Unmarshal([]byte(r.Raw), &doc); err != nil {
 		t.Fatalf("the document is not JSON: %v", err)
@@ -162,7 +164,7 @@ func TestOpenAPIServersFollowBaseURL(t *testing.T) {
 	if !reflect.DeepEqual(served, committed) {
 		t.Fatal("the served document differs from handlers/openapi.json beyond servers")
 	}
-	r := e.do(t, "GET", "/v1/openapi.json", "", "")
+	r := e.Call(t, "GET", "/v1/openapi.json", "", "")
 	if !strings.HasPrefix(r.Raw, "{\n  \"openapi\": \"3.1.") {
 		t.Fatalf("the served document does not keep the committed order and indentation: %.40q", r.Raw)
 	}
@@ -249,7 +251,7 @@ func TestOpenAPIDeclaresWhatIsSent(t *testing.T) {
 	e := newEnv(t, d, func(c *web.Config) { c.RateLimit = 1000 })
 	doc := loadOpenAPI(t, e)
 	sk := e.key(true, db.KeySecret)
-	check := func(method, path string, r response) {
+	check := func(method, path string, r webtest.Answer) {
 		t.Helper()
 		declared, ok := doc.response(method, path, r.Status)
 		if !ok {
@@ -266,54 +268,54 @@ func TestOpenAPIDeclaresWhatIsSent(t *testing.T) {
 			}
 		}
 	}
-	send := func(method, path, token, body string, headers ...string) response {
+	send := func(method, path, token, body string, headers ...string) webtest.Answer {
 		t.Helper()
-		r := e.do(t, method, path, token, body, headers...)
+		r := e.Call(t, method, path, token, body, headers...)
 		check(method, path, r)
 		return r
 	}
 
 	send("GET", "/v1/openapi.json", "", "")
-	send("GET", "/v1/accounts", "", "").expect(t, 401, "unauthorized")
-	send("PUT", "/v1/accounts", sk, `{}`).expect(t, 405, "method_not_allowed")
-	send("POST", "/v1/accounts", sk, `{"name":`).expect(t, 400, "validation_error")
-	send("POST", "/v1/accounts", sk, "name=x", "Content-Type", "text/plain").expect(t, 415, "unsupported_media_type")
-	send("GET", "/v1/accounts/acct_nope", sk, "").expect(t, 404, "account.not_found")
+	send("GET", "/v1/accounts", "", "").Expect(t, 401, "unauthorized")
+	send("PUT", "/v1/accounts", sk, `{}`).Expect(t, 405, "method_not_allowed")
+	send("POST", "/v1/accounts", sk, `{"name":`).Expect(t, 400, "validation_error")
+	send("POST", "/v1/accounts", sk, "name=x", "Content-Type", "text/plain").Expect(t, 415, "unsupported_media_type")
+	send("GET", "/v1/accounts/acct_nope", sk, "").Expect(t, 404, "account.not_found")
 	account := send("POST", "/v1/accounts", sk, `{"name":"Globex"}`, "Idempotency-Key", "globex")
-	account.expect(t, 201, "")
+	account.Expect(t, 201, "")
 	if r := send("POST", "/v1/accounts", sk, `{"name":"Globex"}`, "Idempotency-Key", "globex"); r.Header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("the replay is not marked: %v", r.Header)
 	}
 	var acct struct{ ID string }
-	account.data(t, &acct)
+	account.Data(t, &acct)
 	members := "/v1/account-memberships?account_id=" + acct.ID
 	invited := send("POST", members, sk, `{"email":"bob@example.com"}`, "Idempotency-Key", "bob")
-	invited.expect(t, 201, "")
+	invited.Expect(t, 201, "")
 	send("POST", members, sk, `{"email":"bob@example.com"}`, "Idempotency-Key", "bob")
-	send("POST", members, sk, `{"email":"bob@example.com"}`).expect(t, 409, "membership.already_exists")
+	send("POST", members, sk, `{"email":"bob@example.com"}`).Expect(t, 409, "membership.already_exists")
 	var m struct{ ID string }
-	invited.data(t, &m)
+	invited.Data(t, &m)
 	one := "/v1/accounts/" + acct.ID + "/memberships/" + m.ID
-	send("GET", one, sk, "").expect(t, 200, "")
-	send("PATCH", one, sk, `{"role":"admin"}`, "If-Match", `"7"`).expect(t, 412, "precondition_failed")
-	send("PATCH", "/v1/account-memberships/"+m.ID, sk, `{"role_slug":"admin"}`).expect(t, 200, "")
-	send("POST", "/v1/account-memberships/"+m.ID+"/resend-invitation", sk, "").expect(t, 200, "")
-	send("POST", "/v1/invitations/accept", "", `{"token":"nope"}`).expect(t, 404, "invitation.not_found")
-	send("DELETE", one, sk, "").expect(t, 200, "")
-	send("GET", "/v1/roles", sk, "").expect(t, 200, "")
-	send("GET", "/v1/events?limit=1", sk, "").expect(t, 200, "")
+	send("GET", one, sk, "").Expect(t, 200, "")
+	send("PATCH", one, sk, `{"role":"admin"}`, "If-Match", `"7"`).Expect(t, 412, "precondition_failed")
+	send("PATCH", "/v1/account-memberships/"+m.ID, sk, `{"role_slug":"admin"}`).Expect(t, 200, "")
+	send("POST", "/v1/account-memberships/"+m.ID+"/resend-invitation", sk, "").Expect(t, 200, "")
+	send("POST", "/v1/invitations/accept", "", `{"token":"nope"}`).Expect(t, 404, "invitation.not_found")
+	send("DELETE", one, sk, "").Expect(t, 200, "")
+	send("GET", "/v1/roles", sk, "").Expect(t, 200, "")
+	send("GET", "/v1/events?limit=1", sk, "").Expect(t, 200, "")
 
 	if _, err := d.Exec(`DROP TABLE events`); err != nil {
 		t.Fatal(err)
 	}
-	send("POST", "/v1/accounts", sk, `{"name":"Initech"}`).expect(t, 500, "internal_server_error")
+	send("POST", "/v1/accounts", sk, `{"name":"Initech"}`).Expect(t, 500, "internal_server_error")
 
 	limited := newEnv(t, dbtest.Open(t, db.SQLite), func(c *web.Config) { c.RateLimit = 1 })
 	lk := limited.key(true, db.KeySecret)
-	var last response
+	var last webtest.Answer
 	for range 3 {
-		last = limited.do(t, "GET", "/v1/roles", lk, "")
+		last = limited.Call(t, "GET", "/v1/roles", lk, "")
 	}
-	last.expect(t, 429, "rate_limited")
+	last.Expect(t, 429, "rate_limited")
 	check("GET", "/v1/roles", last)
 }
