@@ -246,8 +246,11 @@ func (d *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// forUpdate is the row-locking suffix of a SELECT: PostgreSQL locks the rows
-// it reads; SQLite needs none, its transactions already hold the write lock.
+// forUpdate is the row-locking suffix of the SELECTs of the lock… calls
+// (lockAccount, lockPermission), which a rule that reads before it writes
+// takes inside its transaction: PostgreSQL locks the rows read until the
+// transaction ends; SQLite needs no suffix, its transactions hold the write
+// lock from their start. Any other read is a plain read.
 func (d *DB) forUpdate() string {
 	if d.Dialect == Postgres {
 		return " FOR UPDATE"

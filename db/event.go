@@ -107,7 +107,7 @@ func (s *DB) EventByID(ctx context.Context, sc Scope, id string) (Event, error) 
 	var e Event
 	err := s.get(ctx, &e, `SELECT `+eventColumns+` WHERE workspace_id = ? AND livemode = ? AND id = ?`, sc.WorkspaceID, sc.Live, id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return e, NotFound("event", id)
+		return e, ErrEventNotFound.For(id)
 	}
 	if err != nil {
 		return e, wrap(err, "get event %s", id)

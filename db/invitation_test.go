@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"strings"
 	"testing"
@@ -17,7 +18,7 @@ func TestInvitationLookups(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := dbtest.Workspace(t, d, "Acme")
 		ctx := db.WithActor(context.Background(), db.Actor{Type: "user", ID: f.UserID}, "req_test")
-		acct, err := d.CreateAccount(ctx, f.Live(), "Shop")
+		acct, err := d.CreateAccount(ctx, f.Live(), db.AccountInput{Name: "Shop"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,20 +45,20 @@ func TestInvitationLookups(t *testing.T) {
 		}
 		old := strings.TrimPrefix(mailed.Invitation.AcceptURL, "https://roster.example/invitations/")
 		for name, tok := range map[string]string{"replaced": old, "unknown": "nope", "empty": ""} {
-			if _, err := d.InvitationByToken(ctx, tok); !db.IsType(err, "invitation.not_found") {
+			if _, err := d.InvitationByToken(ctx, tok); !errors.Is(err, db.ErrInvitationNotFound) {
 				t.Fatalf("%s token: %v", name, err)
 			}
 		}
-		if _, err := d.AcceptInvitation(ctx, token, ""); err != nil {
+		if _, err := d.AcceptInvitation(ctx, db.Acceptance{Token: token}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.InvitationByToken(ctx, token); !db.IsType(err, "invitation.not_found") {
+		if _, err := d.InvitationByToken(ctx, token); !errors.Is(err, db.ErrInvitationNotFound) {
 			t.Fatalf("used token: %v", err)
 		}
 
 		// Frank, invited by email, joins the team: the link form shows him
 		// as invited, the owner as no member, until the owner is linked.
-		frank, err := d.AddStaff(ctx, db.StaffEditor{WorkspaceID: f.WorkspaceID}, "frank@example.com", "", db.RoleSupport)
+		frank, err := d.AddStaff(ctx, db.StaffEditor{WorkspaceID: f.WorkspaceID}, db.NewStaff{Email: "frank@example.com", Role: db.RoleSupport})
 		if err != nil {
 			t.Fatal(err)
 		}

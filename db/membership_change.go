@@ -7,35 +7,6 @@ import (
 	"strings"
 )
 
-// NewMembership is what a membership is made from: either a workspace
-// member to link (WorkspaceMembershipID) or a person to invite (Email, with
-// an optional Name).
-type NewMembership struct {
-	WorkspaceMembershipID string
-	Email                 string
-	Name                  string
-	Role                  string   // a role's slug or id; "" for the default role
-	Permissions           []string // direct permissions; nil when not given
-	SendEmail             bool     // queue the invitation email
-	// AcceptURL makes the link an invitation token is accepted at.
-	AcceptURL func(token string) string
-}
-
-// check enforces the either-or of linking and inviting.
-func (in NewMembership) check() error {
-	const both = "give either email or workspace_membership_id, not both"
-	const neither = "is required: give either email or workspace_membership_id"
-	switch {
-	case in.WorkspaceMembershipID != "" && in.Email != "":
-		return Invalid(map[string]string{"email": both, "workspace_membership_id": both})
-	case in.WorkspaceMembershipID == "" && in.Email == "":
-		return Invalid(map[string]string{"email": neither, "workspace_membership_id": neither})
-	case in.Name != "" && in.Email == "":
-		return Invalid(map[string]string{"name": "is taken only with email: a linked member keeps their own name"})
-	}
-	return nil
-}
-
 // CreateMembership adds a member to an account: it links a workspace member
 // (status active) or invites a person by email (status invited, with an
 // invitation and, when SendEmail, its email in the outbox). Linking a person
@@ -43,13 +14,13 @@ func (in NewMembership) check() error {
 // and answers created = false. Any other membership of the same person is
 // membership.already_exists, however many requests race.
 func (s *DB) CreateMembership(ctx context.Context, sc Scope, accountID string, in NewMembership) (Membership, bool, error) {
+	if err := in.Validate(); err != nil {
+		return Membership{}, false, err
+	}
 	var m Membership
 	created := false
 	err := s.WithTx(ctx, func(ctx context.Context) error {
-		if err := in.check(); err != nil {
-			return err
-		}
-		a, err := s.Account(ctx, sc, accountID)
+		a, err := s.lockAccount(ctx, sc, accountID)
 		if err != nil {
 			return err
 		}
@@ -72,7 +43,7 @@ func (s *DB) CreateMembership(ctx context.Context, sc Scope, accountID string, i
 			return err
 		case err == nil:
 			return alreadyMember(existing.ID)
-		case !IsType(err, "membership.not_found"):
+		case !errors.Is(err, ErrMembershipNotFound):
 			return err
 		}
 		if e.role == nil {
@@ -95,7 +66,7 @@ func alreadyMember(id string) error {
 	if id != "" {
 		details = map[string]any{"membership_id": id}
 	}
-	return Conflict("membership.already_exists", "This person is already a member of the account", details)
+	return ErrAlreadyMember.With(details)
 }
 
 // newMember finds the user a new membership is for: the linked workspace
@@ -115,7 +86,7 @@ func (s *DB) membershipOfUser(ctx context.Context, sc Scope, accountID, userID s
 	err := s.get(ctx, &id, `SELECT id FROM account_memberships
 		WHERE workspace_id = ? AND livemode = ? AND account_id = ? AND user_id = ?`, sc.WorkspaceID, sc.Live, accountID, userID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Membership{}, NotFound("membership", "")
+		return Membership{}, ErrMembershipNotFound
 	}
 	if err != nil {
 		return Membership{}, wrap(err, "find membership of user %s", userID)
@@ -184,20 +155,20 @@ func (s *DB) vanished(ctx context.Context, err error, wsID, roleID, wmID string)
 	if constraint := violatedConstraint(err); constraint != "" {
 		switch {
 		case strings.Contains(constraint, "workspace_membership_id"):
-			return NotFound("workspace_membership", wmID)
+			return ErrStaffNotFound.For(wmID)
 		case strings.Contains(constraint, "role_id"):
-			return errUnknownRole
+			return ErrUnknownRole
 		}
 		return wrap(err, "insert membership")
 	}
 	if wmID != "" {
-		if _, serr := s.StaffByID(ctx, wsID, wmID); IsType(serr, "workspace_membership.not_found") {
+		if _, serr := s.StaffByID(ctx, wsID, wmID); errors.Is(serr, ErrStaffNotFound) {
 			return serr
 		}
 	}
 	var n int
 	if rerr := s.get(ctx, &n, `SELECT COUNT(*) FROM roles WHERE workspace_id = ? AND id = ?`, wsID, roleID); rerr == nil && n == 0 {
-		return errUnknownRole
+		return ErrUnknownRole
 	}
 	return wrap(err, "insert membership")
 }
@@ -217,7 +188,7 @@ func (s *DB) activateByLink(ctx context.Context, sc Scope, m Membership, wmID st
 	_, err := s.exec(ctx, `UPDATE account_memberships SET status = ?, workspace_membership_id = ?
 		WHERE workspace_id = ? AND livemode = ? AND id = ?`, StatusActive, wmID, sc.WorkspaceID, sc.Live, m.ID)
 	if isForeignKeyViolation(err) {
-		return m, NotFound("workspace_membership", wmID)
+		return m, ErrStaffNotFound.For(wmID)
 	}
 	if err != nil {
 		return m, wrap(err, "activate membership %s", m.ID)
@@ -230,16 +201,6 @@ func (s *DB) activateByLink(ctx context.Context, sc Scope, m Membership, wmID st
 	return s.finishChange(ctx, sc, m, prev, "membership.updated")
 }
 
-// MembershipChange is a change of a membership's role and direct
-// permissions: PUT sets Permissions, replacing them; PATCH adds and removes.
-type MembershipChange struct {
-	Role        string    // a role's slug or id; "" keeps the role
-	Permissions *[]string // the new direct permissions; nil keeps them
-	Add         []string  // direct permissions to add
-	Remove      []string  // direct permissions to take away
-	IfMatch     IfMatch   // the versions the caller expects
-}
-
 // edit is a MembershipChange checked against the workspace's roles and
 // catalog.
 type edit struct {
@@ -248,29 +209,14 @@ type edit struct {
 	add, remove []string
 }
 
-// errUnknownRole refuses a role named in a request's body that the
-// workspace does not have: 400 naming the field, for 404 is for what the
-// path names.
-var errUnknownRole = Invalid(map[string]string{"role": unknownRoleReason})
-
-// unknownRoleReason is why errUnknownRole refuses the role.
-const unknownRoleReason = "is not a role of the workspace: give the slug or id of one"
-
-// IsUnknownRole reports whether err refuses a role named in a request's
-// body because the workspace has no such role.
-func IsUnknownRole(err error) bool {
-	e, ok := As(err)
-	return ok && e.Kind == KindInvalid && e.Details["role"] == unknownRoleReason
-}
-
-// editOf checks a change: its role exists, its permissions are in the
-// catalog, and it does not both add and remove a permission.
+// editOf checks a validated change against the workspace: its role exists
+// and its permissions are in the catalog.
 func (s *DB) editOf(ctx context.Context, wsID string, ch MembershipChange) (edit, error) {
 	var e edit
 	if ch.Role != "" {
 		r, err := s.RoleByRef(ctx, wsID, ch.Role)
-		if IsType(err, "role.not_found") {
-			return e, errUnknownRole
+		if errors.Is(err, ErrRoleNotFound) {
+			return e, ErrUnknownRole
 		}
 		if err != nil {
 			return e, err
@@ -288,19 +234,17 @@ func (s *DB) editOf(ctx context.Context, wsID string, ch MembershipChange) (edit
 	if e.add, err = s.catalogKeys(ctx, wsID, "add_permissions", ch.Add); err != nil {
 		return e, err
 	}
-	if e.remove, err = s.catalogKeys(ctx, wsID, "remove_permissions", ch.Remove); err != nil {
-		return e, err
-	}
-	if both := intersect(e.add, e.remove); len(both) > 0 {
-		return e, Invalid(map[string]string{"remove_permissions": "also in add_permissions: " + strings.Join(both, ", ")})
-	}
-	return e, nil
+	e.remove, err = s.catalogKeys(ctx, wsID, "remove_permissions", ch.Remove)
+	return e, err
 }
 
 // UpdateMembership changes a membership's role or direct permissions. A
 // change that changes nothing answers the membership as it is, with no new
 // version and no event.
 func (s *DB) UpdateMembership(ctx context.Context, sc Scope, ref MembershipRef, ch MembershipChange) (Membership, error) {
+	if err := ch.Validate(); err != nil {
+		return Membership{}, err
+	}
 	var m Membership
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		var err error
@@ -336,7 +280,7 @@ func (s *DB) apply(ctx context.Context, sc Scope, m Membership, e edit) (map[str
 		_, err := s.exec(ctx, `UPDATE account_memberships SET role_id = ? WHERE workspace_id = ? AND livemode = ? AND id = ?`,
 			e.role.ID, sc.WorkspaceID, sc.Live, m.ID)
 		if isForeignKeyViolation(err) {
-			return nil, errUnknownRole // deleted since editOf read it
+			return nil, ErrUnknownRole // deleted since editOf read it
 		}
 		if err != nil {
 			return nil, wrap(err, "change role of membership %s", m.ID)
@@ -382,10 +326,29 @@ func (s *DB) finishChange(ctx context.Context, sc Scope, before Membership, prev
 // DeleteMembership removes a membership and its pending invitation, unless
 // it is the account's last active owner.
 func (s *DB) DeleteMembership(ctx context.Context, sc Scope, ref MembershipRef, ifMatch IfMatch) error {
+	return s.deleteMembership(ctx, sc, ref, ifMatch, false)
+}
+
+// errAccepted refuses to revoke the invitation of someone who accepted it.
+var errAccepted = ErrNotInvited.Saying("This person has accepted the invitation already: remove them instead")
+
+// RevokeInvitation removes an invited membership with its invitation, as
+// DeleteMembership does; a membership whose invitation was accepted is
+// membership.not_invited, decided in the transaction that would remove it.
+func (s *DB) RevokeInvitation(ctx context.Context, sc Scope, ref MembershipRef, ifMatch IfMatch) error {
+	return s.deleteMembership(ctx, sc, ref, ifMatch, true)
+}
+
+// deleteMembership removes a membership, only an invited one when
+// onlyInvited.
+func (s *DB) deleteMembership(ctx context.Context, sc Scope, ref MembershipRef, ifMatch IfMatch, onlyInvited bool) error {
 	return s.WithTx(ctx, func(ctx context.Context) error {
 		m, _, err := s.lockMembership(ctx, sc, ref)
 		if err != nil {
 			return err
+		}
+		if onlyInvited && m.Status != StatusInvited {
+			return errAccepted.With(map[string]any{"id": m.ID, "status": m.Status})
 		}
 		if err := ifMatch.check(m.Version); err != nil {
 			return err

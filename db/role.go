@@ -67,7 +67,7 @@ func (s *DB) RoleByRef(ctx context.Context, wsID, ref string) (Role, error) {
 		return Role{}, wrap(err, "get role %s", ref)
 	}
 	if len(roles) == 0 {
-		return Role{}, NotFound("role", ref)
+		return Role{}, ErrRoleNotFound.For(ref)
 	}
 	return roles[0], nil
 }
@@ -104,7 +104,7 @@ func (s *DB) setRolePermissions(ctx context.Context, wsID, roleID string, keys [
 	for _, k := range keys {
 		_, err := s.exec(ctx, `INSERT INTO role_permissions (role_id, workspace_id, permission_key) VALUES (?, ?, ?)`, roleID, wsID, k)
 		if isForeignKeyViolation(err) {
-			return Invalid(map[string]string{"permissions": "not in the permission catalog: " + k})
+			return notInCatalog("permissions", k)
 		}
 		if err != nil {
 			return wrap(err, "add permission %s to role %s", k, roleID)
@@ -131,26 +131,12 @@ func SortedUnique(xs []string) []string {
 // keeps: it cannot be deleted.
 const OwnerRoleSlug = "owner"
 
-// NewRole is a role to create.
-type NewRole struct {
-	Slug        string
-	Name        string
-	Description string
-	Permissions []string
-	IsDefault   bool
-}
-
-// RolePatch changes some of a role's fields; nil fields stay as they are.
-type RolePatch struct {
-	Name        *string
-	Description *string
-	Permissions *[]string
-	IsDefault   *bool
-}
-
 // CreateRole adds a role to the workspace of sc, recording role.created in
 // sc's mode. A new default role takes the flag from the current one.
 func (s *DB) CreateRole(ctx context.Context, sc Scope, in NewRole) (Role, error) {
+	if err := in.Validate(); err != nil {
+		return Role{}, err
+	}
 	t := now()
 	r := Role{Object: "role", ID: NewID("role"), WorkspaceID: sc.WorkspaceID, Slug: in.Slug, Name: in.Name,
 		Description: in.Description, IsDefault: in.IsDefault, CreatedAt: t, UpdatedAt: t}
@@ -170,7 +156,7 @@ func (s *DB) CreateRole(ctx context.Context, sc Scope, in NewRole) (Role, error)
 		_, err = s.exec(ctx, `INSERT INTO roles (id, workspace_id, slug, name, description, is_default, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.WorkspaceID, r.Slug, r.Name, r.Description, r.IsDefault, t, t)
 		if isUniqueViolation(err) {
-			return Conflict("role.already_exists", "A role with this slug already exists", map[string]any{"slug": r.Slug})
+			return ErrRoleExists.With(map[string]any{"slug": r.Slug})
 		}
 		if err != nil {
 			return wrap(err, "insert role %s", r.Slug)
@@ -188,6 +174,9 @@ func (s *DB) CreateRole(ctx context.Context, sc Scope, in NewRole) (Role, error)
 // from the current default in the same transaction; the default role
 // cannot give it up otherwise, so exactly one role is always the default.
 func (s *DB) UpdateRole(ctx context.Context, sc Scope, ref string, p RolePatch) (Role, error) {
+	if err := p.Validate(); err != nil {
+		return Role{}, err
+	}
 	var r Role
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		if err := s.lockWorkspace(ctx, sc.WorkspaceID); err != nil {
@@ -278,13 +267,13 @@ func (s *DB) DeleteRole(ctx context.Context, sc Scope, ref string) error {
 		details := map[string]any{"id": r.ID, "slug": r.Slug}
 		switch {
 		case r.Slug == OwnerRoleSlug:
-			return Conflict("role.permanent", "The owner role cannot be deleted", details)
+			return ErrRolePermanent.With(details)
 		case r.IsDefault:
-			return Conflict("role.is_default", "The default role cannot be deleted: make another role the default first", details)
+			return ErrRoleIsDefault.With(details)
 		}
 		_, err = s.exec(ctx, `DELETE FROM roles WHERE workspace_id = ? AND id = ?`, sc.WorkspaceID, r.ID)
 		if isForeignKeyViolation(err) {
-			return Conflict("role.in_use", "Members hold this role: give them another role first", details)
+			return ErrRoleInUse.With(details)
 		}
 		if err != nil {
 			return wrap(err, "delete role %s", r.ID)
@@ -305,7 +294,7 @@ func (s *DB) lockWorkspace(ctx context.Context, wsID string) error {
 	var id string
 	err := s.get(ctx, &id, q, wsID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return NotFound("workspace", wsID)
+		return ErrWorkspaceNotFound.For(wsID)
 	}
 	return wrap(err, "lock workspace %s", wsID)
 }

@@ -68,7 +68,7 @@ func (s *DB) StaffByUser(ctx context.Context, wsID, userID string) (WorkspaceMem
 	var wm WorkspaceMembership
 	err := s.get(ctx, &wm, `SELECT `+workspaceMembershipColumns+` WHERE wm.workspace_id = ? AND wm.user_id = ?`, wsID, userID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return wm, NotFound("workspace_membership", userID)
+		return wm, ErrStaffNotFound.For(userID)
 	}
 	return wm, wrap(err, "get workspace membership of user %s", userID)
 }
@@ -76,6 +76,10 @@ func (s *DB) StaffByUser(ctx context.Context, wsID, userID string) (WorkspaceMem
 // SetPassword sets the console password of the workspace's user with this
 // email.
 func (s *DB) SetPassword(ctx context.Context, wsID, email, password string) error {
+	f := fieldErrors{}
+	if f.password("password", password, true); len(f) > 0 {
+		return f.err()
+	}
 	hash, err := HashPassword(password)
 	if err != nil {
 		return err
@@ -86,9 +90,16 @@ func (s *DB) SetPassword(ctx context.Context, wsID, email, password string) erro
 		return wrap(err, "set password")
 	}
 	if n == 0 {
-		return NotFound("user", email)
+		return ErrUserNotFound.For(email)
 	}
 	return nil
+}
+
+// setPasswordHash gives a user of the workspace a hashed console password.
+func (s *DB) setPasswordHash(ctx context.Context, wsID, userID, hash string) error {
+	_, err := s.exec(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
+		hash, now(), wsID, userID)
+	return wrap(err, "set password of user %s", userID)
 }
 
 // EventTypes lists the types of the scope's events, for filtering.

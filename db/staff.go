@@ -2,7 +2,7 @@ package db
 
 import (
 	"context"
-	"slices"
+	"errors"
 )
 
 // StaffEditor is who changes a workspace's staff: a person on its staff
@@ -17,14 +17,6 @@ type StaffEditor struct {
 
 // StaffRoles are the console roles a workspace membership can have.
 var StaffRoles = []string{RoleOwner, RoleAdmin, RoleSupport}
-
-// checkStaffRole refuses a console role that does not exist.
-func checkStaffRole(role string) error {
-	if !slices.Contains(StaffRoles, role) {
-		return Invalid(map[string]string{"role": "must be owner, admin or support"})
-	}
-	return nil
-}
 
 // staffEvents is the scope staff events are recorded in: staff is changed
 // in live mode only.
@@ -57,11 +49,19 @@ func (s *DB) StaffOfAccount(ctx context.Context, sc Scope, accountID string, pag
 	return staff, wrap(err, "list staff with their status in account %s", accountID)
 }
 
-// AddStaff puts the user with this email (created with name when new) on
-// the workspace's staff with a console role. Only an owner grants owner.
-func (s *DB) AddStaff(ctx context.Context, ed StaffEditor, email, name, role string) (WorkspaceMembership, error) {
-	if err := checkStaffRole(role); err != nil {
+// AddStaff puts the user with this email (created with the name when new)
+// on the workspace's staff with a console role, and gives them the
+// password when one is set. Only an owner grants owner.
+func (s *DB) AddStaff(ctx context.Context, ed StaffEditor, in NewStaff) (WorkspaceMembership, error) {
+	if err := in.Validate(); err != nil {
 		return WorkspaceMembership{}, err
+	}
+	var hash string
+	if in.Password != "" {
+		var err error
+		if hash, err = HashPassword(in.Password); err != nil {
+			return WorkspaceMembership{}, err
+		}
 	}
 	var wm WorkspaceMembership
 	err := s.WithTx(ctx, func(ctx context.Context) error {
@@ -69,24 +69,29 @@ func (s *DB) AddStaff(ctx context.Context, ed StaffEditor, email, name, role str
 		if err != nil {
 			return err
 		}
-		if role == RoleOwner {
+		if in.Role == RoleOwner {
 			if err := ed.mayTouchOwner(editorRole); err != nil {
 				return err
 			}
 		}
-		u, err := s.findOrCreateUser(ctx, ed.WorkspaceID, email, name)
+		u, err := s.findOrCreateUser(ctx, ed.WorkspaceID, in.Email, in.Name)
 		if err != nil {
 			return err
 		}
 		t := now()
-		wm = WorkspaceMembership{Object: "workspace_membership", ID: NewID("wm"), WorkspaceID: ed.WorkspaceID, UserID: u.ID, Role: role, User: u, CreatedAt: t, UpdatedAt: t}
+		wm = WorkspaceMembership{Object: "workspace_membership", ID: NewID("wm"), WorkspaceID: ed.WorkspaceID, UserID: u.ID, Role: in.Role, User: u, CreatedAt: t, UpdatedAt: t}
 		_, err = s.exec(ctx, `INSERT INTO workspace_memberships (id, workspace_id, user_id, role, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, wm.ID, ed.WorkspaceID, u.ID, role, t, t)
+			VALUES (?, ?, ?, ?, ?, ?)`, wm.ID, ed.WorkspaceID, u.ID, in.Role, t, t)
 		if isUniqueViolation(err) {
-			return Conflict("workspace_membership.already_exists", "This person is already on the workspace's staff", map[string]any{"email": email})
+			return ErrAlreadyStaff.With(map[string]any{"email": in.Email})
 		}
 		if err != nil {
 			return wrap(err, "insert workspace membership")
+		}
+		if hash != "" {
+			if err := s.setPasswordHash(ctx, ed.WorkspaceID, u.ID, hash); err != nil {
+				return err
+			}
 		}
 		return s.record(ctx, ed.staffEvents(), change{Type: "workspace_membership.created", TargetID: wm.ID, Data: wm})
 	})
@@ -96,10 +101,11 @@ func (s *DB) AddStaff(ctx context.Context, ed StaffEditor, email, name, role str
 // ChangeStaffRole gives a workspace membership another console role. Nobody
 // changes their own role, only an owner grants or takes away owner, and the
 // workspace keeps at least one owner.
-func (s *DB) ChangeStaffRole(ctx context.Context, ed StaffEditor, id, role string) (WorkspaceMembership, error) {
-	if err := checkStaffRole(role); err != nil {
+func (s *DB) ChangeStaffRole(ctx context.Context, ed StaffEditor, id string, in StaffChange) (WorkspaceMembership, error) {
+	if err := in.Validate(); err != nil {
 		return WorkspaceMembership{}, err
 	}
+	role := in.Role
 	var wm WorkspaceMembership
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		var editorRole string
@@ -144,12 +150,14 @@ func (s *DB) RemoveStaff(ctx context.Context, ed StaffEditor, id string) error {
 	})
 }
 
+// The refusals of the staff's rules.
 var (
-	errOwnerGrant = Forbidden("Only an owner may grant or take away the workspace role owner",
-		map[string]any{"role": RoleOwner, "reason": "owner_only"})
-	errOwnerByKey = Forbidden("API keys never grant or take away the workspace role owner: an owner does it in the console",
-		map[string]any{"role": RoleOwner, "reason": "owner_only"})
-	errSelfChange = Forbidden("Nobody changes their own workspace role or removes themselves: ask another owner or admin", nil)
+	errOwnerGrant = ErrForbidden.Saying("Only an owner may grant or take away the workspace role owner").
+			With(map[string]any{"role": RoleOwner, "reason": "owner_only"})
+	errOwnerByKey = ErrForbidden.Saying("API keys never grant or take away the workspace role owner: an owner does it in the console").
+			With(map[string]any{"role": RoleOwner, "reason": "owner_only"})
+	errSelfChange = ErrForbidden.Saying("Nobody changes their own workspace role or removes themselves: ask another owner or admin")
+	errNoLonger   = ErrForbidden.Saying("You are no longer on the workspace's staff")
 )
 
 // lockStaff takes the workspace's lock for a staff change and returns the
@@ -163,8 +171,8 @@ func (s *DB) lockStaff(ctx context.Context, ed StaffEditor) (string, error) {
 	role := RoleOwner
 	if ed.MembershipID != "" {
 		editor, err := s.StaffByID(ctx, ed.WorkspaceID, ed.MembershipID)
-		if IsType(err, "workspace_membership.not_found") {
-			return "", Forbidden("You are no longer on the workspace's staff", nil)
+		if errors.Is(err, ErrStaffNotFound) {
+			return "", errNoLonger
 		}
 		if err != nil {
 			return "", err
@@ -220,7 +228,7 @@ func (s *DB) mayTake(ctx context.Context, ed StaffEditor, editorRole string, wm 
 		return wrap(err, "count owners of workspace %s", ed.WorkspaceID)
 	}
 	if owners <= 1 {
-		return Conflict("workspace_membership.last_owner", "The workspace's last owner stays: make someone else owner first", map[string]any{"id": wm.ID})
+		return ErrLastStaffOwner.For(wm.ID)
 	}
 	return nil
 }

@@ -106,26 +106,29 @@ func HashPassword(password string) (string, error) {
 // Bootstrap creates a workspace with its default catalog and roles and its
 // first owner. Run again with the same arguments it returns the same ids;
 // with the same workspace name but another owner or password it refuses.
-func (s *DB) Bootstrap(ctx context.Context, workspace, email, password string) (BootstrapResult, error) {
+func (s *DB) Bootstrap(ctx context.Context, in NewWorkspace) (BootstrapResult, error) {
+	if err := in.Validate(); err != nil {
+		return BootstrapResult{}, err
+	}
 	var res BootstrapResult
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		var ws Workspace
-		err := s.get(ctx, &ws, `SELECT 'workspace' AS object, id, name, created_at FROM workspaces WHERE name = ?`, workspace)
+		err := s.get(ctx, &ws, `SELECT 'workspace' AS object, id, name, created_at FROM workspaces WHERE name = ?`, in.Name)
 		if err == nil {
-			return s.bootstrapAgain(ctx, ws.ID, email, password, &res)
+			return s.bootstrapAgain(ctx, ws.ID, in.Email, in.Password, &res)
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
-			return wrap(err, "find workspace %q", workspace)
+			return wrap(err, "find workspace %q", in.Name)
 		}
 		ws.ID = NewID("ws")
-		if err := s.createWorkspace(ctx, ws.ID, workspace); err != nil {
+		if err := s.createWorkspace(ctx, ws.ID, in.Name); err != nil {
 			return err
 		}
-		hash, err := HashPassword(password)
+		hash, err := HashPassword(in.Password)
 		if err != nil {
 			return err
 		}
-		u, err := s.createUser(ctx, ws.ID, email, "", hash)
+		u, err := s.createUser(ctx, ws.ID, in.Email, "", hash)
 		if err != nil {
 			return err
 		}
@@ -152,13 +155,13 @@ func (s *DB) bootstrapAgain(ctx context.Context, wsID, email, password string, r
 		FROM users u JOIN workspace_memberships wm ON wm.user_id = u.id AND wm.workspace_id = u.workspace_id
 		WHERE u.workspace_id = ? AND u.email_lower = ? AND wm.role = ?`, wsID, FoldEmail(email), RoleOwner)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Conflict("workspace.exists", "a workspace of that name already exists with another owner", nil)
+		return ErrWorkspaceExists.Saying("a workspace of that name already exists with another owner")
 	}
 	if err != nil {
 		return wrap(err, "find owner of workspace %s", wsID)
 	}
 	if !row.Hash.Valid || bcrypt.CompareHashAndPassword([]byte(row.Hash.String), []byte(password)) != nil {
-		return Conflict("workspace.exists", "a workspace of that name already exists; the password does not match its owner's", nil)
+		return ErrWorkspaceExists.Saying("a workspace of that name already exists; the password does not match its owner's")
 	}
 	*res = BootstrapResult{WorkspaceID: wsID, UserID: row.UserID, WorkspaceMembershipID: row.WMID}
 	return nil
@@ -203,7 +206,7 @@ func (s *DB) WorkspaceByID(ctx context.Context, id string) (Workspace, error) {
 	var ws Workspace
 	err := s.get(ctx, &ws, `SELECT 'workspace' AS object, id, name, created_at FROM workspaces WHERE id = ?`, id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return ws, NotFound("workspace", id)
+		return ws, ErrWorkspaceNotFound.For(id)
 	}
 	return ws, wrap(err, "get workspace %s", id)
 }
@@ -213,7 +216,7 @@ func (s *DB) WorkspaceByRef(ctx context.Context, ref string) (Workspace, error) 
 	var ws Workspace
 	err := s.get(ctx, &ws, `SELECT 'workspace' AS object, id, name, created_at FROM workspaces WHERE id = ? OR name = ?`, ref, ref)
 	if errors.Is(err, sql.ErrNoRows) {
-		return ws, NotFound("workspace", ref)
+		return ws, ErrWorkspaceNotFound.For(ref)
 	}
 	return ws, wrap(err, "get workspace %s", ref)
 }
@@ -245,7 +248,7 @@ func (s *DB) StaffByEmail(ctx context.Context, wsID, email string) (WorkspaceMem
 		return WorkspaceMembership{}, wrap(err, "find staff by email")
 	}
 	if len(wms) != 1 {
-		return WorkspaceMembership{}, NotFound("workspace_membership", email)
+		return WorkspaceMembership{}, ErrStaffNotFound.For(email)
 	}
 	return wms[0], nil
 }
@@ -255,7 +258,7 @@ func (s *DB) StaffByID(ctx context.Context, wsID, id string) (WorkspaceMembershi
 	var wm WorkspaceMembership
 	err := s.get(ctx, &wm, `SELECT `+workspaceMembershipColumns+` WHERE wm.workspace_id = ? AND wm.id = ?`, wsID, id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return wm, NotFound("workspace_membership", id)
+		return wm, ErrStaffNotFound.For(id)
 	}
 	return wm, wrap(err, "get workspace membership %s", id)
 }
@@ -278,9 +281,8 @@ func (s *DB) findOrCreateUser(ctx context.Context, wsID, email, name string) (Us
 	return u, wrap(err, "find user by email")
 }
 
-// CreateStaff puts the user with this email (created when new) on the
-// workspace's staff with a console role, acting with the workspace's full
-// rights (as the command line and tests do).
-func (s *DB) CreateStaff(ctx context.Context, wsID, email, name, role string) (WorkspaceMembership, error) {
-	return s.AddStaff(ctx, StaffEditor{WorkspaceID: wsID}, email, name, role)
+// CreateStaff is AddStaff acting with the workspace's full rights, as the
+// command line and tests do.
+func (s *DB) CreateStaff(ctx context.Context, wsID string, in NewStaff) (WorkspaceMembership, error) {
+	return s.AddStaff(ctx, StaffEditor{WorkspaceID: wsID}, in)
 }

@@ -17,6 +17,7 @@ import (
 // it changes memberships through the API's own store.
 type MemberStore interface {
 	MembershipStore
+	RevokeInvitation(ctx context.Context, sc db.Scope, ref db.MembershipRef, ifMatch db.IfMatch) error
 	Account(ctx context.Context, sc db.Scope, id string) (db.Account, error)
 	ListRoles(ctx context.Context, wsID string) ([]db.Role, error)
 	ListPermissions(ctx context.Context, wsID string) ([]db.Permission, error)

@@ -12,8 +12,8 @@ import (
 type StaffStore interface {
 	ListStaff(ctx context.Context, wsID string, page db.Page) ([]db.WorkspaceMembership, error)
 	StaffByID(ctx context.Context, wsID, id string) (db.WorkspaceMembership, error)
-	AddStaff(ctx context.Context, ed db.StaffEditor, email, name, role string) (db.WorkspaceMembership, error)
-	ChangeStaffRole(ctx context.Context, ed db.StaffEditor, id, role string) (db.WorkspaceMembership, error)
+	AddStaff(ctx context.Context, ed db.StaffEditor, in db.NewStaff) (db.WorkspaceMembership, error)
+	ChangeStaffRole(ctx context.Context, ed db.StaffEditor, id string, in db.StaffChange) (db.WorkspaceMembership, error)
 	RemoveStaff(ctx context.Context, ed db.StaffEditor, id string) error
 }
 
@@ -50,25 +50,13 @@ type staffCreateBody struct {
 	Role  string `json:"role"`
 }
 
-// validate trims the body's strings and checks each field.
-func (b *staffCreateBody) validate() error {
-	f := fields{}
-	f.email("email", &b.Email, true)
-	f.name("name", &b.Name, false)
-	f.staffRole("role", &b.Role)
-	return f.err()
-}
-
 // Create answers POST /v1/workspace-memberships.
 func (h *Staff) Create(c *fiber.Ctx) error {
 	var b staffCreateBody
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	if err := b.validate(); err != nil {
-		return err
-	}
-	wm, err := h.Store.AddStaff(ctx(c), PrincipalOf(c).StaffEditor(), b.Email, b.Name, b.Role)
+	wm, err := h.Store.AddStaff(ctx(c), PrincipalOf(c).StaffEditor(), db.NewStaff{Email: b.Email, Name: b.Name, Role: b.Role})
 	if err != nil {
 		return err
 	}
@@ -79,23 +67,13 @@ type staffPatchBody struct {
 	Role string `json:"role"`
 }
 
-// validate checks the role is a console role.
-func (b *staffPatchBody) validate() error {
-	f := fields{}
-	f.staffRole("role", &b.Role)
-	return f.err()
-}
-
 // ChangeRole answers PATCH /v1/workspace-memberships/{id}.
 func (h *Staff) ChangeRole(c *fiber.Ctx) error {
 	var b staffPatchBody
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	if err := b.validate(); err != nil {
-		return err
-	}
-	wm, err := h.Store.ChangeStaffRole(ctx(c), PrincipalOf(c).StaffEditor(), c.Params("id"), b.Role)
+	wm, err := h.Store.ChangeStaffRole(ctx(c), PrincipalOf(c).StaffEditor(), c.Params("id"), db.StaffChange{Role: b.Role})
 	if err != nil {
 		return err
 	}

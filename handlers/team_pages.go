@@ -22,7 +22,7 @@ type TeamPages struct {
 // a handful of people, not thousands.
 var allStaff = db.Page{Limit: 1000}
 
-var teamLabels = map[string]string{"email": "The email", "name": "The name", "role": "The role"}
+var teamLabels = labels{"email": "The email", "name": "The name", "role": "The role"}
 
 // List answers GET /team.
 func (h *TeamPages) List(c *fiber.Ctx) error {
@@ -51,18 +51,15 @@ func (h *TeamPages) list(c *fiber.Ctx, status int, v views.TeamPage) error {
 // joins the staff with the chosen role.
 func (h *TeamPages) Invite(c *fiber.Ctx) error {
 	f := formOf(c, "email", "name", "role")
-	b := staffCreateBody{Email: f.Value("email"), Name: f.Value("name"), Role: f.Value("role")}
-	err := b.validate()
-	if err == nil {
-		_, err = h.Store.AddStaff(ctx(c), PrincipalOf(c).StaffEditor(), b.Email, b.Name, b.Role)
-	}
-	if f, ok := withErrors(f, err, teamLabels); ok {
+	in := db.NewStaff{Email: f.Value("email"), Name: f.Value("name"), Role: f.Value("role")}
+	wm, err := h.Store.AddStaff(ctx(c), PrincipalOf(c).StaffEditor(), in)
+	if f, ok := refused(f, err, teamLabels); ok {
 		return h.list(c, statusFormErrors, views.TeamPage{Form: f})
 	}
 	if err != nil {
 		return err
 	}
-	h.flash(c, "Added "+b.Email+" to the team as "+b.Role+".")
+	h.flash(c, "Added "+in.Email+" to the team as "+wm.Role+".")
 	return Redirect(c, "/team")
 }
 
@@ -70,14 +67,9 @@ func (h *TeamPages) Invite(c *fiber.Ctx) error {
 func (h *TeamPages) ChangeRole(c *fiber.Ctx) error {
 	id := strings.Clone(c.Params("id"))
 	f := formOf(c, "role")
-	b := staffPatchBody{Role: f.Value("role")}
-	err := b.validate()
-	var wm db.WorkspaceMembership
-	if err == nil {
-		wm, err = h.Store.ChangeStaffRole(ctx(c), PrincipalOf(c).StaffEditor(), id, b.Role)
-	}
+	wm, err := h.Store.ChangeStaffRole(ctx(c), PrincipalOf(c).StaffEditor(), id, db.StaffChange{Role: f.Value("role")})
 	if err != nil {
-		return h.refused(c, id, f, err)
+		return h.showRefusal(c, id, f, err)
 	}
 	h.flash(c, wm.User.Email+" is now "+wm.Role+".")
 	return Redirect(c, "/team")
@@ -102,17 +94,17 @@ func (h *TeamPages) Remove(c *fiber.Ctx) error {
 		return err
 	}
 	if err := h.Store.RemoveStaff(ctx(c), p.StaffEditor(), wm.ID); err != nil {
-		return h.refused(c, wm.ID, views.Form{}, err)
+		return h.showRefusal(c, wm.ID, views.Form{}, err)
 	}
 	h.flash(c, "Took "+wm.User.Email+" off the team.")
 	return Redirect(c, "/team")
 }
 
-// refused shows the team page again with a rule's refusal next to the
+// showRefusal shows the team page again with a rule's refusal next to the
 // staff member's row, when it is the user's to fix; it returns err
 // otherwise.
-func (h *TeamPages) refused(c *fiber.Ctx, id string, f views.Form, err error) error {
-	if f, ok := withErrors(f, err, map[string]string{"role": "The role"}); ok {
+func (h *TeamPages) showRefusal(c *fiber.Ctx, id string, f views.Form, err error) error {
+	if f, ok := refused(f, err, labels{"role": "The role"}); ok {
 		return h.list(c, statusFormErrors, views.TeamPage{Row: id, RowForm: f})
 	}
 	return err

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -65,7 +66,7 @@ func (s *Server) loadPrincipal(c *fiber.Ctx) error {
 	}
 	wsID := s.sessions.GetString(ctx, handlers.SessionWorkspaceID)
 	staff, err := s.db.StaffByUser(ctx, wsID, userID)
-	if e, ok := db.As(err); ok && e.Kind == db.KindNotFound {
+	if errors.Is(err, db.ErrStaffNotFound) {
 		if err := s.sessions.Destroy(ctx); err != nil {
 			return err
 		}

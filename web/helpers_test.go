@@ -57,7 +57,7 @@ func (e *env) key(live bool, kind string, scopes ...string) string {
 
 func (e *env) keyIn(f dbtest.Fixture, live bool, kind string, scopes ...string) string {
 	e.t.Helper()
-	_, secret, err := e.db.CreateAPIKey(context.Background(), db.Scope{WorkspaceID: f.WorkspaceID, Live: live}, kind, "test", scopes)
+	_, secret, err := e.db.CreateAPIKey(context.Background(), db.Scope{WorkspaceID: f.WorkspaceID, Live: live}, db.NewAPIKey{Kind: kind, Name: "test", Scopes: scopes})
 	if err != nil {
 		e.t.Fatalf("create key: %v", err)
 	}
@@ -69,7 +69,7 @@ func (e *env) keyIn(f dbtest.Fixture, live bool, kind string, scopes ...string) 
 func (e *env) keyBy(creator db.WorkspaceMembership, live bool, kind string, scopes ...string) string {
 	e.t.Helper()
 	ctx := db.WithActor(context.Background(), db.Actor{Type: "user", ID: creator.UserID}, "")
-	_, secret, err := e.db.CreateAPIKey(ctx, db.Scope{WorkspaceID: creator.WorkspaceID, Live: live}, kind, "test", scopes)
+	_, secret, err := e.db.CreateAPIKey(ctx, db.Scope{WorkspaceID: creator.WorkspaceID, Live: live}, db.NewAPIKey{Kind: kind, Name: "test", Scopes: scopes})
 	if err != nil {
 		e.t.Fatalf("create key: %v", err)
 	}

@@ -49,7 +49,7 @@ func TestKeysActAsTheirCreator(t *testing.T) {
 		})
 
 		owner := db.StaffEditor{WorkspaceID: e.ws.WorkspaceID, MembershipID: e.ws.WorkspaceMembershipID}
-		if _, err := d.ChangeStaffRole(ctx, owner, admin.ID, db.RoleSupport); err != nil {
+		if _, err := d.ChangeStaffRole(ctx, owner, admin.ID, db.StaffChange{Role: db.RoleSupport}); err != nil {
 			t.Fatal(err)
 		}
 		e.run(t, []apiCase{

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"slices"
 	"strings"
@@ -276,7 +277,7 @@ func TestRolesPageInTestMode(t *testing.T) {
 		if r, err := d.RoleByRef(context.Background(), e.ws.WorkspaceID, "member"); err != nil || r.Name != member.Name {
 			t.Fatalf("member role after test-mode posts: %+v, %v", r, err)
 		}
-		if _, err := d.RoleByRef(context.Background(), e.ws.WorkspaceID, "late"); !db.IsType(err, "role.not_found") {
+		if _, err := d.RoleByRef(context.Background(), e.ws.WorkspaceID, "late"); !errors.Is(err, db.ErrRoleNotFound) {
 			t.Fatalf("a role was created in test mode: %v", err)
 		}
 	})

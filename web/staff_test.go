@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -14,7 +15,7 @@ import (
 func (e *env) staffMember(t testing.TB, email string) (db.WorkspaceMembership, bool) {
 	t.Helper()
 	wm, err := e.db.StaffByEmail(context.Background(), e.ws.WorkspaceID, email)
-	if db.IsType(err, "workspace_membership.not_found") {
+	if errors.Is(err, db.ErrStaffNotFound) {
 		return wm, false
 	}
 	if err != nil {
