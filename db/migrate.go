@@ -35,17 +35,17 @@ func MigrationsDigest() string {
 }
 
 // Migrate applies every pending migration.
-func (d *DB) Migrate(ctx context.Context) error {
-	dir, err := fs.Sub(migrations, "migrations/"+string(d.Dialect))
+func (s *DB) Migrate(ctx context.Context) error {
+	dir, err := fs.Sub(migrations, "migrations/"+string(s.Dialect))
 	if err != nil {
-		return fmt.Errorf("db: migrations for %s: %w", d.Dialect, err)
+		return fmt.Errorf("db: migrations for %s: %w", s.Dialect, err)
 	}
 	gd := goose.DialectPostgres
-	if d.Dialect == SQLite {
+	if s.Dialect == SQLite {
 		gd = goose.DialectSQLite3
 	}
 	var opts []goose.ProviderOption
-	if d.Dialect == Postgres {
+	if s.Dialect == Postgres {
 		// Servers started together on a fresh database take turns: without
 		// the lock both run the first migration and one fails to start.
 		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
@@ -54,7 +54,7 @@ func (d *DB) Migrate(ctx context.Context) error {
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
 	}
-	p, err := goose.NewProvider(gd, d.DB.DB, dir, opts...)
+	p, err := goose.NewProvider(gd, s.DB.DB, dir, opts...)
 	if err != nil {
 		return fmt.Errorf("db: migration provider: %w", err)
 	}

@@ -78,9 +78,9 @@ func Open(url string) (*DB, error) {
 func DefaultPoolSize() int { return max(8, 4*runtime.GOMAXPROCS(0)) }
 
 // SetPoolSize sets how many connections the pool opens and keeps at most.
-func (d *DB) SetPoolSize(n int) {
-	d.SetMaxOpenConns(n)
-	d.SetMaxIdleConns(n)
+func (s *DB) SetPoolSize(n int) {
+	s.SetMaxOpenConns(n)
+	s.SetMaxIdleConns(n)
 }
 
 // ConnectTimeout bounds how long opening a PostgreSQL connection may take
@@ -150,10 +150,10 @@ func redactURL(url string) string {
 }
 
 // Ping reports whether the database answers.
-func (d *DB) Ping(ctx context.Context) error {
+func (s *DB) Ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if err := d.PingContext(ctx); err != nil {
+	if err := s.PingContext(ctx); err != nil {
 		return fmt.Errorf("db: ping: %w", err)
 	}
 	return nil

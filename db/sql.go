@@ -18,8 +18,8 @@ func aggregating(query string) dialectSQL {
 }
 
 // dialect returns q in the DB's dialect.
-func (d *DB) dialect(q dialectSQL) string {
-	if d.Dialect == SQLite {
+func (s *DB) dialect(q dialectSQL) string {
+	if s.Dialect == SQLite {
 		return q.sqlite
 	}
 	return q.postgres

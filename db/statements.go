@@ -17,46 +17,46 @@ type querier interface {
 }
 
 // q returns the transaction carried by ctx, or the pool.
-func (d *DB) q(ctx context.Context) querier {
+func (s *DB) q(ctx context.Context) querier {
 	if tx, ok := ctx.Value(txKey{}).(*sqlx.Tx); ok {
 		return tx
 	}
-	return d.DB
+	return s.DB
 }
 
 // get runs query (written with '?') and scans one row into dest.
-func (d *DB) get(ctx context.Context, dest any, query string, args ...any) error {
-	st, err := d.prepared(ctx, query)
+func (s *DB) get(ctx context.Context, dest any, query string, args ...any) error {
+	st, err := s.prepared(ctx, query)
 	switch {
 	case err != nil:
 		return err
 	case st == nil:
-		return d.q(ctx).GetContext(ctx, dest, d.Rebind(query), args...)
+		return s.q(ctx).GetContext(ctx, dest, s.Rebind(query), args...)
 	}
 	return st.GetContext(ctx, dest, args...)
 }
 
 // selectAll runs query (written with '?') and scans every row into dest.
-func (d *DB) selectAll(ctx context.Context, dest any, query string, args ...any) error {
-	st, err := d.prepared(ctx, query)
+func (s *DB) selectAll(ctx context.Context, dest any, query string, args ...any) error {
+	st, err := s.prepared(ctx, query)
 	switch {
 	case err != nil:
 		return err
 	case st == nil:
-		return d.q(ctx).SelectContext(ctx, dest, d.Rebind(query), args...)
+		return s.q(ctx).SelectContext(ctx, dest, s.Rebind(query), args...)
 	}
 	return st.SelectContext(ctx, dest, args...)
 }
 
 // exec runs a statement (written with '?') and returns the rows it affected.
-func (d *DB) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	st, err := d.prepared(ctx, query)
+func (s *DB) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	st, err := s.prepared(ctx, query)
 	if err != nil {
 		return 0, err
 	}
 	var res sql.Result
 	if st == nil {
-		res, err = d.q(ctx).ExecContext(ctx, d.Rebind(query), args...)
+		res, err = s.q(ctx).ExecContext(ctx, s.Rebind(query), args...)
 	} else {
 		res, err = st.ExecContext(ctx, args...)
 	}
@@ -74,7 +74,7 @@ const maxQueryParameters = 2 * MaxListItems
 
 // expandIn expands the "IN (?)" of query for its slice argument, refusing
 // more than maxQueryParameters parameters.
-func (d *DB) expandIn(query string, args []any) (string, []any, error) {
+func (s *DB) expandIn(query string, args []any) (string, []any, error) {
 	q, args, err := sqlx.In(query, args...)
 	if err != nil {
 		return "", nil, err
@@ -82,27 +82,27 @@ func (d *DB) expandIn(query string, args []any) (string, []any, error) {
 	if len(args) > maxQueryParameters {
 		return "", nil, fmt.Errorf("db: %d parameters in one query, more than %d", len(args), maxQueryParameters)
 	}
-	return d.Rebind(q), args, nil
+	return s.Rebind(q), args, nil
 }
 
 // selectIn is selectAll for a query with an "IN (?)" that takes a slice
 // argument. Such queries are not kept prepared: their text changes with
 // the length of the slice.
-func (d *DB) selectIn(ctx context.Context, dest any, query string, args ...any) error {
-	q, args, err := d.expandIn(query, args)
+func (s *DB) selectIn(ctx context.Context, dest any, query string, args ...any) error {
+	q, args, err := s.expandIn(query, args)
 	if err != nil {
 		return err
 	}
-	return d.q(ctx).SelectContext(ctx, dest, q, args...)
+	return s.q(ctx).SelectContext(ctx, dest, q, args...)
 }
 
 // execIn is exec for a statement with an "IN (?)", like selectIn.
-func (d *DB) execIn(ctx context.Context, query string, args ...any) (int64, error) {
-	q, args, err := d.expandIn(query, args)
+func (s *DB) execIn(ctx context.Context, query string, args ...any) (int64, error) {
+	q, args, err := s.expandIn(query, args)
 	if err != nil {
 		return 0, err
 	}
-	res, err := d.q(ctx).ExecContext(ctx, q, args...)
+	res, err := s.q(ctx).ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, err
 	}
@@ -118,28 +118,28 @@ func (d *DB) execIn(ctx context.Context, query string, args ...any) (int64, erro
 // prepared in the background: preparing takes a connection of the pool,
 // and transactions that each wait for a second connection while holding
 // one can use up the pool.
-func (d *DB) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
+func (s *DB) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
 	tx, inTx := ctx.Value(txKey{}).(*sqlx.Tx)
-	v, ok := d.stmts.Load(query)
+	v, ok := s.stmts.Load(query)
 	switch {
 	case ok && inTx:
 		return tx.StmtxContext(ctx, v.(*sqlx.Stmt)), nil
 	case ok:
 		return v.(*sqlx.Stmt), nil
 	case inTx:
-		d.prepareSoon(query)
+		s.prepareSoon(query)
 		return nil, nil
 	}
-	return d.prepare(ctx, query)
+	return s.prepare(ctx, query)
 }
 
 // prepare prepares query on the pool and keeps the statement.
-func (d *DB) prepare(ctx context.Context, query string) (*sqlx.Stmt, error) {
-	st, err := d.DB.PreparexContext(ctx, d.Rebind(query))
+func (s *DB) prepare(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	st, err := s.DB.PreparexContext(ctx, s.Rebind(query))
 	if err != nil {
 		return nil, err
 	}
-	if v, ok := d.stmts.LoadOrStore(query, st); ok {
+	if v, ok := s.stmts.LoadOrStore(query, st); ok {
 		st.Close() // another request prepared it first
 		return v.(*sqlx.Stmt), nil
 	}
@@ -148,14 +148,14 @@ func (d *DB) prepare(ctx context.Context, query string) (*sqlx.Stmt, error) {
 
 // prepareSoon prepares query in the background, once at a time; a failure
 // leaves it to the next call.
-func (d *DB) prepareSoon(query string) {
-	if _, busy := d.preparing.LoadOrStore(query, true); busy {
+func (s *DB) prepareSoon(query string) {
+	if _, busy := s.preparing.LoadOrStore(query, true); busy {
 		return
 	}
 	go func() {
-		defer d.preparing.Delete(query)
+		defer s.preparing.Delete(query)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_, _ = d.prepare(ctx, query)
+		_, _ = s.prepare(ctx, query)
 	}()
 }

@@ -11,11 +11,11 @@ type txKey struct{}
 
 // WithTx runs fn in a transaction, committing when it returns nil. Called
 // inside another WithTx it joins the outer transaction instead of nesting.
-func (d *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error) error {
+func (s *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if _, ok := ctx.Value(txKey{}).(*sqlx.Tx); ok {
 		return fn(ctx)
 	}
-	tx, err := d.BeginTxx(ctx, nil)
+	tx, err := s.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
 	}
@@ -34,8 +34,8 @@ func (d *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error) err
 // takes inside its transaction: PostgreSQL locks the rows read until the
 // transaction ends; SQLite needs no suffix, its transactions hold the write
 // lock from their start. Any other read is a plain read.
-func (d *DB) forUpdate() string {
-	if d.Dialect == Postgres {
+func (s *DB) forUpdate() string {
+	if s.Dialect == Postgres {
 		return " FOR UPDATE"
 	}
 	return ""
