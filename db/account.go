@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"time"
 )
 
@@ -173,20 +172,4 @@ func (s *DB) accountRemovals(ctx context.Context, sc Scope, id string) (AccountR
 	}
 	r.MembershipIDsComplete = len(r.MembershipIDs) == r.Memberships
 	return r, nil
-}
-
-// likePrefix turns user input into a LIKE pattern matching it as a
-// lower-cased prefix, its wildcards escaped.
-func likePrefix(q string) string { return escapeLike(strings.ToLower(q)) + "%" }
-
-// escapeLike escapes LIKE's wildcards and its escape character, the backslash, in s.
-func escapeLike(s string) string {
-	r := make([]rune, 0, len(s)+1)
-	for _, c := range s {
-		if c == '%' || c == '_' || c == '\\' {
-			r = append(r, '\\')
-		}
-		r = append(r, c)
-	}
-	return string(r)
 }

@@ -128,3 +128,11 @@ func (e *Event) decode() {
 		e.PreviousAttributes = json.RawMessage(*e.PreviousText)
 	}
 }
+
+// EventTypes lists the types of the scope's events, for filtering.
+func (s *DB) EventTypes(ctx context.Context, sc Scope) ([]string, error) {
+	var types []string
+	err := s.selectAll(ctx, &types, `SELECT DISTINCT type FROM events WHERE workspace_id = ? AND livemode = ? ORDER BY type`,
+		sc.WorkspaceID, sc.Live)
+	return types, wrap(err, "list event types")
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 )
 
@@ -254,19 +253,6 @@ func (s *DB) keepOwner(ctx context.Context, sc Scope, m Membership) error {
 		return ErrLastOwner.With(map[string]any{"id": m.ID, "account_id": m.AccountID})
 	}
 	return nil
-}
-
-// roleOrDefault returns the workspace's role named by ref, or its default
-// role when ref is "".
-func (s *DB) roleOrDefault(ctx context.Context, wsID, ref string) (Role, error) {
-	if ref != "" {
-		return s.RoleByRef(ctx, wsID, ref)
-	}
-	r, ok, err := s.defaultRole(ctx, wsID)
-	if err == nil && !ok {
-		err = fmt.Errorf("db: workspace %s has no default role", wsID)
-	}
-	return r, err
 }
 
 // addPermissions gives a membership direct permissions it lacks and says how

@@ -371,23 +371,3 @@ func (s *DB) deleteMembership(ctx context.Context, sc Scope, ref MembershipRef, 
 		return s.record(ctx, sc, c)
 	})
 }
-
-// difference returns the keys of a that are not in b.
-func difference(a, b []string) []string {
-	in := make(map[string]bool, len(b))
-	for _, k := range b {
-		in[k] = true
-	}
-	var out []string
-	for _, k := range a {
-		if !in[k] {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-// intersect returns the keys in both a and b.
-func intersect(a, b []string) []string {
-	return difference(a, difference(a, b))
-}

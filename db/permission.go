@@ -5,7 +5,17 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"time"
 )
+
+// Permission is an entry of a workspace's permission catalog.
+type Permission struct {
+	Object      string    `db:"object" json:"object"`
+	ID          string    `db:"id" json:"id"`
+	Key         string    `db:"key" json:"key"`
+	Description string    `db:"description" json:"description"`
+	CreatedAt   time.Time `db:"created_at" json:"created_at"`
+}
 
 const permissionColumns = `'permission' AS object, key AS id, key, description, created_at FROM permissions`
 
@@ -102,4 +112,11 @@ func (s *DB) checkCatalog(ctx context.Context, wsID, field string, keys []string
 // notInCatalog refuses, under field, permission keys the catalog lacks.
 func notInCatalog(field string, keys ...string) error {
 	return Invalid(map[string]string{field: "not in the permission catalog: " + strings.Join(keys, ", ")})
+}
+
+// ListPermissions returns the workspace's permission catalog, by key.
+func (s *DB) ListPermissions(ctx context.Context, wsID string) ([]Permission, error) {
+	var ps []Permission
+	err := s.selectAll(ctx, &ps, `SELECT `+permissionColumns+` WHERE workspace_id = ? ORDER BY key`, wsID)
+	return ps, wrap(err, "list permissions")
 }

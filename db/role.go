@@ -3,20 +3,10 @@ package db
 import (
 	"context"
 	"database/sql"
-	"errors"
+	"fmt"
 	"slices"
-	"sort"
 	"time"
 )
-
-// Permission is an entry of a workspace's permission catalog.
-type Permission struct {
-	Object      string    `db:"object" json:"object"`
-	ID          string    `db:"id" json:"id"`
-	Key         string    `db:"key" json:"key"`
-	Description string    `db:"description" json:"description"`
-	CreatedAt   time.Time `db:"created_at" json:"created_at"`
-}
 
 // Role is a named set of permissions of a workspace.
 type Role struct {
@@ -45,13 +35,6 @@ var roleSQL = aggregating(`SELECT 'role' AS object, r.id, r.workspace_id, r.slug
 type roleRow struct {
 	Role
 	Keys sql.NullString `db:"role_keys"`
-}
-
-// ListPermissions returns the workspace's permission catalog, by key.
-func (s *DB) ListPermissions(ctx context.Context, wsID string) ([]Permission, error) {
-	var ps []Permission
-	err := s.selectAll(ctx, &ps, `SELECT `+permissionColumns+` WHERE workspace_id = ? ORDER BY key`, wsID)
-	return ps, wrap(err, "list permissions")
 }
 
 // ListRoles returns the workspace's roles with their permissions, oldest first.
@@ -111,20 +94,6 @@ func (s *DB) setRolePermissions(ctx context.Context, wsID, roleID string, keys [
 		}
 	}
 	return nil
-}
-
-// SortedUnique returns the strings sorted, each once, never nil.
-func SortedUnique(xs []string) []string {
-	out := make([]string, 0, len(xs))
-	seen := make(map[string]bool, len(xs))
-	for _, x := range xs {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // OwnerRoleSlug is the slug of the role every workspace starts with and
@@ -282,19 +251,15 @@ func (s *DB) DeleteRole(ctx context.Context, sc Scope, ref string) error {
 	})
 }
 
-// lockWorkspace serialises the changes of a workspace's roles and staff
-// that read before they write. PostgreSQL locks the workspace's row FOR NO
-// KEY UPDATE, which leaves inserts of rows referencing it free; SQLite's
-// transactions hold the write lock already.
-func (s *DB) lockWorkspace(ctx context.Context, wsID string) error {
-	q := `SELECT id FROM workspaces WHERE id = ?`
-	if s.Dialect == Postgres {
-		q += ` FOR NO KEY UPDATE`
+// roleOrDefault returns the workspace's role named by ref, or its default
+// role when ref is "".
+func (s *DB) roleOrDefault(ctx context.Context, wsID, ref string) (Role, error) {
+	if ref != "" {
+		return s.RoleByRef(ctx, wsID, ref)
 	}
-	var id string
-	err := s.get(ctx, &id, q, wsID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return ErrWorkspaceNotFound.For(wsID)
+	r, ok, err := s.defaultRole(ctx, wsID)
+	if err == nil && !ok {
+		err = fmt.Errorf("db: workspace %s has no default role", wsID)
 	}
-	return wrap(err, "lock workspace %s", wsID)
+	return r, err
 }

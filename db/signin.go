@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"sync"
 
@@ -61,51 +60,4 @@ func (s *DB) SignIn(ctx context.Context, email, password string) (WorkspaceMembe
 		CheckPassword(dummyHash(), password)
 	}
 	return WorkspaceMembership{}, ErrBadCredentials
-}
-
-// StaffByUser returns the workspace membership of a user of the workspace.
-func (s *DB) StaffByUser(ctx context.Context, wsID, userID string) (WorkspaceMembership, error) {
-	var wm WorkspaceMembership
-	err := s.get(ctx, &wm, `SELECT `+workspaceMembershipColumns+` WHERE wm.workspace_id = ? AND wm.user_id = ?`, wsID, userID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return wm, ErrStaffNotFound.For(userID)
-	}
-	return wm, wrap(err, "get workspace membership of user %s", userID)
-}
-
-// SetPassword sets the console password of the workspace's user with this
-// email.
-func (s *DB) SetPassword(ctx context.Context, wsID, email, password string) error {
-	f := fieldErrors{}
-	if f.password("password", password, true); len(f) > 0 {
-		return f.err()
-	}
-	hash, err := HashPassword(password)
-	if err != nil {
-		return err
-	}
-	n, err := s.exec(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE workspace_id = ? AND email_lower = ?`,
-		hash, now(), wsID, FoldEmail(email))
-	if err != nil {
-		return wrap(err, "set password")
-	}
-	if n == 0 {
-		return ErrUserNotFound.For(email)
-	}
-	return nil
-}
-
-// setPasswordHash gives a user of the workspace a hashed console password.
-func (s *DB) setPasswordHash(ctx context.Context, wsID, userID, hash string) error {
-	_, err := s.exec(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
-		hash, now(), wsID, userID)
-	return wrap(err, "set password of user %s", userID)
-}
-
-// EventTypes lists the types of the scope's events, for filtering.
-func (s *DB) EventTypes(ctx context.Context, sc Scope) ([]string, error) {
-	var types []string
-	err := s.selectAll(ctx, &types, `SELECT DISTINCT type FROM events WHERE workspace_id = ? AND livemode = ? ORDER BY type`,
-		sc.WorkspaceID, sc.Live)
-	return types, wrap(err, "list event types")
 }

@@ -41,3 +41,19 @@ func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 // nullString turns "" into NULL.
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// likePrefix turns user input into a LIKE pattern matching it as a
+// lower-cased prefix, its wildcards escaped.
+func likePrefix(q string) string { return escapeLike(strings.ToLower(q)) + "%" }
+
+// escapeLike escapes LIKE's wildcards and its escape character, the backslash, in s.
+func escapeLike(s string) string {
+	r := make([]rune, 0, len(s)+1)
+	for _, c := range s {
+		if c == '%' || c == '_' || c == '\\' {
+			r = append(r, '\\')
+		}
+		r = append(r, c)
+	}
+	return string(r)
+}

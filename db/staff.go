@@ -2,8 +2,37 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"time"
 )
+
+// Workspace roles of the staff.
+const (
+	RoleOwner   = "owner"
+	RoleAdmin   = "admin"
+	RoleSupport = "support"
+)
+
+// WorkspaceMembership is a user on the workspace's own staff.
+type WorkspaceMembership struct {
+	Object      string    `db:"object" json:"object"`
+	ID          string    `db:"id" json:"id"`
+	WorkspaceID string    `db:"workspace_id" json:"-"`
+	UserID      string    `db:"user_id" json:"user_id"`
+	Role        string    `db:"role" json:"role"`
+	User        User      `db:"user" json:"user"`
+	CreatedAt   time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt   time.Time `db:"updated_at" json:"updated_at"`
+}
+
+const workspaceMembershipColumns = `'workspace_membership' AS object, wm.id, wm.workspace_id, wm.user_id, wm.role,
+	wm.created_at, wm.updated_at, u.id AS "user.id", u.workspace_id AS "user.workspace_id",
+	u.email AS "user.email", u.name AS "user.name", u.password_hash AS "user.password_hash"
+	FROM workspace_memberships wm JOIN users u ON u.id = wm.user_id`
+
+// StaffRoles are the console roles a workspace membership can have.
+var StaffRoles = []string{RoleOwner, RoleAdmin, RoleSupport}
 
 // StaffEditor is who changes a workspace's staff: a person on its staff
 // (MembershipID), an API key (ByKey: with its creator's MembershipID, or ""
@@ -14,9 +43,6 @@ type StaffEditor struct {
 	MembershipID string
 	ByKey        bool
 }
-
-// StaffRoles are the console roles a workspace membership can have.
-var StaffRoles = []string{RoleOwner, RoleAdmin, RoleSupport}
 
 // staffEvents is the scope staff events are recorded in: staff is changed
 // in live mode only.
@@ -231,4 +257,57 @@ func (s *DB) mayTake(ctx context.Context, ed StaffEditor, editorRole string, wm 
 		return ErrLastStaffOwner.For(wm.ID)
 	}
 	return nil
+}
+
+// StaffByUser returns the workspace membership of a user of the workspace.
+func (s *DB) StaffByUser(ctx context.Context, wsID, userID string) (WorkspaceMembership, error) {
+	var wm WorkspaceMembership
+	err := s.get(ctx, &wm, `SELECT `+workspaceMembershipColumns+` WHERE wm.workspace_id = ? AND wm.user_id = ?`, wsID, userID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return wm, ErrStaffNotFound.For(userID)
+	}
+	return wm, wrap(err, "get workspace membership of user %s", userID)
+}
+
+// StaffByEmail returns the workspace membership of the user with this email
+// in the workspace; wsID may be "" when the email belongs to one workspace
+// only.
+func (s *DB) StaffByEmail(ctx context.Context, wsID, email string) (WorkspaceMembership, error) {
+	var wms []WorkspaceMembership
+	q := `SELECT ` + workspaceMembershipColumns + ` WHERE u.email_lower = ?`
+	args := []any{FoldEmail(email)}
+	if wsID != "" {
+		q += ` AND wm.workspace_id = ?`
+		args = append(args, wsID)
+	}
+	if err := s.selectAll(ctx, &wms, q+` LIMIT 2`, args...); err != nil {
+		return WorkspaceMembership{}, wrap(err, "find staff by email")
+	}
+	if len(wms) != 1 {
+		return WorkspaceMembership{}, ErrStaffNotFound.For(email)
+	}
+	return wms[0], nil
+}
+
+// StaffByID returns a workspace membership of the workspace.
+func (s *DB) StaffByID(ctx context.Context, wsID, id string) (WorkspaceMembership, error) {
+	var wm WorkspaceMembership
+	err := s.get(ctx, &wm, `SELECT `+workspaceMembershipColumns+` WHERE wm.workspace_id = ? AND wm.id = ?`, wsID, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return wm, ErrStaffNotFound.For(id)
+	}
+	return wm, wrap(err, "get workspace membership %s", id)
+}
+
+// CreateStaff is AddStaff acting with the workspace's full rights, as the
+// command line and tests do.
+func (s *DB) CreateStaff(ctx context.Context, wsID string, in NewStaff) (WorkspaceMembership, error) {
+	return s.AddStaff(ctx, StaffEditor{WorkspaceID: wsID}, in)
+}
+
+// HasOwner reports whether any workspace has an owner yet.
+func (s *DB) HasOwner(ctx context.Context) (bool, error) {
+	var n int
+	err := s.get(ctx, &n, `SELECT COUNT(*) FROM workspace_memberships WHERE role = ?`, RoleOwner)
+	return n > 0, wrap(err, "count owners")
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -17,34 +15,6 @@ type Workspace struct {
 	ID        string    `db:"id" json:"id"`
 	Name      string    `db:"name" json:"name"`
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
-}
-
-// User is a person of a workspace, known by email.
-type User struct {
-	ID           string         `db:"id" json:"id"`
-	WorkspaceID  string         `db:"workspace_id" json:"-"`
-	Email        string         `db:"email" json:"email"`
-	Name         string         `db:"name" json:"name"`
-	PasswordHash sql.NullString `db:"password_hash" json:"-"`
-}
-
-// Workspace roles of the staff.
-const (
-	RoleOwner   = "owner"
-	RoleAdmin   = "admin"
-	RoleSupport = "support"
-)
-
-// WorkspaceMembership is a user on the workspace's own staff.
-type WorkspaceMembership struct {
-	Object      string    `db:"object" json:"object"`
-	ID          string    `db:"id" json:"id"`
-	WorkspaceID string    `db:"workspace_id" json:"-"`
-	UserID      string    `db:"user_id" json:"user_id"`
-	Role        string    `db:"role" json:"role"`
-	User        User      `db:"user" json:"user"`
-	CreatedAt   time.Time `db:"created_at" json:"created_at"`
-	UpdatedAt   time.Time `db:"updated_at" json:"updated_at"`
 }
 
 // BootstrapResult names what Bootstrap created or found.
@@ -72,35 +42,6 @@ var defaultRoles = []struct {
 	{"owner", "Owner", "Everything, including the organization's settings", []string{"billing.manage", "billing.read", "members.manage", "members.read", "org.manage"}, false},
 	{"admin", "Admin", "Everything but the organization's settings", []string{"billing.manage", "billing.read", "members.manage", "members.read"}, false},
 	{"member", "Member", "Sees members and billing", []string{"billing.read", "members.read"}, true},
-}
-
-// FoldEmail is the form of an email address that users are matched on
-// (the users.email_lower column): trimmed, and ASCII letters lower-cased.
-// Nothing else is folded, so two addresses that differ in any other way
-// are two people: Unicode's case rules would make the Kelvin sign "\u212A"
-// the letter k, and "\u212Aelly@example.com" sign in as kelly@example.com.
-// This is the one place emails are folded; SQL never lower-cases them
-// (PostgreSQL's lower() follows Unicode, SQLite's does not).
-func FoldEmail(email string) string {
-	b := []byte(strings.TrimSpace(email))
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + ('a' - 'A')
-		}
-	}
-	return string(b)
-}
-
-// PasswordCost is bcrypt's cost for console passwords; tests lower it.
-var PasswordCost = bcrypt.DefaultCost
-
-// HashPassword hashes a console password with bcrypt.
-func HashPassword(password string) (string, error) {
-	h, err := bcrypt.GenerateFromPassword([]byte(password), PasswordCost)
-	if err != nil {
-		return "", fmt.Errorf("db: hash password: %w", err)
-	}
-	return string(h), nil
 }
 
 // Bootstrap creates a workspace with its default catalog and roles and its
@@ -192,15 +133,6 @@ func (s *DB) createWorkspace(ctx context.Context, id, name string) error {
 	return nil
 }
 
-// createUser inserts a user; passwordHash may be "".
-func (s *DB) createUser(ctx context.Context, wsID, email, name, passwordHash string) (User, error) {
-	u := User{ID: NewID("usr"), WorkspaceID: wsID, Email: email, Name: name, PasswordHash: nullString(passwordHash)}
-	t := now()
-	_, err := s.exec(ctx, `INSERT INTO users (id, workspace_id, email, email_lower, name, password_hash, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, wsID, email, FoldEmail(email), name, u.PasswordHash, t, t)
-	return u, wrap(err, "insert user")
-}
-
 // WorkspaceByID returns a workspace.
 func (s *DB) WorkspaceByID(ctx context.Context, id string) (Workspace, error) {
 	var ws Workspace
@@ -221,68 +153,19 @@ func (s *DB) WorkspaceByRef(ctx context.Context, ref string) (Workspace, error) 
 	return ws, wrap(err, "get workspace %s", ref)
 }
 
-// HasOwner reports whether any workspace has an owner yet.
-func (s *DB) HasOwner(ctx context.Context) (bool, error) {
-	var n int
-	err := s.get(ctx, &n, `SELECT COUNT(*) FROM workspace_memberships WHERE role = ?`, RoleOwner)
-	return n > 0, wrap(err, "count owners")
-}
-
-const workspaceMembershipColumns = `'workspace_membership' AS object, wm.id, wm.workspace_id, wm.user_id, wm.role,
-	wm.created_at, wm.updated_at, u.id AS "user.id", u.workspace_id AS "user.workspace_id",
-	u.email AS "user.email", u.name AS "user.name", u.password_hash AS "user.password_hash"
-	FROM workspace_memberships wm JOIN users u ON u.id = wm.user_id`
-
-// StaffByEmail returns the workspace membership of the user with this email
-// in the workspace; wsID may be "" when the email belongs to one workspace
-// only.
-func (s *DB) StaffByEmail(ctx context.Context, wsID, email string) (WorkspaceMembership, error) {
-	var wms []WorkspaceMembership
-	q := `SELECT ` + workspaceMembershipColumns + ` WHERE u.email_lower = ?`
-	args := []any{FoldEmail(email)}
-	if wsID != "" {
-		q += ` AND wm.workspace_id = ?`
-		args = append(args, wsID)
+// lockWorkspace serialises the changes of a workspace's roles and staff
+// that read before they write. PostgreSQL locks the workspace's row FOR NO
+// KEY UPDATE, which leaves inserts of rows referencing it free; SQLite's
+// transactions hold the write lock already.
+func (s *DB) lockWorkspace(ctx context.Context, wsID string) error {
+	q := `SELECT id FROM workspaces WHERE id = ?`
+	if s.Dialect == Postgres {
+		q += ` FOR NO KEY UPDATE`
 	}
-	if err := s.selectAll(ctx, &wms, q+` LIMIT 2`, args...); err != nil {
-		return WorkspaceMembership{}, wrap(err, "find staff by email")
-	}
-	if len(wms) != 1 {
-		return WorkspaceMembership{}, ErrStaffNotFound.For(email)
-	}
-	return wms[0], nil
-}
-
-// StaffByID returns a workspace membership of the workspace.
-func (s *DB) StaffByID(ctx context.Context, wsID, id string) (WorkspaceMembership, error) {
-	var wm WorkspaceMembership
-	err := s.get(ctx, &wm, `SELECT `+workspaceMembershipColumns+` WHERE wm.workspace_id = ? AND wm.id = ?`, wsID, id)
+	var id string
+	err := s.get(ctx, &id, q, wsID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return wm, ErrStaffNotFound.For(id)
+		return ErrWorkspaceNotFound.For(wsID)
 	}
-	return wm, wrap(err, "get workspace membership %s", id)
-}
-
-// findOrCreateUser returns the workspace's user with this email (compared
-// as FoldEmail folds it), creating it with name when there is none. A
-// concurrent creation of the same user is absorbed by the unique email: the
-// insert waits for the other transaction and then does nothing, and the
-// read after it sees the committed user.
-func (s *DB) findOrCreateUser(ctx context.Context, wsID, email, name string) (User, error) {
-	var u User
-	t := now()
-	if _, err := s.exec(ctx, `INSERT INTO users (id, workspace_id, email, email_lower, name, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, email_lower) DO NOTHING`,
-		NewID("usr"), wsID, email, FoldEmail(email), name, t, t); err != nil {
-		return u, wrap(err, "insert user")
-	}
-	err := s.get(ctx, &u, `SELECT id, workspace_id, email, name, password_hash FROM users
-		WHERE workspace_id = ? AND email_lower = ?`, wsID, FoldEmail(email))
-	return u, wrap(err, "find user by email")
-}
-
-// CreateStaff is AddStaff acting with the workspace's full rights, as the
-// command line and tests do.
-func (s *DB) CreateStaff(ctx context.Context, wsID string, in NewStaff) (WorkspaceMembership, error) {
-	return s.AddStaff(ctx, StaffEditor{WorkspaceID: wsID}, in)
+	return wrap(err, "lock workspace %s", wsID)
 }
