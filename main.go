@@ -206,7 +206,7 @@ func bootstrap(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(res)
 	}
-	fmt.Fprintf(stdout, "workspace %s (%s)\nowner %s (%s), workspace membership %s\n", res.WorkspaceID, *ws, *email, res.UserID, res.WorkspaceMembershipID)
+	fmt.Fprintf(stdout, "workspace %s (%s)\nowner %s (%s), workspace membership %s\n", res.WorkspaceID, *ws, *email, res.UserID, res.StaffID)
 	return nil
 }
 
@@ -271,14 +271,14 @@ func staffAdd(ctx context.Context, args []string, stdout, _ io.Writer) error {
 		return err
 	}
 	defer d.Close()
-	wm, err := d.CreateStaff(ctx, w.ID, db.NewStaff{Email: *email, Name: *name, Role: *role, Password: *password})
+	sm, err := d.CreateStaff(ctx, w.ID, db.NewStaff{Email: *email, Name: *name, Role: *role, Password: *password})
 	if err != nil {
 		return refusal("staff add", err)
 	}
 	if *asJSON {
-		return json.NewEncoder(stdout).Encode(map[string]string{"workspace_membership_id": wm.ID, "user_id": wm.UserID, "role": wm.Role})
+		return json.NewEncoder(stdout).Encode(map[string]string{"workspace_membership_id": sm.ID, "user_id": sm.UserID, "role": sm.Role})
 	}
-	fmt.Fprintf(stdout, "%s is %s of workspace %s (workspace membership %s)\n", wm.User.Email, wm.Role, w.Name, wm.ID)
+	fmt.Fprintf(stdout, "%s is %s of workspace %s (workspace membership %s)\n", sm.User.Email, sm.Role, w.Name, sm.ID)
 	return nil
 }
 

@@ -40,21 +40,21 @@ type APIKey struct {
 	// CreatedBy is the user who created the key, "" for a key made by the
 	// command line, which acts for the workspace.
 	CreatedBy string `db:"created_by" json:"-"`
-	// Creator is the creator's workspace membership as it is now: its ID is
-	// "" when they are no longer on the staff.
+	// Creator is the creator as a staff member now: its StaffID is "" when
+	// they are no longer on the staff.
 	Creator KeyCreator `db:"creator" json:"-"`
 }
 
-// KeyCreator is the current workspace membership of a key's creator.
+// KeyCreator is the key's creator as a staff member now.
 type KeyCreator struct {
-	MembershipID string `db:"membership_id"`
-	Role         string `db:"role"`
-	Email        string `db:"email"`
+	StaffID string `db:"staff_id"`
+	Role    string `db:"role"`
+	Email   string `db:"email"`
 }
 
 // Orphaned reports whether the key was created by someone who has since
 // left the workspace's staff: such a key stops working.
-func (k APIKey) Orphaned() bool { return k.CreatedBy != "" && k.Creator.MembershipID == "" }
+func (k APIKey) Orphaned() bool { return k.CreatedBy != "" && k.Creator.StaffID == "" }
 
 // Active reports whether the key can still be used at t.
 func (k APIKey) Active(t time.Time) bool {
@@ -75,11 +75,11 @@ func (k APIKey) HasScope(scope string) bool {
 	return false
 }
 
-// apiKeyColumns read a key with its creator's current workspace membership,
+// apiKeyColumns read a key with its creator as a staff member now,
 // in the one query that authenticates it.
 const apiKeyColumns = `'api_key' AS object, k.id, k.workspace_id, k.kind, k.name, k.prefix, k.scopes, k.livemode,
 	k.created_at, k.last_used_at, k.expires_at, k.revoked_at, COALESCE(k.created_by, '') AS created_by,
-	COALESCE(wm.id, '') AS "creator.membership_id", COALESCE(wm.role, '') AS "creator.role",
+	COALESCE(wm.id, '') AS "creator.staff_id", COALESCE(wm.role, '') AS "creator.role",
 	COALESCE(u.email, '') AS "creator.email"
 	FROM api_keys k
 	LEFT JOIN workspace_memberships wm ON wm.workspace_id = k.workspace_id AND wm.user_id = k.created_by

@@ -81,7 +81,7 @@ func (s *DB) Demo(ctx context.Context, acceptURL func(token string) string) (Dem
 		}
 		res.Staff = append(res.Staff, owner)
 		ctx = WithActor(ctx, Actor{Type: "user", ID: b.UserID}, "")
-		d := demo{s: s, ws: b.WorkspaceID, owner: StaffEditor{WorkspaceID: b.WorkspaceID, MembershipID: b.WorkspaceMembershipID}, acceptURL: acceptURL}
+		d := demo{s: s, ws: b.WorkspaceID, owner: StaffEditor{WorkspaceID: b.WorkspaceID, StaffID: b.StaffID}, acceptURL: acceptURL}
 		return d.fill(ctx, &res)
 	})
 	if isUniqueViolation(err) {
@@ -99,7 +99,7 @@ type demo struct {
 	ws        string
 	owner     StaffEditor
 	acceptURL func(token string) string
-	staff     map[string]string // workspace membership ids by role
+	staff     map[string]string // staff ids by role
 }
 
 // fill makes everything but the workspace and its owner.
@@ -139,11 +139,11 @@ var demoStaffNames = map[string]string{RoleAdmin: "Ada Admin", RoleSupport: "Sam
 // addStaff puts a person with the console role and a password on the staff.
 func (d *demo) addStaff(ctx context.Context, role string) (DemoStaff, error) {
 	st := DemoStaff{Role: role, Email: role + "@demo.example", Password: demoPassword()}
-	wm, err := d.s.AddStaff(ctx, d.owner, NewStaff{Email: st.Email, Name: demoStaffNames[role], Role: role, Password: st.Password})
+	sm, err := d.s.AddStaff(ctx, d.owner, NewStaff{Email: st.Email, Name: demoStaffNames[role], Role: role, Password: st.Password})
 	if err != nil {
 		return st, err
 	}
-	d.staff[role] = wm.ID
+	d.staff[role] = sm.ID
 	return st, nil
 }
 
@@ -184,7 +184,7 @@ func (d *demo) account(ctx context.Context, sc Scope, i int, name string) error 
 		}
 	}
 	if sc.Live && i == 0 {
-		_, _, err = d.s.CreateMembership(ctx, sc, a.ID, NewMembership{WorkspaceMembershipID: d.staff[RoleAdmin], Role: "admin"})
+		_, _, err = d.s.CreateMembership(ctx, sc, a.ID, NewMembership{StaffID: d.staff[RoleAdmin], Role: "admin"})
 	}
 	return err
 }

@@ -32,15 +32,15 @@ func (in *AccountInput) Validate() error {
 }
 
 // NewMembership is what a membership is made from: either a workspace
-// member to link (WorkspaceMembershipID) or a person to invite (Email, with
+// member to link (StaffID) or a person to invite (Email, with
 // an optional Name).
 type NewMembership struct {
-	WorkspaceMembershipID string
-	Email                 string
-	Name                  string
-	Role                  string   // a role's slug or id; "" for the default role
-	Permissions           []string // direct permissions; nil when not given
-	SendEmail             bool     // queue the invitation email
+	StaffID     string
+	Email       string
+	Name        string
+	Role        string   // a role's slug or id; "" for the default role
+	Permissions []string // direct permissions; nil when not given
+	SendEmail   bool     // queue the invitation email
 	// AcceptURL makes the link an invitation token is accepted at.
 	AcceptURL func(token string) string
 }
@@ -49,7 +49,7 @@ type NewMembership struct {
 // linking and inviting.
 func (in *NewMembership) Validate() error {
 	f := fieldErrors{}
-	f.ref("workspace_membership_id", &in.WorkspaceMembershipID)
+	f.ref("workspace_membership_id", &in.StaffID)
 	f.email("email", &in.Email, false)
 	f.name("name", &in.Name, false)
 	f.ref("role", &in.Role)
@@ -62,9 +62,9 @@ func (in *NewMembership) Validate() error {
 	const both = "give either email or workspace_membership_id, not both"
 	const neither = "is required: give either email or workspace_membership_id"
 	switch {
-	case in.WorkspaceMembershipID != "" && in.Email != "":
+	case in.StaffID != "" && in.Email != "":
 		return Invalid(map[string]string{"email": both, "workspace_membership_id": both})
-	case in.WorkspaceMembershipID == "" && in.Email == "":
+	case in.StaffID == "" && in.Email == "":
 		return Invalid(map[string]string{"email": neither, "workspace_membership_id": neither})
 	case in.Name != "" && in.Email == "":
 		return Invalid(map[string]string{"name": "is taken only with email: a linked member keeps their own name"})

@@ -62,13 +62,13 @@ func TestInvitationLookups(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]string{f.WorkspaceMembershipID: "", frank.ID: db.StatusInvited}
+		want := map[string]string{f.StaffID: "", frank.ID: db.StatusInvited}
 		checkStaffStatuses(t, d, f.Live(), acct.ID, want)
-		checkStaffStatuses(t, d, f.Test(), acct.ID, map[string]string{f.WorkspaceMembershipID: "", frank.ID: ""})
-		if _, _, err := d.CreateMembership(ctx, f.Live(), acct.ID, db.NewMembership{WorkspaceMembershipID: f.WorkspaceMembershipID}); err != nil {
+		checkStaffStatuses(t, d, f.Test(), acct.ID, map[string]string{f.StaffID: "", frank.ID: ""})
+		if _, _, err := d.CreateMembership(ctx, f.Live(), acct.ID, db.NewMembership{StaffID: f.StaffID}); err != nil {
 			t.Fatal(err)
 		}
-		want[f.WorkspaceMembershipID] = db.StatusActive
+		want[f.StaffID] = db.StatusActive
 		checkStaffStatuses(t, d, f.Live(), acct.ID, want)
 	})
 }

@@ -16,24 +16,24 @@ const (
 // Membership is a user's membership of an account: the API's
 // account_membership object.
 type Membership struct {
-	Object                string         `db:"object" json:"object"`
-	ID                    string         `db:"id" json:"id"`
-	WorkspaceID           string         `db:"workspace_id" json:"-"`
-	AccountID             string         `db:"account_id" json:"account_id"`
-	UserID                string         `db:"user_id" json:"user_id"`
-	WorkspaceMembershipID *string        `db:"workspace_membership_id" json:"workspace_membership_id"`
-	Status                string         `db:"status" json:"status"`
-	Role                  MembershipRole `db:"role" json:"role"`
-	Permissions           []string       `db:"-" json:"permissions"`
-	EffectivePermissions  []string       `db:"-" json:"effective_permissions"`
-	Invitation            *Invitation    `db:"-" json:"invitation"`
-	InvitationExpiresAt   *time.Time     `db:"invitation_expires_at" json:"-"`
-	User                  User           `db:"user" json:"user"`
-	Livemode              bool           `db:"livemode" json:"livemode"`
-	Version               int64          `db:"version" json:"-"`
-	CreatedAt             time.Time      `db:"created_at" json:"created_at"`
-	UpdatedAt             time.Time      `db:"updated_at" json:"updated_at"`
-	Links                 Links          `db:"-" json:"links"`
+	Object               string         `db:"object" json:"object"`
+	ID                   string         `db:"id" json:"id"`
+	WorkspaceID          string         `db:"workspace_id" json:"-"`
+	AccountID            string         `db:"account_id" json:"account_id"`
+	UserID               string         `db:"user_id" json:"user_id"`
+	StaffID              *string        `db:"workspace_membership_id" json:"workspace_membership_id"`
+	Status               string         `db:"status" json:"status"`
+	Role                 MembershipRole `db:"role" json:"role"`
+	Permissions          []string       `db:"-" json:"permissions"`
+	EffectivePermissions []string       `db:"-" json:"effective_permissions"`
+	Invitation           *Invitation    `db:"-" json:"invitation"`
+	InvitationExpiresAt  *time.Time     `db:"invitation_expires_at" json:"-"`
+	User                 User           `db:"user" json:"user"`
+	Livemode             bool           `db:"livemode" json:"livemode"`
+	Version              int64          `db:"version" json:"-"`
+	CreatedAt            time.Time      `db:"created_at" json:"created_at"`
+	UpdatedAt            time.Time      `db:"updated_at" json:"updated_at"`
+	Links                Links          `db:"-" json:"links"`
 }
 
 // MembershipRole is the role of a membership as the membership shows it.

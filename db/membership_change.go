@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// CreateMembership adds a member to an account: it links a workspace member
+// CreateMembership adds a member to an account: it links a staff member
 // (status active) or invites a person by email (status invited, with an
 // invitation and, when SendEmail, its email in the outbox). Linking a person
 // whose membership here is still invited activates that membership instead
@@ -32,14 +32,14 @@ func (s *DB) CreateMembership(ctx context.Context, sc Scope, accountID string, i
 		if err != nil {
 			return err
 		}
-		user, wmID, err := s.newMember(ctx, sc.WorkspaceID, in)
+		user, staffID, err := s.newMember(ctx, sc.WorkspaceID, in)
 		if err != nil {
 			return err
 		}
 		existing, err := s.membershipOfUser(ctx, sc, a.ID, user.ID)
 		switch {
-		case err == nil && wmID != "" && existing.Status == StatusInvited:
-			m, err = s.activateByLink(ctx, sc, existing, wmID, e)
+		case err == nil && staffID != "" && existing.Status == StatusInvited:
+			m, err = s.activateByLink(ctx, sc, existing, staffID, e)
 			return err
 		case err == nil:
 			return alreadyMember(existing.ID)
@@ -54,7 +54,7 @@ func (s *DB) CreateMembership(ctx context.Context, sc Scope, accountID string, i
 			e.role = &r
 		}
 		created = true
-		m, err = s.insertMembership(ctx, sc, a, user.ID, wmID, e, in)
+		m, err = s.insertMembership(ctx, sc, a, user.ID, staffID, e, in)
 		return err
 	})
 	return m, created, err
@@ -72,9 +72,9 @@ func alreadyMember(id string) error {
 // newMember finds the user a new membership is for: the linked workspace
 // member's user, or the invited person's, created when new.
 func (s *DB) newMember(ctx context.Context, wsID string, in NewMembership) (User, string, error) {
-	if in.WorkspaceMembershipID != "" {
-		wm, err := s.StaffByID(ctx, wsID, in.WorkspaceMembershipID)
-		return wm.User, wm.ID, err
+	if in.StaffID != "" {
+		sm, err := s.StaffByID(ctx, wsID, in.StaffID)
+		return sm.User, sm.ID, err
 	}
 	u, err := s.findOrCreateUser(ctx, wsID, in.Email, in.Name)
 	return u, "", err
@@ -96,21 +96,21 @@ func (s *DB) membershipOfUser(ctx context.Context, sc Scope, accountID, userID s
 
 // insertMembership writes a new membership with its permissions and, for an
 // invitation, its token and email, and records what happened.
-func (s *DB) insertMembership(ctx context.Context, sc Scope, a Account, userID, wmID string, e edit, in NewMembership) (Membership, error) {
+func (s *DB) insertMembership(ctx context.Context, sc Scope, a Account, userID, staffID string, e edit, in NewMembership) (Membership, error) {
 	status := StatusActive
-	if wmID == "" {
+	if staffID == "" {
 		status = StatusInvited
 	}
 	id, t := NewID("am"), now()
 	s.aboutToWriteMembership(ctx)
 	_, err := s.exec(ctx, `INSERT INTO account_memberships (id, workspace_id, livemode, account_id, user_id,
 		workspace_membership_id, role_id, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		id, sc.WorkspaceID, sc.Live, a.ID, userID, nullString(wmID), e.role.ID, status, t, t)
+		id, sc.WorkspaceID, sc.Live, a.ID, userID, nullString(staffID), e.role.ID, status, t, t)
 	if isUniqueViolation(err) {
 		return Membership{}, alreadyMember("")
 	}
 	if isForeignKeyViolation(err) {
-		return Membership{}, s.vanished(ctx, err, sc.WorkspaceID, e.role.ID, wmID)
+		return Membership{}, s.vanished(ctx, err, sc.WorkspaceID, e.role.ID, staffID)
 	}
 	if err != nil {
 		return Membership{}, wrap(err, "insert membership")
@@ -151,18 +151,18 @@ func (s *DB) aboutToWriteMembership(ctx context.Context) {
 // that committed before the insert (PostgreSQL; SQLite's transactions are
 // serialised). PostgreSQL names the constraint; SQLite does not, but its
 // transaction outlives the failed statement, so the rows are read again.
-func (s *DB) vanished(ctx context.Context, err error, wsID, roleID, wmID string) error {
+func (s *DB) vanished(ctx context.Context, err error, wsID, roleID, staffID string) error {
 	if constraint := violatedConstraint(err); constraint != "" {
 		switch {
 		case strings.Contains(constraint, "workspace_membership_id"):
-			return ErrStaffNotFound.For(wmID)
+			return ErrStaffNotFound.For(staffID)
 		case strings.Contains(constraint, "role_id"):
 			return ErrUnknownRole
 		}
 		return wrap(err, "insert membership")
 	}
-	if wmID != "" {
-		if _, serr := s.StaffByID(ctx, wsID, wmID); errors.Is(serr, ErrStaffNotFound) {
+	if staffID != "" {
+		if _, serr := s.StaffByID(ctx, wsID, staffID); errors.Is(serr, ErrStaffNotFound) {
 			return serr
 		}
 	}
@@ -174,9 +174,9 @@ func (s *DB) vanished(ctx context.Context, err error, wsID, roleID, wmID string)
 }
 
 // activateByLink makes an invited membership active as the linked
-// workspace member's, dropping its invitation; a role or permissions given
+// staff member's, dropping its invitation; a role or permissions given
 // with the link replace the invited ones.
-func (s *DB) activateByLink(ctx context.Context, sc Scope, m Membership, wmID string, e edit) (Membership, error) {
+func (s *DB) activateByLink(ctx context.Context, sc Scope, m Membership, staffID string, e edit) (Membership, error) {
 	if _, err := s.exec(ctx, `DELETE FROM invitations WHERE workspace_id = ? AND livemode = ? AND membership_id = ?`,
 		sc.WorkspaceID, sc.Live, m.ID); err != nil {
 		return m, wrap(err, "drop invitation of membership %s", m.ID)
@@ -186,9 +186,9 @@ func (s *DB) activateByLink(ctx context.Context, sc Scope, m Membership, wmID st
 	}
 	s.aboutToWriteMembership(ctx)
 	_, err := s.exec(ctx, `UPDATE account_memberships SET status = ?, workspace_membership_id = ?
-		WHERE workspace_id = ? AND livemode = ? AND id = ?`, StatusActive, wmID, sc.WorkspaceID, sc.Live, m.ID)
+		WHERE workspace_id = ? AND livemode = ? AND id = ?`, StatusActive, staffID, sc.WorkspaceID, sc.Live, m.ID)
 	if isForeignKeyViolation(err) {
-		return m, ErrStaffNotFound.For(wmID)
+		return m, ErrStaffNotFound.For(staffID)
 	}
 	if err != nil {
 		return m, wrap(err, "activate membership %s", m.ID)
@@ -197,7 +197,7 @@ func (s *DB) activateByLink(ctx context.Context, sc Scope, m Membership, wmID st
 	if err != nil {
 		return m, err
 	}
-	prev["status"], prev["workspace_membership_id"], prev["invitation"] = m.Status, m.WorkspaceMembershipID, m.Invitation
+	prev["status"], prev["workspace_membership_id"], prev["invitation"] = m.Status, m.StaffID, m.Invitation
 	return s.finishChange(ctx, sc, m, prev, "membership.updated")
 }
 

@@ -312,15 +312,15 @@ func TestReferenceDeletedBeforeWrite(t *testing.T) {
 				return err
 			}, unknownRole},
 			{"role of a link", `DELETE FROM roles WHERE id = ?`, tempRole, func(id string) error {
-				_, _, err := d.CreateMembership(ctx, sc, a.ID, db.NewMembership{WorkspaceMembershipID: staff("sam@example.com"), Role: id})
+				_, _, err := d.CreateMembership(ctx, sc, a.ID, db.NewMembership{StaffID: staff("sam@example.com"), Role: id})
 				return err
 			}, unknownRole},
 			{"staff member of a link", `DELETE FROM workspace_memberships WHERE id = ?`, func() string { return staff("sue@example.com") }, func(id string) error {
-				_, _, err := d.CreateMembership(ctx, sc, a.ID, db.NewMembership{WorkspaceMembershipID: id})
+				_, _, err := d.CreateMembership(ctx, sc, a.ID, db.NewMembership{StaffID: id})
 				return err
 			}, staffGone},
 			{"staff member of a link that activates an invitation", `DELETE FROM workspace_memberships WHERE id = ?`, func() string { return staff("ivy@example.com") }, func(id string) error {
-				_, _, err := d.CreateMembership(ctx, sc, a.ID, db.NewMembership{WorkspaceMembershipID: id})
+				_, _, err := d.CreateMembership(ctx, sc, a.ID, db.NewMembership{StaffID: id})
 				return err
 			}, staffGone},
 			{"role of a change", `DELETE FROM roles WHERE id = ?`, tempRole, func(id string) error {

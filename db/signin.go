@@ -40,24 +40,24 @@ func dummyHash() string {
 // password. When the email is on several workspaces' staff, the oldest
 // membership the password opens wins. Any failure is ErrBadCredentials,
 // after the same work whether or not the email is known.
-func (s *DB) SignIn(ctx context.Context, email, password string) (WorkspaceMembership, error) {
-	var wms []WorkspaceMembership
-	if err := s.selectAll(ctx, &wms, `SELECT `+workspaceMembershipColumns+` WHERE u.email_lower = ? ORDER BY wm.id`,
+func (s *DB) SignIn(ctx context.Context, email, password string) (StaffMember, error) {
+	var staff []StaffMember
+	if err := s.selectAll(ctx, &staff, `SELECT `+staffColumns+` WHERE u.email_lower = ? ORDER BY wm.id`,
 		FoldEmail(email)); err != nil {
-		return WorkspaceMembership{}, wrap(err, "find staff to sign in")
+		return StaffMember{}, wrap(err, "find staff to sign in")
 	}
 	compared := false
-	for _, wm := range wms {
-		if !wm.User.PasswordHash.Valid {
+	for _, sm := range staff {
+		if !sm.User.PasswordHash.Valid {
 			continue
 		}
 		compared = true
-		if CheckPassword(wm.User.PasswordHash.String, password) {
-			return wm, nil
+		if CheckPassword(sm.User.PasswordHash.String, password) {
+			return sm, nil
 		}
 	}
 	if !compared {
 		CheckPassword(dummyHash(), password)
 	}
-	return WorkspaceMembership{}, ErrBadCredentials
+	return StaffMember{}, ErrBadCredentials
 }

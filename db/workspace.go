@@ -19,9 +19,9 @@ type Workspace struct {
 
 // BootstrapResult names what Bootstrap created or found.
 type BootstrapResult struct {
-	WorkspaceID           string `json:"workspace_id"`
-	UserID                string `json:"user_id"`
-	WorkspaceMembershipID string `json:"workspace_membership_id"`
+	WorkspaceID string `json:"workspace_id"`
+	UserID      string `json:"user_id"`
+	StaffID     string `json:"workspace_membership_id"`
 }
 
 // DefaultPermissions is the permission catalog of a new workspace.
@@ -73,13 +73,13 @@ func (s *DB) Bootstrap(ctx context.Context, in NewWorkspace) (BootstrapResult, e
 		if err != nil {
 			return err
 		}
-		wmID := NewID("wm")
+		staffID := NewID("wm")
 		t := now()
 		if _, err := s.exec(ctx, `INSERT INTO workspace_memberships (id, workspace_id, user_id, role, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, wmID, ws.ID, u.ID, RoleOwner, t, t); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?)`, staffID, ws.ID, u.ID, RoleOwner, t, t); err != nil {
 			return wrap(err, "insert owner of workspace %s", ws.ID)
 		}
-		res = BootstrapResult{WorkspaceID: ws.ID, UserID: u.ID, WorkspaceMembershipID: wmID}
+		res = BootstrapResult{WorkspaceID: ws.ID, UserID: u.ID, StaffID: staffID}
 		return nil
 	})
 	return res, err
@@ -104,7 +104,7 @@ func (s *DB) bootstrapAgain(ctx context.Context, wsID, email, password string, r
 	if !row.Hash.Valid || bcrypt.CompareHashAndPassword([]byte(row.Hash.String), []byte(password)) != nil {
 		return ErrWorkspaceExists.Saying("a workspace of that name already exists; the password does not match its owner's")
 	}
-	*res = BootstrapResult{WorkspaceID: wsID, UserID: row.UserID, WorkspaceMembershipID: row.WMID}
+	*res = BootstrapResult{WorkspaceID: wsID, UserID: row.UserID, StaffID: row.WMID}
 	return nil
 }
 

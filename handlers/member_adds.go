@@ -100,8 +100,8 @@ func (h *MemberPages) Link(c *fiber.Ctx) error {
 		return err
 	}
 	emails := make(map[string]string, len(staff))
-	for _, wm := range staff {
-		emails[wm.ID] = wm.User.Email
+	for _, sm := range staff {
+		emails[sm.ID] = sm.User.Email
 	}
 	f, results, failed, err := addEach(f, ids, func(id string) (views.AddResult, error) {
 		return h.linkOne(c, id, emails[id], f.Value("role"))
@@ -114,11 +114,11 @@ func (h *MemberPages) Link(c *fiber.Ctx) error {
 }
 
 // linkOne links one team member, like inviteOne.
-func (h *MemberPages) linkOne(c *fiber.Ctx, wmID, email, role string) (views.AddResult, error) {
+func (h *MemberPages) linkOne(c *fiber.Ctx, staffID, email, role string) (views.AddResult, error) {
 	if email == "" {
-		return views.AddResult{Who: wmID, Says: "no longer on the team"}, nil
+		return views.AddResult{Who: staffID, Says: "no longer on the team"}, nil
 	}
-	in := db.NewMembership{WorkspaceMembershipID: wmID, Role: role}
+	in := db.NewMembership{StaffID: staffID, Role: role}
 	_, created, err := h.Store.CreateMembership(ctx(c), PrincipalOf(c).Scope, listOf(c).accountID, in)
 	switch {
 	case err == nil && created:

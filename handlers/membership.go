@@ -67,23 +67,23 @@ func (r roleField) role(bad map[string]string) string {
 
 type createMembershipBody struct {
 	roleField
-	WorkspaceMembershipID string    `json:"workspace_membership_id"`
-	Email                 string    `json:"email"`
-	Name                  string    `json:"name"`
-	Permissions           *[]string `json:"permissions"`
-	SendEmail             *bool     `json:"send_email"`
+	StaffID     string    `json:"workspace_membership_id"`
+	Email       string    `json:"email"`
+	Name        string    `json:"name"`
+	Permissions *[]string `json:"permissions"`
+	SendEmail   *bool     `json:"send_email"`
 }
 
 // input is the store's input the body fills; the store checks its fields.
 func (b *createMembershipBody) input(acceptURL func(string) string) (db.NewMembership, error) {
 	bad := map[string]string{}
 	in := db.NewMembership{
-		WorkspaceMembershipID: b.WorkspaceMembershipID,
-		Email:                 b.Email,
-		Name:                  b.Name,
-		Role:                  b.role(bad),
-		SendEmail:             b.SendEmail == nil || *b.SendEmail,
-		AcceptURL:             acceptURL,
+		StaffID:   b.StaffID,
+		Email:     b.Email,
+		Name:      b.Name,
+		Role:      b.role(bad),
+		SendEmail: b.SendEmail == nil || *b.SendEmail,
+		AcceptURL: acceptURL,
 	}
 	if b.Permissions != nil {
 		in.Permissions = *b.Permissions

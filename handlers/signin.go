@@ -13,7 +13,7 @@ import (
 
 // SignInStore is what signing in needs of the database.
 type SignInStore interface {
-	SignIn(ctx context.Context, email, password string) (db.WorkspaceMembership, error)
+	SignIn(ctx context.Context, email, password string) (db.StaffMember, error)
 	HasOwner(ctx context.Context) (bool, error)
 	WorkspaceByID(ctx context.Context, id string) (db.Workspace, error)
 }
@@ -52,7 +52,7 @@ func (h *SignIn) Submit(c *fiber.Ctx) error {
 	f := formOf(c, "email", "next")
 	next := SafePath(f.Value("next"), Home)
 	ctx := c.UserContext()
-	wm, err := h.Store.SignIn(ctx, f.Value("email"), strings.Clone(c.FormValue("password")))
+	sm, err := h.Store.SignIn(ctx, f.Value("email"), strings.Clone(c.FormValue("password")))
 	if errors.Is(err, db.ErrBadCredentials) {
 		f.Error = badCredentials
 		return h.show(c, fiber.StatusUnauthorized, f, next)
@@ -60,15 +60,15 @@ func (h *SignIn) Submit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ws, err := h.Store.WorkspaceByID(ctx, wm.WorkspaceID)
+	ws, err := h.Store.WorkspaceByID(ctx, sm.WorkspaceID)
 	if err != nil {
 		return err
 	}
 	if err := h.Session.RenewToken(ctx); err != nil {
 		return err
 	}
-	h.Session.Put(ctx, SessionUserID, wm.UserID)
-	h.Session.Put(ctx, SessionWorkspaceID, wm.WorkspaceID)
+	h.Session.Put(ctx, SessionUserID, sm.UserID)
+	h.Session.Put(ctx, SessionWorkspaceID, sm.WorkspaceID)
 	h.Session.Put(ctx, SessionWorkspaceName, ws.Name)
 	h.Session.Put(ctx, SessionTestMode, false)
 	return Redirect(c, next)

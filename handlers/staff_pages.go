@@ -9,11 +9,11 @@ import (
 	"roster/views"
 )
 
-// TeamPages serves the console's team page: the workspace's staff, changed
+// StaffPages serves the console's team page: the workspace's staff, changed
 // through the same store as /v1/workspace-memberships, whose rules (only an
 // owner grants or takes away owner, nobody changes their own role or
 // removes themselves, the last owner stays) decide.
-type TeamPages struct {
+type StaffPages struct {
 	*Console
 	Store StaffStore
 }
@@ -22,15 +22,15 @@ type TeamPages struct {
 // a handful of people, not thousands.
 var allStaff = db.Page{Limit: 1000}
 
-var teamLabels = labels{"email": "The email", "name": "The name", "role": "The role"}
+var staffLabels = labels{"email": "The email", "name": "The name", "role": "The role"}
 
 // List answers GET /team.
-func (h *TeamPages) List(c *fiber.Ctx) error {
-	return h.list(c, fiber.StatusOK, views.TeamPage{})
+func (h *StaffPages) List(c *fiber.Ctx) error {
+	return h.list(c, fiber.StatusOK, views.StaffPage{})
 }
 
 // list shows the team page; v carries a form shown again, if any.
-func (h *TeamPages) list(c *fiber.Ctx, status int, v views.TeamPage) error {
+func (h *StaffPages) list(c *fiber.Ctx, status int, v views.StaffPage) error {
 	p := PrincipalOf(c)
 	staff, err := h.Store.ListStaff(ctx(c), p.Scope.WorkspaceID, allStaff)
 	if err != nil {
@@ -44,68 +44,68 @@ func (h *TeamPages) list(c *fiber.Ctx, status int, v views.TeamPage) error {
 	if v.Controls && !p.Scope.Live {
 		v.Disabled = "The team changes in live mode only: switch to live mode to add, change or remove someone."
 	}
-	return h.render(c, status, "Team", "team", views.Team(v))
+	return h.render(c, status, "Team", "team", views.Staff(v))
 }
 
 // Invite answers POST /team: the person with the email (created when new)
 // joins the staff with the chosen role.
-func (h *TeamPages) Invite(c *fiber.Ctx) error {
+func (h *StaffPages) Invite(c *fiber.Ctx) error {
 	f := formOf(c, "email", "name", "role")
 	in := db.NewStaff{Email: f.Value("email"), Name: f.Value("name"), Role: f.Value("role")}
-	wm, err := h.Store.AddStaff(ctx(c), PrincipalOf(c).StaffEditor(), in)
-	if f, ok := refused(f, err, teamLabels); ok {
-		return h.list(c, statusFormErrors, views.TeamPage{Form: f})
+	sm, err := h.Store.AddStaff(ctx(c), PrincipalOf(c).StaffEditor(), in)
+	if f, ok := refused(f, err, staffLabels); ok {
+		return h.list(c, statusFormErrors, views.StaffPage{Form: f})
 	}
 	if err != nil {
 		return err
 	}
-	h.flash(c, "Added "+in.Email+" to the team as "+wm.Role+".")
+	h.flash(c, "Added "+in.Email+" to the team as "+sm.Role+".")
 	return Redirect(c, "/team")
 }
 
 // ChangeRole answers POST /team/{id}/role.
-func (h *TeamPages) ChangeRole(c *fiber.Ctx) error {
+func (h *StaffPages) ChangeRole(c *fiber.Ctx) error {
 	id := strings.Clone(c.Params("id"))
 	f := formOf(c, "role")
-	wm, err := h.Store.ChangeStaffRole(ctx(c), PrincipalOf(c).StaffEditor(), id, db.StaffChange{Role: f.Value("role")})
+	sm, err := h.Store.ChangeStaffRole(ctx(c), PrincipalOf(c).StaffEditor(), id, db.StaffChange{Role: f.Value("role")})
 	if err != nil {
 		return h.showRefusal(c, id, f, err)
 	}
-	h.flash(c, wm.User.Email+" is now "+wm.Role+".")
+	h.flash(c, sm.User.Email+" is now "+sm.Role+".")
 	return Redirect(c, "/team")
 }
 
 // ConfirmRemove answers GET /team/{id}/remove: the page that asks first,
 // for browsers without scripts.
-func (h *TeamPages) ConfirmRemove(c *fiber.Ctx) error {
-	wm, err := h.Store.StaffByID(ctx(c), PrincipalOf(c).Scope.WorkspaceID, strings.Clone(c.Params("id")))
+func (h *StaffPages) ConfirmRemove(c *fiber.Ctx) error {
+	sm, err := h.Store.StaffByID(ctx(c), PrincipalOf(c).Scope.WorkspaceID, strings.Clone(c.Params("id")))
 	if err != nil {
 		return err
 	}
-	return h.render(c, fiber.StatusOK, "Remove from the team", "team", views.TeamRemoval(views.TeamConfirm{Member: wm}))
+	return h.render(c, fiber.StatusOK, "Remove from the team", "team", views.StaffRemoval(views.StaffConfirm{Member: sm}))
 }
 
 // Remove answers POST /team/{id}/remove: the person leaves the staff; their
 // user and account memberships stay.
-func (h *TeamPages) Remove(c *fiber.Ctx) error {
+func (h *StaffPages) Remove(c *fiber.Ctx) error {
 	p := PrincipalOf(c)
-	wm, err := h.Store.StaffByID(ctx(c), p.Scope.WorkspaceID, strings.Clone(c.Params("id")))
+	sm, err := h.Store.StaffByID(ctx(c), p.Scope.WorkspaceID, strings.Clone(c.Params("id")))
 	if err != nil {
 		return err
 	}
-	if err := h.Store.RemoveStaff(ctx(c), p.StaffEditor(), wm.ID); err != nil {
-		return h.showRefusal(c, wm.ID, views.Form{}, err)
+	if err := h.Store.RemoveStaff(ctx(c), p.StaffEditor(), sm.ID); err != nil {
+		return h.showRefusal(c, sm.ID, views.Form{}, err)
 	}
-	h.flash(c, "Took "+wm.User.Email+" off the team.")
+	h.flash(c, "Took "+sm.User.Email+" off the team.")
 	return Redirect(c, "/team")
 }
 
 // showRefusal shows the team page again with a rule's refusal next to the
 // staff member's row, when it is the user's to fix; it returns err
 // otherwise.
-func (h *TeamPages) showRefusal(c *fiber.Ctx, id string, f views.Form, err error) error {
+func (h *StaffPages) showRefusal(c *fiber.Ctx, id string, f views.Form, err error) error {
 	if f, ok := refused(f, err, labels{"role": "The role"}); ok {
-		return h.list(c, statusFormErrors, views.TeamPage{Row: id, RowForm: f})
+		return h.list(c, statusFormErrors, views.StaffPage{Row: id, RowForm: f})
 	}
 	return err
 }

@@ -106,14 +106,14 @@ func (s *Server) keyPrincipal(c *fiber.Ctx, token string) (handlers.Principal, e
 	}
 	p := handlers.Principal{Scope: db.Scope{WorkspaceID: k.WorkspaceID, Live: k.Livemode}, Credential: cred, Key: &k}
 	if k.CreatedBy != "" {
-		p.Staff = &db.WorkspaceMembership{Object: "workspace_membership", ID: k.Creator.MembershipID,
+		p.Staff = &db.StaffMember{Object: "workspace_membership", ID: k.Creator.StaffID,
 			WorkspaceID: k.WorkspaceID, UserID: k.CreatedBy, Role: k.Creator.Role}
 	}
 	return p, nil
 }
 
 // jwtPrincipal authenticates a JWT from the auth provider: its user's
-// workspace membership decides what it may do.
+// staff member decides what it may do.
 func (s *Server) jwtPrincipal(c *fiber.Ctx, token string) (handlers.Principal, error) {
 	claims, err := s.jwt.verify(token)
 	if err != nil {

@@ -136,7 +136,7 @@ func newMatrixFixture(t *testing.T, e *env) matrixFixture {
 		e.keyBy(e.owner(), true, db.KeySecret),
 		e.keyBy(demoted, true, db.KeySecret), e.keyBy(departed, true, db.KeySecret),
 	}
-	owner := db.StaffEditor{WorkspaceID: e.ws.WorkspaceID, MembershipID: e.ws.WorkspaceMembershipID}
+	owner := db.StaffEditor{WorkspaceID: e.ws.WorkspaceID, StaffID: e.ws.StaffID}
 	if _, err := e.db.ChangeStaffRole(ctx, owner, demoted.ID, db.StaffChange{Role: db.RoleSupport}); err != nil {
 		t.Fatal(err)
 	}

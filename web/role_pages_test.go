@@ -192,7 +192,7 @@ func TestPermissionCatalogPage(t *testing.T) {
 	})
 }
 
-func TestRolesAndTeamReadOnlyForSupport(t *testing.T) {
+func TestRolesAndStaffReadOnlyForSupport(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		staffWithPassword(t, d, e.ws, "help@acme.example", db.RoleSupport, "support password")
@@ -231,7 +231,7 @@ func TestRolesAndTeamReadOnlyForSupport(t *testing.T) {
 	})
 }
 
-func TestRolesAndTeamFormsNeedTheCSRFToken(t *testing.T) {
+func TestRolesAndStaffFormsNeedTheCSRFToken(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		addStaff(t, d, e.ws, "help@acme.example", db.RoleSupport)

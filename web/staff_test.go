@@ -12,7 +12,7 @@ import (
 
 // staffMember returns the workspace membership of the email, and whether
 // there is one.
-func (e *env) staffMember(t testing.TB, email string) (db.WorkspaceMembership, bool) {
+func (e *env) staffMember(t testing.TB, email string) (db.StaffMember, bool) {
 	t.Helper()
 	wm, err := e.db.StaffByEmail(context.Background(), e.ws.WorkspaceID, email)
 	if errors.Is(err, db.ErrStaffNotFound) {
