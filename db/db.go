@@ -23,9 +23,10 @@ const (
 type DB struct {
 	*sqlx.DB
 	Dialect   Dialect
-	keys      keyCache // API keys recently looked up by this process
-	stmts     sync.Map // query text → its *sqlx.Stmt, prepared once per connection
-	preparing sync.Map // query texts being prepared in the background
+	keys      keyCache       // API keys recently looked up by this process
+	stmts     sync.Map       // query text → its *sqlx.Stmt, prepared once per connection
+	preparing sync.Map       // query texts being prepared in the background
+	prepares  sync.WaitGroup // the background prepares running, which Close waits for
 
 	// beforeMembershipWrite, set by tests only, runs in the transaction
 	// just before a membership row is written with the role and staff

@@ -152,10 +152,20 @@ func (s *DB) prepareSoon(query string) {
 	if _, busy := s.preparing.LoadOrStore(query, true); busy {
 		return
 	}
+	s.prepares.Add(1)
 	go func() {
+		defer s.prepares.Done()
 		defer s.preparing.Delete(query)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_, _ = s.prepare(ctx, query)
 	}()
+}
+
+// Close waits for the statements being prepared in the background, then
+// closes the pool: a prepare that outlived Close opened the database again
+// (on SQLite, its files) after its owner had let it go.
+func (s *DB) Close() error {
+	s.prepares.Wait()
+	return s.DB.Close()
 }
