@@ -194,27 +194,19 @@ func bootstrap(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	switch {
-	case strings.TrimSpace(*ws) == "":
-		return errors.New("bootstrap: --workspace is required")
-	case !strings.Contains(*email, "@"):
-		return errors.New("bootstrap: --email must be an email address")
-	case len(*password) < 8:
-		return errors.New("bootstrap: --password must be at least 8 characters")
-	}
 	d, err := openDB(ctx, *dbURL)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	res, err := d.Bootstrap(ctx, strings.TrimSpace(*ws), strings.TrimSpace(*email), *password)
+	res, err := d.Bootstrap(ctx, db.NewWorkspace{Name: *ws, Email: *email, Password: *password})
 	if err != nil {
-		return fmt.Errorf("bootstrap: %w", err)
+		return refusal("bootstrap", err)
 	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(res)
 	}
-	fmt.Fprintf(stdout, "workspace %s (%s)\nowner %s (%s), workspace membership %s\n", res.WorkspaceID, *ws, *email, res.UserID, res.WorkspaceMembershipID)
+	fmt.Fprintf(stdout, "workspace %s (%s)\nowner %s (%s), workspace membership %s\n", res.WorkspaceID, *ws, *email, res.UserID, res.StaffID)
 	return nil
 }
 
@@ -242,17 +234,15 @@ func apikeyCreate(ctx context.Context, args []string, stdout, _ io.Writer) error
 		return errors.New("apikey create: --workspace is required")
 	case *mode != "live" && *mode != "test":
 		return fmt.Errorf("apikey create: --mode must be live or test, not %q", *mode)
-	case *kind != db.KeySecret && *kind != db.KeyPublishable:
-		return fmt.Errorf("apikey create: --kind must be secret or publishable, not %q", *kind)
 	}
 	d, w, err := openWorkspace(ctx, *dbURL, *ws, "apikey create")
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	k, secret, err := d.CreateAPIKey(ctx, db.Scope{WorkspaceID: w.ID, Live: *mode == "live"}, *kind, *name, scopes)
+	k, secret, err := d.CreateAPIKey(ctx, db.Scope{WorkspaceID: w.ID, Live: *mode == "live"}, db.NewAPIKey{Kind: *kind, Name: *name, Scopes: scopes})
 	if err != nil {
-		return fmt.Errorf("apikey create: %w", err)
+		return refusal("apikey create", err)
 	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(map[string]string{"id": k.ID, "secret": secret, "mode": *mode, "kind": k.Kind})
@@ -273,34 +263,22 @@ func staffAdd(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	switch {
-	case *ws == "":
+	if *ws == "" {
 		return errors.New("staff add: --workspace is required")
-	case !strings.Contains(*email, "@"):
-		return errors.New("staff add: --email must be an email address")
-	case *role != db.RoleOwner && *role != db.RoleAdmin && *role != db.RoleSupport:
-		return fmt.Errorf("staff add: --role must be owner, admin or support, not %q", *role)
-	case *password != "" && len(*password) < 8:
-		return errors.New("staff add: --password must be at least 8 characters")
 	}
 	d, w, err := openWorkspace(ctx, *dbURL, *ws, "staff add")
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	wm, err := d.CreateStaff(ctx, w.ID, strings.TrimSpace(*email), strings.TrimSpace(*name), *role)
+	sm, err := d.CreateStaff(ctx, w.ID, db.NewStaff{Email: *email, Name: *name, Role: *role, Password: *password})
 	if err != nil {
-		return fmt.Errorf("staff add: %w", err)
-	}
-	if *password != "" {
-		if err := d.SetPassword(ctx, w.ID, wm.User.Email, *password); err != nil {
-			return fmt.Errorf("staff add: %w", err)
-		}
+		return refusal("staff add", err)
 	}
 	if *asJSON {
-		return json.NewEncoder(stdout).Encode(map[string]string{"workspace_membership_id": wm.ID, "user_id": wm.UserID, "role": wm.Role})
+		return json.NewEncoder(stdout).Encode(map[string]string{"workspace_membership_id": sm.ID, "user_id": sm.UserID, "role": sm.Role})
 	}
-	fmt.Fprintf(stdout, "%s is %s of workspace %s (workspace membership %s)\n", wm.User.Email, wm.Role, w.Name, wm.ID)
+	fmt.Fprintf(stdout, "%s is %s of workspace %s (workspace membership %s)\n", sm.User.Email, sm.Role, w.Name, sm.ID)
 	return nil
 }
 

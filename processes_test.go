@@ -29,11 +29,11 @@ func TestTwoProcesses(t *testing.T) {
 	}
 	defer d.Close()
 	ws := dbtest.Workspace(t, d, "Acme")
-	_, sk, err := d.CreateAPIKey(context.Background(), ws.Live(), db.KeySecret, "test", nil)
+	_, sk, err := d.CreateAPIKey(context.Background(), ws.Live(), db.NewAPIKey{Kind: db.KeySecret, Name: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wm, err := d.CreateStaff(context.Background(), ws.WorkspaceID, "racer@acme.example", "", db.RoleAdmin)
+	wm, err := d.CreateStaff(context.Background(), ws.WorkspaceID, db.NewStaff{Email: "racer@acme.example", Role: db.RoleAdmin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestPoolSize(t *testing.T) {
 	defer d.Close()
 	d.SetPoolSize(1) // the test's own connection is the one pg_backend_pid names
 	ws := dbtest.Workspace(t, d, "Acme")
-	_, sk, err := d.CreateAPIKey(context.Background(), ws.Live(), db.KeySecret, "test", nil)
+	_, sk, err := d.CreateAPIKey(context.Background(), ws.Live(), db.NewAPIKey{Kind: db.KeySecret, Name: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

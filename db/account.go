@@ -4,10 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // Account is what members are added to: a merchant, an organization.
@@ -39,19 +36,36 @@ func (s *DB) ListAccounts(ctx context.Context, sc Scope, q string, page Page) ([
 
 // Account returns one account of the scope.
 func (s *DB) Account(ctx context.Context, sc Scope, id string) (Account, error) {
+	return s.account(ctx, sc, id, "")
+}
+
+// lockAccount reads an account for a change and locks it until the
+// transaction ends (see forUpdate): every change of an account and of its
+// memberships takes this lock first, so the rules that span the account's
+// memberships (the last owner, one membership per person) and the version
+// checks hold under concurrency.
+func (s *DB) lockAccount(ctx context.Context, sc Scope, id string) (Account, error) {
+	return s.account(ctx, sc, id, s.forUpdate())
+}
+
+// account reads an account of the scope, the query ending with lock.
+func (s *DB) account(ctx context.Context, sc Scope, id, lock string) (Account, error) {
 	var a Account
-	err := s.get(ctx, &a, `SELECT `+accountColumns+` WHERE workspace_id = ? AND livemode = ? AND id = ?`+s.forUpdateIfTx(ctx),
+	err := s.get(ctx, &a, `SELECT `+accountColumns+` WHERE workspace_id = ? AND livemode = ? AND id = ?`+lock,
 		sc.WorkspaceID, sc.Live, id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return a, NotFound("account", id)
+		return a, ErrAccountNotFound.For(id)
 	}
 	return a, wrap(err, "get account %s", id)
 }
 
 // CreateAccount creates an account in the scope.
-func (s *DB) CreateAccount(ctx context.Context, sc Scope, name string) (Account, error) {
+func (s *DB) CreateAccount(ctx context.Context, sc Scope, in AccountInput) (Account, error) {
+	if err := in.Validate(); err != nil {
+		return Account{}, err
+	}
 	t := now()
-	a := Account{Object: "account", ID: NewID("acct"), WorkspaceID: sc.WorkspaceID, Name: name, Livemode: sc.Live, CreatedAt: t, UpdatedAt: t}
+	a := Account{Object: "account", ID: NewID("acct"), WorkspaceID: sc.WorkspaceID, Name: in.Name, Livemode: sc.Live, CreatedAt: t, UpdatedAt: t}
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		if _, err := s.exec(ctx, `INSERT INTO accounts (id, workspace_id, livemode, name, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, a.ID, a.WorkspaceID, a.Livemode, a.Name, t, t); err != nil {
@@ -63,18 +77,21 @@ func (s *DB) CreateAccount(ctx context.Context, sc Scope, name string) (Account,
 }
 
 // RenameAccount changes an account's name.
-func (s *DB) RenameAccount(ctx context.Context, sc Scope, id, name string) (Account, error) {
+func (s *DB) RenameAccount(ctx context.Context, sc Scope, id string, in AccountInput) (Account, error) {
+	if err := in.Validate(); err != nil {
+		return Account{}, err
+	}
 	var a Account
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		var err error
-		if a, err = s.Account(ctx, sc, id); err != nil {
+		if a, err = s.lockAccount(ctx, sc, id); err != nil {
 			return err
 		}
-		if a.Name == name {
+		if a.Name == in.Name {
 			return nil
 		}
 		prev := map[string]any{"name": a.Name, "updated_at": a.UpdatedAt}
-		a.Name, a.UpdatedAt = name, now()
+		a.Name, a.UpdatedAt = in.Name, now()
 		if _, err := s.exec(ctx, `UPDATE accounts SET name = ?, updated_at = ? WHERE workspace_id = ? AND livemode = ? AND id = ?`,
 			a.Name, a.UpdatedAt, sc.WorkspaceID, sc.Live, id); err != nil {
 			return wrap(err, "rename account %s", id)
@@ -111,7 +128,7 @@ type AccountRemovals struct {
 // queries, whatever the account's size).
 func (s *DB) DeleteAccount(ctx context.Context, sc Scope, id string) error {
 	return s.WithTx(ctx, func(ctx context.Context) error {
-		a, err := s.Account(ctx, sc, id)
+		a, err := s.lockAccount(ctx, sc, id)
 		if err != nil {
 			return err
 		}
@@ -155,28 +172,4 @@ func (s *DB) accountRemovals(ctx context.Context, sc Scope, id string) (AccountR
 	}
 	r.MembershipIDsComplete = len(r.MembershipIDs) == r.Memberships
 	return r, nil
-}
-
-// forUpdateIfTx locks the rows read when ctx carries a transaction.
-func (s *DB) forUpdateIfTx(ctx context.Context) string {
-	if _, ok := ctx.Value(txKey{}).(*sqlx.Tx); ok {
-		return s.forUpdate()
-	}
-	return ""
-}
-
-// likePrefix turns user input into a LIKE pattern matching it as a
-// lower-cased prefix, its wildcards escaped.
-func likePrefix(q string) string { return escapeLike(strings.ToLower(q)) + "%" }
-
-// escapeLike escapes LIKE's wildcards and its escape character, the backslash, in s.
-func escapeLike(s string) string {
-	r := make([]rune, 0, len(s)+1)
-	for _, c := range s {
-		if c == '%' || c == '_' || c == '\\' {
-			r = append(r, '\\')
-		}
-		r = append(r, c)
-	}
-	return string(r)
 }

@@ -40,21 +40,21 @@ type APIKey struct {
 	// CreatedBy is the user who created the key, "" for a key made by the
 	// command line, which acts for the workspace.
 	CreatedBy string `db:"created_by" json:"-"`
-	// Creator is the creator's workspace membership as it is now: its ID is
-	// "" when they are no longer on the staff.
+	// Creator is the creator as a staff member now: its StaffID is "" when
+	// they are no longer on the staff.
 	Creator KeyCreator `db:"creator" json:"-"`
 }
 
-// KeyCreator is the current workspace membership of a key's creator.
+// KeyCreator is the key's creator as a staff member now.
 type KeyCreator struct {
-	MembershipID string `db:"membership_id"`
-	Role         string `db:"role"`
-	Email        string `db:"email"`
+	StaffID string `db:"staff_id"`
+	Role    string `db:"role"`
+	Email   string `db:"email"`
 }
 
 // Orphaned reports whether the key was created by someone who has since
 // left the workspace's staff: such a key stops working.
-func (k APIKey) Orphaned() bool { return k.CreatedBy != "" && k.Creator.MembershipID == "" }
+func (k APIKey) Orphaned() bool { return k.CreatedBy != "" && k.Creator.StaffID == "" }
 
 // Active reports whether the key can still be used at t.
 func (k APIKey) Active(t time.Time) bool {
@@ -75,11 +75,11 @@ func (k APIKey) HasScope(scope string) bool {
 	return false
 }
 
-// apiKeyColumns read a key with its creator's current workspace membership,
+// apiKeyColumns read a key with its creator as a staff member now,
 // in the one query that authenticates it.
 const apiKeyColumns = `'api_key' AS object, k.id, k.workspace_id, k.kind, k.name, k.prefix, k.scopes, k.livemode,
 	k.created_at, k.last_used_at, k.expires_at, k.revoked_at, COALESCE(k.created_by, '') AS created_by,
-	COALESCE(wm.id, '') AS "creator.membership_id", COALESCE(wm.role, '') AS "creator.role",
+	COALESCE(wm.id, '') AS "creator.staff_id", COALESCE(wm.role, '') AS "creator.role",
 	COALESCE(u.email, '') AS "creator.email"
 	FROM api_keys k
 	LEFT JOIN workspace_memberships wm ON wm.workspace_id = k.workspace_id AND wm.user_id = k.created_by
@@ -100,12 +100,15 @@ func KeyPrefix(kind string, live bool) string {
 // CreateAPIKey creates a key in the scope and returns it with its secret,
 // which is shown this once and never again. The user acting in ctx, if any,
 // is recorded as its creator.
-func (s *DB) CreateAPIKey(ctx context.Context, sc Scope, kind, name string, scopes []string) (APIKey, string, error) {
+func (s *DB) CreateAPIKey(ctx context.Context, sc Scope, in NewAPIKey) (APIKey, string, error) {
+	if err := in.Validate(); err != nil {
+		return APIKey{}, "", err
+	}
 	var k APIKey
 	var secret string
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		var err error
-		k, secret, err = s.insertAPIKey(ctx, sc, kind, name, scopes)
+		k, secret, err = s.insertAPIKey(ctx, sc, in)
 		if err != nil {
 			return err
 		}
@@ -114,18 +117,13 @@ func (s *DB) CreateAPIKey(ctx context.Context, sc Scope, kind, name string, scop
 	return k, secret, err
 }
 
-func (s *DB) insertAPIKey(ctx context.Context, sc Scope, kind, name string, scopes []string) (APIKey, string, error) {
-	if kind != KeySecret && kind != KeyPublishable {
-		return APIKey{}, "", Invalid(map[string]string{"kind": "must be secret or publishable"})
-	}
-	if err := checkScopes(kind, scopes); err != nil {
-		return APIKey{}, "", err
-	}
-	scopes = SortedUnique(scopes)
-	secret := KeyPrefix(kind, sc.Live) + RandomToken(40)
+// insertAPIKey writes a new key of a validated kind, name and scopes.
+func (s *DB) insertAPIKey(ctx context.Context, sc Scope, in NewAPIKey) (APIKey, string, error) {
+	scopes := SortedUnique(in.Scopes)
+	secret := KeyPrefix(in.Kind, sc.Live) + RandomToken(40)
 	k := APIKey{
-		Object: "api_key", ID: NewID("key"), WorkspaceID: sc.WorkspaceID, Kind: kind, Name: name,
-		Prefix: secret[:len(KeyPrefix(kind, sc.Live))+4], ScopeText: strings.Join(scopes, " "), Scopes: scopes,
+		Object: "api_key", ID: NewID("key"), WorkspaceID: sc.WorkspaceID, Kind: in.Kind, Name: in.Name,
+		Prefix: secret[:len(KeyPrefix(in.Kind, sc.Live))+4], ScopeText: strings.Join(scopes, " "), Scopes: scopes,
 		Livemode: sc.Live, CreatedAt: now(),
 	}
 	var createdBy *string
@@ -141,23 +139,6 @@ func (s *DB) insertAPIKey(ctx context.Context, sc Scope, kind, name string, scop
 	return k, secret, nil
 }
 
-// checkScopes refuses unknown scopes, and scopes on a publishable key.
-func checkScopes(kind string, scopes []string) error {
-	if len(scopes) > 0 && kind == KeyPublishable {
-		return Invalid(map[string]string{"scopes": "publishable keys take no scopes"})
-	}
-	for _, sc := range scopes {
-		known := false
-		for _, k := range Scopes {
-			known = known || k == sc
-		}
-		if !known {
-			return Invalid(map[string]string{"scopes": "unknown scope " + sc})
-		}
-	}
-	return nil
-}
-
 // APIKeyBySecret returns the active key whose secret this is.
 func (s *DB) APIKeyBySecret(ctx context.Context, secret string) (APIKey, error) {
 	hash := HashSecret(secret)
@@ -167,14 +148,14 @@ func (s *DB) APIKeyBySecret(ctx context.Context, secret string) (APIKey, error) 
 	var k APIKey
 	err := s.get(ctx, &k, `SELECT `+apiKeyColumns+` WHERE k.secret_hash = ?`, hash)
 	if errors.Is(err, sql.ErrNoRows) {
-		return k, NotFound("api_key", "")
+		return k, ErrAPIKeyNotFound
 	}
 	if err != nil {
 		return k, wrap(err, "find api key")
 	}
 	k.Scopes = splitScopes(k.ScopeText)
 	if !k.Active(time.Now()) {
-		return k, NotFound("api_key", "")
+		return k, ErrAPIKeyNotFound
 	}
 	s.keys.put(hash, k)
 	return k, nil
@@ -209,7 +190,7 @@ func (s *DB) apiKey(ctx context.Context, sc Scope, id string) (APIKey, error) {
 	var k APIKey
 	err := s.get(ctx, &k, `SELECT `+apiKeyColumns+` WHERE k.workspace_id = ? AND k.livemode = ? AND k.id = ?`, sc.WorkspaceID, sc.Live, id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return k, NotFound("api_key", id)
+		return k, ErrAPIKeyNotFound.For(id)
 	}
 	k.Scopes = splitScopes(k.ScopeText)
 	return k, wrap(err, "get api key %s", id)
@@ -251,14 +232,14 @@ func (s *DB) RollAPIKey(ctx context.Context, sc Scope, id string, grace time.Dur
 			return err
 		}
 		if !old.Active(time.Now()) {
-			return Conflict("api_key.inactive", "This key is revoked or expired; create a new one instead", map[string]any{"id": id})
+			return ErrKeyInactive.For(id)
 		}
 		expires := now().Add(grace)
 		if _, err := s.exec(ctx, `UPDATE api_keys SET expires_at = ? WHERE workspace_id = ? AND livemode = ? AND id = ?`,
 			expires, sc.WorkspaceID, sc.Live, id); err != nil {
 			return wrap(err, "expire api key %s", id)
 		}
-		if k, secret, err = s.insertAPIKey(ctx, sc, old.Kind, old.Name, old.Scopes); err != nil {
+		if k, secret, err = s.insertAPIKey(ctx, sc, NewAPIKey{Kind: old.Kind, Name: old.Name, Scopes: old.Scopes}); err != nil {
 			return err
 		}
 		return s.record(ctx, sc, change{Type: "api_key.rolled", TargetID: k.ID, Data: k,

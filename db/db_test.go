@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -15,15 +16,15 @@ import (
 func TestBootstrap(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		first, err := d.Bootstrap(ctx, "Acme", "Owner@Acme.example", "password-1")
+		first, err := d.Bootstrap(ctx, db.NewWorkspace{Name: "Acme", Email: "Owner@Acme.example", Password: "password-1"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		again, err := d.Bootstrap(ctx, "Acme", "owner@acme.example", "password-1")
+		again, err := d.Bootstrap(ctx, db.NewWorkspace{Name: "Acme", Email: "owner@acme.example", Password: "password-1"})
 		if err != nil || again != first {
 			t.Fatalf("bootstrap again: %+v, %v; want %+v", again, err, first)
 		}
-		if _, err := d.Bootstrap(ctx, "Acme", "owner@acme.example", "wrong-password"); !db.IsType(err, "workspace.exists") {
+		if _, err := d.Bootstrap(ctx, db.NewWorkspace{Name: "Acme", Email: "owner@acme.example", Password: "wrong-password"}); !errors.Is(err, db.ErrWorkspaceExists) {
 			t.Fatalf("bootstrap with another password: %v", err)
 		}
 		roles, err := d.ListRoles(ctx, first.WorkspaceID)
@@ -84,7 +85,7 @@ func TestUniqueEmail(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, errs[i] = d.CreateStaff(context.Background(), f.WorkspaceID, emails[i%len(emails)], "", db.RoleAdmin)
+				_, errs[i] = d.CreateStaff(context.Background(), f.WorkspaceID, db.NewStaff{Email: emails[i%len(emails)], Role: db.RoleAdmin})
 			}()
 		}
 		wg.Wait()
@@ -93,7 +94,7 @@ func TestUniqueEmail(t *testing.T) {
 			switch {
 			case err == nil:
 				ok++
-			case db.IsType(err, "workspace_membership.already_exists"):
+			case errors.Is(err, db.ErrAlreadyStaff):
 			default:
 				t.Errorf("unexpected error: %v", err)
 			}
@@ -112,18 +113,18 @@ func TestAccountsAreScoped(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		a, b := dbtest.Workspace(t, d, "Acme"), dbtest.Workspace(t, d, "Globex")
-		acct, err := d.CreateAccount(ctx, a.Live(), "Shop")
+		acct, err := d.CreateAccount(ctx, a.Live(), db.AccountInput{Name: "Shop"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, sc := range []db.Scope{a.Test(), b.Live(), b.Test()} {
-			if _, err := d.Account(ctx, sc, acct.ID); !db.IsType(err, "account.not_found") {
+			if _, err := d.Account(ctx, sc, acct.ID); !errors.Is(err, db.ErrAccountNotFound) {
 				t.Errorf("scope %+v sees the account: %v", sc, err)
 			}
-			if _, err := d.RenameAccount(ctx, sc, acct.ID, "x"); !db.IsType(err, "account.not_found") {
+			if _, err := d.RenameAccount(ctx, sc, acct.ID, db.AccountInput{Name: "x"}); !errors.Is(err, db.ErrAccountNotFound) {
 				t.Errorf("scope %+v renames the account: %v", sc, err)
 			}
-			if err := d.DeleteAccount(ctx, sc, acct.ID); !db.IsType(err, "account.not_found") {
+			if err := d.DeleteAccount(ctx, sc, acct.ID); !errors.Is(err, db.ErrAccountNotFound) {
 				t.Errorf("scope %+v deletes the account: %v", sc, err)
 			}
 		}
@@ -156,7 +157,7 @@ func TestRevokedKeyStopsAtOnceHere(t *testing.T) {
 			defer there.Close()
 			f := dbtest.Workspace(t, here, "Acme")
 			ctx := context.Background()
-			k, secret, err := here.CreateAPIKey(ctx, f.Live(), db.KeySecret, "", nil)
+			k, secret, err := here.CreateAPIKey(ctx, f.Live(), db.NewAPIKey{Kind: db.KeySecret})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -168,12 +169,12 @@ func TestRevokedKeyStopsAtOnceHere(t *testing.T) {
 			if _, err := here.RevokeAPIKey(ctx, f.Live(), k.ID); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := here.APIKeyBySecret(ctx, secret); !db.IsType(err, "api_key.not_found") {
+			if _, err := here.APIKeyBySecret(ctx, secret); !errors.Is(err, db.ErrAPIKeyNotFound) {
 				t.Fatalf("the revoking process still accepts the key: %v", err)
 			}
 			deadline := time.Now().Add(5 * time.Second)
 			for {
-				if _, err := there.APIKeyBySecret(ctx, secret); db.IsType(err, "api_key.not_found") {
+				if _, err := there.APIKeyBySecret(ctx, secret); errors.Is(err, db.ErrAPIKeyNotFound) {
 					break
 				}
 				if time.Now().After(deadline) {
@@ -194,7 +195,7 @@ func TestTransactionsFillThePool(t *testing.T) {
 		d.SetMaxOpenConns(2)
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		acct, err := d.CreateAccount(ctx, f.Live(), "Shop")
+		acct, err := d.CreateAccount(ctx, f.Live(), db.AccountInput{Name: "Shop"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -20,9 +21,9 @@ type DemoResult struct {
 	TestKey   string      // the secret of a test-mode secret key
 }
 
-// ErrDemoExists refuses to fill a database that has the demo workspace.
-var ErrDemoExists = Conflict("workspace.exists",
-	`the database already has the demo workspace "`+DemoWorkspace+`": run roster demo on a fresh database`, nil)
+// errDemoExists refuses to fill a database that has the demo workspace.
+var errDemoExists = ErrWorkspaceExists.Saying(
+	`the database already has the demo workspace "` + DemoWorkspace + `": run roster demo on a fresh database`)
 
 // demoPeople are the members of the demo accounts.
 var demoPeople = []struct{ name, email string }{
@@ -63,28 +64,28 @@ var demoAccounts = map[bool][]string{
 // active and invited members, API keys of both kinds in both modes, and the
 // events all that produced, everything made through the stores as the
 // owner. acceptURL makes the link of an invitation token. It refuses, with
-// ErrDemoExists, a database that already has the demo workspace; it runs
+// errDemoExists, a database that already has the demo workspace; it runs
 // in one transaction, so it fills all or nothing.
 func (s *DB) Demo(ctx context.Context, acceptURL func(token string) string) (DemoResult, error) {
 	res := DemoResult{Workspace: DemoWorkspace}
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		if _, err := s.WorkspaceByRef(ctx, DemoWorkspace); err == nil {
-			return ErrDemoExists
-		} else if !IsType(err, "workspace.not_found") {
+			return errDemoExists
+		} else if !errors.Is(err, ErrWorkspaceNotFound) {
 			return err
 		}
 		owner := DemoStaff{Role: RoleOwner, Email: "owner@demo.example", Password: demoPassword()}
-		b, err := s.Bootstrap(ctx, DemoWorkspace, owner.Email, owner.Password)
+		b, err := s.Bootstrap(ctx, NewWorkspace{Name: DemoWorkspace, Email: owner.Email, Password: owner.Password})
 		if err != nil {
 			return err
 		}
 		res.Staff = append(res.Staff, owner)
 		ctx = WithActor(ctx, Actor{Type: "user", ID: b.UserID})
-		d := demo{s: s, ws: b.WorkspaceID, owner: StaffEditor{WorkspaceID: b.WorkspaceID, MembershipID: b.WorkspaceMembershipID}, acceptURL: acceptURL}
+		d := demo{s: s, ws: b.WorkspaceID, owner: StaffEditor{WorkspaceID: b.WorkspaceID, StaffID: b.StaffID}, acceptURL: acceptURL}
 		return d.fill(ctx, &res)
 	})
 	if isUniqueViolation(err) {
-		return res, ErrDemoExists // another demo made the workspace first
+		return res, errDemoExists // another demo made the workspace first
 	}
 	return res, err
 }
@@ -98,7 +99,7 @@ type demo struct {
 	ws        string
 	owner     StaffEditor
 	acceptURL func(token string) string
-	staff     map[string]string // workspace membership ids by role
+	staff     map[string]string // staff ids by role
 }
 
 // fill makes everything but the workspace and its owner.
@@ -138,12 +139,12 @@ var demoStaffNames = map[string]string{RoleAdmin: "Ada Admin", RoleSupport: "Sam
 // addStaff puts a person with the console role and a password on the staff.
 func (d *demo) addStaff(ctx context.Context, role string) (DemoStaff, error) {
 	st := DemoStaff{Role: role, Email: role + "@demo.example", Password: demoPassword()}
-	wm, err := d.s.AddStaff(ctx, d.owner, st.Email, demoStaffNames[role], role)
+	sm, err := d.s.AddStaff(ctx, d.owner, NewStaff{Email: st.Email, Name: demoStaffNames[role], Role: role, Password: st.Password})
 	if err != nil {
 		return st, err
 	}
-	d.staff[role] = wm.ID
-	return st, d.s.SetPassword(ctx, d.ws, st.Email, st.Password)
+	d.staff[role] = sm.ID
+	return st, nil
 }
 
 // catalog adds permissions and roles to the workspace's defaults.
@@ -154,7 +155,7 @@ func (d *demo) catalog(ctx context.Context) error {
 		{Key: "reports.export", Description: "Export reports as CSV"},
 		{Key: "support:tickets", Description: "Answer the support tickets"},
 	} {
-		if _, err := d.s.CreatePermission(ctx, sc, p.Key, p.Description); err != nil {
+		if _, err := d.s.CreatePermission(ctx, sc, NewPermission{Key: p.Key, Description: p.Description}); err != nil {
 			return err
 		}
 	}
@@ -173,7 +174,7 @@ func (d *demo) catalog(ctx context.Context) error {
 // account creates the i-th demo account of sc's mode with its members; the
 // first live account also has the admin, linked from the staff.
 func (d *demo) account(ctx context.Context, sc Scope, i int, name string) error {
-	a, err := d.s.CreateAccount(ctx, sc, name)
+	a, err := d.s.CreateAccount(ctx, sc, AccountInput{Name: name})
 	if err != nil {
 		return err
 	}
@@ -183,7 +184,7 @@ func (d *demo) account(ctx context.Context, sc Scope, i int, name string) error 
 		}
 	}
 	if sc.Live && i == 0 {
-		_, _, err = d.s.CreateMembership(ctx, sc, a.ID, NewMembership{WorkspaceMembershipID: d.staff[RoleAdmin], Role: "admin"})
+		_, _, err = d.s.CreateMembership(ctx, sc, a.ID, NewMembership{StaffID: d.staff[RoleAdmin], Role: "admin"})
 	}
 	return err
 }
@@ -199,26 +200,23 @@ func (d *demo) member(ctx context.Context, sc Scope, accountID string, p struct{
 	if err != nil || m.invited {
 		return err
 	}
-	_, err = d.s.AcceptInvitation(ctx, token, "")
+	_, err = d.s.AcceptInvitation(ctx, Acceptance{Token: token})
 	return err
 }
 
 // keys creates two secret and two publishable keys in sc's mode and
 // returns the secret of the unlimited secret key.
 func (d *demo) keys(ctx context.Context, sc Scope) (string, error) {
-	_, secret, err := d.s.CreateAPIKey(ctx, sc, KeySecret, "Backend", nil)
+	_, secret, err := d.s.CreateAPIKey(ctx, sc, NewAPIKey{Kind: KeySecret, Name: "Backend"})
 	if err != nil {
 		return "", err
 	}
-	for _, k := range []struct {
-		kind, name string
-		scopes     []string
-	}{
-		{KeySecret, "Reporting (read only)", []string{"accounts:read", "events:read", "memberships:read"}},
-		{KeyPublishable, "Web app", nil},
-		{KeyPublishable, "Mobile app", nil},
+	for _, k := range []NewAPIKey{
+		{Kind: KeySecret, Name: "Reporting (read only)", Scopes: []string{"accounts:read", "events:read", "memberships:read"}},
+		{Kind: KeyPublishable, Name: "Web app"},
+		{Kind: KeyPublishable, Name: "Mobile app"},
 	} {
-		if _, _, err := d.s.CreateAPIKey(ctx, sc, k.kind, k.name, k.scopes); err != nil {
+		if _, _, err := d.s.CreateAPIKey(ctx, sc, k); err != nil {
 			return "", err
 		}
 	}

@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -100,7 +101,7 @@ func TestDemo(t *testing.T) {
 		}
 
 		events := count(t, d, `SELECT COUNT(*) FROM events`)
-		if _, err := d.Demo(ctx, acceptAt); !db.IsType(err, "workspace.exists") || !strings.Contains(err.Error(), "already has the demo workspace") {
+		if _, err := d.Demo(ctx, acceptAt); !errors.Is(err, db.ErrWorkspaceExists) || !strings.Contains(err.Error(), "already has the demo workspace") {
 			t.Fatalf("second demo: %v", err)
 		}
 		if again := count(t, d, `SELECT COUNT(*) FROM events`); again != events || count(t, d, `SELECT COUNT(*) FROM workspaces`) != 1 {

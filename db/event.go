@@ -107,7 +107,7 @@ func (s *DB) EventByID(ctx context.Context, sc Scope, id string) (Event, error) 
 	var e Event
 	err := s.get(ctx, &e, `SELECT `+eventColumns+` WHERE workspace_id = ? AND livemode = ? AND id = ?`, sc.WorkspaceID, sc.Live, id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return e, NotFound("event", id)
+		return e, ErrEventNotFound.For(id)
 	}
 	if err != nil {
 		return e, wrap(err, "get event %s", id)
@@ -127,4 +127,12 @@ func (e *Event) decode() {
 	if e.PreviousText != nil {
 		e.PreviousAttributes = json.RawMessage(*e.PreviousText)
 	}
+}
+
+// EventTypes lists the types of the scope's events, for filtering.
+func (s *DB) EventTypes(ctx context.Context, sc Scope) ([]string, error) {
+	var types []string
+	err := s.selectAll(ctx, &types, `SELECT DISTINCT type FROM events WHERE workspace_id = ? AND livemode = ? ORDER BY type`,
+		sc.WorkspaceID, sc.Live)
+	return types, wrap(err, "list event types")
 }

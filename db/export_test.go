@@ -17,3 +17,8 @@ func (s *DB) SetBeforeMembershipWrite(f func(exec func(query string, args ...any
 		})
 	}
 }
+
+// LockAccount is lockAccount, for tests that hold an account's lock.
+func (s *DB) LockAccount(ctx context.Context, sc Scope, id string) (Account, error) {
+	return s.lockAccount(ctx, sc, id)
+}

@@ -27,11 +27,10 @@ type IdempotentResponse struct {
 	Headers map[string]string
 }
 
-var errKeyInProgress = Conflict("idempotency.conflict",
-	"Another request with this Idempotency-Key is still in progress; retry it shortly", nil)
+var errKeyInProgress = ErrIdempotencyKeyConflict.Saying(
+	"Another request with this Idempotency-Key is still in progress; retry it shortly")
 
-var errKeyReused = Conflict("idempotency.conflict",
-	"This Idempotency-Key was used with another request; use a new key for a new request", nil)
+var errKeyReused = ErrIdempotencyKeyConflict
 
 // ClaimIdempotencyKey claims a key of the scope for the request with this
 // hash. Call it inside the transaction that does the request's work, and

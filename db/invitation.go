@@ -11,11 +11,6 @@ import (
 // InvitationTTL is how long an invitation can be accepted.
 const InvitationTTL = 7 * 24 * time.Hour
 
-// errNoInvitation answers every token that cannot be accepted (used,
-// revoked, expired or unknown) alike, and never repeats the token.
-var errNoInvitation = &Error{Kind: KindNotFound, Type: "invitation.not_found",
-	Message: "Invitation not found: the link was already used, revoked or has expired"}
-
 // issueInvitation gives a membership a new invitation token and expiry,
 // replacing any it had (whose token stops working at once), and returns the
 // token: the only time it exists outside a hash.
@@ -147,13 +142,13 @@ func (s *DB) InvitationByToken(ctx context.Context, token string) (PendingInvita
 		LEFT JOIN users iu ON iu.id = i.inviter_user_id AND iu.workspace_id = i.workspace_id
 		WHERE i.token_hash = ?`, HashSecret(token))
 	if errors.Is(err, sql.ErrNoRows) {
-		return p, errNoInvitation
+		return p, ErrInvitationNotFound
 	}
 	if err != nil {
 		return p, wrap(err, "find invitation")
 	}
 	if !p.ExpiresAt.After(time.Now()) {
-		return p, errNoInvitation
+		return p, ErrInvitationNotFound
 	}
 	p.ExpiresAt = p.ExpiresAt.UTC()
 	return p, nil
@@ -171,8 +166,7 @@ func (s *DB) ResendInvitation(ctx context.Context, sc Scope, ref MembershipRef, 
 			return err
 		}
 		if before.Status != StatusInvited {
-			return Conflict("membership.not_invited", "Only an invited membership has an invitation to resend",
-				map[string]any{"id": before.ID, "status": before.Status})
+			return ErrNotInvited.With(map[string]any{"id": before.ID, "status": before.Status})
 		}
 		token, err := s.issueInvitation(ctx, sc, before.ID)
 		if err != nil {
@@ -198,7 +192,11 @@ func (s *DB) ResendInvitation(ctx context.Context, sc Scope, ref MembershipRef, 
 // and names its user when name is set. A used, revoked, expired or unknown
 // token is invitation.not_found; of two acceptances of one token, one
 // succeeds. The event names the invited user as its actor.
-func (s *DB) AcceptInvitation(ctx context.Context, token, name string) (Membership, error) {
+func (s *DB) AcceptInvitation(ctx context.Context, in Acceptance) (Membership, error) {
+	if err := in.Validate(); err != nil {
+		return Membership{}, err
+	}
+	token, name := in.Token, in.Name
 	var m Membership
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		var inv struct {
@@ -210,13 +208,13 @@ func (s *DB) AcceptInvitation(ctx context.Context, token, name string) (Membersh
 		err := s.get(ctx, &inv, `SELECT membership_id, workspace_id, livemode, expires_at FROM invitations WHERE token_hash = ?`,
 			HashSecret(token))
 		if errors.Is(err, sql.ErrNoRows) {
-			return errNoInvitation
+			return ErrInvitationNotFound
 		}
 		if err != nil {
 			return wrap(err, "find invitation")
 		}
 		if !inv.ExpiresAt.After(time.Now()) {
-			return errNoInvitation
+			return ErrInvitationNotFound
 		}
 		sc := Scope{WorkspaceID: inv.WorkspaceID, Live: inv.Livemode}
 		before, _, err := s.lockMembership(ctx, sc, MembershipRef{ID: inv.MembershipID})
@@ -231,7 +229,7 @@ func (s *DB) AcceptInvitation(ctx context.Context, token, name string) (Membersh
 			return wrap(err, "spend invitation of membership %s", before.ID)
 		}
 		if n != 1 {
-			return errNoInvitation
+			return ErrInvitationNotFound
 		}
 		if err := s.dropUnsentEmails(ctx, sc, before.ID); err != nil {
 			return err

@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"strings"
 	"testing"
@@ -17,7 +18,7 @@ func TestInvitationLookups(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := dbtest.Workspace(t, d, "Acme")
 		ctx := db.WithActor(db.WithRequestID(context.Background(), "req_test"), db.Actor{Type: "user", ID: f.UserID})
-		acct, err := d.CreateAccount(ctx, f.Live(), "Shop")
+		acct, err := d.CreateAccount(ctx, f.Live(), db.AccountInput{Name: "Shop"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,30 +45,30 @@ func TestInvitationLookups(t *testing.T) {
 		}
 		old := strings.TrimPrefix(mailed.Invitation.AcceptURL, "https://roster.example/invitations/")
 		for name, tok := range map[string]string{"replaced": old, "unknown": "nope", "empty": ""} {
-			if _, err := d.InvitationByToken(ctx, tok); !db.IsType(err, "invitation.not_found") {
+			if _, err := d.InvitationByToken(ctx, tok); !errors.Is(err, db.ErrInvitationNotFound) {
 				t.Fatalf("%s token: %v", name, err)
 			}
 		}
-		if _, err := d.AcceptInvitation(ctx, token, ""); err != nil {
+		if _, err := d.AcceptInvitation(ctx, db.Acceptance{Token: token}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.InvitationByToken(ctx, token); !db.IsType(err, "invitation.not_found") {
+		if _, err := d.InvitationByToken(ctx, token); !errors.Is(err, db.ErrInvitationNotFound) {
 			t.Fatalf("used token: %v", err)
 		}
 
 		// Frank, invited by email, joins the team: the link form shows him
 		// as invited, the owner as no member, until the owner is linked.
-		frank, err := d.AddStaff(ctx, db.StaffEditor{WorkspaceID: f.WorkspaceID}, "frank@example.com", "", db.RoleSupport)
+		frank, err := d.AddStaff(ctx, db.StaffEditor{WorkspaceID: f.WorkspaceID}, db.NewStaff{Email: "frank@example.com", Role: db.RoleSupport})
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]string{f.WorkspaceMembershipID: "", frank.ID: db.StatusInvited}
+		want := map[string]string{f.StaffID: "", frank.ID: db.StatusInvited}
 		checkStaffStatuses(t, d, f.Live(), acct.ID, want)
-		checkStaffStatuses(t, d, f.Test(), acct.ID, map[string]string{f.WorkspaceMembershipID: "", frank.ID: ""})
-		if _, _, err := d.CreateMembership(ctx, f.Live(), acct.ID, db.NewMembership{WorkspaceMembershipID: f.WorkspaceMembershipID}); err != nil {
+		checkStaffStatuses(t, d, f.Test(), acct.ID, map[string]string{f.StaffID: "", frank.ID: ""})
+		if _, _, err := d.CreateMembership(ctx, f.Live(), acct.ID, db.NewMembership{StaffID: f.StaffID}); err != nil {
 			t.Fatal(err)
 		}
-		want[f.WorkspaceMembershipID] = db.StatusActive
+		want[f.StaffID] = db.StatusActive
 		checkStaffStatuses(t, d, f.Live(), acct.ID, want)
 	})
 }

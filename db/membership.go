@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 )
 
@@ -14,30 +13,27 @@ const (
 	StatusActive  = "active"
 )
 
-// ownerSlug is the slug of the role the last-owner rule protects.
-const ownerSlug = "owner"
-
 // Membership is a user's membership of an account: the API's
 // account_membership object.
 type Membership struct {
-	Object                string         `db:"object" json:"object"`
-	ID                    string         `db:"id" json:"id"`
-	WorkspaceID           string         `db:"workspace_id" json:"-"`
-	AccountID             string         `db:"account_id" json:"account_id"`
-	UserID                string         `db:"user_id" json:"user_id"`
-	WorkspaceMembershipID *string        `db:"workspace_membership_id" json:"workspace_membership_id"`
-	Status                string         `db:"status" json:"status"`
-	Role                  MembershipRole `db:"role" json:"role"`
-	Permissions           []string       `db:"-" json:"permissions"`
-	EffectivePermissions  []string       `db:"-" json:"effective_permissions"`
-	Invitation            *Invitation    `db:"-" json:"invitation"`
-	InvitationExpiresAt   *time.Time     `db:"invitation_expires_at" json:"-"`
-	User                  User           `db:"user" json:"user"`
-	Livemode              bool           `db:"livemode" json:"livemode"`
-	Version               int64          `db:"version" json:"-"`
-	CreatedAt             time.Time      `db:"created_at" json:"created_at"`
-	UpdatedAt             time.Time      `db:"updated_at" json:"updated_at"`
-	Links                 Links          `db:"-" json:"links"`
+	Object               string         `db:"object" json:"object"`
+	ID                   string         `db:"id" json:"id"`
+	WorkspaceID          string         `db:"workspace_id" json:"-"`
+	AccountID            string         `db:"account_id" json:"account_id"`
+	UserID               string         `db:"user_id" json:"user_id"`
+	StaffID              *string        `db:"workspace_membership_id" json:"workspace_membership_id"`
+	Status               string         `db:"status" json:"status"`
+	Role                 MembershipRole `db:"role" json:"role"`
+	Permissions          []string       `db:"-" json:"permissions"`
+	EffectivePermissions []string       `db:"-" json:"effective_permissions"`
+	Invitation           *Invitation    `db:"-" json:"invitation"`
+	InvitationExpiresAt  *time.Time     `db:"invitation_expires_at" json:"-"`
+	User                 User           `db:"user" json:"user"`
+	Livemode             bool           `db:"livemode" json:"livemode"`
+	Version              int64          `db:"version" json:"-"`
+	CreatedAt            time.Time      `db:"created_at" json:"created_at"`
+	UpdatedAt            time.Time      `db:"updated_at" json:"updated_at"`
+	Links                Links          `db:"-" json:"links"`
 }
 
 // MembershipRole is the role of a membership as the membership shows it.
@@ -119,19 +115,10 @@ type membershipRow struct {
 	RoleKeys   sql.NullString `db:"role_keys"`
 }
 
-// MembershipFilter narrows a list of memberships; empty fields match
-// everything. Role is a role's slug (or id); Q a prefix of the member's
-// email or name, compared case-insensitively.
-type MembershipFilter struct {
-	Status string
-	Role   string
-	Q      string
-}
-
 // ListMemberships returns a page of an account's memberships, oldest first.
 func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f MembershipFilter, page Page) ([]Membership, error) {
-	if f.Status != "" && f.Status != StatusInvited && f.Status != StatusActive {
-		return nil, Invalid(map[string]string{"status": "must be invited or active"})
+	if err := f.Validate(); err != nil {
+		return nil, err
 	}
 	q := s.MembershipSelect() + ` AND am.account_id = ? AND am.id > ?`
 	args := []any{sc.WorkspaceID, sc.Live, accountID, page.After}
@@ -177,7 +164,7 @@ func (s *DB) accountExists(ctx context.Context, sc Scope, accountID string) erro
 // Membership returns one membership of the scope.
 func (s *DB) Membership(ctx context.Context, sc Scope, ref MembershipRef) (Membership, error) {
 	m, err := s.membershipIn(ctx, sc, ref.AccountID, ref.ID)
-	if IsType(err, "membership.not_found") && ref.AccountID != "" {
+	if errors.Is(err, ErrMembershipNotFound) && ref.AccountID != "" {
 		if aerr := s.accountExists(ctx, sc, ref.AccountID); aerr != nil {
 			return Membership{}, aerr
 		}
@@ -198,7 +185,7 @@ func (s *DB) membershipIn(ctx context.Context, sc Scope, accountID, id string) (
 		return Membership{}, wrap(err, "get membership %s", id)
 	}
 	if len(ms) == 0 {
-		return Membership{}, NotFound("membership", id)
+		return Membership{}, ErrMembershipNotFound.For(id)
 	}
 	return ms[0], nil
 }
@@ -235,13 +222,13 @@ func (s *DB) lockMembership(ctx context.Context, sc Scope, ref MembershipRef) (M
 		err := s.get(ctx, &accountID, `SELECT account_id FROM account_memberships
 			WHERE workspace_id = ? AND livemode = ? AND id = ?`, sc.WorkspaceID, sc.Live, ref.ID)
 		if errors.Is(err, sql.ErrNoRows) {
-			return Membership{}, Account{}, NotFound("membership", ref.ID)
+			return Membership{}, Account{}, ErrMembershipNotFound.For(ref.ID)
 		}
 		if err != nil {
 			return Membership{}, Account{}, wrap(err, "find account of membership %s", ref.ID)
 		}
 	}
-	a, err := s.Account(ctx, sc, accountID)
+	a, err := s.lockAccount(ctx, sc, accountID)
 	if err != nil {
 		return Membership{}, Account{}, err
 	}
@@ -252,34 +239,20 @@ func (s *DB) lockMembership(ctx context.Context, sc Scope, ref MembershipRef) (M
 // keepOwner refuses to remove or demote m when it is the account's last
 // active owner.
 func (s *DB) keepOwner(ctx context.Context, sc Scope, m Membership) error {
-	if m.Status != StatusActive || m.Role.Slug != ownerSlug {
+	if m.Status != StatusActive || m.Role.Slug != OwnerRoleSlug {
 		return nil
 	}
 	var others int
 	err := s.get(ctx, &others, `SELECT COUNT(*) FROM account_memberships am JOIN roles r ON r.id = am.role_id
 		WHERE am.workspace_id = ? AND am.livemode = ? AND am.account_id = ? AND am.status = ? AND r.slug = ? AND am.id <> ?`,
-		sc.WorkspaceID, sc.Live, m.AccountID, StatusActive, ownerSlug, m.ID)
+		sc.WorkspaceID, sc.Live, m.AccountID, StatusActive, OwnerRoleSlug, m.ID)
 	if err != nil {
 		return wrap(err, "count owners of account %s", m.AccountID)
 	}
 	if others == 0 {
-		return Conflict("membership.last_owner", "An account keeps at least one active owner: make someone else owner first",
-			map[string]any{"id": m.ID, "account_id": m.AccountID})
+		return ErrLastOwner.With(map[string]any{"id": m.ID, "account_id": m.AccountID})
 	}
 	return nil
-}
-
-// roleOrDefault returns the workspace's role named by ref, or its default
-// role when ref is "".
-func (s *DB) roleOrDefault(ctx context.Context, wsID, ref string) (Role, error) {
-	if ref != "" {
-		return s.RoleByRef(ctx, wsID, ref)
-	}
-	r, ok, err := s.defaultRole(ctx, wsID)
-	if err == nil && !ok {
-		err = fmt.Errorf("db: workspace %s has no default role", wsID)
-	}
-	return r, err
 }
 
 // addPermissions gives a membership direct permissions it lacks and says how
@@ -290,7 +263,7 @@ func (s *DB) addPermissions(ctx context.Context, sc Scope, id string, keys []str
 		n, err := s.exec(ctx, `INSERT INTO membership_permissions (membership_id, workspace_id, permission_key)
 			VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, id, sc.WorkspaceID, k)
 		if isForeignKeyViolation(err) {
-			return 0, Invalid(map[string]string{"permissions": "not in the permission catalog: " + k})
+			return 0, notInCatalog("permissions", k)
 		}
 		if err != nil {
 			return 0, wrap(err, "add permission %s to membership %s", k, id)

@@ -7,49 +7,20 @@ import (
 	"strings"
 )
 
-// NewMembership is what a membership is made from: either a workspace
-// member to link (WorkspaceMembershipID) or a person to invite (Email, with
-// an optional Name).
-type NewMembership struct {
-	WorkspaceMembershipID string
-	Email                 string
-	Name                  string
-	Role                  string   // a role's slug or id; "" for the default role
-	Permissions           []string // direct permissions; nil when not given
-	SendEmail             bool     // queue the invitation email
-	// AcceptURL makes the link an invitation token is accepted at.
-	AcceptURL func(token string) string
-}
-
-// check enforces the either-or of linking and inviting.
-func (in NewMembership) check() error {
-	const both = "give either email or workspace_membership_id, not both"
-	const neither = "is required: give either email or workspace_membership_id"
-	switch {
-	case in.WorkspaceMembershipID != "" && in.Email != "":
-		return Invalid(map[string]string{"email": both, "workspace_membership_id": both})
-	case in.WorkspaceMembershipID == "" && in.Email == "":
-		return Invalid(map[string]string{"email": neither, "workspace_membership_id": neither})
-	case in.Name != "" && in.Email == "":
-		return Invalid(map[string]string{"name": "is taken only with email: a linked member keeps their own name"})
-	}
-	return nil
-}
-
-// CreateMembership adds a member to an account: it links a workspace member
+// CreateMembership adds a member to an account: it links a staff member
 // (status active) or invites a person by email (status invited, with an
 // invitation and, when SendEmail, its email in the outbox). Linking a person
 // whose membership here is still invited activates that membership instead
 // and answers created = false. Any other membership of the same person is
 // membership.already_exists, however many requests race.
 func (s *DB) CreateMembership(ctx context.Context, sc Scope, accountID string, in NewMembership) (Membership, bool, error) {
+	if err := in.Validate(); err != nil {
+		return Membership{}, false, err
+	}
 	var m Membership
 	created := false
 	err := s.WithTx(ctx, func(ctx context.Context) error {
-		if err := in.check(); err != nil {
-			return err
-		}
-		a, err := s.Account(ctx, sc, accountID)
+		a, err := s.lockAccount(ctx, sc, accountID)
 		if err != nil {
 			return err
 		}
@@ -61,18 +32,18 @@ func (s *DB) CreateMembership(ctx context.Context, sc Scope, accountID string, i
 		if err != nil {
 			return err
 		}
-		user, wmID, err := s.newMember(ctx, sc.WorkspaceID, in)
+		user, staffID, err := s.newMember(ctx, sc.WorkspaceID, in)
 		if err != nil {
 			return err
 		}
 		existing, err := s.membershipOfUser(ctx, sc, a.ID, user.ID)
 		switch {
-		case err == nil && wmID != "" && existing.Status == StatusInvited:
-			m, err = s.activateByLink(ctx, sc, existing, wmID, e)
+		case err == nil && staffID != "" && existing.Status == StatusInvited:
+			m, err = s.activateByLink(ctx, sc, existing, staffID, e)
 			return err
 		case err == nil:
 			return alreadyMember(existing.ID)
-		case !IsType(err, "membership.not_found"):
+		case !errors.Is(err, ErrMembershipNotFound):
 			return err
 		}
 		if e.role == nil {
@@ -83,7 +54,7 @@ func (s *DB) CreateMembership(ctx context.Context, sc Scope, accountID string, i
 			e.role = &r
 		}
 		created = true
-		m, err = s.insertMembership(ctx, sc, a, user.ID, wmID, e, in)
+		m, err = s.insertMembership(ctx, sc, a, user.ID, staffID, e, in)
 		return err
 	})
 	return m, created, err
@@ -95,15 +66,15 @@ func alreadyMember(id string) error {
 	if id != "" {
 		details = map[string]any{"membership_id": id}
 	}
-	return Conflict("membership.already_exists", "This person is already a member of the account", details)
+	return ErrAlreadyMember.With(details)
 }
 
 // newMember finds the user a new membership is for: the linked workspace
 // member's user, or the invited person's, created when new.
 func (s *DB) newMember(ctx context.Context, wsID string, in NewMembership) (User, string, error) {
-	if in.WorkspaceMembershipID != "" {
-		wm, err := s.StaffByID(ctx, wsID, in.WorkspaceMembershipID)
-		return wm.User, wm.ID, err
+	if in.StaffID != "" {
+		sm, err := s.StaffByID(ctx, wsID, in.StaffID)
+		return sm.User, sm.ID, err
 	}
 	u, err := s.findOrCreateUser(ctx, wsID, in.Email, in.Name)
 	return u, "", err
@@ -115,7 +86,7 @@ func (s *DB) membershipOfUser(ctx context.Context, sc Scope, accountID, userID s
 	err := s.get(ctx, &id, `SELECT id FROM account_memberships
 		WHERE workspace_id = ? AND livemode = ? AND account_id = ? AND user_id = ?`, sc.WorkspaceID, sc.Live, accountID, userID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Membership{}, NotFound("membership", "")
+		return Membership{}, ErrMembershipNotFound
 	}
 	if err != nil {
 		return Membership{}, wrap(err, "find membership of user %s", userID)
@@ -125,21 +96,21 @@ func (s *DB) membershipOfUser(ctx context.Context, sc Scope, accountID, userID s
 
 // insertMembership writes a new membership with its permissions and, for an
 // invitation, its token and email, and records what happened.
-func (s *DB) insertMembership(ctx context.Context, sc Scope, a Account, userID, wmID string, e edit, in NewMembership) (Membership, error) {
+func (s *DB) insertMembership(ctx context.Context, sc Scope, a Account, userID, staffID string, e edit, in NewMembership) (Membership, error) {
 	status := StatusActive
-	if wmID == "" {
+	if staffID == "" {
 		status = StatusInvited
 	}
 	id, t := NewID("am"), now()
 	s.aboutToWriteMembership(ctx)
 	_, err := s.exec(ctx, `INSERT INTO account_memberships (id, workspace_id, livemode, account_id, user_id,
 		workspace_membership_id, role_id, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		id, sc.WorkspaceID, sc.Live, a.ID, userID, nullString(wmID), e.role.ID, status, t, t)
+		id, sc.WorkspaceID, sc.Live, a.ID, userID, nullString(staffID), e.role.ID, status, t, t)
 	if isUniqueViolation(err) {
 		return Membership{}, alreadyMember("")
 	}
 	if isForeignKeyViolation(err) {
-		return Membership{}, s.vanished(ctx, err, sc.WorkspaceID, e.role.ID, wmID)
+		return Membership{}, s.vanished(ctx, err, sc.WorkspaceID, e.role.ID, staffID)
 	}
 	if err != nil {
 		return Membership{}, wrap(err, "insert membership")
@@ -180,32 +151,32 @@ func (s *DB) aboutToWriteMembership(ctx context.Context) {
 // that committed before the insert (PostgreSQL; SQLite's transactions are
 // serialised). PostgreSQL names the constraint; SQLite does not, but its
 // transaction outlives the failed statement, so the rows are read again.
-func (s *DB) vanished(ctx context.Context, err error, wsID, roleID, wmID string) error {
+func (s *DB) vanished(ctx context.Context, err error, wsID, roleID, staffID string) error {
 	if constraint := violatedConstraint(err); constraint != "" {
 		switch {
 		case strings.Contains(constraint, "workspace_membership_id"):
-			return NotFound("workspace_membership", wmID)
+			return ErrStaffNotFound.For(staffID)
 		case strings.Contains(constraint, "role_id"):
-			return errUnknownRole
+			return ErrUnknownRole
 		}
 		return wrap(err, "insert membership")
 	}
-	if wmID != "" {
-		if _, serr := s.StaffByID(ctx, wsID, wmID); IsType(serr, "workspace_membership.not_found") {
+	if staffID != "" {
+		if _, serr := s.StaffByID(ctx, wsID, staffID); errors.Is(serr, ErrStaffNotFound) {
 			return serr
 		}
 	}
 	var n int
 	if rerr := s.get(ctx, &n, `SELECT COUNT(*) FROM roles WHERE workspace_id = ? AND id = ?`, wsID, roleID); rerr == nil && n == 0 {
-		return errUnknownRole
+		return ErrUnknownRole
 	}
 	return wrap(err, "insert membership")
 }
 
 // activateByLink makes an invited membership active as the linked
-// workspace member's, dropping its invitation; a role or permissions given
+// staff member's, dropping its invitation; a role or permissions given
 // with the link replace the invited ones.
-func (s *DB) activateByLink(ctx context.Context, sc Scope, m Membership, wmID string, e edit) (Membership, error) {
+func (s *DB) activateByLink(ctx context.Context, sc Scope, m Membership, staffID string, e edit) (Membership, error) {
 	if _, err := s.exec(ctx, `DELETE FROM invitations WHERE workspace_id = ? AND livemode = ? AND membership_id = ?`,
 		sc.WorkspaceID, sc.Live, m.ID); err != nil {
 		return m, wrap(err, "drop invitation of membership %s", m.ID)
@@ -215,9 +186,9 @@ func (s *DB) activateByLink(ctx context.Context, sc Scope, m Membership, wmID st
 	}
 	s.aboutToWriteMembership(ctx)
 	_, err := s.exec(ctx, `UPDATE account_memberships SET status = ?, workspace_membership_id = ?
-		WHERE workspace_id = ? AND livemode = ? AND id = ?`, StatusActive, wmID, sc.WorkspaceID, sc.Live, m.ID)
+		WHERE workspace_id = ? AND livemode = ? AND id = ?`, StatusActive, staffID, sc.WorkspaceID, sc.Live, m.ID)
 	if isForeignKeyViolation(err) {
-		return m, NotFound("workspace_membership", wmID)
+		return m, ErrStaffNotFound.For(staffID)
 	}
 	if err != nil {
 		return m, wrap(err, "activate membership %s", m.ID)
@@ -226,18 +197,8 @@ func (s *DB) activateByLink(ctx context.Context, sc Scope, m Membership, wmID st
 	if err != nil {
 		return m, err
 	}
-	prev["status"], prev["workspace_membership_id"], prev["invitation"] = m.Status, m.WorkspaceMembershipID, m.Invitation
+	prev["status"], prev["workspace_membership_id"], prev["invitation"] = m.Status, m.StaffID, m.Invitation
 	return s.finishChange(ctx, sc, m, prev, "membership.updated")
-}
-
-// MembershipChange is a change of a membership's role and direct
-// permissions: PUT sets Permissions, replacing them; PATCH adds and removes.
-type MembershipChange struct {
-	Role        string    // a role's slug or id; "" keeps the role
-	Permissions *[]string // the new direct permissions; nil keeps them
-	Add         []string  // direct permissions to add
-	Remove      []string  // direct permissions to take away
-	IfMatch     IfMatch   // the versions the caller expects
 }
 
 // edit is a MembershipChange checked against the workspace's roles and
@@ -248,29 +209,14 @@ type edit struct {
 	add, remove []string
 }
 
-// errUnknownRole refuses a role named in a request's body that the
-// workspace does not have: 400 naming the field, for 404 is for what the
-// path names.
-var errUnknownRole = Invalid(map[string]string{"role": unknownRoleReason})
-
-// unknownRoleReason is why errUnknownRole refuses the role.
-const unknownRoleReason = "is not a role of the workspace: give the slug or id of one"
-
-// IsUnknownRole reports whether err refuses a role named in a request's
-// body because the workspace has no such role.
-func IsUnknownRole(err error) bool {
-	e, ok := As(err)
-	return ok && e.Kind == KindInvalid && e.Details["role"] == unknownRoleReason
-}
-
-// editOf checks a change: its role exists, its permissions are in the
-// catalog, and it does not both add and remove a permission.
+// editOf checks a validated change against the workspace: its role exists
+// and its permissions are in the catalog.
 func (s *DB) editOf(ctx context.Context, wsID string, ch MembershipChange) (edit, error) {
 	var e edit
 	if ch.Role != "" {
 		r, err := s.RoleByRef(ctx, wsID, ch.Role)
-		if IsType(err, "role.not_found") {
-			return e, errUnknownRole
+		if errors.Is(err, ErrRoleNotFound) {
+			return e, ErrUnknownRole
 		}
 		if err != nil {
 			return e, err
@@ -288,19 +234,17 @@ func (s *DB) editOf(ctx context.Context, wsID string, ch MembershipChange) (edit
 	if e.add, err = s.catalogKeys(ctx, wsID, "add_permissions", ch.Add); err != nil {
 		return e, err
 	}
-	if e.remove, err = s.catalogKeys(ctx, wsID, "remove_permissions", ch.Remove); err != nil {
-		return e, err
-	}
-	if both := intersect(e.add, e.remove); len(both) > 0 {
-		return e, Invalid(map[string]string{"remove_permissions": "also in add_permissions: " + strings.Join(both, ", ")})
-	}
-	return e, nil
+	e.remove, err = s.catalogKeys(ctx, wsID, "remove_permissions", ch.Remove)
+	return e, err
 }
 
 // UpdateMembership changes a membership's role or direct permissions. A
 // change that changes nothing answers the membership as it is, with no new
 // version and no event.
 func (s *DB) UpdateMembership(ctx context.Context, sc Scope, ref MembershipRef, ch MembershipChange) (Membership, error) {
+	if err := ch.Validate(); err != nil {
+		return Membership{}, err
+	}
 	var m Membership
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		var err error
@@ -336,7 +280,7 @@ func (s *DB) apply(ctx context.Context, sc Scope, m Membership, e edit) (map[str
 		_, err := s.exec(ctx, `UPDATE account_memberships SET role_id = ? WHERE workspace_id = ? AND livemode = ? AND id = ?`,
 			e.role.ID, sc.WorkspaceID, sc.Live, m.ID)
 		if isForeignKeyViolation(err) {
-			return nil, errUnknownRole // deleted since editOf read it
+			return nil, ErrUnknownRole // deleted since editOf read it
 		}
 		if err != nil {
 			return nil, wrap(err, "change role of membership %s", m.ID)
@@ -382,10 +326,29 @@ func (s *DB) finishChange(ctx context.Context, sc Scope, before Membership, prev
 // DeleteMembership removes a membership and its pending invitation, unless
 // it is the account's last active owner.
 func (s *DB) DeleteMembership(ctx context.Context, sc Scope, ref MembershipRef, ifMatch IfMatch) error {
+	return s.deleteMembership(ctx, sc, ref, ifMatch, false)
+}
+
+// errAccepted refuses to revoke the invitation of someone who accepted it.
+var errAccepted = ErrNotInvited.Saying("This person has accepted the invitation already: remove them instead")
+
+// RevokeInvitation removes an invited membership with its invitation, as
+// DeleteMembership does; a membership whose invitation was accepted is
+// membership.not_invited, decided in the transaction that would remove it.
+func (s *DB) RevokeInvitation(ctx context.Context, sc Scope, ref MembershipRef, ifMatch IfMatch) error {
+	return s.deleteMembership(ctx, sc, ref, ifMatch, true)
+}
+
+// deleteMembership removes a membership, only an invited one when
+// onlyInvited.
+func (s *DB) deleteMembership(ctx context.Context, sc Scope, ref MembershipRef, ifMatch IfMatch, onlyInvited bool) error {
 	return s.WithTx(ctx, func(ctx context.Context) error {
 		m, _, err := s.lockMembership(ctx, sc, ref)
 		if err != nil {
 			return err
+		}
+		if onlyInvited && m.Status != StatusInvited {
+			return errAccepted.With(map[string]any{"id": m.ID, "status": m.Status})
 		}
 		if err := ifMatch.check(m.Version); err != nil {
 			return err
@@ -407,24 +370,4 @@ func (s *DB) DeleteMembership(ctx context.Context, sc Scope, ref MembershipRef, 
 		c.Type = "membership.deleted"
 		return s.record(ctx, sc, c)
 	})
-}
-
-// difference returns the keys of a that are not in b.
-func difference(a, b []string) []string {
-	in := make(map[string]bool, len(b))
-	for _, k := range b {
-		in[k] = true
-	}
-	var out []string
-	for _, k := range a {
-		if !in[k] {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-// intersect returns the keys in both a and b.
-func intersect(a, b []string) []string {
-	return difference(a, difference(a, b))
 }

@@ -30,7 +30,7 @@ func TestMembershipPage(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		f := dbtest.Workspace(t, d, "Acme")
-		acct, err := d.CreateAccount(ctx, f.Live(), "Shop")
+		acct, err := d.CreateAccount(ctx, f.Live(), db.AccountInput{Name: "Shop"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,7 +81,7 @@ func TestInviteOneNewPersonTwice(t *testing.T) {
 		f := dbtest.Workspace(t, d, "Acme")
 		var ids []string
 		for i := range 8 {
-			a, err := d.CreateAccount(ctx, f.Test(), fmt.Sprint("Shop ", i))
+			a, err := d.CreateAccount(ctx, f.Test(), db.AccountInput{Name: fmt.Sprint("Shop ", i)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,7 +114,7 @@ func TestOutbox(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		f := dbtest.Workspace(t, d, "Acme")
-		acct, err := d.CreateAccount(ctx, f.Test(), "Shop")
+		acct, err := d.CreateAccount(ctx, f.Test(), db.AccountInput{Name: "Shop"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,13 +149,13 @@ func TestOutbox(t *testing.T) {
 		if err != nil || len(pending) != 1 || !strings.Contains(pending[0].Body, resent.Invitation.AcceptURL) {
 			t.Fatalf("pending after resend and revoke %+v, %v", pending, err)
 		}
-		if _, err := d.InvitationEmail(ctx, f.Live(), b.ID); !db.IsType(err, "invitation.not_found") {
+		if _, err := d.InvitationEmail(ctx, f.Live(), b.ID); !errors.Is(err, db.ErrInvitationNotFound) {
 			t.Fatalf("another mode reads the email: %v", err)
 		}
 
 		// Accepting before the email went out drops it: its link is spent.
 		token := strings.TrimPrefix(resent.Invitation.AcceptURL, "https://roster.example/invitations/")
-		if _, err := d.AcceptInvitation(ctx, token, ""); err != nil {
+		if _, err := d.AcceptInvitation(ctx, db.Acceptance{Token: token}); err != nil {
 			t.Fatal(err)
 		}
 		if pending, err = d.PendingEmails(ctx, 10); err != nil || len(pending) != 0 {
@@ -195,20 +195,20 @@ func TestIdempotencyKeys(t *testing.T) {
 			hash    string
 			save    bool
 			claimed bool
-			typ     string
+			want    error
 		}{
-			{"first use", f.Test(), "k", "h1", true, true, ""},
-			{"same request", f.Test(), "k", "h1", true, false, ""},
-			{"other request", f.Test(), "k", "h2", true, false, "idempotency.conflict"},
-			{"other mode", f.Live(), "k", "h2", true, true, ""},
-			{"rolled back", f.Test(), "r", "h1", false, true, ""},
-			{"free after the rollback", f.Test(), "r", "h2", true, true, ""},
+			{"first use", f.Test(), "k", "h1", true, true, nil},
+			{"same request", f.Test(), "k", "h1", true, false, nil},
+			{"other request", f.Test(), "k", "h2", true, false, db.ErrIdempotencyKeyConflict},
+			{"other mode", f.Live(), "k", "h2", true, true, nil},
+			{"rolled back", f.Test(), "r", "h1", false, true, nil},
+			{"free after the rollback", f.Test(), "r", "h2", true, true, nil},
 		} {
 			r, claimed, err := claim(tc.sc, tc.key, tc.hash, tc.save)
 			if errors.Is(err, errFailed) {
 				err = nil
 			}
-			if claimed != tc.claimed || (tc.typ == "" && err != nil) || (tc.typ != "" && !db.IsType(err, tc.typ)) {
+			if claimed != tc.claimed || !errors.Is(err, tc.want) {
 				t.Fatalf("%s: claimed %v, %v", tc.name, claimed, err)
 			}
 			if !claimed && err == nil && (r.Status != 201 || string(r.Body) != `{"id":1}` || r.Headers["ETag"] != `"1"`) {
@@ -261,7 +261,7 @@ func TestIdempotencyKeyInFlight(t *testing.T) {
 		if first := <-done; first != nil {
 			t.Fatal(first)
 		}
-		if want := d.Dialect == db.Postgres; db.IsType(err, "idempotency.conflict") != want || (!want && err != nil) {
+		if want := d.Dialect == db.Postgres; errors.Is(err, db.ErrIdempotencyKeyConflict) != want || (!want && err != nil) {
 			t.Fatalf("second claim: %v", err)
 		}
 	})
@@ -278,7 +278,7 @@ func TestReferenceDeletedBeforeWrite(t *testing.T) {
 		ctx := context.Background()
 		f := dbtest.Workspace(t, d, "Acme")
 		sc := f.Live()
-		a, err := d.CreateAccount(ctx, sc, "Shop")
+		a, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Shop"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -290,7 +290,7 @@ func TestReferenceDeletedBeforeWrite(t *testing.T) {
 			return r.ID
 		}
 		staff := func(email string) string {
-			wm, err := d.CreateStaff(ctx, f.WorkspaceID, email, "", db.RoleSupport)
+			wm, err := d.CreateStaff(ctx, f.WorkspaceID, db.NewStaff{Email: email, Role: db.RoleSupport})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -298,8 +298,8 @@ func TestReferenceDeletedBeforeWrite(t *testing.T) {
 		}
 		member := invite(t, d, sc, a.ID, "ann@example.com", db.NewMembership{})
 		invite(t, d, sc, a.ID, "ivy@example.com", db.NewMembership{})
-		unknownRole := func(err error) bool { return db.IsUnknownRole(err) }
-		staffGone := func(err error) bool { return db.IsType(err, "workspace_membership.not_found") }
+		unknownRole := func(err error) bool { return errors.Is(err, db.ErrUnknownRole) }
+		staffGone := func(err error) bool { return errors.Is(err, db.ErrStaffNotFound) }
 		for _, tc := range []struct {
 			name   string
 			delete string // the statement the hook runs, with the id of the row
@@ -312,15 +312,15 @@ func TestReferenceDeletedBeforeWrite(t *testing.T) {
 				return err
 			}, unknownRole},
 			{"role of a link", `DELETE FROM roles WHERE id = ?`, tempRole, func(id string) error {
-				_, _, err := d.CreateMembership(ctx, sc, a.ID, db.NewMembership{WorkspaceMembershipID: staff("sam@example.com"), Role: id})
+				_, _, err := d.CreateMembership(ctx, sc, a.ID, db.NewMembership{StaffID: staff("sam@example.com"), Role: id})
 				return err
 			}, unknownRole},
 			{"staff member of a link", `DELETE FROM workspace_memberships WHERE id = ?`, func() string { return staff("sue@example.com") }, func(id string) error {
-				_, _, err := d.CreateMembership(ctx, sc, a.ID, db.NewMembership{WorkspaceMembershipID: id})
+				_, _, err := d.CreateMembership(ctx, sc, a.ID, db.NewMembership{StaffID: id})
 				return err
 			}, staffGone},
 			{"staff member of a link that activates an invitation", `DELETE FROM workspace_memberships WHERE id = ?`, func() string { return staff("ivy@example.com") }, func(id string) error {
-				_, _, err := d.CreateMembership(ctx, sc, a.ID, db.NewMembership{WorkspaceMembershipID: id})
+				_, _, err := d.CreateMembership(ctx, sc, a.ID, db.NewMembership{StaffID: id})
 				return err
 			}, staffGone},
 			{"role of a change", `DELETE FROM roles WHERE id = ?`, tempRole, func(id string) error {

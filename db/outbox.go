@@ -67,7 +67,7 @@ func (s *DB) InvitationEmail(ctx context.Context, sc Scope, membershipID string)
 	err := s.get(ctx, &e, `SELECT `+emailColumns+` WHERE workspace_id = ? AND livemode = ? AND membership_id = ?
 		ORDER BY id DESC LIMIT 1`, sc.WorkspaceID, sc.Live, membershipID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return e, NotFound("invitation", membershipID)
+		return e, ErrInvitationNotFound.Saying("Invitation not found").For(membershipID)
 	}
 	return e, wrap(err, "get invitation email of membership %s", membershipID)
 }

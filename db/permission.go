@@ -4,36 +4,59 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
+	"time"
 )
+
+// Permission is an entry of a workspace's permission catalog.
+type Permission struct {
+	Object      string    `db:"object" json:"object"`
+	ID          string    `db:"id" json:"id"`
+	Key         string    `db:"key" json:"key"`
+	Description string    `db:"description" json:"description"`
+	CreatedAt   time.Time `db:"created_at" json:"created_at"`
+}
 
 const permissionColumns = `'permission' AS object, key AS id, key, description, created_at FROM permissions`
 
 // Permission returns one entry of the workspace's permission catalog.
 func (s *DB) Permission(ctx context.Context, wsID, key string) (Permission, error) {
+	return s.permission(ctx, wsID, key, "")
+}
+
+// lockPermission reads an entry of the catalog for a change and locks it
+// until the transaction ends (see forUpdate).
+func (s *DB) lockPermission(ctx context.Context, wsID, key string) (Permission, error) {
+	return s.permission(ctx, wsID, key, s.forUpdate())
+}
+
+// permission reads an entry of the catalog, the query ending with lock.
+func (s *DB) permission(ctx context.Context, wsID, key, lock string) (Permission, error) {
 	var p Permission
-	err := s.get(ctx, &p, `SELECT `+permissionColumns+` WHERE workspace_id = ? AND key = ?`+s.forUpdateIfTx(ctx), wsID, key)
+	err := s.get(ctx, &p, `SELECT `+permissionColumns+` WHERE workspace_id = ? AND key = ?`+lock, wsID, key)
 	if errors.Is(err, sql.ErrNoRows) {
-		return p, NotFound("permission", key)
+		return p, ErrPermissionNotFound.For(key)
 	}
 	return p, wrap(err, "get permission %s", key)
 }
 
 // CreatePermission adds a key to the workspace's catalog, recording
 // permission.created in sc's mode.
-func (s *DB) CreatePermission(ctx context.Context, sc Scope, key, description string) (Permission, error) {
-	p := Permission{Object: "permission", ID: key, Key: key, Description: description, CreatedAt: now()}
+func (s *DB) CreatePermission(ctx context.Context, sc Scope, in NewPermission) (Permission, error) {
+	if err := in.Validate(); err != nil {
+		return Permission{}, err
+	}
+	p := Permission{Object: "permission", ID: in.Key, Key: in.Key, Description: in.Description, CreatedAt: now()}
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		_, err := s.exec(ctx, `INSERT INTO permissions (workspace_id, key, description, created_at) VALUES (?, ?, ?, ?)`,
 			sc.WorkspaceID, p.Key, p.Description, p.CreatedAt)
 		if isUniqueViolation(err) {
-			return Conflict("permission.already_exists", "The catalog already has this permission", map[string]any{"key": key})
+			return ErrPermissionExists.With(map[string]any{"key": p.Key})
 		}
 		if err != nil {
-			return wrap(err, "insert permission %s", key)
+			return wrap(err, "insert permission %s", p.Key)
 		}
-		return s.record(ctx, sc, change{Type: "permission.created", TargetID: key, Data: p})
+		return s.record(ctx, sc, change{Type: "permission.created", TargetID: p.Key, Data: p})
 	})
 	return p, err
 }
@@ -44,13 +67,13 @@ func (s *DB) CreatePermission(ctx context.Context, sc Scope, key, description st
 // membership_permissions refuse its deletion whatever the concurrency.
 func (s *DB) DeletePermission(ctx context.Context, sc Scope, key string) error {
 	return s.WithTx(ctx, func(ctx context.Context) error {
-		p, err := s.Permission(ctx, sc.WorkspaceID, key)
+		p, err := s.lockPermission(ctx, sc.WorkspaceID, key)
 		if err != nil {
 			return err
 		}
 		_, err = s.exec(ctx, `DELETE FROM permissions WHERE workspace_id = ? AND key = ?`, sc.WorkspaceID, key)
 		if isForeignKeyViolation(err) {
-			return Conflict("permission.in_use", "Roles or members hold this permission: take it from them first", map[string]any{"key": key})
+			return ErrPermissionInUse.With(map[string]any{"key": key})
 		}
 		if err != nil {
 			return wrap(err, "delete permission %s", key)
@@ -59,33 +82,10 @@ func (s *DB) DeletePermission(ctx context.Context, sc Scope, key string) error {
 	})
 }
 
-// MaxListItems is the most entries one list of a request may hold (the
-// permissions of a membership or a role, those to add or remove): past it
-// the request is 400 naming the list. Every list a query takes as
-// parameters is bounded by it.
-const MaxListItems = 500
-
-// checkListLength refuses, under field, a list of more than MaxListItems
-// entries.
-func checkListLength(field string, n int) error {
-	if n > MaxListItems {
-		return Invalid(map[string]string{field: fmt.Sprintf("must hold at most %d entries", MaxListItems)})
-	}
-	return nil
-}
-
-// catalogKeys trims and sorts permission keys, each once, and refuses
-// under field a list longer than MaxListItems (as sent) and keys that are
-// not in the workspace's catalog.
+// catalogKeys sorts validated permission keys, each once, and refuses
+// under field the keys that are not in the workspace's catalog.
 func (s *DB) catalogKeys(ctx context.Context, wsID, field string, keys []string) ([]string, error) {
-	if err := checkListLength(field, len(keys)); err != nil {
-		return nil, err
-	}
-	trimmed := make([]string, len(keys))
-	for i, k := range keys {
-		trimmed[i] = strings.TrimSpace(k)
-	}
-	keys = SortedUnique(trimmed)
+	keys = SortedUnique(keys)
 	if err := s.checkCatalog(ctx, wsID, field, keys); err != nil {
 		return nil, err
 	}
@@ -104,7 +104,19 @@ func (s *DB) checkCatalog(ctx context.Context, wsID, field string, keys []string
 		return wrap(err, "check permissions against the catalog")
 	}
 	if unknown := difference(keys, known); len(unknown) > 0 {
-		return Invalid(map[string]string{field: "not in the permission catalog: " + strings.Join(unknown, ", ")})
+		return notInCatalog(field, unknown...)
 	}
 	return nil
+}
+
+// notInCatalog refuses, under field, permission keys the catalog lacks.
+func notInCatalog(field string, keys ...string) error {
+	return Invalid(map[string]string{field: "not in the permission catalog: " + strings.Join(keys, ", ")})
+}
+
+// ListPermissions returns the workspace's permission catalog, by key.
+func (s *DB) ListPermissions(ctx context.Context, wsID string) ([]Permission, error) {
+	var ps []Permission
+	err := s.selectAll(ctx, &ps, `SELECT `+permissionColumns+` WHERE workspace_id = ? ORDER BY key`, wsID)
+	return ps, wrap(err, "list permissions")
 }

@@ -3,20 +3,10 @@ package db
 import (
 	"context"
 	"database/sql"
-	"errors"
+	"fmt"
 	"slices"
-	"sort"
 	"time"
 )
-
-// Permission is an entry of a workspace's permission catalog.
-type Permission struct {
-	Object      string    `db:"object" json:"object"`
-	ID          string    `db:"id" json:"id"`
-	Key         string    `db:"key" json:"key"`
-	Description string    `db:"description" json:"description"`
-	CreatedAt   time.Time `db:"created_at" json:"created_at"`
-}
 
 // Role is a named set of permissions of a workspace.
 type Role struct {
@@ -47,13 +37,6 @@ type roleRow struct {
 	Keys sql.NullString `db:"role_keys"`
 }
 
-// ListPermissions returns the workspace's permission catalog, by key.
-func (s *DB) ListPermissions(ctx context.Context, wsID string) ([]Permission, error) {
-	var ps []Permission
-	err := s.selectAll(ctx, &ps, `SELECT `+permissionColumns+` WHERE workspace_id = ? ORDER BY key`, wsID)
-	return ps, wrap(err, "list permissions")
-}
-
 // ListRoles returns the workspace's roles with their permissions, oldest first.
 func (s *DB) ListRoles(ctx context.Context, wsID string) ([]Role, error) {
 	roles, err := s.roles(ctx, ` ORDER BY r.id`, wsID)
@@ -67,7 +50,7 @@ func (s *DB) RoleByRef(ctx context.Context, wsID, ref string) (Role, error) {
 		return Role{}, wrap(err, "get role %s", ref)
 	}
 	if len(roles) == 0 {
-		return Role{}, NotFound("role", ref)
+		return Role{}, ErrRoleNotFound.For(ref)
 	}
 	return roles[0], nil
 }
@@ -104,7 +87,7 @@ func (s *DB) setRolePermissions(ctx context.Context, wsID, roleID string, keys [
 	for _, k := range keys {
 		_, err := s.exec(ctx, `INSERT INTO role_permissions (role_id, workspace_id, permission_key) VALUES (?, ?, ?)`, roleID, wsID, k)
 		if isForeignKeyViolation(err) {
-			return Invalid(map[string]string{"permissions": "not in the permission catalog: " + k})
+			return notInCatalog("permissions", k)
 		}
 		if err != nil {
 			return wrap(err, "add permission %s to role %s", k, roleID)
@@ -113,44 +96,16 @@ func (s *DB) setRolePermissions(ctx context.Context, wsID, roleID string, keys [
 	return nil
 }
 
-// SortedUnique returns the strings sorted, each once, never nil.
-func SortedUnique(xs []string) []string {
-	out := make([]string, 0, len(xs))
-	seen := make(map[string]bool, len(xs))
-	for _, x := range xs {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
 // OwnerRoleSlug is the slug of the role every workspace starts with and
 // keeps: it cannot be deleted.
 const OwnerRoleSlug = "owner"
 
-// NewRole is a role to create.
-type NewRole struct {
-	Slug        string
-	Name        string
-	Description string
-	Permissions []string
-	IsDefault   bool
-}
-
-// RolePatch changes some of a role's fields; nil fields stay as they are.
-type RolePatch struct {
-	Name        *string
-	Description *string
-	Permissions *[]string
-	IsDefault   *bool
-}
-
 // CreateRole adds a role to the workspace of sc, recording role.created in
 // sc's mode. A new default role takes the flag from the current one.
 func (s *DB) CreateRole(ctx context.Context, sc Scope, in NewRole) (Role, error) {
+	if err := in.Validate(); err != nil {
+		return Role{}, err
+	}
 	t := now()
 	r := Role{Object: "role", ID: NewID("role"), WorkspaceID: sc.WorkspaceID, Slug: in.Slug, Name: in.Name,
 		Description: in.Description, IsDefault: in.IsDefault, CreatedAt: t, UpdatedAt: t}
@@ -170,7 +125,7 @@ func (s *DB) CreateRole(ctx context.Context, sc Scope, in NewRole) (Role, error)
 		_, err = s.exec(ctx, `INSERT INTO roles (id, workspace_id, slug, name, description, is_default, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.WorkspaceID, r.Slug, r.Name, r.Description, r.IsDefault, t, t)
 		if isUniqueViolation(err) {
-			return Conflict("role.already_exists", "A role with this slug already exists", map[string]any{"slug": r.Slug})
+			return ErrRoleExists.With(map[string]any{"slug": r.Slug})
 		}
 		if err != nil {
 			return wrap(err, "insert role %s", r.Slug)
@@ -188,6 +143,9 @@ func (s *DB) CreateRole(ctx context.Context, sc Scope, in NewRole) (Role, error)
 // from the current default in the same transaction; the default role
 // cannot give it up otherwise, so exactly one role is always the default.
 func (s *DB) UpdateRole(ctx context.Context, sc Scope, ref string, p RolePatch) (Role, error) {
+	if err := p.Validate(); err != nil {
+		return Role{}, err
+	}
 	var r Role
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		if err := s.lockWorkspace(ctx, sc.WorkspaceID); err != nil {
@@ -278,13 +236,13 @@ func (s *DB) DeleteRole(ctx context.Context, sc Scope, ref string) error {
 		details := map[string]any{"id": r.ID, "slug": r.Slug}
 		switch {
 		case r.Slug == OwnerRoleSlug:
-			return Conflict("role.permanent", "The owner role cannot be deleted", details)
+			return ErrRolePermanent.With(details)
 		case r.IsDefault:
-			return Conflict("role.is_default", "The default role cannot be deleted: make another role the default first", details)
+			return ErrRoleIsDefault.With(details)
 		}
 		_, err = s.exec(ctx, `DELETE FROM roles WHERE workspace_id = ? AND id = ?`, sc.WorkspaceID, r.ID)
 		if isForeignKeyViolation(err) {
-			return Conflict("role.in_use", "Members hold this role: give them another role first", details)
+			return ErrRoleInUse.With(details)
 		}
 		if err != nil {
 			return wrap(err, "delete role %s", r.ID)
@@ -293,19 +251,15 @@ func (s *DB) DeleteRole(ctx context.Context, sc Scope, ref string) error {
 	})
 }
 
-// lockWorkspace serialises the changes of a workspace's roles and staff
-// that read before they write. PostgreSQL locks the workspace's row FOR NO
-// KEY UPDATE, which leaves inserts of rows referencing it free; SQLite's
-// transactions hold the write lock already.
-func (s *DB) lockWorkspace(ctx context.Context, wsID string) error {
-	q := `SELECT id FROM workspaces WHERE id = ?`
-	if s.Dialect == Postgres {
-		q += ` FOR NO KEY UPDATE`
+// roleOrDefault returns the workspace's role named by ref, or its default
+// role when ref is "".
+func (s *DB) roleOrDefault(ctx context.Context, wsID, ref string) (Role, error) {
+	if ref != "" {
+		return s.RoleByRef(ctx, wsID, ref)
 	}
-	var id string
-	err := s.get(ctx, &id, q, wsID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return NotFound("workspace", wsID)
+	r, ok, err := s.defaultRole(ctx, wsID)
+	if err == nil && !ok {
+		err = fmt.Errorf("db: workspace %s has no default role", wsID)
 	}
-	return wrap(err, "lock workspace %s", wsID)
+	return r, err
 }

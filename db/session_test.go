@@ -100,7 +100,7 @@ func TestSignIn(t *testing.T) {
 				t.Fatalf("sign in %s: %v", tc.email, err)
 			}
 		}
-		if _, err := d.CreateStaff(ctx, f.WorkspaceID, "help@acme.example", "", db.RoleSupport); err != nil {
+		if _, err := d.CreateStaff(ctx, f.WorkspaceID, db.NewStaff{Email: "help@acme.example", Role: db.RoleSupport}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := d.SignIn(ctx, "help@acme.example", ""); !errors.Is(err, db.ErrBadCredentials) {

@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"sync"
 
@@ -41,60 +40,24 @@ func dummyHash() string {
 // password. When the email is on several workspaces' staff, the oldest
 // membership the password opens wins. Any failure is ErrBadCredentials,
 // after the same work whether or not the email is known.
-func (s *DB) SignIn(ctx context.Context, email, password string) (WorkspaceMembership, error) {
-	var wms []WorkspaceMembership
-	if err := s.selectAll(ctx, &wms, `SELECT `+workspaceMembershipColumns+` WHERE u.email_lower = ? ORDER BY wm.id`,
+func (s *DB) SignIn(ctx context.Context, email, password string) (StaffMember, error) {
+	var staff []StaffMember
+	if err := s.selectAll(ctx, &staff, `SELECT `+staffColumns+` WHERE u.email_lower = ? ORDER BY wm.id`,
 		FoldEmail(email)); err != nil {
-		return WorkspaceMembership{}, wrap(err, "find staff to sign in")
+		return StaffMember{}, wrap(err, "find staff to sign in")
 	}
 	compared := false
-	for _, wm := range wms {
-		if !wm.User.PasswordHash.Valid {
+	for _, sm := range staff {
+		if !sm.User.PasswordHash.Valid {
 			continue
 		}
 		compared = true
-		if CheckPassword(wm.User.PasswordHash.String, password) {
-			return wm, nil
+		if CheckPassword(sm.User.PasswordHash.String, password) {
+			return sm, nil
 		}
 	}
 	if !compared {
 		CheckPassword(dummyHash(), password)
 	}
-	return WorkspaceMembership{}, ErrBadCredentials
-}
-
-// StaffByUser returns the workspace membership of a user of the workspace.
-func (s *DB) StaffByUser(ctx context.Context, wsID, userID string) (WorkspaceMembership, error) {
-	var wm WorkspaceMembership
-	err := s.get(ctx, &wm, `SELECT `+workspaceMembershipColumns+` WHERE wm.workspace_id = ? AND wm.user_id = ?`, wsID, userID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return wm, NotFound("workspace_membership", userID)
-	}
-	return wm, wrap(err, "get workspace membership of user %s", userID)
-}
-
-// SetPassword sets the console password of the workspace's user with this
-// email.
-func (s *DB) SetPassword(ctx context.Context, wsID, email, password string) error {
-	hash, err := HashPassword(password)
-	if err != nil {
-		return err
-	}
-	n, err := s.exec(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE workspace_id = ? AND email_lower = ?`,
-		hash, now(), wsID, FoldEmail(email))
-	if err != nil {
-		return wrap(err, "set password")
-	}
-	if n == 0 {
-		return NotFound("user", email)
-	}
-	return nil
-}
-
-// EventTypes lists the types of the scope's events, for filtering.
-func (s *DB) EventTypes(ctx context.Context, sc Scope) ([]string, error) {
-	var types []string
-	err := s.selectAll(ctx, &types, `SELECT DISTINCT type FROM events WHERE workspace_id = ? AND livemode = ? ORDER BY type`,
-		sc.WorkspaceID, sc.Live)
-	return types, wrap(err, "list event types")
+	return StaffMember{}, ErrBadCredentials
 }

@@ -2,28 +2,48 @@ package db
 
 import (
 	"context"
-	"slices"
+	"database/sql"
+	"errors"
+	"time"
 )
 
-// StaffEditor is who changes a workspace's staff: a person on its staff
-// (MembershipID), an API key (ByKey: with its creator's MembershipID, or ""
-// for a key made by the command line), or the system (neither), which acts
-// with an owner's rights without a self.
-type StaffEditor struct {
-	WorkspaceID  string
-	MembershipID string
-	ByKey        bool
+// Workspace roles of the staff.
+const (
+	RoleOwner   = "owner"
+	RoleAdmin   = "admin"
+	RoleSupport = "support"
+)
+
+// StaffMember is a user on the workspace's own staff: the one concept the
+// API calls a workspace membership (/v1/workspace-memberships) and the
+// console its team (/team). Go code calls it staff in every layer.
+type StaffMember struct {
+	Object      string    `db:"object" json:"object"`
+	ID          string    `db:"id" json:"id"`
+	WorkspaceID string    `db:"workspace_id" json:"-"`
+	UserID      string    `db:"user_id" json:"user_id"`
+	Role        string    `db:"role" json:"role"`
+	User        User      `db:"user" json:"user"`
+	CreatedAt   time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt   time.Time `db:"updated_at" json:"updated_at"`
 }
 
-// StaffRoles are the console roles a workspace membership can have.
+const staffColumns = `'workspace_membership' AS object, wm.id, wm.workspace_id, wm.user_id, wm.role,
+	wm.created_at, wm.updated_at, u.id AS "user.id", u.workspace_id AS "user.workspace_id",
+	u.email AS "user.email", u.name AS "user.name", u.password_hash AS "user.password_hash"
+	FROM workspace_memberships wm JOIN users u ON u.id = wm.user_id`
+
+// StaffRoles are the console roles a staff member can have.
 var StaffRoles = []string{RoleOwner, RoleAdmin, RoleSupport}
 
-// checkStaffRole refuses a console role that does not exist.
-func checkStaffRole(role string) error {
-	if !slices.Contains(StaffRoles, role) {
-		return Invalid(map[string]string{"role": "must be owner, admin or support"})
-	}
-	return nil
+// StaffEditor is who changes a workspace's staff: a person on its staff
+// (StaffID), an API key (ByKey: with its creator's StaffID, or "" for a
+// key made by the command line), or the system (neither), which acts with
+// an owner's rights without a self.
+type StaffEditor struct {
+	WorkspaceID string
+	StaffID     string
+	ByKey       bool
 }
 
 // staffEvents is the scope staff events are recorded in: staff is changed
@@ -31,17 +51,17 @@ func checkStaffRole(role string) error {
 func (ed StaffEditor) staffEvents() Scope { return Scope{WorkspaceID: ed.WorkspaceID, Live: true} }
 
 // ListStaff returns a page of the workspace's staff, oldest first.
-func (s *DB) ListStaff(ctx context.Context, wsID string, page Page) ([]WorkspaceMembership, error) {
-	var wms []WorkspaceMembership
-	err := s.selectAll(ctx, &wms, `SELECT `+workspaceMembershipColumns+` WHERE wm.workspace_id = ? AND wm.id > ?
+func (s *DB) ListStaff(ctx context.Context, wsID string, page Page) ([]StaffMember, error) {
+	var list []StaffMember
+	err := s.selectAll(ctx, &list, `SELECT `+staffColumns+` WHERE wm.workspace_id = ? AND wm.id > ?
 		ORDER BY wm.id LIMIT ?`, wsID, page.After, page.fetch())
-	return wms, wrap(err, "list workspace memberships")
+	return list, wrap(err, "list staff")
 }
 
 // StaffStatus is a member of a workspace's staff and the status of their
 // membership of one account: "" when they have none.
 type StaffStatus struct {
-	WorkspaceMembership
+	StaffMember
 	Status string `db:"account_status"`
 }
 
@@ -49,7 +69,7 @@ type StaffStatus struct {
 // each with the status of their membership of the account in sc's mode.
 func (s *DB) StaffOfAccount(ctx context.Context, sc Scope, accountID string, page Page) ([]StaffStatus, error) {
 	var staff []StaffStatus
-	err := s.selectAll(ctx, &staff, `SELECT COALESCE(am.status, '') AS account_status, `+workspaceMembershipColumns+`
+	err := s.selectAll(ctx, &staff, `SELECT COALESCE(am.status, '') AS account_status, `+staffColumns+`
 		LEFT JOIN account_memberships am ON am.workspace_id = wm.workspace_id AND am.livemode = ?
 			AND am.account_id = ? AND am.user_id = wm.user_id
 		WHERE wm.workspace_id = ? AND wm.id > ? ORDER BY wm.id LIMIT ?`,
@@ -57,99 +77,115 @@ func (s *DB) StaffOfAccount(ctx context.Context, sc Scope, accountID string, pag
 	return staff, wrap(err, "list staff with their status in account %s", accountID)
 }
 
-// AddStaff puts the user with this email (created with name when new) on
-// the workspace's staff with a console role. Only an owner grants owner.
-func (s *DB) AddStaff(ctx context.Context, ed StaffEditor, email, name, role string) (WorkspaceMembership, error) {
-	if err := checkStaffRole(role); err != nil {
-		return WorkspaceMembership{}, err
+// AddStaff puts the user with this email (created with the name when new)
+// on the workspace's staff with a console role, and gives them the
+// password when one is set. Only an owner grants owner.
+func (s *DB) AddStaff(ctx context.Context, ed StaffEditor, in NewStaff) (StaffMember, error) {
+	if err := in.Validate(); err != nil {
+		return StaffMember{}, err
 	}
-	var wm WorkspaceMembership
+	var hash string
+	if in.Password != "" {
+		var err error
+		if hash, err = HashPassword(in.Password); err != nil {
+			return StaffMember{}, err
+		}
+	}
+	var sm StaffMember
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		editorRole, err := s.lockStaff(ctx, ed)
 		if err != nil {
 			return err
 		}
-		if role == RoleOwner {
+		if in.Role == RoleOwner {
 			if err := ed.mayTouchOwner(editorRole); err != nil {
 				return err
 			}
 		}
-		u, err := s.findOrCreateUser(ctx, ed.WorkspaceID, email, name)
+		u, err := s.findOrCreateUser(ctx, ed.WorkspaceID, in.Email, in.Name)
 		if err != nil {
 			return err
 		}
 		t := now()
-		wm = WorkspaceMembership{Object: "workspace_membership", ID: NewID("wm"), WorkspaceID: ed.WorkspaceID, UserID: u.ID, Role: role, User: u, CreatedAt: t, UpdatedAt: t}
+		sm = StaffMember{Object: "workspace_membership", ID: NewID("wm"), WorkspaceID: ed.WorkspaceID, UserID: u.ID, Role: in.Role, User: u, CreatedAt: t, UpdatedAt: t}
 		_, err = s.exec(ctx, `INSERT INTO workspace_memberships (id, workspace_id, user_id, role, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, wm.ID, ed.WorkspaceID, u.ID, role, t, t)
+			VALUES (?, ?, ?, ?, ?, ?)`, sm.ID, ed.WorkspaceID, u.ID, in.Role, t, t)
 		if isUniqueViolation(err) {
-			return Conflict("workspace_membership.already_exists", "This person is already on the workspace's staff", map[string]any{"email": email})
+			return ErrAlreadyStaff.With(map[string]any{"email": in.Email})
 		}
 		if err != nil {
-			return wrap(err, "insert workspace membership")
+			return wrap(err, "insert staff member")
 		}
-		return s.record(ctx, ed.staffEvents(), change{Type: "workspace_membership.created", TargetID: wm.ID, Data: wm})
+		if hash != "" {
+			if err := s.setPasswordHash(ctx, ed.WorkspaceID, u.ID, hash); err != nil {
+				return err
+			}
+		}
+		return s.record(ctx, ed.staffEvents(), change{Type: "workspace_membership.created", TargetID: sm.ID, Data: sm})
 	})
-	return wm, err
+	return sm, err
 }
 
-// ChangeStaffRole gives a workspace membership another console role. Nobody
+// ChangeStaffRole gives a staff member another console role. Nobody
 // changes their own role, only an owner grants or takes away owner, and the
 // workspace keeps at least one owner.
-func (s *DB) ChangeStaffRole(ctx context.Context, ed StaffEditor, id, role string) (WorkspaceMembership, error) {
-	if err := checkStaffRole(role); err != nil {
-		return WorkspaceMembership{}, err
+func (s *DB) ChangeStaffRole(ctx context.Context, ed StaffEditor, id string, in StaffChange) (StaffMember, error) {
+	if err := in.Validate(); err != nil {
+		return StaffMember{}, err
 	}
-	var wm WorkspaceMembership
+	role := in.Role
+	var sm StaffMember
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		var editorRole string
 		var err error
-		if wm, editorRole, err = s.staffTarget(ctx, ed, id); err != nil {
+		if sm, editorRole, err = s.staffTarget(ctx, ed, id); err != nil {
 			return err
 		}
-		if err := s.mayTake(ctx, ed, editorRole, wm, role); err != nil || wm.Role == role {
+		if err := s.mayTake(ctx, ed, editorRole, sm, role); err != nil || sm.Role == role {
 			return err
 		}
-		prev := map[string]any{"role": wm.Role, "updated_at": wm.UpdatedAt}
-		wm.Role, wm.UpdatedAt = role, now()
+		prev := map[string]any{"role": sm.Role, "updated_at": sm.UpdatedAt}
+		sm.Role, sm.UpdatedAt = role, now()
 		if _, err := s.exec(ctx, `UPDATE workspace_memberships SET role = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
-			role, wm.UpdatedAt, ed.WorkspaceID, id); err != nil {
-			return wrap(err, "change role of workspace membership %s", id)
+			role, sm.UpdatedAt, ed.WorkspaceID, id); err != nil {
+			return wrap(err, "change role of staff member %s", id)
 		}
-		return s.record(ctx, ed.staffEvents(), change{Type: "workspace_membership.updated", TargetID: wm.ID, Data: wm, Previous: prev})
+		return s.record(ctx, ed.staffEvents(), change{Type: "workspace_membership.updated", TargetID: sm.ID, Data: sm, Previous: prev})
 	})
-	s.keys.forgetCreatedBy(wm.UserID) // their keys' rights changed with them
-	return wm, err
+	s.keys.forgetCreatedBy(sm.UserID) // their keys' rights changed with them
+	return sm, err
 }
 
-// RemoveStaff takes a workspace membership off the staff (the user and
+// RemoveStaff takes a staff member off the staff (the user and
 // their account memberships stay; the API keys they created stop). Nobody removes themselves, only an owner
 // removes an owner, and the workspace keeps at least one owner.
 func (s *DB) RemoveStaff(ctx context.Context, ed StaffEditor, id string) error {
-	var wm WorkspaceMembership
-	defer func() { s.keys.forgetCreatedBy(wm.UserID) }() // their keys stop with them
+	var sm StaffMember
+	defer func() { s.keys.forgetCreatedBy(sm.UserID) }() // their keys stop with them
 	return s.WithTx(ctx, func(ctx context.Context) error {
 		var editorRole string
 		var err error
-		if wm, editorRole, err = s.staffTarget(ctx, ed, id); err != nil {
+		if sm, editorRole, err = s.staffTarget(ctx, ed, id); err != nil {
 			return err
 		}
-		if err := s.mayTake(ctx, ed, editorRole, wm, ""); err != nil {
+		if err := s.mayTake(ctx, ed, editorRole, sm, ""); err != nil {
 			return err
 		}
 		if _, err := s.exec(ctx, `DELETE FROM workspace_memberships WHERE workspace_id = ? AND id = ?`, ed.WorkspaceID, id); err != nil {
-			return wrap(err, "delete workspace membership %s", id)
+			return wrap(err, "delete staff member %s", id)
 		}
-		return s.record(ctx, ed.staffEvents(), change{Type: "workspace_membership.deleted", TargetID: wm.ID, Data: wm})
+		return s.record(ctx, ed.staffEvents(), change{Type: "workspace_membership.deleted", TargetID: sm.ID, Data: sm})
 	})
 }
 
+// The refusals of the staff's rules.
 var (
-	errOwnerGrant = Forbidden("Only an owner may grant or take away the workspace role owner",
-		map[string]any{"role": RoleOwner, "reason": "owner_only"})
-	errOwnerByKey = Forbidden("API keys never grant or take away the workspace role owner: an owner does it in the console",
-		map[string]any{"role": RoleOwner, "reason": "owner_only"})
-	errSelfChange = Forbidden("Nobody changes their own workspace role or removes themselves: ask another owner or admin", nil)
+	errOwnerGrant = ErrForbidden.Saying("Only an owner may grant or take away the workspace role owner").
+			With(map[string]any{"role": RoleOwner, "reason": "owner_only"})
+	errOwnerByKey = ErrForbidden.Saying("API keys never grant or take away the workspace role owner: an owner does it in the console").
+			With(map[string]any{"role": RoleOwner, "reason": "owner_only"})
+	errSelfChange = ErrForbidden.Saying("Nobody changes their own workspace role or removes themselves: ask another owner or admin")
+	errNoLonger   = ErrForbidden.Saying("You are no longer on the workspace's staff")
 )
 
 // lockStaff takes the workspace's lock for a staff change and returns the
@@ -161,10 +197,10 @@ func (s *DB) lockStaff(ctx context.Context, ed StaffEditor) (string, error) {
 		return "", err
 	}
 	role := RoleOwner
-	if ed.MembershipID != "" {
-		editor, err := s.StaffByID(ctx, ed.WorkspaceID, ed.MembershipID)
-		if IsType(err, "workspace_membership.not_found") {
-			return "", Forbidden("You are no longer on the workspace's staff", nil)
+	if ed.StaffID != "" {
+		editor, err := s.StaffByID(ctx, ed.WorkspaceID, ed.StaffID)
+		if errors.Is(err, ErrStaffNotFound) {
+			return "", errNoLonger
 		}
 		if err != nil {
 			return "", err
@@ -188,30 +224,30 @@ func (ed StaffEditor) mayTouchOwner(editorRole string) error {
 
 // staffTarget locks the workspace and returns the membership a change is
 // about and the editor's role.
-func (s *DB) staffTarget(ctx context.Context, ed StaffEditor, id string) (WorkspaceMembership, string, error) {
+func (s *DB) staffTarget(ctx context.Context, ed StaffEditor, id string) (StaffMember, string, error) {
 	editorRole, err := s.lockStaff(ctx, ed)
 	if err != nil {
-		return WorkspaceMembership{}, "", err
+		return StaffMember{}, "", err
 	}
-	wm, err := s.StaffByID(ctx, ed.WorkspaceID, id)
-	return wm, editorRole, err
+	sm, err := s.StaffByID(ctx, ed.WorkspaceID, id)
+	return sm, editorRole, err
 }
 
 // mayTake refuses to move wm from its role to role ("" for off the staff)
 // when that grants or takes owner and the editor is no owner in person
 // (asked first, so that a key reaching for owner always hears why), when
 // wm is the editor's own, or when it takes the workspace's last owner away.
-func (s *DB) mayTake(ctx context.Context, ed StaffEditor, editorRole string, wm WorkspaceMembership, role string) error {
-	touchesOwner := wm.Role == RoleOwner || role == RoleOwner
+func (s *DB) mayTake(ctx context.Context, ed StaffEditor, editorRole string, sm StaffMember, role string) error {
+	touchesOwner := sm.Role == RoleOwner || role == RoleOwner
 	if touchesOwner {
 		if err := ed.mayTouchOwner(editorRole); err != nil {
 			return err
 		}
 	}
-	if wm.ID == ed.MembershipID {
+	if sm.ID == ed.StaffID {
 		return errSelfChange
 	}
-	if wm.Role != RoleOwner || role == RoleOwner {
+	if sm.Role != RoleOwner || role == RoleOwner {
 		return nil
 	}
 	var owners int
@@ -220,7 +256,60 @@ func (s *DB) mayTake(ctx context.Context, ed StaffEditor, editorRole string, wm 
 		return wrap(err, "count owners of workspace %s", ed.WorkspaceID)
 	}
 	if owners <= 1 {
-		return Conflict("workspace_membership.last_owner", "The workspace's last owner stays: make someone else owner first", map[string]any{"id": wm.ID})
+		return ErrLastStaffOwner.For(sm.ID)
 	}
 	return nil
+}
+
+// StaffByUser returns the staff member who is this user of the workspace.
+func (s *DB) StaffByUser(ctx context.Context, wsID, userID string) (StaffMember, error) {
+	var sm StaffMember
+	err := s.get(ctx, &sm, `SELECT `+staffColumns+` WHERE wm.workspace_id = ? AND wm.user_id = ?`, wsID, userID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sm, ErrStaffNotFound.For(userID)
+	}
+	return sm, wrap(err, "get staff member of user %s", userID)
+}
+
+// StaffByEmail returns the staff member who is the user with this email
+// in the workspace; wsID may be "" when the email belongs to one workspace
+// only.
+func (s *DB) StaffByEmail(ctx context.Context, wsID, email string) (StaffMember, error) {
+	var list []StaffMember
+	q := `SELECT ` + staffColumns + ` WHERE u.email_lower = ?`
+	args := []any{FoldEmail(email)}
+	if wsID != "" {
+		q += ` AND wm.workspace_id = ?`
+		args = append(args, wsID)
+	}
+	if err := s.selectAll(ctx, &list, q+` LIMIT 2`, args...); err != nil {
+		return StaffMember{}, wrap(err, "find staff by email")
+	}
+	if len(list) != 1 {
+		return StaffMember{}, ErrStaffNotFound.For(email)
+	}
+	return list[0], nil
+}
+
+// StaffByID returns a staff member of the workspace.
+func (s *DB) StaffByID(ctx context.Context, wsID, id string) (StaffMember, error) {
+	var sm StaffMember
+	err := s.get(ctx, &sm, `SELECT `+staffColumns+` WHERE wm.workspace_id = ? AND wm.id = ?`, wsID, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sm, ErrStaffNotFound.For(id)
+	}
+	return sm, wrap(err, "get staff member %s", id)
+}
+
+// CreateStaff is AddStaff acting with the workspace's full rights, as the
+// command line and tests do.
+func (s *DB) CreateStaff(ctx context.Context, wsID string, in NewStaff) (StaffMember, error) {
+	return s.AddStaff(ctx, StaffEditor{WorkspaceID: wsID}, in)
+}
+
+// HasOwner reports whether any workspace has an owner yet.
+func (s *DB) HasOwner(ctx context.Context) (bool, error) {
+	var n int
+	err := s.get(ctx, &n, `SELECT COUNT(*) FROM workspace_memberships WHERE role = ?`, RoleOwner)
+	return n > 0, wrap(err, "count owners")
 }

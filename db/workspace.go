@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -19,39 +17,11 @@ type Workspace struct {
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
 }
 
-// User is a person of a workspace, known by email.
-type User struct {
-	ID           string         `db:"id" json:"id"`
-	WorkspaceID  string         `db:"workspace_id" json:"-"`
-	Email        string         `db:"email" json:"email"`
-	Name         string         `db:"name" json:"name"`
-	PasswordHash sql.NullString `db:"password_hash" json:"-"`
-}
-
-// Workspace roles of the staff.
-const (
-	RoleOwner   = "owner"
-	RoleAdmin   = "admin"
-	RoleSupport = "support"
-)
-
-// WorkspaceMembership is a user on the workspace's own staff.
-type WorkspaceMembership struct {
-	Object      string    `db:"object" json:"object"`
-	ID          string    `db:"id" json:"id"`
-	WorkspaceID string    `db:"workspace_id" json:"-"`
-	UserID      string    `db:"user_id" json:"user_id"`
-	Role        string    `db:"role" json:"role"`
-	User        User      `db:"user" json:"user"`
-	CreatedAt   time.Time `db:"created_at" json:"created_at"`
-	UpdatedAt   time.Time `db:"updated_at" json:"updated_at"`
-}
-
 // BootstrapResult names what Bootstrap created or found.
 type BootstrapResult struct {
-	WorkspaceID           string `json:"workspace_id"`
-	UserID                string `json:"user_id"`
-	WorkspaceMembershipID string `json:"workspace_membership_id"`
+	WorkspaceID string `json:"workspace_id"`
+	UserID      string `json:"user_id"`
+	StaffID     string `json:"workspace_membership_id"`
 }
 
 // DefaultPermissions is the permission catalog of a new workspace.
@@ -74,68 +44,42 @@ var defaultRoles = []struct {
 	{"member", "Member", "Sees members and billing", []string{"billing.read", "members.read"}, true},
 }
 
-// FoldEmail is the form of an email address that users are matched on
-// (the users.email_lower column): trimmed, and ASCII letters lower-cased.
-// Nothing else is folded, so two addresses that differ in any other way
-// are two people: Unicode's case rules would make the Kelvin sign "\u212A"
-// the letter k, and "\u212Aelly@example.com" sign in as kelly@example.com.
-// This is the one place emails are folded; SQL never lower-cases them
-// (PostgreSQL's lower() follows Unicode, SQLite's does not).
-func FoldEmail(email string) string {
-	b := []byte(strings.TrimSpace(email))
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + ('a' - 'A')
-		}
-	}
-	return string(b)
-}
-
-// PasswordCost is bcrypt's cost for console passwords; tests lower it.
-var PasswordCost = bcrypt.DefaultCost
-
-// HashPassword hashes a console password with bcrypt.
-func HashPassword(password string) (string, error) {
-	h, err := bcrypt.GenerateFromPassword([]byte(password), PasswordCost)
-	if err != nil {
-		return "", fmt.Errorf("db: hash password: %w", err)
-	}
-	return string(h), nil
-}
-
 // Bootstrap creates a workspace with its default catalog and roles and its
 // first owner. Run again with the same arguments it returns the same ids;
 // with the same workspace name but another owner or password it refuses.
-func (s *DB) Bootstrap(ctx context.Context, workspace, email, password string) (BootstrapResult, error) {
+func (s *DB) Bootstrap(ctx context.Context, in NewWorkspace) (BootstrapResult, error) {
+	if err := in.Validate(); err != nil {
+		return BootstrapResult{}, err
+	}
 	var res BootstrapResult
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		var ws Workspace
-		err := s.get(ctx, &ws, `SELECT 'workspace' AS object, id, name, created_at FROM workspaces WHERE name = ?`, workspace)
+		err := s.get(ctx, &ws, `SELECT 'workspace' AS object, id, name, created_at FROM workspaces WHERE name = ?`, in.Name)
 		if err == nil {
-			return s.bootstrapAgain(ctx, ws.ID, email, password, &res)
+			return s.bootstrapAgain(ctx, ws.ID, in.Email, in.Password, &res)
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
-			return wrap(err, "find workspace %q", workspace)
+			return wrap(err, "find workspace %q", in.Name)
 		}
 		ws.ID = NewID("ws")
-		if err := s.createWorkspace(ctx, ws.ID, workspace); err != nil {
+		if err := s.createWorkspace(ctx, ws.ID, in.Name); err != nil {
 			return err
 		}
-		hash, err := HashPassword(password)
+		hash, err := HashPassword(in.Password)
 		if err != nil {
 			return err
 		}
-		u, err := s.createUser(ctx, ws.ID, email, "", hash)
+		u, err := s.createUser(ctx, ws.ID, in.Email, "", hash)
 		if err != nil {
 			return err
 		}
-		wmID := NewID("wm")
+		staffID := NewID("wm")
 		t := now()
 		if _, err := s.exec(ctx, `INSERT INTO workspace_memberships (id, workspace_id, user_id, role, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, wmID, ws.ID, u.ID, RoleOwner, t, t); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?)`, staffID, ws.ID, u.ID, RoleOwner, t, t); err != nil {
 			return wrap(err, "insert owner of workspace %s", ws.ID)
 		}
-		res = BootstrapResult{WorkspaceID: ws.ID, UserID: u.ID, WorkspaceMembershipID: wmID}
+		res = BootstrapResult{WorkspaceID: ws.ID, UserID: u.ID, StaffID: staffID}
 		return nil
 	})
 	return res, err
@@ -152,15 +96,15 @@ func (s *DB) bootstrapAgain(ctx context.Context, wsID, email, password string, r
 		FROM users u JOIN workspace_memberships wm ON wm.user_id = u.id AND wm.workspace_id = u.workspace_id
 		WHERE u.workspace_id = ? AND u.email_lower = ? AND wm.role = ?`, wsID, FoldEmail(email), RoleOwner)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Conflict("workspace.exists", "a workspace of that name already exists with another owner", nil)
+		return ErrWorkspaceExists.Saying("a workspace of that name already exists with another owner")
 	}
 	if err != nil {
 		return wrap(err, "find owner of workspace %s", wsID)
 	}
 	if !row.Hash.Valid || bcrypt.CompareHashAndPassword([]byte(row.Hash.String), []byte(password)) != nil {
-		return Conflict("workspace.exists", "a workspace of that name already exists; the password does not match its owner's", nil)
+		return ErrWorkspaceExists.Saying("a workspace of that name already exists; the password does not match its owner's")
 	}
-	*res = BootstrapResult{WorkspaceID: wsID, UserID: row.UserID, WorkspaceMembershipID: row.WMID}
+	*res = BootstrapResult{WorkspaceID: wsID, UserID: row.UserID, StaffID: row.WMID}
 	return nil
 }
 
@@ -189,21 +133,12 @@ func (s *DB) createWorkspace(ctx context.Context, id, name string) error {
 	return nil
 }
 
-// createUser inserts a user; passwordHash may be "".
-func (s *DB) createUser(ctx context.Context, wsID, email, name, passwordHash string) (User, error) {
-	u := User{ID: NewID("usr"), WorkspaceID: wsID, Email: email, Name: name, PasswordHash: nullString(passwordHash)}
-	t := now()
-	_, err := s.exec(ctx, `INSERT INTO users (id, workspace_id, email, email_lower, name, password_hash, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, wsID, email, FoldEmail(email), name, u.PasswordHash, t, t)
-	return u, wrap(err, "insert user")
-}
-
 // WorkspaceByID returns a workspace.
 func (s *DB) WorkspaceByID(ctx context.Context, id string) (Workspace, error) {
 	var ws Workspace
 	err := s.get(ctx, &ws, `SELECT 'workspace' AS object, id, name, created_at FROM workspaces WHERE id = ?`, id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return ws, NotFound("workspace", id)
+		return ws, ErrWorkspaceNotFound.For(id)
 	}
 	return ws, wrap(err, "get workspace %s", id)
 }
@@ -213,74 +148,24 @@ func (s *DB) WorkspaceByRef(ctx context.Context, ref string) (Workspace, error) 
 	var ws Workspace
 	err := s.get(ctx, &ws, `SELECT 'workspace' AS object, id, name, created_at FROM workspaces WHERE id = ? OR name = ?`, ref, ref)
 	if errors.Is(err, sql.ErrNoRows) {
-		return ws, NotFound("workspace", ref)
+		return ws, ErrWorkspaceNotFound.For(ref)
 	}
 	return ws, wrap(err, "get workspace %s", ref)
 }
 
-// HasOwner reports whether any workspace has an owner yet.
-func (s *DB) HasOwner(ctx context.Context) (bool, error) {
-	var n int
-	err := s.get(ctx, &n, `SELECT COUNT(*) FROM workspace_memberships WHERE role = ?`, RoleOwner)
-	return n > 0, wrap(err, "count owners")
-}
-
-const workspaceMembershipColumns = `'workspace_membership' AS object, wm.id, wm.workspace_id, wm.user_id, wm.role,
-	wm.created_at, wm.updated_at, u.id AS "user.id", u.workspace_id AS "user.workspace_id",
-	u.email AS "user.email", u.name AS "user.name", u.password_hash AS "user.password_hash"
-	FROM workspace_memberships wm JOIN users u ON u.id = wm.user_id`
-
-// StaffByEmail returns the workspace membership of the user with this email
-// in the workspace; wsID may be "" when the email belongs to one workspace
-// only.
-func (s *DB) StaffByEmail(ctx context.Context, wsID, email string) (WorkspaceMembership, error) {
-	var wms []WorkspaceMembership
-	q := `SELECT ` + workspaceMembershipColumns + ` WHERE u.email_lower = ?`
-	args := []any{FoldEmail(email)}
-	if wsID != "" {
-		q += ` AND wm.workspace_id = ?`
-		args = append(args, wsID)
+// lockWorkspace serialises the changes of a workspace's roles and staff
+// that read before they write. PostgreSQL locks the workspace's row FOR NO
+// KEY UPDATE, which leaves inserts of rows referencing it free; SQLite's
+// transactions hold the write lock already.
+func (s *DB) lockWorkspace(ctx context.Context, wsID string) error {
+	q := `SELECT id FROM workspaces WHERE id = ?`
+	if s.Dialect == Postgres {
+		q += ` FOR NO KEY UPDATE`
 	}
-	if err := s.selectAll(ctx, &wms, q+` LIMIT 2`, args...); err != nil {
-		return WorkspaceMembership{}, wrap(err, "find staff by email")
-	}
-	if len(wms) != 1 {
-		return WorkspaceMembership{}, NotFound("workspace_membership", email)
-	}
-	return wms[0], nil
-}
-
-// StaffByID returns a workspace membership of the workspace.
-func (s *DB) StaffByID(ctx context.Context, wsID, id string) (WorkspaceMembership, error) {
-	var wm WorkspaceMembership
-	err := s.get(ctx, &wm, `SELECT `+workspaceMembershipColumns+` WHERE wm.workspace_id = ? AND wm.id = ?`, wsID, id)
+	var id string
+	err := s.get(ctx, &id, q, wsID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return wm, NotFound("workspace_membership", id)
+		return ErrWorkspaceNotFound.For(wsID)
 	}
-	return wm, wrap(err, "get workspace membership %s", id)
-}
-
-// findOrCreateUser returns the workspace's user with this email (compared
-// as FoldEmail folds it), creating it with name when there is none. A
-// concurrent creation of the same user is absorbed by the unique email: the
-// insert waits for the other transaction and then does nothing, and the
-// read after it sees the committed user.
-func (s *DB) findOrCreateUser(ctx context.Context, wsID, email, name string) (User, error) {
-	var u User
-	t := now()
-	if _, err := s.exec(ctx, `INSERT INTO users (id, workspace_id, email, email_lower, name, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, email_lower) DO NOTHING`,
-		NewID("usr"), wsID, email, FoldEmail(email), name, t, t); err != nil {
-		return u, wrap(err, "insert user")
-	}
-	err := s.get(ctx, &u, `SELECT id, workspace_id, email, name, password_hash FROM users
-		WHERE workspace_id = ? AND email_lower = ?`, wsID, FoldEmail(email))
-	return u, wrap(err, "find user by email")
-}
-
-// CreateStaff puts the user with this email (created when new) on the
-// workspace's staff with a console role, acting with the workspace's full
-// rights (as the command line and tests do).
-func (s *DB) CreateStaff(ctx context.Context, wsID, email, name, role string) (WorkspaceMembership, error) {
-	return s.AddStaff(ctx, StaffEditor{WorkspaceID: wsID}, email, name, role)
+	return wrap(err, "lock workspace %s", wsID)
 }

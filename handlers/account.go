@@ -12,8 +12,8 @@ import (
 type AccountStore interface {
 	ListAccounts(ctx context.Context, sc db.Scope, q string, page db.Page) ([]db.Account, error)
 	Account(ctx context.Context, sc db.Scope, id string) (db.Account, error)
-	CreateAccount(ctx context.Context, sc db.Scope, name string) (db.Account, error)
-	RenameAccount(ctx context.Context, sc db.Scope, id, name string) (db.Account, error)
+	CreateAccount(ctx context.Context, sc db.Scope, in db.AccountInput) (db.Account, error)
+	RenameAccount(ctx context.Context, sc db.Scope, id string, in db.AccountInput) (db.Account, error)
 	DeleteAccount(ctx context.Context, sc db.Scope, id string) error
 }
 
@@ -24,12 +24,6 @@ type Accounts struct {
 
 type accountBody struct {
 	Name string `json:"name"`
-}
-
-func (b *accountBody) validate() error {
-	f := fields{}
-	f.name("name", &b.Name, true)
-	return f.err()
 }
 
 // List answers GET /v1/accounts.
@@ -51,10 +45,7 @@ func (h *Accounts) Create(c *fiber.Ctx) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	if err := b.validate(); err != nil {
-		return err
-	}
-	a, err := h.Store.CreateAccount(ctx(c), PrincipalOf(c).Scope, b.Name)
+	a, err := h.Store.CreateAccount(ctx(c), PrincipalOf(c).Scope, db.AccountInput{Name: b.Name})
 	if err != nil {
 		return err
 	}
@@ -76,10 +67,7 @@ func (h *Accounts) Rename(c *fiber.Ctx) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	if err := b.validate(); err != nil {
-		return err
-	}
-	a, err := h.Store.RenameAccount(ctx(c), PrincipalOf(c).Scope, c.Params("id"), b.Name)
+	a, err := h.Store.RenameAccount(ctx(c), PrincipalOf(c).Scope, c.Params("id"), db.AccountInput{Name: b.Name})
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ type AccountPages struct {
 // consolePageSize is how many rows a console list shows at once.
 const consolePageSize = 20
 
-var accountLabels = map[string]string{"name": "The name"}
+var accountLabels = labels{"name": "The name"}
 
 // List answers GET /accounts: the mode's accounts, oldest first, whose
 // name starts with q.
@@ -44,13 +44,8 @@ func (h *AccountPages) list(c *fiber.Ctx, status int, f views.Form) error {
 // Create answers POST /accounts.
 func (h *AccountPages) Create(c *fiber.Ctx) error {
 	f := formOf(c, "name")
-	b := accountBody{Name: f.Value("name")}
-	err := b.validate()
-	var a db.Account
-	if err == nil {
-		a, err = h.Store.CreateAccount(ctx(c), PrincipalOf(c).Scope, b.Name)
-	}
-	if f, ok := withErrors(f, err, accountLabels); ok {
+	a, err := h.Store.CreateAccount(ctx(c), PrincipalOf(c).Scope, db.AccountInput{Name: f.Value("name")})
+	if f, ok := refused(f, err, accountLabels); ok {
 		return h.list(c, statusFormErrors, f)
 	}
 	if err != nil {

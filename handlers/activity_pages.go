@@ -17,7 +17,7 @@ import (
 type ActivityStore interface {
 	ListEvents(ctx context.Context, sc db.Scope, f db.EventFilter, page db.Page) ([]db.Event, error)
 	EventTypes(ctx context.Context, sc db.Scope) ([]string, error)
-	ListStaff(ctx context.Context, wsID string, page db.Page) ([]db.WorkspaceMembership, error)
+	ListStaff(ctx context.Context, wsID string, page db.Page) ([]db.StaffMember, error)
 	ListAPIKeys(ctx context.Context, sc db.Scope) ([]db.APIKey, error)
 }
 
@@ -70,8 +70,8 @@ func (h *ActivityPages) actors(c *fiber.Ctx, sc db.Scope) (map[string]string, er
 		return nil, err
 	}
 	names := map[string]string{}
-	for _, wm := range staff {
-		names[wm.UserID] = wm.User.Email
+	for _, sm := range staff {
+		names[sm.UserID] = sm.User.Email
 	}
 	for _, k := range keys {
 		names[k.ID] = "API key " + k.Prefix + "…"

@@ -17,7 +17,7 @@ type CatalogStore interface {
 	DeleteRole(ctx context.Context, sc db.Scope, ref string) error
 	ListPermissions(ctx context.Context, wsID string) ([]db.Permission, error)
 	Permission(ctx context.Context, wsID, key string) (db.Permission, error)
-	CreatePermission(ctx context.Context, sc db.Scope, key, description string) (db.Permission, error)
+	CreatePermission(ctx context.Context, sc db.Scope, in db.NewPermission) (db.Permission, error)
 	DeletePermission(ctx context.Context, sc db.Scope, key string) error
 }
 
@@ -53,22 +53,6 @@ type roleCreateBody struct {
 	IsDefault   bool     `json:"is_default"`
 }
 
-// Rules of the catalog's identifiers, as people read them.
-const (
-	roleSlugRule      = "must be a lower-case letter followed by up to 39 lower-case letters, digits, '_' or '-'"
-	permissionKeyRule = "must be a lower-case letter followed by up to 63 lower-case letters, digits, '_', '.', ':' or '-'"
-)
-
-// validate trims the body's strings and checks each field.
-func (b *roleCreateBody) validate() error {
-	f := fields{}
-	f.match("slug", &b.Slug, roleSlugPattern, roleSlugRule)
-	f.name("name", &b.Name, true)
-	f.description("description", &b.Description)
-	trimAll(b.Permissions)
-	return f.err()
-}
-
 // newRole is the role the body asks for.
 func (b *roleCreateBody) newRole() db.NewRole {
 	return db.NewRole{Slug: b.Slug, Name: b.Name, Description: b.Description, Permissions: b.Permissions, IsDefault: b.IsDefault}
@@ -78,9 +62,6 @@ func (b *roleCreateBody) newRole() db.NewRole {
 func (h *Catalog) CreateRole(c *fiber.Ctx) error {
 	var b roleCreateBody
 	if err := decode(c, &b); err != nil {
-		return err
-	}
-	if err := b.validate(); err != nil {
 		return err
 	}
 	r, err := h.Store.CreateRole(ctx(c), PrincipalOf(c).Scope, b.newRole())
@@ -97,21 +78,6 @@ type rolePatchBody struct {
 	IsDefault   *bool     `json:"is_default"`
 }
 
-// validate trims the fields sent and checks them.
-func (b *rolePatchBody) validate() error {
-	f := fields{}
-	if b.Name != nil {
-		f.name("name", b.Name, true)
-	}
-	if b.Description != nil {
-		f.description("description", b.Description)
-	}
-	if b.Permissions != nil {
-		trimAll(*b.Permissions)
-	}
-	return f.err()
-}
-
 // patch is the change the body asks for.
 func (b *rolePatchBody) patch() db.RolePatch {
 	return db.RolePatch{Name: b.Name, Description: b.Description, Permissions: b.Permissions, IsDefault: b.IsDefault}
@@ -122,9 +88,6 @@ func (b *rolePatchBody) patch() db.RolePatch {
 func (h *Catalog) UpdateRole(c *fiber.Ctx) error {
 	var b rolePatchBody
 	if err := decode(c, &b); err != nil {
-		return err
-	}
-	if err := b.validate(); err != nil {
 		return err
 	}
 	r, err := h.Store.UpdateRole(ctx(c), PrincipalOf(c).Scope, c.Params("id_or_slug"), b.patch())
@@ -165,24 +128,13 @@ type permissionBody struct {
 	Description string `json:"description"`
 }
 
-// validate trims the body's strings and checks each field.
-func (b *permissionBody) validate() error {
-	f := fields{}
-	f.match("key", &b.Key, permissionKeyPattern, permissionKeyRule)
-	f.description("description", &b.Description)
-	return f.err()
-}
-
 // CreatePermission answers POST /v1/permissions.
 func (h *Catalog) CreatePermission(c *fiber.Ctx) error {
 	var b permissionBody
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	if err := b.validate(); err != nil {
-		return err
-	}
-	p, err := h.Store.CreatePermission(ctx(c), PrincipalOf(c).Scope, b.Key, b.Description)
+	p, err := h.Store.CreatePermission(ctx(c), PrincipalOf(c).Scope, db.NewPermission{Key: b.Key, Description: b.Description})
 	if err != nil {
 		return err
 	}

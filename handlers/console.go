@@ -189,40 +189,6 @@ func formMulti(c *fiber.Ctx, f views.Form, name string) []string {
 	return vs
 }
 
-// withErrors puts a domain error on the form: each bad field's reason next
-// to the field (labels name the form's fields), a rule's refusal (a
-// conflict, or a staff rule the store forbids) next to the field it names
-// or else above the form. It reports false for errors that are not the
-// user's to fix.
-func withErrors(f views.Form, err error, labels map[string]string) (views.Form, bool) {
-	e, ok := db.As(err)
-	if !ok || (e.Kind != db.KindInvalid && e.Kind != db.KindConflict && e.Kind != db.KindForbidden) {
-		return f, false
-	}
-	if f.Errors == nil {
-		f.Errors = map[string]string{}
-	}
-	if e.Kind != db.KindInvalid {
-		for field := range e.Details {
-			if _, known := labels[field]; known {
-				f.Errors[field] = e.Message + "."
-				return f, true
-			}
-		}
-		f.Error = e.Message + "."
-		return f, true
-	}
-	for _, field := range sortedKeys(e.Details) {
-		reason, _ := e.Details[field].(string)
-		if label, known := labels[field]; known {
-			f.Errors[field] = label + " " + reason + "."
-		} else {
-			f.Error = strings.TrimSpace(f.Error + " " + capitalize(field) + " " + reason + ".")
-		}
-	}
-	return f, true
-}
-
 // sortedKeys are the keys of m in order.
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))

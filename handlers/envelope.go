@@ -92,15 +92,24 @@ func decode(c *fiber.Ctx, dst any) error {
 	if err := json.Unmarshal(body, dst, json.RejectUnknownMembers(true)); err != nil {
 		return decodeError(err)
 	}
-	f := fields{}
-	noNUL(reflect.ValueOf(dst), "body", f)
-	return f.err()
+	bad := map[string]string{}
+	noNUL(reflect.ValueOf(dst), "body", bad)
+	return invalid(bad)
+}
+
+// invalid is the validation error of the fields in bad, or nil when there
+// is none.
+func invalid(bad map[string]string) error {
+	if len(bad) == 0 {
+		return nil
+	}
+	return db.Invalid(bad)
 }
 
 // noNUL notes under its JSON name every string field of v that holds the
 // NUL character: JSON can carry it, but no name, email, key or token has
 // one, and PostgreSQL cannot store or compare it as text.
-func noNUL(v reflect.Value, field string, f fields) {
+func noNUL(v reflect.Value, field string, f map[string]string) {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if !v.IsNil() {

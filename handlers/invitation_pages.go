@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -13,7 +14,7 @@ import (
 // InvitationStore is what the public invitation page needs of the database.
 type InvitationStore interface {
 	InvitationByToken(ctx context.Context, token string) (db.PendingInvitation, error)
-	AcceptInvitation(ctx context.Context, token, name string) (db.Membership, error)
+	AcceptInvitation(ctx context.Context, in db.Acceptance) (db.Membership, error)
 }
 
 // InvitationPages serves /invitations/{token}, the page an invitation email
@@ -42,7 +43,7 @@ func (h *InvitationPages) show(c *fiber.Ctx, status int, f views.Form) error {
 	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
 	token := c.Params("token")
 	inv, err := h.Store.InvitationByToken(ctx(c), token)
-	if db.IsType(err, "invitation.not_found") {
+	if errors.Is(err, db.ErrInvitationNotFound) {
 		return h.gone(c)
 	}
 	if err != nil {
@@ -67,21 +68,17 @@ func (h *InvitationPages) gone(c *fiber.Ctx) error {
 func (h *InvitationPages) Accept(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderReferrerPolicy, "no-referrer")
 	f := formOf(c, "name")
-	name := f.Value("name")
-	fs := fields{}
-	fs.name("name", &name, false)
-	if err := fs.err(); err != nil {
-		f, _ = withErrors(f, err, map[string]string{"name": "Your name"})
-		return h.show(c, statusFormErrors, f)
-	}
 	token := c.Params("token")
 	inv, err := h.Store.InvitationByToken(ctx(c), token)
 	if err == nil {
 		actx := db.WithActor(c.UserContext(), Principal{}.Actor())
-		_, err = h.Store.AcceptInvitation(actx, token, name)
+		_, err = h.Store.AcceptInvitation(actx, db.Acceptance{Token: token, Name: f.Value("name")})
 	}
-	if db.IsType(err, "invitation.not_found") {
+	if errors.Is(err, db.ErrInvitationNotFound) {
 		return h.gone(c)
+	}
+	if f, ok := refused(f, err, labels{"name": "Your name"}); ok {
+		return h.show(c, statusFormErrors, f)
 	}
 	if err != nil {
 		return err

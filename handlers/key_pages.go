@@ -20,7 +20,7 @@ import (
 // KeyStore is what the API keys page needs of the database.
 type KeyStore interface {
 	ListAPIKeys(ctx context.Context, sc db.Scope) ([]db.APIKey, error)
-	CreateAPIKey(ctx context.Context, sc db.Scope, kind, name string, scopes []string) (db.APIKey, string, error)
+	CreateAPIKey(ctx context.Context, sc db.Scope, in db.NewAPIKey) (db.APIKey, string, error)
 	RevokeAPIKey(ctx context.Context, sc db.Scope, id string) (db.APIKey, error)
 	RollAPIKey(ctx context.Context, sc db.Scope, id string, grace time.Duration) (db.APIKey, string, error)
 }
@@ -31,7 +31,7 @@ type KeyPages struct {
 	Store KeyStore
 }
 
-var keyLabels = map[string]string{"kind": "The kind", "name": "The name", "scopes": "The scopes", "grace": "The time"}
+var keyLabels = labels{"kind": "The kind", "name": "The name", "scopes": "The scopes", "grace": "The time"}
 
 // List answers GET /api-keys: the mode's keys, newest first, and once, the
 // secret of the key just created or rolled.
@@ -56,19 +56,12 @@ func (h *KeyPages) list(c *fiber.Ctx, status int, f views.Form) error {
 func (h *KeyPages) Create(c *fiber.Ctx) error {
 	f := formOf(c, "kind", "name")
 	scopes := formMulti(c, f, "scopes")
-	fs := fields{}
-	name := f.Value("name")
-	fs.name("name", &name, false)
 	if f.Invalid() {
 		return h.list(c, statusFormErrors, f)
 	}
-	err := fs.err()
-	var k db.APIKey
-	var secret string
-	if err == nil {
-		k, secret, err = h.Store.CreateAPIKey(ctx(c), PrincipalOf(c).Scope, f.Value("kind"), name, scopes)
-	}
-	if f, ok := withErrors(f, err, keyLabels); ok {
+	in := db.NewAPIKey{Kind: f.Value("kind"), Name: f.Value("name"), Scopes: scopes}
+	k, secret, err := h.Store.CreateAPIKey(ctx(c), PrincipalOf(c).Scope, in)
+	if f, ok := refused(f, err, keyLabels); ok {
 		return h.list(c, statusFormErrors, f)
 	}
 	if err != nil {
@@ -143,7 +136,7 @@ func (h *KeyPages) find(c *fiber.Ctx) (db.APIKey, error) {
 			return k, nil
 		}
 	}
-	return db.APIKey{}, db.NotFound("api_key", id)
+	return db.APIKey{}, db.ErrAPIKeyNotFound.For(id)
 }
 
 // newKeyCookie holds, in the browser only, the key that opens the sealed

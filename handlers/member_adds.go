@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -38,7 +39,7 @@ func (h *MemberPages) Invite(c *fiber.Ctx) error {
 	if f.Invalid() {
 		return h.show(c, statusFormErrors, pageState{invite: views.AddForm{Form: f}})
 	}
-	results, failed, err := addEach(f, emails, func(email string) (views.AddResult, error) {
+	f, results, failed, err := addEach(f, emails, func(email string) (views.AddResult, error) {
 		return h.inviteOne(c, email, f.Value("role"), perms)
 	})
 	if err != nil {
@@ -67,18 +68,16 @@ func splitEmails(s string) []string {
 // inviteOne invites one address; an error is returned only when it
 // concerns the whole form or is not the person's to fix.
 func (h *MemberPages) inviteOne(c *fiber.Ctx, email, role string, perms []string) (views.AddResult, error) {
-	fs := fields{}
-	fs.email("email", &email, true)
-	if fs.err() != nil {
-		return views.AddResult{Who: email, Says: "not a valid email address"}, nil
-	}
 	in := db.NewMembership{Email: email, Role: role, Permissions: perms, SendEmail: true, AcceptURL: h.AcceptURL}
 	_, _, err := h.Store.CreateMembership(ctx(c), PrincipalOf(c).Scope, listOf(c).accountID, in)
+	var bad *db.InvalidInput
 	switch {
 	case err == nil:
 		return views.AddResult{Who: email, OK: true, Says: "invited"}, nil
-	case db.IsType(err, "membership.already_exists"):
+	case errors.Is(err, db.ErrAlreadyMember):
 		return views.AddResult{Who: email, Says: "already a member of this account"}, nil
+	case errors.As(err, &bad) && bad.Fields["email"] != "":
+		return views.AddResult{Who: email, Says: "not a valid email address"}, nil
 	}
 	return views.AddResult{}, err
 }
@@ -101,10 +100,10 @@ func (h *MemberPages) Link(c *fiber.Ctx) error {
 		return err
 	}
 	emails := make(map[string]string, len(staff))
-	for _, wm := range staff {
-		emails[wm.ID] = wm.User.Email
+	for _, sm := range staff {
+		emails[sm.ID] = sm.User.Email
 	}
-	results, failed, err := addEach(f, ids, func(id string) (views.AddResult, error) {
+	f, results, failed, err := addEach(f, ids, func(id string) (views.AddResult, error) {
 		return h.linkOne(c, id, emails[id], f.Value("role"))
 	})
 	if err != nil {
@@ -115,65 +114,53 @@ func (h *MemberPages) Link(c *fiber.Ctx) error {
 }
 
 // linkOne links one team member, like inviteOne.
-func (h *MemberPages) linkOne(c *fiber.Ctx, wmID, email, role string) (views.AddResult, error) {
+func (h *MemberPages) linkOne(c *fiber.Ctx, staffID, email, role string) (views.AddResult, error) {
 	if email == "" {
-		return views.AddResult{Who: wmID, Says: "no longer on the team"}, nil
+		return views.AddResult{Who: staffID, Says: "no longer on the team"}, nil
 	}
-	in := db.NewMembership{WorkspaceMembershipID: wmID, Role: role}
+	in := db.NewMembership{StaffID: staffID, Role: role}
 	_, created, err := h.Store.CreateMembership(ctx(c), PrincipalOf(c).Scope, listOf(c).accountID, in)
 	switch {
 	case err == nil && created:
 		return views.AddResult{Who: email, OK: true, Says: "linked"}, nil
 	case err == nil:
 		return views.AddResult{Who: email, OK: true, Says: "linked: their invitation is no longer needed"}, nil
-	case db.IsType(err, "membership.already_exists"):
+	case errors.Is(err, db.ErrAlreadyMember):
 		return views.AddResult{Who: email, Says: "already a member of this account"}, nil
-	case db.IsType(err, "workspace_membership.not_found"):
+	case errors.Is(err, db.ErrStaffNotFound):
 		return views.AddResult{Who: email, Says: "no longer on the team"}, nil
 	}
 	return views.AddResult{}, err
 }
 
-// addEach adds each person in turn, each on their own, and returns what
-// happened to each and those not added. An error about the whole form (see
-// formProblem) stops it, and the people not tried count as not added; any
-// other error is returned.
-func addEach(f views.Form, people []string, add func(string) (views.AddResult, error)) ([]views.AddResult, []string, error) {
+// addEach adds each person in turn, each on their own, and returns the
+// form, what happened to each and those not added. A refusal of the whole
+// form (a role or permission no longer there) stops it, put on the form,
+// and the people not tried count as not added; any other error is
+// returned.
+func addEach(f views.Form, people []string, add func(string) (views.AddResult, error)) (views.Form, []views.AddResult, []string, error) {
 	var results []views.AddResult
 	var failed []string
 	for i, who := range people {
 		res, err := add(who)
 		if err != nil {
-			if !formProblem(f, err) {
-				return nil, nil, err
+			f, ok := refused(f, err, addLabels, saying{db.ErrUnknownRole, "role", "This role no longer exists: choose another."})
+			if !ok {
+				return f, nil, nil, err
 			}
-			return results, append(failed, people[i:]...), nil
+			return f, results, append(failed, people[i:]...), nil
 		}
 		results = append(results, res)
 		if !res.OK {
 			failed = append(failed, who)
 		}
 	}
-	return results, failed, nil
+	return f, results, failed, nil
 }
 
-// formProblem puts an error about the whole invite or link form (a role or
-// permission no longer there) next to its field, and reports whether it
-// was one.
-func formProblem(f views.Form, err error) bool {
-	if db.IsUnknownRole(err) {
-		f.Errors["role"] = "This role no longer exists: choose another."
-		return true
-	}
-	e, ok := db.As(err)
-	if !ok || e.Kind != db.KindInvalid {
-		return false
-	}
-	for field, reason := range e.Details {
-		f.Errors[field] = capitalize(fmt.Sprint(reason)) + "."
-	}
-	return true
-}
+// addLabels name the fields of the invite and link forms: the reason alone
+// says what is wrong with them.
+var addLabels = labels{"role": "", "permissions": ""}
 
 // added ends an invite or a link. Everyone added: the flash and back to the
 // list; with htmx, the section says who was added, its form empty again,

@@ -17,10 +17,11 @@ import (
 // it changes memberships through the API's own store.
 type MemberStore interface {
 	MembershipStore
+	RevokeInvitation(ctx context.Context, sc db.Scope, ref db.MembershipRef, ifMatch db.IfMatch) error
 	Account(ctx context.Context, sc db.Scope, id string) (db.Account, error)
 	ListRoles(ctx context.Context, wsID string) ([]db.Role, error)
 	ListPermissions(ctx context.Context, wsID string) ([]db.Permission, error)
-	ListStaff(ctx context.Context, wsID string, page db.Page) ([]db.WorkspaceMembership, error)
+	ListStaff(ctx context.Context, wsID string, page db.Page) ([]db.StaffMember, error)
 	StaffOfAccount(ctx context.Context, sc db.Scope, accountID string, page db.Page) ([]db.StaffStatus, error)
 	InvitationLinks(ctx context.Context, sc db.Scope, membershipIDs []string) (map[string]string, error)
 }
@@ -203,7 +204,7 @@ func (h *MemberPages) linkable(cx context.Context, sc db.Scope, accountID string
 	var out []views.LinkCandidate
 	for _, s := range staff {
 		if s.Status != db.StatusActive {
-			out = append(out, views.LinkCandidate{Staff: s.WorkspaceMembership, Invited: s.Status == db.StatusInvited})
+			out = append(out, views.LinkCandidate{Staff: s.StaffMember, Invited: s.Status == db.StatusInvited})
 		}
 	}
 	return out, nil

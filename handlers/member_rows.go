@@ -1,7 +1,7 @@
 package handlers
 
 import (
-	"fmt"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -19,9 +19,6 @@ const (
 	actRevoke      = "revoke"
 	actResend      = "resend"
 )
-
-// errAccepted refuses to revoke the invitation of someone who accepted it.
-var errAccepted = db.Conflict("membership.not_invited", "This person has accepted the invitation already: remove them instead", nil)
 
 // rowRef names the membership of a row action's path, under its account.
 func rowRef(c *fiber.Ctx) db.MembershipRef {
@@ -100,15 +97,16 @@ func (h *MemberPages) Remove(action string) fiber.Handler {
 		f := formOf(c, "version")
 		sc, ref := PrincipalOf(c).Scope, rowRef(c)
 		m, err := h.Store.Membership(ctx(c), sc, ref)
-		if err == nil && action == actRevoke && m.Status != db.StatusInvited {
-			err = errAccepted
-		}
 		if err == nil {
 			ifMatch := versionOf(f)
 			if ifMatch == nil {
 				ifMatch = db.IfMatch{m.Version}
 			}
-			err = h.Store.DeleteMembership(ctx(c), sc, ref, ifMatch)
+			remove := h.Store.DeleteMembership
+			if action == actRevoke {
+				remove = h.Store.RevokeInvitation
+			}
+			err = remove(ctx(c), sc, ref, ifMatch)
 		}
 		if err != nil {
 			return h.rowDone(c, action, f, m, err, "")
@@ -166,25 +164,26 @@ func (h *MemberPages) rowDone(c *fiber.Ctx, action string, f views.Form, m db.Me
 	}
 	gone := views.MemberRow{Member: db.Membership{ID: c.Params("mid")}, Gone: true,
 		Note: "This member is no longer in the account: someone removed them since you loaded the page."}
-	if db.IsType(err, "membership.not_found") {
+	if errors.Is(err, db.ErrMembershipNotFound) {
 		return h.rowChanged(c, gone)
 	}
-	if _, ok := db.As(err); !ok {
+	var refusal *db.Error
+	if !errors.As(err, &refusal) {
 		return err
 	}
 	cur, cerr := h.Store.Membership(ctx(c), PrincipalOf(c).Scope, rowRef(c))
-	if db.IsType(cerr, "membership.not_found") {
+	if errors.Is(cerr, db.ErrMembershipNotFound) {
 		return h.rowChanged(c, gone)
 	}
 	if cerr != nil {
 		return cerr
 	}
-	msg, ok := rowProblem(action, err, cur)
+	f.Errors = nil // what the form itself found is in err
+	f, ok := refused(f, err, rowLabels, rowSays(action, cur)...)
 	if !ok {
 		return err
 	}
-	f.Errors[action] = msg
-	r := views.MemberRow{Member: cur, Edit: action, Form: f}
+	r := views.MemberRow{Member: cur, Edit: action, Form: gathered(f, action)}
 	if isFragment(c) {
 		return h.row(c, statusFormErrors, r)
 	}
@@ -218,41 +217,30 @@ func (h *MemberPages) row(c *fiber.Ctx, status int, r views.MemberRow) error {
 	return h.render(c, status, "", "accounts", views.MemberRowOnly(t, r))
 }
 
-// rowProblem says in plain words what stopped a row action, given the
-// member as they are now; false for errors that are not the person's to
-// fix.
-func rowProblem(action string, err error, now db.Membership) (string, bool) {
-	e, ok := db.As(err)
-	if !ok {
-		return "", false
-	}
-	switch {
-	case e.Kind == db.KindPrecondition && (action == actRole || action == actPermissions):
-		return "Someone changed this member since you loaded the page (the role is now " + now.Role.Name +
-			"). The row shows how they are now, with your choice kept: save again to apply it.", true
-	case e.Kind == db.KindPrecondition:
-		return "Someone changed this member since you loaded the page. Check the row as it is now, then try again if you still want to.", true
-	case e.Type == "membership.last_owner" && action == actRole:
-		return "This is the account's last active owner: make someone else owner before giving them another role.", true
-	case e.Type == "membership.last_owner":
-		return "This is the account's last active owner: make someone else owner before removing them.", true
-	case db.IsUnknownRole(err):
-		return "That role no longer exists: reload the page and choose another.", true
-	case e.Type == "membership.not_invited" && action == actResend:
-		return "There is no invitation to resend: this person has accepted it already.", true
-	case e.Kind == db.KindInvalid:
-		return invalidReasons(e), true
-	case e.Kind == db.KindConflict:
-		return strings.TrimSuffix(e.Message, ".") + ".", true
-	}
-	return "", false
-}
+// rowLabels name the fields of a row's forms: a row says what is wrong
+// with them by the reason alone.
+var rowLabels = labels{actRole: "", actPermissions: ""}
 
-// invalidReasons is a validation error as sentences, one per field.
-func invalidReasons(e *db.Error) string {
-	var out []string
-	for _, field := range sortedKeys(e.Details) {
-		out = append(out, capitalize(fmt.Sprint(e.Details[field]))+".")
+// rowSays are the members table's own words for the refusals of a row's
+// action, given the member as they are now.
+func rowSays(action string, now db.Membership) []saying {
+	stale := "Someone changed this member since you loaded the page. Check the row as it is now, then try again if you still want to."
+	lastOwner := "This is the account's last active owner: make someone else owner before removing them."
+	switch action {
+	case actRole:
+		lastOwner = "This is the account's last active owner: make someone else owner before giving them another role."
+		fallthrough
+	case actPermissions:
+		stale = "Someone changed this member since you loaded the page (the role is now " + now.Role.Name +
+			"). The row shows how they are now, with your choice kept: save again to apply it."
 	}
-	return strings.Join(out, " ")
+	says := []saying{
+		{db.ErrStale, action, stale},
+		{db.ErrLastOwner, action, lastOwner},
+		{db.ErrUnknownRole, action, "That role no longer exists: reload the page and choose another."},
+	}
+	if action == actResend {
+		says = append(says, saying{db.ErrNotInvited, action, "There is no invitation to resend: this person has accepted it already."})
+	}
+	return says
 }

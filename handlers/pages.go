@@ -14,7 +14,7 @@ type Pages struct {
 	Accounts *AccountPages
 	Keys     *KeyPages
 	Activity *ActivityPages
-	Team     *TeamPages
+	Staff    *StaffPages
 	Roles    *RolePages
 	Members  *MemberPages
 	Invite   *InvitationPages
@@ -38,7 +38,7 @@ func NewPages(store *db.DB, session *Session, opts PageOptions) *Pages {
 		Accounts: &AccountPages{Console: console, Store: store},
 		Keys:     &KeyPages{Console: console, Store: store},
 		Activity: &ActivityPages{Console: console, Store: store},
-		Team:     &TeamPages{Console: console, Store: store},
+		Staff:    &StaffPages{Console: console, Store: store},
 		Roles:    &RolePages{Console: console, Store: store},
 		Members:  &MemberPages{Console: console, Store: store, AcceptURL: acceptURLs(opts.BaseURL)},
 		Invite:   &InvitationPages{Console: console, Store: store},

@@ -26,7 +26,7 @@ type Principal struct {
 	Scope      db.Scope
 	Credential string
 	Key        *db.APIKey
-	Staff      *db.WorkspaceMembership
+	Staff      *db.StaffMember
 }
 
 // Actor is how events record the principal.
@@ -67,12 +67,12 @@ func PrincipalOf(c *fiber.Ctx) Principal {
 func ctx(c *fiber.Ctx) context.Context { return c.UserContext() }
 
 // StaffEditor is who the principal is when it changes the workspace's
-// staff: its workspace membership (a key's creator's), and whether it is a
+// staff: its staff member (a key's creator's), and whether it is a
 // key, which never touches the role owner.
 func (p Principal) StaffEditor() db.StaffEditor {
 	ed := db.StaffEditor{WorkspaceID: p.Scope.WorkspaceID, ByKey: p.Key != nil}
 	if p.Staff != nil {
-		ed.MembershipID = p.Staff.ID
+		ed.StaffID = p.Staff.ID
 	}
 	return ed
 }

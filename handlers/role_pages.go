@@ -16,8 +16,8 @@ type RolePages struct {
 }
 
 var (
-	roleLabels       = map[string]string{"slug": "The slug", "name": "The name", "description": "The description", "permissions": "These permissions are"}
-	permissionLabels = map[string]string{"key": "The key", "description": "The description"}
+	roleLabels       = labels{"slug": "The slug", "name": "The name", "description": "The description", "permissions": "These permissions are"}
+	permissionLabels = labels{"key": "The key", "description": "The description"}
 )
 
 // List answers GET /roles.
@@ -42,10 +42,10 @@ func (h *RolePages) list(c *fiber.Ctx, status int, v views.RolesPage) error {
 	return h.render(c, status, "Roles", "roles", views.Roles(v))
 }
 
-// refused shows the roles page again with the error on the form of
+// showRefusal shows the roles page again with the error on the form of
 // section, when the error is the user's to fix; it returns err otherwise.
-func (h *RolePages) refused(c *fiber.Ctx, section string, f views.Form, err error, labels map[string]string) error {
-	if f, ok := withErrors(f, err, labels); ok {
+func (h *RolePages) showRefusal(c *fiber.Ctx, section string, f views.Form, err error, fields labels) error {
+	if f, ok := refused(f, err, fields); ok {
 		return h.list(c, statusFormErrors, views.RolesPage{Failed: section, Form: f})
 	}
 	return err
@@ -54,15 +54,11 @@ func (h *RolePages) refused(c *fiber.Ctx, section string, f views.Form, err erro
 // Create answers POST /roles.
 func (h *RolePages) Create(c *fiber.Ctx) error {
 	f := formOf(c, "slug", "name", "description")
-	b := roleCreateBody{Slug: f.Value("slug"), Name: f.Value("name"), Description: f.Value("description"),
+	in := db.NewRole{Slug: f.Value("slug"), Name: f.Value("name"), Description: f.Value("description"),
 		Permissions: formMulti(c, f, "permissions")}
-	err := b.validate()
-	var r db.Role
-	if err == nil {
-		r, err = h.Store.CreateRole(ctx(c), PrincipalOf(c).Scope, b.newRole())
-	}
+	r, err := h.Store.CreateRole(ctx(c), PrincipalOf(c).Scope, in)
 	if err != nil {
-		return h.refused(c, "new-role", f, err, roleLabels)
+		return h.showRefusal(c, "new-role", f, err, roleLabels)
 	}
 	h.flash(c, "Created the role “"+r.Name+"” ("+r.Slug+").")
 	return Redirect(c, "/roles")
@@ -78,14 +74,10 @@ func (h *RolePages) Update(c *fiber.Ctx) error {
 	if permissions == nil {
 		permissions = []string{}
 	}
-	b := rolePatchBody{Name: &name, Description: &description, Permissions: &permissions}
-	err := b.validate()
-	var r db.Role
-	if err == nil {
-		r, err = h.Store.UpdateRole(ctx(c), PrincipalOf(c).Scope, id, b.patch())
-	}
+	p := db.RolePatch{Name: &name, Description: &description, Permissions: &permissions}
+	r, err := h.Store.UpdateRole(ctx(c), PrincipalOf(c).Scope, id, p)
 	if err != nil {
-		return h.refused(c, views.RoleSection(id), f, err, roleLabels)
+		return h.showRefusal(c, views.RoleSection(id), f, err, roleLabels)
 	}
 	h.flash(c, "Saved the role “"+r.Name+"”.")
 	return Redirect(c, "/roles")
@@ -98,7 +90,7 @@ func (h *RolePages) MakeDefault(c *fiber.Ctx) error {
 	yes := true
 	r, err := h.Store.UpdateRole(ctx(c), PrincipalOf(c).Scope, id, db.RolePatch{IsDefault: &yes})
 	if err != nil {
-		return h.refused(c, views.RoleSection(id), views.Form{}, err, nil)
+		return h.showRefusal(c, views.RoleSection(id), views.Form{}, err, nil)
 	}
 	h.flash(c, "“"+r.Name+"” is now the default role: members added without a role get it.")
 	return Redirect(c, "/roles")
@@ -125,7 +117,7 @@ func (h *RolePages) Delete(c *fiber.Ctx) error {
 		return err
 	}
 	if err := h.Store.DeleteRole(ctx(c), sc, r.ID); err != nil {
-		return h.refused(c, views.RoleSection(r.ID), views.Form{}, err, nil)
+		return h.showRefusal(c, views.RoleSection(r.ID), views.Form{}, err, nil)
 	}
 	h.flash(c, "Deleted the role “"+r.Name+"”.")
 	return Redirect(c, "/roles")
@@ -134,14 +126,10 @@ func (h *RolePages) Delete(c *fiber.Ctx) error {
 // CreatePermission answers POST /permissions: a key added to the catalog.
 func (h *RolePages) CreatePermission(c *fiber.Ctx) error {
 	f := formOf(c, "key", "description")
-	b := permissionBody{Key: f.Value("key"), Description: f.Value("description")}
-	err := b.validate()
-	var perm db.Permission
-	if err == nil {
-		perm, err = h.Store.CreatePermission(ctx(c), PrincipalOf(c).Scope, b.Key, b.Description)
-	}
+	in := db.NewPermission{Key: f.Value("key"), Description: f.Value("description")}
+	perm, err := h.Store.CreatePermission(ctx(c), PrincipalOf(c).Scope, in)
 	if err != nil {
-		return h.refused(c, "new-permission", f, err, permissionLabels)
+		return h.showRefusal(c, "new-permission", f, err, permissionLabels)
 	}
 	h.flash(c, "Added the permission "+perm.Key+" to the catalog.")
 	return Redirect(c, "/roles")
@@ -167,7 +155,7 @@ func (h *RolePages) ConfirmDeletePermission(c *fiber.Ctx) error {
 func (h *RolePages) DeletePermission(c *fiber.Ctx) error {
 	key := c.Params("key")
 	if err := h.Store.DeletePermission(ctx(c), PrincipalOf(c).Scope, key); err != nil {
-		return h.refused(c, views.PermissionSection(key), views.Form{}, err, nil)
+		return h.showRefusal(c, views.PermissionSection(key), views.Form{}, err, nil)
 	}
 	h.flash(c, "Deleted the permission "+key+" from the catalog.")
 	return Redirect(c, "/roles")

@@ -12,7 +12,7 @@ import (
 
 // SignInStore is what signing in needs of the database.
 type SignInStore interface {
-	SignIn(ctx context.Context, email, password string) (db.WorkspaceMembership, error)
+	SignIn(ctx context.Context, email, password string) (db.StaffMember, error)
 	HasOwner(ctx context.Context) (bool, error)
 	WorkspaceByID(ctx context.Context, id string) (db.Workspace, error)
 }
@@ -51,7 +51,7 @@ func (h *SignIn) Submit(c *fiber.Ctx) error {
 	f := formOf(c, "email", "next")
 	next := SafePath(f.Value("next"), Home)
 	ctx := c.UserContext()
-	wm, err := h.Store.SignIn(ctx, f.Value("email"), c.FormValue("password"))
+	sm, err := h.Store.SignIn(ctx, f.Value("email"), c.FormValue("password"))
 	if errors.Is(err, db.ErrBadCredentials) {
 		f.Error = badCredentials
 		return h.show(c, fiber.StatusUnauthorized, f, next)
@@ -59,11 +59,11 @@ func (h *SignIn) Submit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ws, err := h.Store.WorkspaceByID(ctx, wm.WorkspaceID)
+	ws, err := h.Store.WorkspaceByID(ctx, sm.WorkspaceID)
 	if err != nil {
 		return err
 	}
-	if err := h.Session.SignIn(ctx, SignedIn{UserID: wm.UserID, WorkspaceID: wm.WorkspaceID, WorkspaceName: ws.Name}); err != nil {
+	if err := h.Session.SignIn(ctx, SignedIn{UserID: sm.UserID, WorkspaceID: sm.WorkspaceID, WorkspaceName: ws.Name}); err != nil {
 		return err
 	}
 	return Redirect(c, next)

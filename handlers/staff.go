@@ -8,12 +8,12 @@ import (
 	"roster/db"
 )
 
-// StaffStore is what the workspace membership handlers need of the database.
+// StaffStore is what the staff handlers need of the database.
 type StaffStore interface {
-	ListStaff(ctx context.Context, wsID string, page db.Page) ([]db.WorkspaceMembership, error)
-	StaffByID(ctx context.Context, wsID, id string) (db.WorkspaceMembership, error)
-	AddStaff(ctx context.Context, ed db.StaffEditor, email, name, role string) (db.WorkspaceMembership, error)
-	ChangeStaffRole(ctx context.Context, ed db.StaffEditor, id, role string) (db.WorkspaceMembership, error)
+	ListStaff(ctx context.Context, wsID string, page db.Page) ([]db.StaffMember, error)
+	StaffByID(ctx context.Context, wsID, id string) (db.StaffMember, error)
+	AddStaff(ctx context.Context, ed db.StaffEditor, in db.NewStaff) (db.StaffMember, error)
+	ChangeStaffRole(ctx context.Context, ed db.StaffEditor, id string, in db.StaffChange) (db.StaffMember, error)
 	RemoveStaff(ctx context.Context, ed db.StaffEditor, id string) error
 }
 
@@ -32,16 +32,16 @@ func (h *Staff) List(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return writeList(c, rows, p, func(wm db.WorkspaceMembership) string { return wm.ID })
+	return writeList(c, rows, p, func(sm db.StaffMember) string { return sm.ID })
 }
 
 // Get answers GET /v1/workspace-memberships/{id}.
 func (h *Staff) Get(c *fiber.Ctx) error {
-	wm, err := h.Store.StaffByID(ctx(c), PrincipalOf(c).Scope.WorkspaceID, c.Params("id"))
+	sm, err := h.Store.StaffByID(ctx(c), PrincipalOf(c).Scope.WorkspaceID, c.Params("id"))
 	if err != nil {
 		return err
 	}
-	return writeOne(c, fiber.StatusOK, wm)
+	return writeOne(c, fiber.StatusOK, sm)
 }
 
 type staffCreateBody struct {
@@ -50,40 +50,21 @@ type staffCreateBody struct {
 	Role  string `json:"role"`
 }
 
-// validate trims the body's strings and checks each field.
-func (b *staffCreateBody) validate() error {
-	f := fields{}
-	f.email("email", &b.Email, true)
-	f.name("name", &b.Name, false)
-	f.staffRole("role", &b.Role)
-	return f.err()
-}
-
 // Create answers POST /v1/workspace-memberships.
 func (h *Staff) Create(c *fiber.Ctx) error {
 	var b staffCreateBody
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	if err := b.validate(); err != nil {
-		return err
-	}
-	wm, err := h.Store.AddStaff(ctx(c), PrincipalOf(c).StaffEditor(), b.Email, b.Name, b.Role)
+	sm, err := h.Store.AddStaff(ctx(c), PrincipalOf(c).StaffEditor(), db.NewStaff{Email: b.Email, Name: b.Name, Role: b.Role})
 	if err != nil {
 		return err
 	}
-	return writeOne(c, fiber.StatusCreated, wm)
+	return writeOne(c, fiber.StatusCreated, sm)
 }
 
 type staffPatchBody struct {
 	Role string `json:"role"`
-}
-
-// validate checks the role is a console role.
-func (b *staffPatchBody) validate() error {
-	f := fields{}
-	f.staffRole("role", &b.Role)
-	return f.err()
 }
 
 // ChangeRole answers PATCH /v1/workspace-memberships/{id}.
@@ -92,14 +73,11 @@ func (h *Staff) ChangeRole(c *fiber.Ctx) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	if err := b.validate(); err != nil {
-		return err
-	}
-	wm, err := h.Store.ChangeStaffRole(ctx(c), PrincipalOf(c).StaffEditor(), c.Params("id"), b.Role)
+	sm, err := h.Store.ChangeStaffRole(ctx(c), PrincipalOf(c).StaffEditor(), c.Params("id"), db.StaffChange{Role: b.Role})
 	if err != nil {
 		return err
 	}
-	return writeOne(c, fiber.StatusOK, wm)
+	return writeOne(c, fiber.StatusOK, sm)
 }
 
 // Delete answers DELETE /v1/workspace-memberships/{id}.

@@ -69,7 +69,7 @@ type AddResult struct {
 
 // LinkCandidate is a team member who is not an active member of the account.
 type LinkCandidate struct {
-	Staff   db.WorkspaceMembership
+	Staff   db.StaffMember
 	Invited bool // invited already: linking makes the membership active
 }
 

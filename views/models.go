@@ -120,10 +120,10 @@ type Change struct {
 	Field, Before, After string
 }
 
-// TeamPage lists the workspace's staff.
-type TeamPage struct {
-	Staff    []db.WorkspaceMembership
-	You      string   // the signed-in person's workspace membership: no controls on their own row
+// StaffPage lists the workspace's staff.
+type StaffPage struct {
+	Staff    []db.StaffMember
+	You      string   // the signed-in person's staff id: no controls on their own row
 	Controls bool     // show the controls that add, change and remove staff (not to support staff)
 	Disabled string   // why the controls are shown disabled (test mode), "" when they work
 	Roles    []string // the console roles
@@ -134,9 +134,9 @@ type TeamPage struct {
 
 // rowForm is the form of a staff member's row: the one a rule refused,
 // else their role as it is.
-func (p TeamPage) rowForm(wm db.WorkspaceMembership) Form {
-	f := Form{Values: map[string]string{"role": wm.Role}}
-	if p.Row != wm.ID {
+func (p StaffPage) rowForm(sm db.StaffMember) Form {
+	f := Form{Values: map[string]string{"role": sm.Role}}
+	if p.Row != sm.ID {
 		return f
 	}
 	return shownAgain(f, p.RowForm)
@@ -153,9 +153,9 @@ func shownAgain(def, refused Form) Form {
 	return def
 }
 
-// TeamConfirm asks before taking someone off the staff.
-type TeamConfirm struct {
-	Member db.WorkspaceMembership
+// StaffConfirm asks before taking someone off the staff.
+type StaffConfirm struct {
+	Member db.StaffMember
 }
 
 // RolesPage shows the workspace's roles and its permission catalog.

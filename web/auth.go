@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 
@@ -87,7 +88,7 @@ func (s *Server) keyPrincipal(c *fiber.Ctx, token string) (handlers.Principal, e
 	}
 	k, err := s.db.APIKeyBySecret(c.UserContext(), token)
 	if err != nil {
-		if e, ok := db.As(err); ok && e.Kind == db.KindNotFound {
+		if errors.Is(err, db.ErrAPIKeyNotFound) {
 			return handlers.Principal{}, errUnauthorized
 		}
 		return handlers.Principal{}, err
@@ -105,14 +106,14 @@ func (s *Server) keyPrincipal(c *fiber.Ctx, token string) (handlers.Principal, e
 	}
 	p := handlers.Principal{Scope: db.Scope{WorkspaceID: k.WorkspaceID, Live: k.Livemode}, Credential: cred, Key: &k}
 	if k.CreatedBy != "" {
-		p.Staff = &db.WorkspaceMembership{Object: "workspace_membership", ID: k.Creator.MembershipID,
+		p.Staff = &db.StaffMember{Object: "workspace_membership", ID: k.Creator.StaffID,
 			WorkspaceID: k.WorkspaceID, UserID: k.CreatedBy, Role: k.Creator.Role}
 	}
 	return p, nil
 }
 
 // jwtPrincipal authenticates a JWT from the auth provider: its user's
-// workspace membership decides what it may do.
+// staff member decides what it may do.
 func (s *Server) jwtPrincipal(c *fiber.Ctx, token string) (handlers.Principal, error) {
 	claims, err := s.jwt.verify(token)
 	if err != nil {
@@ -120,7 +121,7 @@ func (s *Server) jwtPrincipal(c *fiber.Ctx, token string) (handlers.Principal, e
 	}
 	staff, err := s.db.StaffByEmail(c.UserContext(), claims.WorkspaceID, claims.Email)
 	if err != nil {
-		if e, ok := db.As(err); ok && e.Kind == db.KindNotFound {
+		if errors.Is(err, db.ErrStaffNotFound) {
 			return handlers.Principal{}, errUnauthorized
 		}
 		return handlers.Principal{}, err
@@ -166,11 +167,11 @@ func (a access) check(p handlers.Principal) error {
 	switch p.Credential {
 	case handlers.CredentialPublishable:
 		if !a.publishable {
-			return db.Forbidden("Publishable keys may only read roles and permissions", nil)
+			return db.ErrForbidden.Saying("Publishable keys may only read roles and permissions")
 		}
 	case handlers.CredentialSecret:
 		if !p.Key.HasScope(a.scope) {
-			return db.Forbidden("This key lacks the scope "+a.scope, map[string]any{"required_scope": a.scope})
+			return db.ErrForbidden.Saying("This key lacks the scope " + a.scope).With(map[string]any{"required_scope": a.scope})
 		}
 	case handlers.CredentialJWT, handlers.CredentialSession:
 	default:
@@ -178,13 +179,12 @@ func (a access) check(p handlers.Principal) error {
 	}
 	if a.write && !a.support && !p.MayChange() {
 		if p.Key != nil {
-			return db.Forbidden("This key's creator is support staff now, who may only read and resend invitations", map[string]any{"reason": "creator_role"})
+			return db.ErrForbidden.Saying("This key's creator is support staff now, who may only read and resend invitations").With(map[string]any{"reason": "creator_role"})
 		}
-		return db.Forbidden("Support staff may only read and resend invitations", nil)
+		return db.ErrForbidden.Saying("Support staff may only read and resend invitations")
 	}
 	if a.write && a.liveOnly && !p.Scope.Live {
-		return db.Forbidden("Roles, permissions and the workspace's staff are shared by live and test mode: they change in live mode only",
-			map[string]any{"reason": "live_only"})
+		return db.ErrForbidden.Saying("Roles, permissions and the workspace's staff are shared by live and test mode: they change in live mode only").With(map[string]any{"reason": "live_only"})
 	}
 	return nil
 }

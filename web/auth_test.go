@@ -37,9 +37,9 @@ func staffClaims(email string) jwt.MapClaims {
 }
 
 // addStaff puts a user with the workspace role on the staff.
-func addStaff(t testing.TB, d *db.DB, f dbtest.Fixture, email, role string) db.WorkspaceMembership {
+func addStaff(t testing.TB, d *db.DB, f dbtest.Fixture, email, role string) db.StaffMember {
 	t.Helper()
-	wm, err := d.CreateStaff(context.Background(), f.WorkspaceID, email, "", role)
+	wm, err := d.CreateStaff(context.Background(), f.WorkspaceID, db.NewStaff{Email: email, Role: role})
 	if err != nil {
 		t.Fatalf("add staff %s: %v", email, err)
 	}

@@ -116,7 +116,7 @@ func newMatrixFixture(t *testing.T, e *env) matrixFixture {
 		t.Fatal(err)
 	}
 	f.role = r.ID
-	if _, err := e.db.CreatePermission(ctx, e.ws.Live(), f.permission, "Only the main workspace has it"); err != nil {
+	if _, err := e.db.CreatePermission(ctx, e.ws.Live(), db.NewPermission{Key: f.permission, Description: "Only the main workspace has it"}); err != nil {
 		t.Fatal(err)
 	}
 	evs := e.events(t, skLive, "type=account.created")
@@ -136,8 +136,8 @@ func newMatrixFixture(t *testing.T, e *env) matrixFixture {
 		e.keyBy(e.owner(), true, db.KeySecret),
 		e.keyBy(demoted, true, db.KeySecret), e.keyBy(departed, true, db.KeySecret),
 	}
-	owner := db.StaffEditor{WorkspaceID: e.ws.WorkspaceID, MembershipID: e.ws.WorkspaceMembershipID}
-	if _, err := e.db.ChangeStaffRole(ctx, owner, demoted.ID, db.RoleSupport); err != nil {
+	owner := db.StaffEditor{WorkspaceID: e.ws.WorkspaceID, StaffID: e.ws.StaffID}
+	if _, err := e.db.ChangeStaffRole(ctx, owner, demoted.ID, db.StaffChange{Role: db.RoleSupport}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.db.RemoveStaff(ctx, owner, departed.ID); err != nil {

@@ -20,7 +20,7 @@ func benchDialects(b *testing.B, bench func(b *testing.B, d *db.DB)) {
 // bigAccount creates an account of n invited members in e's workspace.
 func bigAccount(b *testing.B, e *env, n int) (db.Account, []db.Membership) {
 	ctx := context.Background()
-	acct, err := e.db.CreateAccount(ctx, e.ws.Live(), "Big")
+	acct, err := e.db.CreateAccount(ctx, e.ws.Live(), db.AccountInput{Name: "Big"})
 	if err != nil {
 		b.Fatal(err)
 	}

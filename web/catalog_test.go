@@ -90,11 +90,11 @@ func (e *env) holdRole(t *testing.T, sc db.Scope, roleRef string, perms ...strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	acct, err := e.db.CreateAccount(ctx, sc, "Holder")
+	acct, err := e.db.CreateAccount(ctx, sc, db.AccountInput{Name: "Holder"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wm, err := e.db.CreateStaff(ctx, sc.WorkspaceID, strings.ToLower(db.NewID("h"))+"@acme.example", "", db.RoleSupport)
+	wm, err := e.db.CreateStaff(ctx, sc.WorkspaceID, db.NewStaff{Email: strings.ToLower(db.NewID("h")) + "@acme.example", Role: db.RoleSupport})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -64,7 +65,7 @@ func (s *Server) loadPrincipal(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	staff, err := s.db.StaffByUser(ctx, who.WorkspaceID, who.UserID)
-	if e, ok := db.As(err); ok && e.Kind == db.KindNotFound {
+	if errors.Is(err, db.ErrStaffNotFound) {
 		if err := s.session.SignOut(ctx); err != nil {
 			return err
 		}

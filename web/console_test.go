@@ -175,11 +175,11 @@ func TestSupportStaffOnlyRead(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		staffWithPassword(t, d, e.ws, "help@acme.example", db.RoleSupport, "support password")
-		key, _, err := d.CreateAPIKey(context.Background(), e.ws.Live(), db.KeySecret, "ci", nil)
+		key, _, err := d.CreateAPIKey(context.Background(), e.ws.Live(), db.NewAPIKey{Kind: db.KeySecret, Name: "ci"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.CreateAccount(context.Background(), e.ws.Live(), "Visible Co"); err != nil {
+		if _, err := d.CreateAccount(context.Background(), e.ws.Live(), db.AccountInput{Name: "Visible Co"}); err != nil {
 			t.Fatal(err)
 		}
 		b := e.browser()
@@ -264,11 +264,11 @@ func TestAccountsPageSearchAndPages(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		for i := range 23 {
-			if _, err := d.CreateAccount(context.Background(), e.ws.Live(), fmt.Sprintf("Shop %02d", i)); err != nil {
+			if _, err := d.CreateAccount(context.Background(), e.ws.Live(), db.AccountInput{Name: fmt.Sprintf("Shop %02d", i)}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, err := d.CreateAccount(context.Background(), e.ws.Live(), "Bakery_1"); err != nil {
+		if _, err := d.CreateAccount(context.Background(), e.ws.Live(), db.AccountInput{Name: "Bakery_1"}); err != nil {
 			t.Fatal(err)
 		}
 		b := e.browser()
@@ -354,7 +354,7 @@ func TestAPIKeyPages(t *testing.T) {
 		e.Call(t, "GET", "/v1/accounts", rolled[1], "").Expect(t, 401, "unauthorized")
 
 		// A key of the other mode is not found from this one.
-		liveKey, _, _ := d.CreateAPIKey(context.Background(), e.ws.Live(), db.KeySecret, "", nil)
+		liveKey, _, _ := d.CreateAPIKey(context.Background(), e.ws.Live(), db.NewAPIKey{Kind: db.KeySecret})
 		b.Get("/api-keys/"+liveKey.ID+"/revoke").Expect(t, 404).Has(t, "Page not found")
 		b.Post("/api-keys/"+liveKey.ID+"/revoke", nil).Expect(t, 404)
 	})
@@ -371,11 +371,11 @@ func TestActivityPage(t *testing.T) {
 		if err := d.Get(&id, `SELECT id FROM accounts`); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.RenameAccount(db.WithActor(db.WithRequestID(context.Background(), "req_x"), db.Actor{Type: "user", ID: e.ws.UserID}), e.ws.Live(), id, "New name"); err != nil {
+		if _, err := d.RenameAccount(db.WithActor(db.WithRequestID(context.Background(), "req_x"), db.Actor{Type: "user", ID: e.ws.UserID}), e.ws.Live(), id, db.AccountInput{Name: "New name"}); err != nil {
 			t.Fatal(err)
 		}
 		for i := range 21 {
-			if _, err := d.CreateAccount(context.Background(), e.ws.Live(), fmt.Sprintf("Filler %d", i)); err != nil {
+			if _, err := d.CreateAccount(context.Background(), e.ws.Live(), db.AccountInput{Name: fmt.Sprintf("Filler %d", i)}); err != nil {
 				t.Fatal(err)
 			}
 		}

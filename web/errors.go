@@ -30,9 +30,9 @@ var kindStatus = map[db.Kind]int{
 
 // fiberTypes names the error types of Fiber's own errors.
 var fiberTypes = map[int]apiError{
-	fiber.StatusBadRequest:                  {typ: "validation_error", message: "The request is invalid"},
+	fiber.StatusBadRequest:                  {typ: db.ErrInvalid.Type, message: db.ErrInvalid.Message},
 	fiber.StatusUnauthorized:                {typ: "unauthorized", message: "A valid credential is required"},
-	fiber.StatusForbidden:                   {typ: "forbidden", message: "You are not allowed to do this"},
+	fiber.StatusForbidden:                   {typ: db.ErrForbidden.Type, message: db.ErrForbidden.Message},
 	fiber.StatusNotFound:                    {typ: "not_found", message: "No such route"},
 	fiber.StatusMethodNotAllowed:            {typ: "method_not_allowed", message: "This route does not support that method"},
 	fiber.StatusRequestTimeout:              {typ: "request_timeout", message: "The request took too long to arrive"},
@@ -48,9 +48,10 @@ func classify(c *fiber.Ctx, err error) apiError {
 	if errors.Is(err, errCSRF) {
 		return fiberTypes[fiber.StatusForbidden].with(fiber.StatusForbidden)
 	}
-	if e, ok := db.As(err); ok {
+	var e *db.Error
+	if errors.As(err, &e) {
 		ae := apiError{status: kindStatus[e.Kind], typ: e.Type, message: e.Message, details: e.Details}
-		if e.Type == "account.not_found" && strings.HasPrefix(c.Path(), "/v1/organizations") {
+		if errors.Is(e, db.ErrAccountNotFound) && strings.HasPrefix(c.Path(), "/v1/organizations") {
 			ae.typ, ae.message = "organization.not_found", "Organization not found"
 		}
 		return ae

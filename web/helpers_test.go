@@ -62,7 +62,7 @@ func (e *env) key(live bool, kind string, scopes ...string) string {
 
 func (e *env) keyIn(f dbtest.Fixture, live bool, kind string, scopes ...string) string {
 	e.t.Helper()
-	_, secret, err := e.db.CreateAPIKey(context.Background(), db.Scope{WorkspaceID: f.WorkspaceID, Live: live}, kind, "test", scopes)
+	_, secret, err := e.db.CreateAPIKey(context.Background(), db.Scope{WorkspaceID: f.WorkspaceID, Live: live}, db.NewAPIKey{Kind: kind, Name: "test", Scopes: scopes})
 	if err != nil {
 		e.t.Fatalf("create key: %v", err)
 	}
@@ -71,10 +71,10 @@ func (e *env) keyIn(f dbtest.Fixture, live bool, kind string, scopes ...string) 
 
 // keyBy creates an API key in the workspace as the staff member creator
 // would in the console, and returns its secret.
-func (e *env) keyBy(creator db.WorkspaceMembership, live bool, kind string, scopes ...string) string {
+func (e *env) keyBy(creator db.StaffMember, live bool, kind string, scopes ...string) string {
 	e.t.Helper()
 	ctx := db.WithActor(context.Background(), db.Actor{Type: "user", ID: creator.UserID})
-	_, secret, err := e.db.CreateAPIKey(ctx, db.Scope{WorkspaceID: creator.WorkspaceID, Live: live}, kind, "test", scopes)
+	_, secret, err := e.db.CreateAPIKey(ctx, db.Scope{WorkspaceID: creator.WorkspaceID, Live: live}, db.NewAPIKey{Kind: kind, Name: "test", Scopes: scopes})
 	if err != nil {
 		e.t.Fatalf("create key: %v", err)
 	}
@@ -82,9 +82,9 @@ func (e *env) keyBy(creator db.WorkspaceMembership, live bool, kind string, scop
 }
 
 // owner is the workspace's owner's workspace membership.
-func (e *env) owner() db.WorkspaceMembership {
+func (e *env) owner() db.StaffMember {
 	e.t.Helper()
-	wm, err := e.db.StaffByID(context.Background(), e.ws.WorkspaceID, e.ws.WorkspaceMembershipID)
+	wm, err := e.db.StaffByID(context.Background(), e.ws.WorkspaceID, e.ws.StaffID)
 	if err != nil {
 		e.t.Fatal(err)
 	}

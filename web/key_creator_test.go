@@ -41,15 +41,15 @@ func TestKeysActAsTheirCreator(t *testing.T) {
 		e.run(t, []apiCase{
 			{"the admin's key makes the admin no owner", "PATCH", self, key, `{"role":"owner"}`, 403, "forbidden", "reason", `"owner_only"`},
 			{"nor anyone else", "PATCH", "/v1/workspace-memberships/" + helper.ID, key, `{"role":"owner"}`, 403, "forbidden", "reason", `"owner_only"`},
-			{"nor demotes the owner", "PATCH", "/v1/workspace-memberships/" + e.ws.WorkspaceMembershipID, key, `{"role":"support"}`, 403, "forbidden", "reason", `"owner_only"`},
-			{"nor removes the owner", "DELETE", "/v1/workspace-memberships/" + e.ws.WorkspaceMembershipID, key, "", 403, "forbidden", "reason", `"owner_only"`},
+			{"nor demotes the owner", "PATCH", "/v1/workspace-memberships/" + e.ws.StaffID, key, `{"role":"support"}`, 403, "forbidden", "reason", `"owner_only"`},
+			{"nor removes the owner", "DELETE", "/v1/workspace-memberships/" + e.ws.StaffID, key, "", 403, "forbidden", "reason", `"owner_only"`},
 			{"nor changes the admin's own role", "PATCH", self, key, `{"role":"support"}`, 403, "forbidden", "", ""},
 			{"but does what an admin does", "PATCH", "/v1/workspace-memberships/" + helper.ID, key, `{"role":"admin"}`, 200, "", "", `"role":"admin"`},
 			{"and writes", "POST", "/v1/accounts", key, `{"name":"By the admin's key"}`, 201, "", "", ""},
 		})
 
-		owner := db.StaffEditor{WorkspaceID: e.ws.WorkspaceID, MembershipID: e.ws.WorkspaceMembershipID}
-		if _, err := d.ChangeStaffRole(ctx, owner, admin.ID, db.RoleSupport); err != nil {
+		owner := db.StaffEditor{WorkspaceID: e.ws.WorkspaceID, StaffID: e.ws.StaffID}
+		if _, err := d.ChangeStaffRole(ctx, owner, admin.ID, db.StaffChange{Role: db.RoleSupport}); err != nil {
 			t.Fatal(err)
 		}
 		e.run(t, []apiCase{

@@ -71,7 +71,7 @@ func invite(t *testing.T, d *db.DB) string {
 	t.Helper()
 	ctx := context.Background()
 	f := dbtest.Workspace(t, d, "Acme")
-	a, err := d.CreateAccount(ctx, f.Test(), "Shop")
+	a, err := d.CreateAccount(ctx, f.Test(), db.AccountInput{Name: "Shop"})
 	if err != nil {
 		t.Fatal(err)
 	}

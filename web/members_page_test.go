@@ -109,14 +109,14 @@ func TestMembersPageInvites(t *testing.T) {
 	})
 }
 
-func TestMembersPageLinksTeamMembers(t *testing.T) {
+func TestMembersPageLinksStaff(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newMembersFixture(t, d)
 		ann := f.staff("ann@acme.example", db.RoleAdmin)
 		bob := f.staff("bob@acme.example", db.RoleSupport)
 		f.invited("bob@acme.example")
 		p := f.b.Get(f.page).Has(t, "Link workspace members", "ann@acme.example", "bob@acme.example: invited already")
-		if !strings.Contains(p.Body, `value="`+f.ws.WorkspaceMembershipID+`"`) {
+		if !strings.Contains(p.Body, `value="`+f.ws.StaffID+`"`) {
 			t.Fatal("the owner, not a member yet, is not offered")
 		}
 		f.b.Post(f.page+"/link", url.Values{"role": {"member"}}).Expect(t, 422).Has(t, "Choose at least one person to link.")
@@ -130,7 +130,7 @@ func TestMembersPageLinksTeamMembers(t *testing.T) {
 			t.Fatalf("active members %+v", ms)
 		}
 		// Linked meanwhile by someone else: said per person.
-		f.b.Post(f.page+"/link", url.Values{"staff": {ann, f.ws.WorkspaceMembershipID}, "role": {"member"}}, webtest.HTMX...).Expect(t, 422).
+		f.b.Post(f.page+"/link", url.Values{"staff": {ann, f.ws.StaffID}, "role": {"member"}}, webtest.HTMX...).Expect(t, 422).
 			Has(t, "ann@acme.example</span>: already a member of this account", f.ws.OwnerEmail+"</span>: linked")
 	})
 }
@@ -216,7 +216,7 @@ func linkOf(t *testing.T, body, id string) string {
 func TestMembersPageLastOwnerAndRemove(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newMembersFixture(t, d)
-		owner := f.addMember(f.sk, f.acct, link(f.ws.WorkspaceMembershipID, "owner"))
+		owner := f.addMember(f.sk, f.acct, link(f.ws.StaffID, "owner"))
 		other := f.addMember(f.sk, f.acct, link(f.staff("ann@acme.example", db.RoleAdmin), "member"))
 
 		f.b.Post(f.path(owner.ID, "role"), url.Values{"role": {"admin"}, "version": {f.version(t, owner.ID)}}).Expect(t, 422).
@@ -252,7 +252,7 @@ func TestMembersPageFiltersAndPages(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		f.addMember(f.sk, f.acct, link(f.ws.WorkspaceMembershipID, "owner"))
+		f.addMember(f.sk, f.acct, link(f.ws.StaffID, "owner"))
 		first := f.b.Get(f.page).Expect(t, 200).Has(t, "p00@example.com", "p49@example.com", "Next page").Lacks(t, "p50@example.com", "First page")
 		next := regexp.MustCompile(`href="(/accounts/[^"?]+\?after=am_[0-9A-Z]+)"`).FindStringSubmatch(first.Body)
 		if next == nil {
@@ -289,7 +289,7 @@ func TestMembersPageSupportStaff(t *testing.T) {
 		f := newMembersFixture(t, d)
 		staffWithPassword(t, d, f.ws, "help@acme.example", db.RoleSupport, "support password")
 		inv := f.invited("rita@example.com")
-		active := f.addMember(f.sk, f.acct, link(f.ws.WorkspaceMembershipID, "owner"))
+		active := f.addMember(f.sk, f.acct, link(f.ws.StaffID, "owner"))
 		b := f.browser()
 		b.SignIn("help@acme.example", "support password")
 		p := b.Get(f.page).Expect(t, 200).Has(t, "Resend invitation", `class="invite-link"`, "rita@example.com")
@@ -301,7 +301,7 @@ func TestMembersPageSupportStaff(t *testing.T) {
 			{"GET", f.path(active.ID, "remove")}, {"POST", f.path(active.ID, "remove")},
 			{"GET", f.path(inv.ID, "revoke")}, {"POST", f.path(inv.ID, "revoke")},
 		}
-		form := url.Values{"emails": {"x@example.com"}, "staff": {f.ws.WorkspaceMembershipID}, "role": {"member"}, "permissions": {"org.manage"}}
+		form := url.Values{"emails": {"x@example.com"}, "staff": {f.ws.StaffID}, "role": {"member"}, "permissions": {"org.manage"}}
 		for _, fg := range forged {
 			t.Run(fg.method+" "+fg.path, func(t *testing.T) {
 				if fg.method == "GET" {

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -432,7 +433,7 @@ func TestInvitationLifecycle(t *testing.T) {
 		e.Call(t, "POST", "/v1/invitations/accept", "", `{"token":"`+second+`"}`).Expect(t, 404, "invitation.not_found")
 
 		expired := e.addMember(sk, acct, `{"email":"frank@example.com","send_email":false}`)
-		if _, err := d.InvitationEmail(ctx, e.ws.Test(), expired.ID); !db.IsType(err, "invitation.not_found") {
+		if _, err := d.InvitationEmail(ctx, e.ws.Test(), expired.ID); !errors.Is(err, db.ErrInvitationNotFound) {
 			t.Fatalf("send_email false queued an email: %v", err)
 		}
 		if _, err := d.Exec(d.Rebind(`UPDATE invitations SET expires_at = ? WHERE membership_id = ?`), "2001-01-01 00:00:00+00:00", expired.ID); err != nil {

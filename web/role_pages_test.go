@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"slices"
 	"strings"
@@ -191,7 +192,7 @@ func TestPermissionCatalogPage(t *testing.T) {
 	})
 }
 
-func TestRolesAndTeamReadOnlyForSupport(t *testing.T) {
+func TestRolesAndStaffReadOnlyForSupport(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		staffWithPassword(t, d, e.ws, "help@acme.example", db.RoleSupport, "support password")
@@ -230,7 +231,7 @@ func TestRolesAndTeamReadOnlyForSupport(t *testing.T) {
 	})
 }
 
-func TestRolesAndTeamFormsNeedTheCSRFToken(t *testing.T) {
+func TestRolesAndStaffFormsNeedTheCSRFToken(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		addStaff(t, d, e.ws, "help@acme.example", db.RoleSupport)
@@ -276,7 +277,7 @@ func TestRolesPageInTestMode(t *testing.T) {
 		if r, err := d.RoleByRef(context.Background(), e.ws.WorkspaceID, "member"); err != nil || r.Name != member.Name {
 			t.Fatalf("member role after test-mode posts: %+v, %v", r, err)
 		}
-		if _, err := d.RoleByRef(context.Background(), e.ws.WorkspaceID, "late"); !db.IsType(err, "role.not_found") {
+		if _, err := d.RoleByRef(context.Background(), e.ws.WorkspaceID, "late"); !errors.Is(err, db.ErrRoleNotFound) {
 			t.Fatalf("a role was created in test mode: %v", err)
 		}
 	})

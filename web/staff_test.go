@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -11,10 +12,10 @@ import (
 
 // staffMember returns the workspace membership of the email, and whether
 // there is one.
-func (e *env) staffMember(t testing.TB, email string) (db.WorkspaceMembership, bool) {
+func (e *env) staffMember(t testing.TB, email string) (db.StaffMember, bool) {
 	t.Helper()
 	wm, err := e.db.StaffByEmail(context.Background(), e.ws.WorkspaceID, email)
-	if db.IsType(err, "workspace_membership.not_found") {
+	if errors.Is(err, db.ErrStaffNotFound) {
 		return wm, false
 	}
 	if err != nil {

@@ -266,7 +266,7 @@ func Workspace(t testing.TB, d *db.DB, name string) Fixture {
 	t.Helper()
 	f := Fixture{OwnerEmail: "owner@" + strings.ToLower(name) + ".example", Password: "correct horse battery"}
 	var err error
-	f.BootstrapResult, err = d.Bootstrap(context.Background(), name, f.OwnerEmail, f.Password)
+	f.BootstrapResult, err = d.Bootstrap(context.Background(), db.NewWorkspace{Name: name, Email: f.OwnerEmail, Password: f.Password})
 	if err != nil {
 		t.Fatalf("dbtest: bootstrap %s: %v", name, err)
 	}

@@ -23,7 +23,7 @@ func row(t *testing.T, p page, id string) string {
 	return part(t, p, `id="staff-`+id+`"`, "</tr>")
 }
 
-func TestTeamPageAddsStaff(t *testing.T) {
+func TestStaffPageAddsStaff(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		staffWithPassword(t, d, e.ws, "admin@acme.example", db.RoleAdmin, "admin password")
@@ -50,7 +50,7 @@ func TestTeamPageAddsStaff(t *testing.T) {
 	})
 }
 
-func TestTeamPageChangesRolesByTheStoreRules(t *testing.T) {
+func TestStaffPageChangesRolesByTheStoreRules(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		staffWithPassword(t, d, e.ws, "admin@acme.example", db.RoleAdmin, "admin password")
@@ -111,7 +111,7 @@ func TestTeamPageChangesRolesByTheStoreRules(t *testing.T) {
 	})
 }
 
-func TestTeamPageRemovesStaff(t *testing.T) {
+func TestStaffPageRemovesStaff(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		staffWithPassword(t, d, e.ws, "leaver@acme.example", db.RoleAdmin, "leaver password")
@@ -132,7 +132,7 @@ func TestTeamPageRemovesStaff(t *testing.T) {
 	})
 }
 
-func TestTeamPageInTestMode(t *testing.T) {
+func TestStaffPageInTestMode(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		addStaff(t, d, e.ws, "help@acme.example", db.RoleSupport)

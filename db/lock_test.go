@@ -1,0 +1,124 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"roster/db"
+	"roster/db/dbtest"
+)
+
+// TestReadsAreReads: on PostgreSQL, a read of an account in a transaction
+// does not wait for a transaction that holds the account's lock (before,
+// Account added FOR UPDATE whenever the context carried a transaction),
+// while a change of the account does wait, and then sees the change that
+// held the lock. SQLite's transactions hold the write lock from their
+// start, so there is nothing to tell apart there.
+func TestReadsAreReads(t *testing.T) {
+	if !slices.Contains(dbtest.Dialects(t), db.Postgres) {
+		t.Skip("PostgreSQL is not among ROSTER_TEST_DIALECTS")
+	}
+	d := dbtest.Open(t, db.Postgres)
+	ctx := context.Background()
+	sc := dbtest.Workspace(t, d, "Acme").Live()
+	a, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	locked, release, held := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		held <- d.WithTx(ctx, func(ctx context.Context) error {
+			if _, err := d.LockAccount(ctx, sc, a.ID); err != nil {
+				return err
+			}
+			close(locked)
+			<-release
+			_, err := d.RenameAccount(ctx, sc, a.ID, db.AccountInput{Name: "Held"})
+			return err
+		})
+	}()
+	<-locked
+
+	read := make(chan error, 1)
+	go func() {
+		read <- d.WithTx(ctx, func(ctx context.Context) error {
+			_, err := d.Account(ctx, sc, a.ID)
+			return err
+		})
+	}()
+	select {
+	case err := <-read:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		close(release)
+		t.Fatal("a read in a transaction waited for the account's lock")
+	}
+
+	renamed := make(chan db.Account, 1)
+	go func() {
+		r, err := d.RenameAccount(ctx, sc, a.ID, db.AccountInput{Name: "Later"})
+		if err != nil {
+			t.Error(err)
+		}
+		renamed <- r
+	}()
+	select {
+	case <-renamed:
+		t.Fatal("a rename did not wait for the account's lock")
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(release)
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	if r := <-renamed; r.Name != "Later" {
+		t.Fatalf("renamed to %q", r.Name)
+	}
+	evs, err := d.ListEvents(ctx, sc, db.EventFilter{Type: "account.updated"}, db.Page{Limit: 10})
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("%d account.updated events (%v), want the held rename's and the later one's", len(evs), err)
+	}
+}
+
+// TestRevokeInvitation: only an invited membership's invitation is
+// revoked; an accepted one stays, refused in the store's transaction.
+func TestRevokeInvitation(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		sc := dbtest.Workspace(t, d, "Acme").Live()
+		a, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Shop"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var token string
+		in := db.NewMembership{Email: "ann@example.com", AcceptURL: func(tok string) string { token = tok; return tok }}
+		accepted, _, err := d.CreateMembership(ctx, sc, a.ID, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.AcceptInvitation(ctx, db.Acceptance{Token: token}); err != nil {
+			t.Fatal(err)
+		}
+		invited, _, err := d.CreateMembership(ctx, sc, a.ID, db.NewMembership{Email: "bob@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.RevokeInvitation(ctx, sc, db.MembershipRef{ID: accepted.ID}, nil); !errors.Is(err, db.ErrNotInvited) {
+			t.Fatalf("revoking an accepted invitation: %v", err)
+		}
+		if _, err := d.Membership(ctx, sc, db.MembershipRef{ID: accepted.ID}); err != nil {
+			t.Fatalf("the accepted membership: %v", err)
+		}
+		if err := d.RevokeInvitation(ctx, sc, db.MembershipRef{ID: invited.ID}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Membership(ctx, sc, db.MembershipRef{ID: invited.ID}); !errors.Is(err, db.ErrMembershipNotFound) {
+			t.Fatalf("the revoked membership: %v", err)
+		}
+	})
+}

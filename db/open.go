@@ -1,0 +1,160 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	neturl "net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	_ "modernc.org/sqlite" // embedded SQLite driver, pure Go
+)
+
+// DefaultURL is where Roster keeps its data when DATABASE_URL is not set.
+const DefaultURL = "sqlite:./data/roster.db"
+
+func init() {
+	// sqlx does not know modernc's driver name; it binds with '?'.
+	sqlx.BindDriver("sqlite", sqlx.QUESTION)
+}
+
+// Open connects to the database named by url: "postgres://…" or
+// "postgresql://…" for PostgreSQL, "sqlite:PATH" (or "" for DefaultURL) for
+// an SQLite file, created with its directory when missing.
+func Open(url string) (*DB, error) {
+	if url == "" {
+		url = DefaultURL
+	}
+	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		x, err := openPostgres(url)
+		if err != nil {
+			return nil, fmt.Errorf("db: open postgres %s: %w", redactURL(url), err)
+		}
+		x.SetConnMaxIdleTime(5 * time.Minute)
+		d := &DB{DB: x, Dialect: Postgres}
+		d.SetPoolSize(DefaultPoolSize())
+		return d, nil
+	case strings.HasPrefix(url, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "//")
+		if path == "" {
+			return nil, errors.New("db: sqlite URL names no file (want sqlite:PATH)")
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("db: create directory for %s: %w", path, err)
+		}
+		// Every transaction takes the write lock when it begins, so the
+		// read-then-write rules in the stores are serialised on SQLite as
+		// row locks serialise them on PostgreSQL.
+		dsn := "file:" + path + "?_txlock=immediate&_time_format=sqlite" +
+			"&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
+		x, err := sqlx.Open("sqlite", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)
+		}
+		// Connections stay open: opening one runs the pragmas above, and a
+		// console page reads on several at once.
+		x.SetMaxOpenConns(8)
+		x.SetMaxIdleConns(8)
+		return &DB{DB: x, Dialect: SQLite}, nil
+	default:
+		return nil, fmt.Errorf("db: unsupported database URL %q (want postgres://… or sqlite:PATH)", redactURL(url))
+	}
+}
+
+// DefaultPoolSize is how many connections a process keeps to PostgreSQL
+// by default: four per core it may run on, at least 8. A few connections
+// per core keep the server's cores busy; more only make its processes
+// queue for them, which lengthens the slowest answers.
+func DefaultPoolSize() int { return max(8, 4*runtime.GOMAXPROCS(0)) }
+
+// SetPoolSize sets how many connections the pool opens and keeps at most.
+func (s *DB) SetPoolSize(n int) {
+	s.SetMaxOpenConns(n)
+	s.SetMaxIdleConns(n)
+}
+
+// ConnectTimeout bounds how long opening a PostgreSQL connection may take
+// when the URL does not set connect_timeout: an unreachable server is an
+// error, not a wait.
+const ConnectTimeout = 3 * time.Second
+
+// openPostgres opens a PostgreSQL pool whose connections time out while
+// connecting and probe an idle peer, so that neither a server that stopped
+// answering nor a network that drops its packets holds a request forever,
+// and whose queries take one round trip each (binary_parameters).
+func openPostgres(url string) (*sqlx.DB, error) {
+	u, err := neturl.Parse(url)
+	if err != nil {
+		return nil, errors.New("not a valid URL") // url's error would show the password
+	}
+	q := u.Query()
+	if !q.Has("connect_timeout") {
+		q.Set("connect_timeout", strconv.Itoa(int(ConnectTimeout.Seconds())))
+	}
+	if !q.Has("binary_parameters") {
+		// A query with parameters then costs one round trip instead of
+		// two: lib/pq sends parse, bind and execute at once rather than
+		// asking the server for the statement's parameter types first.
+		q.Set("binary_parameters", "yes")
+	}
+	u.RawQuery = q.Encode()
+	c, err := pq.NewConnector(u.String())
+	if err != nil {
+		return nil, err
+	}
+	c.Dialer(keepAliveDialer{net.Dialer{KeepAliveConfig: net.KeepAliveConfig{
+		Enable: true, Idle: 5 * time.Second, Interval: 5 * time.Second, Count: 3,
+	}}})
+	return sqlx.NewDb(sql.OpenDB(c), "postgres"), nil
+}
+
+// keepAliveDialer is lib/pq's dialer with TCP keep-alive probes set: a
+// connection whose peer went silent fails after about 20 s.
+type keepAliveDialer struct{ d net.Dialer }
+
+// Dial connects to addr.
+func (k keepAliveDialer) Dial(network, addr string) (net.Conn, error) {
+	return k.d.Dial(network, addr)
+}
+
+// DialTimeout connects to addr within timeout.
+func (k keepAliveDialer) DialTimeout(network, addr string, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return k.d.DialContext(ctx, network, addr)
+}
+
+// DialContext connects to addr until ctx ends.
+func (k keepAliveDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return k.d.DialContext(ctx, network, addr)
+}
+
+// redactURL hides a password in a database URL so it can be shown.
+func redactURL(url string) string {
+	if at := strings.LastIndex(url, "@"); at > 0 {
+		if scheme := strings.Index(url, "://"); scheme > 0 && scheme < at {
+			return url[:scheme+3] + "…" + url[at:]
+		}
+	}
+	return url
+}
+
+// Ping reports whether the database answers.
+func (s *DB) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := s.PingContext(ctx); err != nil {
+		return fmt.Errorf("db: ping: %w", err)
+	}
+	return nil
+}

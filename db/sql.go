@@ -1,0 +1,59 @@
+package db
+
+import (
+	"database/sql"
+	"slices"
+	"strings"
+	"time"
+)
+
+// dialectSQL is a query in both dialects: written for PostgreSQL, and
+// rewritten for SQLite where the two differ.
+type dialectSQL struct{ postgres, sqlite string }
+
+// aggregating is a query that lists keys with PostgreSQL's string_agg, in
+// both dialects: SQLite's name for it is group_concat.
+func aggregating(query string) dialectSQL {
+	return dialectSQL{postgres: query, sqlite: strings.ReplaceAll(query, "string_agg(", "group_concat(")}
+}
+
+// dialect returns q in the DB's dialect.
+func (s *DB) dialect(q dialectSQL) string {
+	if s.Dialect == SQLite {
+		return q.sqlite
+	}
+	return q.postgres
+}
+
+// keyList splits a space-separated list of permission keys, as the queries
+// built with aggregating read them, and sorts it; NULL, the aggregate of no
+// rows, is the empty list. Permission keys hold no spaces: the API and the
+// console check them against a pattern before they reach the catalog.
+func keyList(list sql.NullString) []string {
+	keys := strings.Fields(list.String)
+	slices.Sort(keys)
+	return keys
+}
+
+// now is the time stamp stores write: UTC, to the microsecond, so both
+// databases store and return the same value.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// nullString turns "" into NULL.
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// likePrefix turns user input into a LIKE pattern matching it as a
+// lower-cased prefix, its wildcards escaped.
+func likePrefix(q string) string { return escapeLike(strings.ToLower(q)) + "%" }
+
+// escapeLike escapes LIKE's wildcards and its escape character, the backslash, in s.
+func escapeLike(s string) string {
+	r := make([]rune, 0, len(s)+1)
+	for _, c := range s {
+		if c == '%' || c == '_' || c == '\\' {
+			r = append(r, '\\')
+		}
+		r = append(r, c)
+	}
+	return string(r)
+}

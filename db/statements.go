@@ -1,0 +1,171 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// querier is what both *sqlx.DB and *sqlx.Tx offer.
+type querier interface {
+	sqlx.ExtContext
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
+// q returns the transaction carried by ctx, or the pool.
+func (s *DB) q(ctx context.Context) querier {
+	if tx, ok := ctx.Value(txKey{}).(*sqlx.Tx); ok {
+		return tx
+	}
+	return s.DB
+}
+
+// get runs query (written with '?') and scans one row into dest.
+func (s *DB) get(ctx context.Context, dest any, query string, args ...any) error {
+	st, err := s.prepared(ctx, query)
+	switch {
+	case err != nil:
+		return err
+	case st == nil:
+		return s.q(ctx).GetContext(ctx, dest, s.Rebind(query), args...)
+	}
+	return st.GetContext(ctx, dest, args...)
+}
+
+// selectAll runs query (written with '?') and scans every row into dest.
+func (s *DB) selectAll(ctx context.Context, dest any, query string, args ...any) error {
+	st, err := s.prepared(ctx, query)
+	switch {
+	case err != nil:
+		return err
+	case st == nil:
+		return s.q(ctx).SelectContext(ctx, dest, s.Rebind(query), args...)
+	}
+	return st.SelectContext(ctx, dest, args...)
+}
+
+// exec runs a statement (written with '?') and returns the rows it affected.
+func (s *DB) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return 0, err
+	}
+	var res sql.Result
+	if st == nil {
+		res, err = s.q(ctx).ExecContext(ctx, s.Rebind(query), args...)
+	} else {
+		res, err = st.ExecContext(ctx, args...)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// maxQueryParameters bounds the parameters of one query that takes a list
+// ("IN (?)"): above every list a request may carry (MaxListItems), far
+// below SQLite's 32766 and PostgreSQL's 65535, whose "too many SQL
+// variables" was a 500.
+const maxQueryParameters = 2 * MaxListItems
+
+// expandIn expands the "IN (?)" of query for its slice argument, refusing
+// more than maxQueryParameters parameters.
+func (s *DB) expandIn(query string, args []any) (string, []any, error) {
+	q, args, err := sqlx.In(query, args...)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(args) > maxQueryParameters {
+		return "", nil, fmt.Errorf("db: %d parameters in one query, more than %d", len(args), maxQueryParameters)
+	}
+	return s.Rebind(q), args, nil
+}
+
+// selectIn is selectAll for a query with an "IN (?)" that takes a slice
+// argument. Such queries are not kept prepared: their text changes with
+// the length of the slice.
+func (s *DB) selectIn(ctx context.Context, dest any, query string, args ...any) error {
+	q, args, err := s.expandIn(query, args)
+	if err != nil {
+		return err
+	}
+	return s.q(ctx).SelectContext(ctx, dest, q, args...)
+}
+
+// execIn is exec for a statement with an "IN (?)", like selectIn.
+func (s *DB) execIn(ctx context.Context, query string, args ...any) (int64, error) {
+	q, args, err := s.expandIn(query, args)
+	if err != nil {
+		return 0, err
+	}
+	res, err := s.q(ctx).ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// prepared returns the statement of query for ctx's transaction or the
+// pool, prepared the first time it runs: each connection then parses it
+// once (and PostgreSQL may keep its plan), where a one-off query is parsed
+// and planned every time, half of a short query's cost. The stores'
+// queries are a fixed set, so the statements are too. In a transaction, a
+// query that is not prepared yet runs as it is (prepared is nil) and is
+// prepared in the background: preparing takes a connection of the pool,
+// and transactions that each wait for a second connection while holding
+// one can use up the pool.
+func (s *DB) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	tx, inTx := ctx.Value(txKey{}).(*sqlx.Tx)
+	v, ok := s.stmts.Load(query)
+	switch {
+	case ok && inTx:
+		return tx.StmtxContext(ctx, v.(*sqlx.Stmt)), nil
+	case ok:
+		return v.(*sqlx.Stmt), nil
+	case inTx:
+		s.prepareSoon(query)
+		return nil, nil
+	}
+	return s.prepare(ctx, query)
+}
+
+// prepare prepares query on the pool and keeps the statement.
+func (s *DB) prepare(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	st, err := s.DB.PreparexContext(ctx, s.Rebind(query))
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := s.stmts.LoadOrStore(query, st); ok {
+		st.Close() // another request prepared it first
+		return v.(*sqlx.Stmt), nil
+	}
+	return st, nil
+}
+
+// prepareSoon prepares query in the background, once at a time; a failure
+// leaves it to the next call.
+func (s *DB) prepareSoon(query string) {
+	if _, busy := s.preparing.LoadOrStore(query, true); busy {
+		return
+	}
+	s.prepares.Add(1)
+	go func() {
+		defer s.prepares.Done()
+		defer s.preparing.Delete(query)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, _ = s.prepare(ctx, query)
+	}()
+}
+
+// Close waits for the statements being prepared in the background, then
+// closes the pool: a prepare that outlived Close opened the database again
+// (on SQLite, its files) after its owner had let it go.
+func (s *DB) Close() error {
+	s.prepares.Wait()
+	return s.DB.Close()
+}
