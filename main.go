@@ -26,50 +26,11 @@ func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 
-const usage = `roster: account memberships for your customers' accounts
-
-Usage:
-  roster [serve]                 migrate, then serve HTTP until SIGINT/SIGTERM
-  roster migrate                 apply migrations and exit
-  roster bootstrap --workspace NAME --email E --password P
-                                 create a workspace and its first owner
-  roster apikey create --workspace WS --mode live|test --kind secret|publishable [--scope S]...
-                                 create an API key and print its secret once
-  roster staff add --workspace WS --email E --role owner|admin|support [--password P]
-                                 put someone on a workspace's staff (console sign-in)
-  roster demo [--base-url URL]   fill a fresh database with a demo workspace and print how to sign in
-
-Every command takes --database-url (or DATABASE_URL) and --help.
-`
-
 // run is the whole program; it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
-	}
-	var err error
-	switch cmd {
-	case "serve":
-		err = serve(ctx, args, stdout, stderr)
-	case "migrate":
-		err = migrate(ctx, args, stdout, stderr)
-	case "bootstrap":
-		err = bootstrap(ctx, args, stdout, stderr)
-	case "apikey":
-		err = subcommand(ctx, args, "apikey", "create", "--workspace WS --mode live|test --kind secret|publishable [--scope S]...", apikeyCreate, stdout, stderr)
-	case "staff":
-		err = subcommand(ctx, args, "staff", "add", "--workspace WS --email E --role owner|admin|support [--name N] [--password P]", staffAdd, stdout, stderr)
-	case "demo":
-		err = demo(ctx, args, stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		err = fmt.Errorf("unknown command %q (try roster --help)", cmd)
-	}
+	err := dispatch(ctx, args, stdout, stderr)
 	switch {
-	case errors.Is(err, errHelped), errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errHelped):
 		return 0
 	case err != nil:
 		fmt.Fprintln(stderr, "roster: "+firstLine(err.Error()))
@@ -81,51 +42,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // errHelped is returned by a command that printed its help.
 var errHelped = errors.New("help printed")
 
-// subcommand runs the one verb of a command ("apikey create", "staff add"),
-// or prints its usage for --help.
-func subcommand(ctx context.Context, args []string, cmd, verb, synopsis string,
-	fn func(context.Context, []string, io.Writer, io.Writer) error, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == verb {
-		return fn(ctx, args[1:], stdout, stderr)
-	}
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-		fmt.Fprintf(stdout, "Usage: roster %s %s %s\n", cmd, verb, synopsis)
-		return errHelped
-	}
-	return fmt.Errorf("%s: want 'roster %s %s …'", cmd, cmd, verb)
-}
-
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
-}
-
-// newFlags makes a command's flag set: errors are returned, not printed
-// twice, and --help prints the command's usage.
-func newFlags(name, synopsis string, stdout io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		fs.SetOutput(stdout)
-		fmt.Fprintf(stdout, "Usage: roster %s\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	return fs
-}
-
-// parse parses flags, printing usage for --help and refusing extra arguments.
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
-		}
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
-	}
-	return nil
 }
 
 func env(name, def string) string {
@@ -169,8 +88,7 @@ func openWorkspace(ctx context.Context, url, ref, cmd string) (*db.DB, db.Worksp
 	return d, w, nil
 }
 
-func migrate(ctx context.Context, args []string, stdout, _ io.Writer) error {
-	fs := newFlags("migrate", "migrate [--database-url URL]", stdout)
+func migrate(ctx context.Context, fs *flag.FlagSet, args []string, stdout, _ io.Writer) error {
 	dbURL := databaseFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -184,8 +102,7 @@ func migrate(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	return nil
 }
 
-func bootstrap(ctx context.Context, args []string, stdout, _ io.Writer) error {
-	fs := newFlags("bootstrap", "bootstrap --workspace NAME --email E --password P [--json]", stdout)
+func bootstrap(ctx context.Context, fs *flag.FlagSet, args []string, stdout, _ io.Writer) error {
 	dbURL := databaseFlag(fs)
 	ws := fs.String("workspace", "", "name of the workspace to create")
 	email := fs.String("email", "", "email of its first owner")
@@ -224,8 +141,7 @@ type stringList []string
 func (l *stringList) String() string     { return strings.Join(*l, ",") }
 func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
-func apikeyCreate(ctx context.Context, args []string, stdout, _ io.Writer) error {
-	fs := newFlags("apikey create", "apikey create --workspace WS --mode live|test --kind secret|publishable [--scope S]... [--name N] [--json]", stdout)
+func apikeyCreate(ctx context.Context, fs *flag.FlagSet, args []string, stdout, _ io.Writer) error {
 	dbURL := databaseFlag(fs)
 	ws := fs.String("workspace", "", "workspace id or name")
 	mode := fs.String("mode", "test", "live or test")
@@ -261,8 +177,7 @@ func apikeyCreate(ctx context.Context, args []string, stdout, _ io.Writer) error
 	return nil
 }
 
-func staffAdd(ctx context.Context, args []string, stdout, _ io.Writer) error {
-	fs := newFlags("staff add", "staff add --workspace WS --email E --role owner|admin|support [--name N] [--password P] [--json]", stdout)
+func staffAdd(ctx context.Context, fs *flag.FlagSet, args []string, stdout, _ io.Writer) error {
 	dbURL := databaseFlag(fs)
 	ws := fs.String("workspace", "", "workspace id or name")
 	email := fs.String("email", "", "email of the person")
@@ -304,8 +219,7 @@ func staffAdd(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	return nil
 }
 
-func demo(ctx context.Context, args []string, stdout, _ io.Writer) error {
-	fs := newFlags("demo", "demo [--database-url URL] [--base-url URL]", stdout)
+func demo(ctx context.Context, fs *flag.FlagSet, args []string, stdout, _ io.Writer) error {
 	dbURL := databaseFlag(fs)
 	baseURL := fs.String("base-url", env("ROSTER_BASE_URL", "http://"+env("ROSTER_ADDR", "127.0.0.1:8080")),
 		"where the console will be served, for the links of the demo invitations (env ROSTER_BASE_URL)")
@@ -340,8 +254,7 @@ type serveConfig struct {
 	jwt                                      web.JWTConfig
 }
 
-func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", "[serve] [flags]", stdout)
+func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	var cfg serveConfig
 	fs.StringVar(&cfg.addr, "addr", env("ROSTER_ADDR", "127.0.0.1:8080"), "address to listen on (env ROSTER_ADDR)")
 	dbURL := databaseFlag(fs)
