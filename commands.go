@@ -22,12 +22,14 @@ type command struct {
 var commands = []command{
 	{"serve", "[flags]", "migrate, then serve HTTP until SIGINT/SIGTERM (the default command)", serve},
 	{"migrate", "[--database-url URL]", "apply migrations and exit", migrate},
+	{"migrate status", "[--database-url URL] [--json]", "list the applied and pending migrations, applying none", migrateStatus},
 	{"bootstrap", "--workspace NAME --email E --password P [--json]", "create a workspace and its first owner", bootstrap},
 	{"apikey create", "--workspace WS --mode live|test --kind secret|publishable [--scope S]... [--name N] [--json]",
 		"create an API key and print its secret once", apikeyCreate},
 	{"staff add", "--workspace WS --email E --role owner|admin|support [--name N] [--password P] [--json]",
 		"put someone on a workspace's staff (console sign-in)", staffAdd},
 	{"demo", "[--base-url URL]", "fill a fresh database with a demo workspace and print how to sign in", demo},
+	{"backup", "[--database-url URL] PATH", "write a consistent copy of the SQLite database to PATH, also while it serves", backup},
 	{"version", "[--json]", "print the version, commit and build date", showVersion},
 }
 

@@ -18,6 +18,23 @@ import (
 	"roster/db/dbtest"
 )
 
+// workspaceWithKey opens the database of url, for the test's length, with
+// the workspace "Acme" and a live secret key of it.
+func workspaceWithKey(t *testing.T, url string) (*db.DB, dbtest.Fixture, string) {
+	t.Helper()
+	d, err := db.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	ws := dbtest.Workspace(t, d, "Acme")
+	_, sk, err := d.CreateAPIKey(context.Background(), ws.Live(), db.KeySecret, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, ws, sk
+}
+
 // answer is what a test reads of an HTTP answer of a server process.
 type answer struct {
 	status int
@@ -96,16 +113,7 @@ func count(as []answer) map[int]int {
 func TestTwoProcesses(t *testing.T) {
 	url := dbtest.EmptyPostgresURL(t)
 	servers := startServers(t, buildRoster(t), 2, url)
-	d, err := db.Open(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	ws := dbtest.Workspace(t, d, "Acme")
-	_, sk, err := d.CreateAPIKey(context.Background(), ws.Live(), db.KeySecret, "test", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, ws, sk := workspaceWithKey(t, url)
 	wm, err := d.CreateStaff(context.Background(), ws.WorkspaceID, "racer@acme.example", "", db.RoleAdmin)
 	if err != nil {
 		t.Fatal(err)

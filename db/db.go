@@ -83,7 +83,7 @@ func Open(url string) (*DB, error) {
 		d.SetPoolSize(DefaultPoolSize())
 		return d, nil
 	case strings.HasPrefix(url, "sqlite:"):
-		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "//")
+		path, _ := SQLitePath(url)
 		if path == "" {
 			return nil, errors.New("db: sqlite URL names no file (want sqlite:PATH)")
 		}
@@ -107,6 +107,16 @@ func Open(url string) (*DB, error) {
 	default:
 		return nil, fmt.Errorf("db: unsupported database URL %q (want postgres://… or sqlite:PATH)", redactURL(url))
 	}
+}
+
+// SQLitePath is the file an "sqlite:PATH" URL names, and whether url is
+// one.
+func SQLitePath(url string) (string, bool) {
+	if url == "" {
+		url = DefaultURL
+	}
+	rest, ok := strings.CutPrefix(url, "sqlite:")
+	return strings.TrimPrefix(rest, "//"), ok
 }
 
 // DefaultPoolSize is how many connections a process keeps to PostgreSQL
@@ -208,9 +218,22 @@ func MigrationsDigest() string {
 
 // Migrate applies every pending migration.
 func (d *DB) Migrate(ctx context.Context) error {
+	p, err := d.migrations()
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("db: migrate: %w", err)
+	}
+	return nil
+}
+
+// migrations is goose's provider of the embedded migrations of the DB's
+// dialect.
+func (d *DB) migrations() (*goose.Provider, error) {
 	dir, err := fs.Sub(migrations, "migrations/"+string(d.Dialect))
 	if err != nil {
-		return fmt.Errorf("db: migrations for %s: %w", d.Dialect, err)
+		return nil, fmt.Errorf("db: migrations for %s: %w", d.Dialect, err)
 	}
 	gd := goose.DialectPostgres
 	if d.Dialect == SQLite {
@@ -222,18 +245,15 @@ func (d *DB) Migrate(ctx context.Context) error {
 		// the lock both run the first migration and one fails to start.
 		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
 		if err != nil {
-			return fmt.Errorf("db: migration lock: %w", err)
+			return nil, fmt.Errorf("db: migration lock: %w", err)
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
 	}
 	p, err := goose.NewProvider(gd, d.DB.DB, dir, opts...)
 	if err != nil {
-		return fmt.Errorf("db: migration provider: %w", err)
+		return nil, fmt.Errorf("db: migration provider: %w", err)
 	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("db: migrate: %w", err)
-	}
-	return nil
+	return p, nil
 }
 
 // Ping reports whether the database answers.
