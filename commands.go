@@ -192,5 +192,5 @@ func parseArgs(fs *flag.FlagSet, args []string) error {
 	case err != nil:
 		return fmt.Errorf("%s: %w (see roster %s --help)", fs.Name(), err, fs.Name())
 	}
-	return nil
+	return resolveSecrets(fs)
 }

@@ -56,8 +56,7 @@ func env(name, def string) string {
 
 // databaseFlag adds --database-url, defaulting to DATABASE_URL.
 func databaseFlag(fs *flag.FlagSet) *string {
-	return fs.String("database-url", env("DATABASE_URL", db.DefaultURL),
-		"database: postgres://… or sqlite:PATH (env DATABASE_URL)")
+	return secretString(fs, "database-url", "DATABASE_URL", db.DefaultURL, "the database's `URL`: postgres://… or sqlite:PATH")
 }
 
 // openDB opens and migrates the database.
@@ -260,10 +259,10 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 	dbURL := databaseFlag(fs)
 	fs.StringVar(&cfg.baseURL, "base-url", env("ROSTER_BASE_URL", ""), "public URL, for links in emails (env ROSTER_BASE_URL; default http://ADDR)")
 	fs.StringVar(&cfg.jwt.JWKSURL, "jwt-jwks-url", env("ROSTER_JWT_JWKS_URL", ""), "JWKS of the auth provider, for RS256/ES256 tokens (env ROSTER_JWT_JWKS_URL)")
-	fs.StringVar(&cfg.jwt.HS256Key, "jwt-hs256-secret", env("ROSTER_JWT_HS256_SECRET", ""), "shared secret for HS256 tokens (env ROSTER_JWT_HS256_SECRET)")
+	hs256 := secretString(fs, "jwt-hs256-secret", "ROSTER_JWT_HS256_SECRET", "", "shared `secret` for HS256 tokens")
 	fs.StringVar(&cfg.jwt.Issuer, "jwt-issuer", env("ROSTER_JWT_ISSUER", ""), "required iss claim (env ROSTER_JWT_ISSUER)")
 	fs.StringVar(&cfg.jwt.Audience, "jwt-audience", env("ROSTER_JWT_AUDIENCE", ""), "required aud claim (env ROSTER_JWT_AUDIENCE)")
-	fs.StringVar(&cfg.smtpURL, "smtp-url", env("ROSTER_SMTP_URL", ""), "SMTP server for invitation emails, smtp://user:pass@host:port (env ROSTER_SMTP_URL)")
+	smtpURL := secretString(fs, "smtp-url", "ROSTER_SMTP_URL", "", "`URL` of the SMTP server for invitation emails, smtp://user:pass@host:port")
 	fs.StringVar(&cfg.logFormat, "log-format", env("ROSTER_LOG_FORMAT", "text"), "text or json (env ROSTER_LOG_FORMAT)")
 	rate := fs.String("rate-limit", env("ROSTER_RATE_LIMIT", "100"), "API requests per second per credential, 0 for none (env ROSTER_RATE_LIMIT)")
 	pool := fs.String("db-pool-size", env("ROSTER_DB_POOL_SIZE", strconv.Itoa(db.DefaultPoolSize())),
@@ -271,7 +270,7 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg.dbURL = *dbURL
+	cfg.dbURL, cfg.jwt.HS256Key, cfg.smtpURL = *dbURL, *hs256, *smtpURL
 	if err := cfg.check(*rate, *pool); err != nil {
 		return err
 	}
