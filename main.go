@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
@@ -251,6 +252,8 @@ type serveConfig struct {
 	addr, dbURL, baseURL, logFormat, smtpURL string
 	rateLimit, poolSize                      int
 	jwt                                      web.JWTConfig
+	trustedProxies                           string // as given; parsed into proxies
+	proxies                                  []netip.Prefix
 }
 
 func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
@@ -267,6 +270,8 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 	rate := fs.String("rate-limit", env("ROSTER_RATE_LIMIT", "100"), "API requests per second per credential, 0 for none (env ROSTER_RATE_LIMIT)")
 	pool := fs.String("db-pool-size", env("ROSTER_DB_POOL_SIZE", strconv.Itoa(db.DefaultPoolSize())),
 		"PostgreSQL connections this process keeps at most (env ROSTER_DB_POOL_SIZE)")
+	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", env("ROSTER_TRUSTED_PROXIES", ""),
+		"comma-separated `CIDRs` of the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (env ROSTER_TRUSTED_PROXIES)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -286,7 +291,7 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 	}
 	srv, err := web.New(ctx, d, web.Config{
 		BaseURL: cfg.baseURL, JWT: cfg.jwt, RateLimit: cfg.rateLimit, Logger: logger,
-		Secure: strings.HasPrefix(cfg.baseURL, "https://"), SMTPURL: cfg.smtpURL,
+		Secure: strings.HasPrefix(cfg.baseURL, "https://"), SMTPURL: cfg.smtpURL, TrustedProxies: cfg.proxies,
 	})
 	if err != nil {
 		return err
@@ -333,6 +338,9 @@ func (c *serveConfig) check(rate, pool string) error {
 		return fmt.Errorf("ROSTER_BASE_URL: want http(s)://host[:port], got %q", c.baseURL)
 	}
 	c.baseURL = strings.TrimRight(c.baseURL, "/")
+	if c.proxies, err = web.ParseTrustedProxies(c.trustedProxies); err != nil {
+		return fmt.Errorf("ROSTER_TRUSTED_PROXIES: %w", err)
+	}
 	if c.jwt.JWKSURL != "" && c.jwt.HS256Key != "" {
 		return errors.New("ROSTER_JWT_JWKS_URL and ROSTER_JWT_HS256_SECRET: set one, not both")
 	}

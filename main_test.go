@@ -50,6 +50,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{"bad rate limit", []string{"serve", "--database-url", url, "--rate-limit", "-1"}, "ROSTER_RATE_LIMIT"},
 		{"bad pool size", []string{"serve", "--database-url", url, "--db-pool-size", "0"}, "ROSTER_DB_POOL_SIZE"},
 		{"bad base URL", []string{"serve", "--database-url", url, "--base-url", "ftp://x"}, "ROSTER_BASE_URL"},
+		{"bad trusted proxy", []string{"serve", "--database-url", url, "--trusted-proxies", "10.0.0.0/8,10.0.0.0/33"}, `ROSTER_TRUSTED_PROXIES: "10.0.0.0/33" is neither a CIDR`},
 		{"short HS256 secret", []string{"serve", "--database-url", url, "--jwt-hs256-secret", "short"}, "ROSTER_JWT_HS256_SECRET"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -107,7 +107,7 @@ func (s *Server) loginLimits(throttled fiber.Handler) []fiber.Handler {
 		})
 	}
 	return []fiber.Handler{
-		limit(s.cfg.LoginAttempts*4, func(c *fiber.Ctx) string { return "login:addr:" + c.IP() }),
+		limit(s.cfg.LoginAttempts*4, func(c *fiber.Ctx) string { return "login:addr:" + handlers.ClientOf(c).Addr }),
 		limit(s.cfg.LoginAttempts, func(c *fiber.Ctx) string {
 			return "login:email:" + tokenKey(db.FoldEmail(c.FormValue("email")))
 		}),

@@ -13,7 +13,7 @@ import (
 // routes is the route table: the index of everything the server answers.
 func (s *Server) routes(h *handlers.Handlers) {
 	app := s.App
-	app.Use(requestID, s.logRequests, s.recoverPanics)
+	app.Use(requestID, s.identifyClient, s.logRequests, s.recoverPanics)
 
 	app.Get("/healthz", h.Health.Live)
 	app.Get("/readyz", h.Health.Ready)
@@ -161,7 +161,7 @@ func (s *Server) rateLimit() fiber.Handler {
 			if k, _ := c.Locals(localKey).(string); k != "" && known.has(k) {
 				return "t:" + k
 			}
-			return "ip:" + c.IP()
+			return "ip:" + handlers.ClientOf(c).Addr
 		},
 		LimitReached: func(c *fiber.Ctx) error { return fiber.ErrTooManyRequests },
 	})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -24,6 +25,10 @@ type Config struct {
 	Logger    *slog.Logger // where request lines go
 	Secure    bool         // cookies only over TLS
 	SMTPURL   string       // where invitation emails go; "" keeps them in the outbox
+	// TrustedProxies are the peers whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (see identifyClient); from anyone
+	// else those headers are ignored.
+	TrustedProxies []netip.Prefix
 
 	SessionIdleTimeout time.Duration // a console session ends after this long unused (default 2 h)
 	SessionLifetime    time.Duration // and this long after sign-in in any case (default 24 h)
