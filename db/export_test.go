@@ -17,3 +17,13 @@ func (s *DB) SetBeforeMembershipWrite(f func(exec func(query string, args ...any
 		})
 	}
 }
+
+// MigrateDownTo rolls the migrations after version back, newest first.
+func (s *DB) MigrateDownTo(ctx context.Context, version int64) error {
+	p, err := s.migrations()
+	if err != nil {
+		return err
+	}
+	_, err = p.DownTo(ctx, version)
+	return err
+}

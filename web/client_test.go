@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"roster/db"
 	"roster/db/dbtest"
@@ -185,10 +184,4 @@ func TestParseTrustedProxies(t *testing.T) {
 			t.Errorf("%q: %v, want an error naming it", bad, err)
 		}
 	}
-}
-
-// startOfSecond waits for the next second to begin, so that the requests a
-// test sends at once fall in one window of the per-second rate limit.
-func startOfSecond() {
-	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 5*time.Millisecond)))
 }

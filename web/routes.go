@@ -1,10 +1,7 @@
 package web
 
 import (
-	"time"
-
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/limiter"
 
 	"roster/handlers"
 	"roster/static"
@@ -19,7 +16,7 @@ func (s *Server) routes(h *handlers.Handlers) {
 	app.Get("/readyz", h.Health.Ready)
 	s.consoleRoutes(s.pages)
 
-	v1 := app.Group("/v1", s.rateLimit(), checkText, s.deadline)
+	v1 := app.Group("/v1", s.deadline, s.rateLimit(), checkText)
 	v1.Get("/openapi.json", h.OpenAPI.Document)
 	// Accepting an invitation takes no credential: it is registered before
 	// the group whose middleware authenticates every /v1 path after it.
@@ -90,7 +87,7 @@ func (s *Server) consoleRoutes(p *handlers.Pages) {
 	app.Use(static.Prefix, assets())
 	app.Use(pagesOnly(pageHeaders), pagesOnly(s.loadSession), pagesOnly(s.csrfProtection), pagesOnly(s.loadPrincipal))
 	app.Get("/login", p.SignIn.Form)
-	app.Post("/login", append(s.loginLimits(p.SignIn.Throttled), p.SignIn.Submit)...)
+	app.Post("/login", s.signInThrottle(p.SignIn.Throttled), p.SignIn.Submit)
 	app.Post("/logout", signedIn, p.SignIn.SignOut)
 	app.Post("/mode", signedIn, p.SignIn.SwitchMode)
 	app.Get("/", signedIn, func(c *fiber.Ctx) error { return handlers.Redirect(c, handlers.Home) })
@@ -138,42 +135,4 @@ func (s *Server) consoleRoutes(p *handlers.Pages) {
 	app.Get("/invitations/accepted", p.Invite.Accepted)
 	app.Get("/invitations/:token", p.Invite.Show)
 	app.Post("/invitations/:token", p.Invite.Accept)
-}
-
-// rateLimit limits API requests per second, answering 429 with
-// Retry-After past the limit. A token that authenticated on this process
-// has its own budget; every other request, without a token or with one
-// that never authenticated here (a flood of distinct garbage tokens), draws
-// on its client address's. A token's first request counts against its
-// address, and a token that stops authenticating (revoked, expired) goes
-// back to it.
-func (s *Server) rateLimit() fiber.Handler {
-	if s.cfg.RateLimit <= 0 {
-		return func(c *fiber.Ctx) error { return c.Next() }
-	}
-	known := newKnownTokens(10*time.Minute, 10000)
-	const localKey = "ratelimit-token"
-	limit := limiter.New(limiter.Config{
-		Max:               s.cfg.RateLimit,
-		Expiration:        time.Second,
-		LimiterMiddleware: limiter.SlidingWindow{},
-		KeyGenerator: func(c *fiber.Ctx) string {
-			if k, _ := c.Locals(localKey).(string); k != "" && known.has(k) {
-				return "t:" + k
-			}
-			return "ip:" + handlers.ClientOf(c).Addr
-		},
-		LimitReached: func(c *fiber.Ctx) error { return fiber.ErrTooManyRequests },
-	})
-	return func(c *fiber.Ctx) error {
-		token, ok := bearer(c)
-		if !ok {
-			return limit(c)
-		}
-		k := tokenKey(token)
-		c.Locals(localKey, k)
-		err := limit(c)
-		known.learn(k, c, err)
-		return err
-	}
 }
