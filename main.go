@@ -252,8 +252,9 @@ type serveConfig struct {
 	addr, dbURL, baseURL, logFormat, smtpURL string
 	rateLimit, poolSize                      int
 	jwt                                      web.JWTConfig
-	trustedProxies                           string // as given; parsed into proxies
+	trustedProxies, corsOrigins              string // as given; parsed into proxies and origins
 	proxies                                  []netip.Prefix
+	origins                                  []string
 }
 
 func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
@@ -272,6 +273,8 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 		"PostgreSQL connections this process keeps at most (env ROSTER_DB_POOL_SIZE)")
 	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", env("ROSTER_TRUSTED_PROXIES", ""),
 		"comma-separated `CIDRs` of the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (env ROSTER_TRUSTED_PROXIES)")
+	fs.StringVar(&cfg.corsOrigins, "cors-origins", env("ROSTER_CORS_ORIGINS", ""),
+		"comma-separated `origins` (https://app.example.com) whose browsers may call the routes of publishable keys (env ROSTER_CORS_ORIGINS)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -292,6 +295,7 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 	srv, err := web.New(ctx, d, web.Config{
 		BaseURL: cfg.baseURL, JWT: cfg.jwt, RateLimit: cfg.rateLimit, Logger: logger,
 		Secure: strings.HasPrefix(cfg.baseURL, "https://"), SMTPURL: cfg.smtpURL, TrustedProxies: cfg.proxies,
+		CORSOrigins: cfg.origins,
 	})
 	if err != nil {
 		return err
@@ -340,6 +344,9 @@ func (c *serveConfig) check(rate, pool string) error {
 	c.baseURL = strings.TrimRight(c.baseURL, "/")
 	if c.proxies, err = web.ParseTrustedProxies(c.trustedProxies); err != nil {
 		return fmt.Errorf("ROSTER_TRUSTED_PROXIES: %w", err)
+	}
+	if c.origins, err = web.ParseCORSOrigins(c.corsOrigins); err != nil {
+		return fmt.Errorf("ROSTER_CORS_ORIGINS: %w", err)
 	}
 	if c.jwt.JWKSURL != "" && c.jwt.HS256Key != "" {
 		return errors.New("ROSTER_JWT_JWKS_URL and ROSTER_JWT_HS256_SECRET: set one, not both")

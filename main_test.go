@@ -51,6 +51,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{"bad pool size", []string{"serve", "--database-url", url, "--db-pool-size", "0"}, "ROSTER_DB_POOL_SIZE"},
 		{"bad base URL", []string{"serve", "--database-url", url, "--base-url", "ftp://x"}, "ROSTER_BASE_URL"},
 		{"bad trusted proxy", []string{"serve", "--database-url", url, "--trusted-proxies", "10.0.0.0/8,10.0.0.0/33"}, `ROSTER_TRUSTED_PROXIES: "10.0.0.0/33" is neither a CIDR`},
+		{"bad CORS origin", []string{"serve", "--database-url", url, "--cors-origins", "https://app.example.com/"}, `ROSTER_CORS_ORIGINS: "https://app.example.com/" is not an origin`},
 		{"short HS256 secret", []string{"serve", "--database-url", url, "--jwt-hs256-secret", "short"}, "ROSTER_JWT_HS256_SECRET"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -16,7 +16,7 @@ func (s *Server) routes(h *handlers.Handlers) {
 	app.Get("/readyz", h.Health.Ready)
 	s.consoleRoutes(s.pages)
 
-	v1 := app.Group("/v1", s.deadline, s.rateLimit(), checkText)
+	v1 := app.Group("/v1", s.cors, s.deadline, s.rateLimit(), checkText)
 	v1.Get("/openapi.json", h.OpenAPI.Document)
 	// Accepting an invitation takes no credential: it is registered before
 	// the group whose middleware authenticates every /v1 path after it.
@@ -60,12 +60,19 @@ func (s *Server) routes(h *handlers.Handlers) {
 	// Roles, the permission catalog and the staff are shared by both modes:
 	// they change in live mode only.
 	catalogRead, catalogWrite := access{scope: "roles:read", publishable: true}, allow(shared("roles:write"))
-	api.Get("/roles", allow(catalogRead), h.Catalog.ListRoles)
+	// A route publishable keys may use, browsers may call too (cors.go).
+	get := func(path string, a access, h fiber.Handler) {
+		api.Get(path, allow(a), h)
+		if a.publishable {
+			s.corsRoute("/v1" + path)
+		}
+	}
+	get("/roles", catalogRead, h.Catalog.ListRoles)
 	api.Post("/roles", catalogWrite, h.Catalog.CreateRole)
 	api.Get("/roles/:id_or_slug", allow(read("roles:read")), h.Catalog.GetRole)
 	api.Patch("/roles/:id_or_slug", catalogWrite, h.Catalog.UpdateRole)
 	api.Delete("/roles/:id_or_slug", catalogWrite, h.Catalog.DeleteRole)
-	api.Get("/permissions", allow(catalogRead), h.Catalog.ListPermissions)
+	get("/permissions", catalogRead, h.Catalog.ListPermissions)
 	api.Post("/permissions", catalogWrite, h.Catalog.CreatePermission)
 	api.Get("/permissions/:key", allow(read("roles:read")), h.Catalog.GetPermission)
 	api.Delete("/permissions/:key", catalogWrite, h.Catalog.DeletePermission)

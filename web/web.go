@@ -29,6 +29,9 @@ type Config struct {
 	// X-Forwarded-Proto are believed (see identifyClient); from anyone
 	// else those headers are ignored.
 	TrustedProxies []netip.Prefix
+	// CORSOrigins are the exact origins whose browsers may call the routes
+	// publishable keys may use (see cors.go); none: no CORS at all.
+	CORSOrigins []string
 
 	SessionIdleTimeout time.Duration // a console session ends after this long unused (default 2 h)
 	SessionLifetime    time.Duration // and this long after sign-in in any case (default 24 h)
@@ -54,6 +57,9 @@ type Server struct {
 	sessions *scs.SessionManager // the console's
 	pages    *handlers.Pages     // the console's
 	csrfKey  *sharedKey          // what the console's CSRF tokens are signed with
+	// corsPaths are the API paths browsers of CORSOrigins may call: set
+	// while routes are registered, read-only afterwards.
+	corsPaths map[string]bool
 }
 
 // New builds the server with every route.
