@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -255,6 +256,8 @@ type serveConfig struct {
 	trustedProxies, corsOrigins              string // as given; parsed into proxies and origins
 	proxies                                  []netip.Prefix
 	origins                                  []string
+	metricsAddr, pprof                       string // pprof as given; parsed into withPprof
+	withPprof                                bool
 }
 
 func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
@@ -273,6 +276,9 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 		"PostgreSQL connections this process keeps at most (env ROSTER_DB_POOL_SIZE)")
 	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", env("ROSTER_TRUSTED_PROXIES", ""),
 		"comma-separated `CIDRs` of the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (env ROSTER_TRUSTED_PROXIES)")
+	fs.StringVar(&cfg.metricsAddr, "metrics-addr", env("ROSTER_METRICS_ADDR", ""),
+		"`address` of a listener of its own for GET /metrics (Prometheus); none by default (env ROSTER_METRICS_ADDR)")
+	fs.StringVar(&cfg.pprof, "pprof", env("ROSTER_PPROF", "0"), "1 adds /debug/pprof/ to the metrics listener (env ROSTER_PPROF)")
 	fs.StringVar(&cfg.corsOrigins, "cors-origins", env("ROSTER_CORS_ORIGINS", ""),
 		"comma-separated `origins` (https://app.example.com) whose browsers may call the routes of publishable keys (env ROSTER_CORS_ORIGINS)")
 	if err := parse(fs, args); err != nil {
@@ -295,15 +301,19 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 	srv, err := web.New(ctx, d, web.Config{
 		BaseURL: cfg.baseURL, JWT: cfg.jwt, RateLimit: cfg.rateLimit, Logger: logger,
 		Secure: strings.HasPrefix(cfg.baseURL, "https://"), SMTPURL: cfg.smtpURL, TrustedProxies: cfg.proxies,
-		CORSOrigins: cfg.origins,
+		CORSOrigins: cfg.origins, Metrics: cfg.metricsAddr != "", PProf: cfg.withPprof,
 	})
 	if err != nil {
 		return err
 	}
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Listen(cfg.addr) }()
 	fmt.Fprintf(stdout, "Roster is serving on http://%s (database: %s)\n", cfg.addr, d.Dialect)
+	if cfg.metricsAddr != "" {
+		go func() { errc <- srv.ListenMetrics(cfg.metricsAddr) }()
+		fmt.Fprintf(stdout, "Metrics on http://%s/metrics\n", cfg.metricsAddr)
+	}
 	if ok, err := d.HasOwner(ctx); err == nil && !ok {
 		fmt.Fprintf(stdout, "No owner yet. Create one with:\n  roster bootstrap --workspace \"Acme\" --email you@example.com --password '…'\nor fill a demo workspace with: roster demo\n")
 	}
@@ -359,8 +369,35 @@ func (c *serveConfig) check(rate, pool string) error {
 			return errors.New("ROSTER_SMTP_URL: want smtp://user:pass@host:port")
 		}
 	}
+	return c.checkMetrics()
+}
+
+// checkMetrics validates the metrics listener: its own address, and
+// pprof only there.
+func (c *serveConfig) checkMetrics() error {
+	var err error
+	if c.withPprof, err = strconv.ParseBool(c.pprof); err != nil {
+		return fmt.Errorf("ROSTER_PPROF: want 1 or 0, got %q", c.pprof)
+	}
+	if c.metricsAddr == "" {
+		if c.withPprof {
+			return errors.New("ROSTER_PPROF: needs ROSTER_METRICS_ADDR: pprof is served on the metrics listener only")
+		}
+		return nil
+	}
+	host, port, err := net.SplitHostPort(c.metricsAddr)
+	if err != nil {
+		return fmt.Errorf("ROSTER_METRICS_ADDR: want host:port, got %q", c.metricsAddr)
+	}
+	if publicHost, publicPort, err := net.SplitHostPort(c.addr); err == nil && port == publicPort &&
+		(host == publicHost || wildcard(host) || wildcard(publicHost)) {
+		return fmt.Errorf("ROSTER_METRICS_ADDR: %s is the public address %s: metrics need a listener of their own", c.metricsAddr, c.addr)
+	}
 	return nil
 }
+
+// wildcard reports whether host listens on every address.
+func wildcard(host string) bool { return host == "" || host == "0.0.0.0" || host == "::" }
 
 func newLogger(format string, w io.Writer) *slog.Logger {
 	if format == "json" {

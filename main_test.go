@@ -52,6 +52,11 @@ func TestCommandLineErrors(t *testing.T) {
 		{"bad base URL", []string{"serve", "--database-url", url, "--base-url", "ftp://x"}, "ROSTER_BASE_URL"},
 		{"bad trusted proxy", []string{"serve", "--database-url", url, "--trusted-proxies", "10.0.0.0/8,10.0.0.0/33"}, `ROSTER_TRUSTED_PROXIES: "10.0.0.0/33" is neither a CIDR`},
 		{"bad CORS origin", []string{"serve", "--database-url", url, "--cors-origins", "https://app.example.com/"}, `ROSTER_CORS_ORIGINS: "https://app.example.com/" is not an origin`},
+		{"metrics on the public address", []string{"serve", "--database-url", url, "--addr", "127.0.0.1:8080", "--metrics-addr", "127.0.0.1:8080"}, "ROSTER_METRICS_ADDR: 127.0.0.1:8080 is the public address"},
+		{"metrics on every address of the public port", []string{"serve", "--database-url", url, "--addr", "127.0.0.1:8080", "--metrics-addr", ":8080"}, "ROSTER_METRICS_ADDR: :8080 is the public address"},
+		{"bad metrics address", []string{"serve", "--database-url", url, "--metrics-addr", "9090"}, "ROSTER_METRICS_ADDR: want host:port"},
+		{"pprof without metrics", []string{"serve", "--database-url", url, "--pprof", "1"}, "ROSTER_PPROF: needs ROSTER_METRICS_ADDR"},
+		{"bad pprof", []string{"serve", "--database-url", url, "--metrics-addr", "127.0.0.1:9090", "--pprof", "yes"}, "ROSTER_PPROF: want 1 or 0"},
 		{"short HS256 secret", []string{"serve", "--database-url", url, "--jwt-hs256-secret", "short"}, "ROSTER_JWT_HS256_SECRET"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -52,6 +52,7 @@ func (s *Server) rateLimit() fiber.Handler {
 		c.Set("X-RateLimit-Reset", reset)
 		if h.Count > s.cfg.RateLimit {
 			c.Set(fiber.HeaderRetryAfter, reset)
+			s.metrics.refused("api")
 			return fiber.ErrTooManyRequests
 		}
 		err = c.Next()
@@ -72,11 +73,11 @@ func (s *Server) signInThrottle(throttled fiber.Handler) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		ctx := c.UserContext()
 		limits := []struct {
-			bucket string
-			max    int
+			name, bucket string
+			max          int
 		}{
-			{"signin:addr:" + handlers.ClientOf(c).Addr, s.cfg.LoginAttempts * 4},
-			{"signin:email:" + tokenKey(db.FoldEmail(c.FormValue("email"))), s.cfg.LoginAttempts},
+			{"signin_address", "signin:addr:" + handlers.ClientOf(c).Addr, s.cfg.LoginAttempts * 4},
+			{"signin_email", "signin:email:" + tokenKey(db.FoldEmail(c.FormValue("email"))), s.cfg.LoginAttempts},
 		}
 		hits := make([]db.LimitHit, 0, len(limits))
 		for _, l := range limits {
@@ -86,11 +87,16 @@ func (s *Server) signInThrottle(throttled fiber.Handler) fiber.Handler {
 			}
 			if h.Count > l.max {
 				c.Set(fiber.HeaderRetryAfter, secondsUntil(h.End))
+				s.metrics.refused(l.name)
+				s.metrics.signInRefused("throttled")
 				return throttled(c)
 			}
 			hits = append(hits, h)
 		}
 		err := c.Next()
+		if c.Response().StatusCode() == fiber.StatusUnauthorized {
+			s.metrics.signInRefused("bad_credentials")
+		}
 		if err == nil && c.Response().StatusCode() < fiber.StatusBadRequest {
 			for _, h := range hits {
 				if ferr := s.db.ForgetHit(ctx, h); ferr != nil {

@@ -10,7 +10,11 @@ import (
 // routes is the route table: the index of everything the server answers.
 func (s *Server) routes(h *handlers.Handlers) {
 	app := s.App
-	app.Use(requestID, s.identifyClient, s.logRequests, s.recoverPanics)
+	app.Use(requestID)
+	if s.metrics != nil {
+		app.Use(s.metrics.observe)
+	}
+	app.Use(s.identifyClient, s.logRequests, s.recoverPanics)
 
 	app.Get("/healthz", h.Health.Live)
 	app.Get("/readyz", h.Health.Ready)
