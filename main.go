@@ -258,6 +258,7 @@ type serveConfig struct {
 	origins                                  []string
 	metricsAddr, pprof                       string // pprof as given; parsed into withPprof
 	withPprof                                bool
+	shutdownTimeout                          time.Duration
 }
 
 func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
@@ -276,6 +277,8 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 		"PostgreSQL connections this process keeps at most (env ROSTER_DB_POOL_SIZE)")
 	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", env("ROSTER_TRUSTED_PROXIES", ""),
 		"comma-separated `CIDRs` of the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (env ROSTER_TRUSTED_PROXIES)")
+	drain := fs.String("shutdown-timeout", env("ROSTER_SHUTDOWN_TIMEOUT", "20s"),
+		"how long to drain requests in flight on SIGINT/SIGTERM, such as 20s or 1m (env ROSTER_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", env("ROSTER_METRICS_ADDR", ""),
 		"`address` of a listener of its own for GET /metrics (Prometheus); none by default (env ROSTER_METRICS_ADDR)")
 	fs.StringVar(&cfg.pprof, "pprof", env("ROSTER_PPROF", "0"), "1 adds /debug/pprof/ to the metrics listener (env ROSTER_PPROF)")
@@ -285,7 +288,7 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 		return err
 	}
 	cfg.dbURL, cfg.jwt.HS256Key, cfg.smtpURL = *dbURL, *hs256, *smtpURL
-	if err := cfg.check(*rate, *pool); err != nil {
+	if err := cfg.check(*rate, *pool, *drain); err != nil {
 		return err
 	}
 	logger := newLogger(cfg.logFormat, stderr)
@@ -326,14 +329,14 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 	case <-ctx.Done():
 		logger.Info("shutting down: draining requests in flight")
 	}
-	if err := srv.Shutdown(20 * time.Second); err != nil {
+	if err := srv.Shutdown(cfg.shutdownTimeout); err != nil {
 		return fmt.Errorf("serve: shutdown: %w", err)
 	}
 	return nil
 }
 
 // check validates the configuration, naming the variable at fault.
-func (c *serveConfig) check(rate, pool string) error {
+func (c *serveConfig) check(rate, pool, drain string) error {
 	n, err := strconv.Atoi(rate)
 	if err != nil || n < 0 {
 		return fmt.Errorf("ROSTER_RATE_LIMIT: want a whole number ≥ 0, got %q", rate)
@@ -341,6 +344,9 @@ func (c *serveConfig) check(rate, pool string) error {
 	c.rateLimit = n
 	if c.poolSize, err = strconv.Atoi(pool); err != nil || c.poolSize < 1 {
 		return fmt.Errorf("ROSTER_DB_POOL_SIZE: want a whole number ≥ 1, got %q", pool)
+	}
+	if c.shutdownTimeout, err = time.ParseDuration(drain); err != nil || c.shutdownTimeout <= 0 {
+		return fmt.Errorf("ROSTER_SHUTDOWN_TIMEOUT: want a duration such as 20s, got %q", drain)
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return fmt.Errorf("ROSTER_LOG_FORMAT: want text or json, got %q", c.logFormat)

@@ -57,6 +57,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{"bad metrics address", []string{"serve", "--database-url", url, "--metrics-addr", "9090"}, "ROSTER_METRICS_ADDR: want host:port"},
 		{"pprof without metrics", []string{"serve", "--database-url", url, "--pprof", "1"}, "ROSTER_PPROF: needs ROSTER_METRICS_ADDR"},
 		{"bad pprof", []string{"serve", "--database-url", url, "--metrics-addr", "127.0.0.1:9090", "--pprof", "yes"}, "ROSTER_PPROF: want 1 or 0"},
+		{"bad drain time", []string{"serve", "--database-url", url, "--shutdown-timeout", "20"}, "ROSTER_SHUTDOWN_TIMEOUT: want a duration"},
 		{"short HS256 secret", []string{"serve", "--database-url", url, "--jwt-hs256-secret", "short"}, "ROSTER_JWT_HS256_SECRET"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
