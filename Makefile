@@ -18,8 +18,14 @@ VULNDB      := bin/vulndb/$(VULNDB_VERSION)
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-build: ## build bin/roster
-	go build -o $(BIN) .
+# What roster --version prints; each may be given (make build VERSION=v1.2.0).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
+
+build: ## build bin/roster, stamped with version, commit and build date (roster --version)
+	go build -ldflags "$(LDFLAGS)" -o $(BIN) .
 
 run: build ## migrate the embedded SQLite database (./data/roster.db) and serve on 127.0.0.1:8080
 	./$(BIN) serve

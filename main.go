@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
@@ -26,50 +28,11 @@ func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 
-const usage = `roster: account memberships for your customers' accounts
-
-Usage:
-  roster [serve]                 migrate, then serve HTTP until SIGINT/SIGTERM
-  roster migrate                 apply migrations and exit
-  roster bootstrap --workspace NAME --email E --password P
-                                 create a workspace and its first owner
-  roster apikey create --workspace WS --mode live|test --kind secret|publishable [--scope S]...
-                                 create an API key and print its secret once
-  roster staff add --workspace WS --email E --role owner|admin|support [--password P]
-                                 put someone on a workspace's staff (console sign-in)
-  roster demo [--base-url URL]   fill a fresh database with a demo workspace and print how to sign in
-
-Every command takes --database-url (or DATABASE_URL) and --help.
-`
-
 // run is the whole program; it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
-	}
-	var err error
-	switch cmd {
-	case "serve":
-		err = serve(ctx, args, stdout, stderr)
-	case "migrate":
-		err = migrate(ctx, args, stdout, stderr)
-	case "bootstrap":
-		err = bootstrap(ctx, args, stdout, stderr)
-	case "apikey":
-		err = subcommand(ctx, args, "apikey", "create", "--workspace WS --mode live|test --kind secret|publishable [--scope S]...", apikeyCreate, stdout, stderr)
-	case "staff":
-		err = subcommand(ctx, args, "staff", "add", "--workspace WS --email E --role owner|admin|support [--name N] [--password P]", staffAdd, stdout, stderr)
-	case "demo":
-		err = demo(ctx, args, stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		err = fmt.Errorf("unknown command %q (try roster --help)", cmd)
-	}
+	err := dispatch(ctx, args, stdout, stderr)
 	switch {
-	case errors.Is(err, errHelped), errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errHelped):
 		return 0
 	case err != nil:
 		fmt.Fprintln(stderr, "roster: "+firstLine(err.Error()))
@@ -81,51 +44,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // errHelped is returned by a command that printed its help.
 var errHelped = errors.New("help printed")
 
-// subcommand runs the one verb of a command ("apikey create", "staff add"),
-// or prints its usage for --help.
-func subcommand(ctx context.Context, args []string, cmd, verb, synopsis string,
-	fn func(context.Context, []string, io.Writer, io.Writer) error, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == verb {
-		return fn(ctx, args[1:], stdout, stderr)
-	}
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-		fmt.Fprintf(stdout, "Usage: roster %s %s %s\n", cmd, verb, synopsis)
-		return errHelped
-	}
-	return fmt.Errorf("%s: want 'roster %s %s …'", cmd, cmd, verb)
-}
-
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
-}
-
-// newFlags makes a command's flag set: errors are returned, not printed
-// twice, and --help prints the command's usage.
-func newFlags(name, synopsis string, stdout io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		fs.SetOutput(stdout)
-		fmt.Fprintf(stdout, "Usage: roster %s\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	return fs
-}
-
-// parse parses flags, printing usage for --help and refusing extra arguments.
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
-		}
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
-	}
-	return nil
 }
 
 func env(name, def string) string {
@@ -137,8 +58,7 @@ func env(name, def string) string {
 
 // databaseFlag adds --database-url, defaulting to DATABASE_URL.
 func databaseFlag(fs *flag.FlagSet) *string {
-	return fs.String("database-url", env("DATABASE_URL", db.DefaultURL),
-		"database: postgres://… or sqlite:PATH (env DATABASE_URL)")
+	return secretString(fs, "database-url", "DATABASE_URL", db.DefaultURL, "the database's `URL`: postgres://… or sqlite:PATH")
 }
 
 // openDB opens and migrates the database.
@@ -169,8 +89,7 @@ func openWorkspace(ctx context.Context, url, ref, cmd string) (*db.DB, db.Worksp
 	return d, w, nil
 }
 
-func migrate(ctx context.Context, args []string, stdout, _ io.Writer) error {
-	fs := newFlags("migrate", "migrate [--database-url URL]", stdout)
+func migrate(ctx context.Context, fs *flag.FlagSet, args []string, stdout, _ io.Writer) error {
 	dbURL := databaseFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -184,8 +103,7 @@ func migrate(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	return nil
 }
 
-func bootstrap(ctx context.Context, args []string, stdout, _ io.Writer) error {
-	fs := newFlags("bootstrap", "bootstrap --workspace NAME --email E --password P [--json]", stdout)
+func bootstrap(ctx context.Context, fs *flag.FlagSet, args []string, stdout, _ io.Writer) error {
 	dbURL := databaseFlag(fs)
 	ws := fs.String("workspace", "", "name of the workspace to create")
 	email := fs.String("email", "", "email of its first owner")
@@ -216,8 +134,7 @@ type stringList []string
 func (l *stringList) String() string     { return strings.Join(*l, ",") }
 func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
-func apikeyCreate(ctx context.Context, args []string, stdout, _ io.Writer) error {
-	fs := newFlags("apikey create", "apikey create --workspace WS --mode live|test --kind secret|publishable [--scope S]... [--name N] [--json]", stdout)
+func apikeyCreate(ctx context.Context, fs *flag.FlagSet, args []string, stdout, _ io.Writer) error {
 	dbURL := databaseFlag(fs)
 	ws := fs.String("workspace", "", "workspace id or name")
 	mode := fs.String("mode", "test", "live or test")
@@ -251,8 +168,7 @@ func apikeyCreate(ctx context.Context, args []string, stdout, _ io.Writer) error
 	return nil
 }
 
-func staffAdd(ctx context.Context, args []string, stdout, _ io.Writer) error {
-	fs := newFlags("staff add", "staff add --workspace WS --email E --role owner|admin|support [--name N] [--password P] [--json]", stdout)
+func staffAdd(ctx context.Context, fs *flag.FlagSet, args []string, stdout, _ io.Writer) error {
 	dbURL := databaseFlag(fs)
 	ws := fs.String("workspace", "", "workspace id or name")
 	email := fs.String("email", "", "email of the person")
@@ -282,8 +198,7 @@ func staffAdd(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	return nil
 }
 
-func demo(ctx context.Context, args []string, stdout, _ io.Writer) error {
-	fs := newFlags("demo", "demo [--database-url URL] [--base-url URL]", stdout)
+func demo(ctx context.Context, fs *flag.FlagSet, args []string, stdout, _ io.Writer) error {
 	dbURL := databaseFlag(fs)
 	baseURL := fs.String("base-url", env("ROSTER_BASE_URL", "http://"+env("ROSTER_ADDR", "127.0.0.1:8080")),
 		"where the console will be served, for the links of the demo invitations (env ROSTER_BASE_URL)")
@@ -316,28 +231,42 @@ type serveConfig struct {
 	addr, dbURL, baseURL, logFormat, smtpURL string
 	rateLimit, poolSize                      int
 	jwt                                      web.JWTConfig
+	trustedProxies, corsOrigins              string // as given; parsed into proxies and origins
+	proxies                                  []netip.Prefix
+	origins                                  []string
+	metricsAddr, pprof                       string // pprof as given; parsed into withPprof
+	withPprof                                bool
+	shutdownTimeout                          time.Duration
 }
 
-func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", "[serve] [flags]", stdout)
+func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 	var cfg serveConfig
 	fs.StringVar(&cfg.addr, "addr", env("ROSTER_ADDR", "127.0.0.1:8080"), "address to listen on (env ROSTER_ADDR)")
 	dbURL := databaseFlag(fs)
 	fs.StringVar(&cfg.baseURL, "base-url", env("ROSTER_BASE_URL", ""), "public URL, for links in emails (env ROSTER_BASE_URL; default http://ADDR)")
 	fs.StringVar(&cfg.jwt.JWKSURL, "jwt-jwks-url", env("ROSTER_JWT_JWKS_URL", ""), "JWKS of the auth provider, for RS256/ES256 tokens (env ROSTER_JWT_JWKS_URL)")
-	fs.StringVar(&cfg.jwt.HS256Key, "jwt-hs256-secret", env("ROSTER_JWT_HS256_SECRET", ""), "shared secret for HS256 tokens (env ROSTER_JWT_HS256_SECRET)")
+	hs256 := secretString(fs, "jwt-hs256-secret", "ROSTER_JWT_HS256_SECRET", "", "shared `secret` for HS256 tokens")
 	fs.StringVar(&cfg.jwt.Issuer, "jwt-issuer", env("ROSTER_JWT_ISSUER", ""), "required iss claim (env ROSTER_JWT_ISSUER)")
 	fs.StringVar(&cfg.jwt.Audience, "jwt-audience", env("ROSTER_JWT_AUDIENCE", ""), "required aud claim (env ROSTER_JWT_AUDIENCE)")
-	fs.StringVar(&cfg.smtpURL, "smtp-url", env("ROSTER_SMTP_URL", ""), "SMTP server for invitation emails, smtp://user:pass@host:port (env ROSTER_SMTP_URL)")
+	smtpURL := secretString(fs, "smtp-url", "ROSTER_SMTP_URL", "", "`URL` of the SMTP server for invitation emails, smtp://user:pass@host:port")
 	fs.StringVar(&cfg.logFormat, "log-format", env("ROSTER_LOG_FORMAT", "text"), "text or json (env ROSTER_LOG_FORMAT)")
 	rate := fs.String("rate-limit", env("ROSTER_RATE_LIMIT", "100"), "API requests per second per credential, 0 for none (env ROSTER_RATE_LIMIT)")
 	pool := fs.String("db-pool-size", env("ROSTER_DB_POOL_SIZE", strconv.Itoa(db.DefaultPoolSize())),
 		"PostgreSQL connections this process keeps at most (env ROSTER_DB_POOL_SIZE)")
+	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", env("ROSTER_TRUSTED_PROXIES", ""),
+		"comma-separated `CIDRs` of the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (env ROSTER_TRUSTED_PROXIES)")
+	drain := fs.String("shutdown-timeout", env("ROSTER_SHUTDOWN_TIMEOUT", "20s"),
+		"how long to drain requests in flight on SIGINT/SIGTERM, such as 20s or 1m (env ROSTER_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&cfg.metricsAddr, "metrics-addr", env("ROSTER_METRICS_ADDR", ""),
+		"`address` of a listener of its own for GET /metrics (Prometheus); none by default (env ROSTER_METRICS_ADDR)")
+	fs.StringVar(&cfg.pprof, "pprof", env("ROSTER_PPROF", "0"), "1 adds /debug/pprof/ to the metrics listener (env ROSTER_PPROF)")
+	fs.StringVar(&cfg.corsOrigins, "cors-origins", env("ROSTER_CORS_ORIGINS", ""),
+		"comma-separated `origins` (https://app.example.com) whose browsers may call the routes of publishable keys (env ROSTER_CORS_ORIGINS)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg.dbURL = *dbURL
-	if err := cfg.check(*rate, *pool); err != nil {
+	cfg.dbURL, cfg.jwt.HS256Key, cfg.smtpURL = *dbURL, *hs256, *smtpURL
+	if err := cfg.check(*rate, *pool, *drain); err != nil {
 		return err
 	}
 	logger := newLogger(cfg.logFormat, stderr)
@@ -352,15 +281,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	srv, err := web.New(ctx, d, web.Config{
 		BaseURL: cfg.baseURL, JWT: cfg.jwt, RateLimit: cfg.rateLimit, Logger: logger,
-		Secure: strings.HasPrefix(cfg.baseURL, "https://"), SMTPURL: cfg.smtpURL,
+		Secure: strings.HasPrefix(cfg.baseURL, "https://"), SMTPURL: cfg.smtpURL, TrustedProxies: cfg.proxies,
+		CORSOrigins: cfg.origins, Metrics: cfg.metricsAddr != "", PProf: cfg.withPprof,
 	})
 	if err != nil {
 		return err
 	}
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Listen(cfg.addr) }()
 	fmt.Fprintf(stdout, "Roster is serving on http://%s (database: %s)\n", cfg.addr, d.Dialect)
+	if cfg.metricsAddr != "" {
+		go func() { errc <- srv.ListenMetrics(cfg.metricsAddr) }()
+		fmt.Fprintf(stdout, "Metrics on http://%s/metrics\n", cfg.metricsAddr)
+	}
 	if ok, err := d.HasOwner(ctx); err == nil && !ok {
 		fmt.Fprintf(stdout, "No owner yet. Create one with:\n  roster bootstrap --workspace \"Acme\" --email you@example.com --password '…'\nor fill a demo workspace with: roster demo\n")
 	}
@@ -373,14 +307,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case <-ctx.Done():
 		logger.Info("shutting down: draining requests in flight")
 	}
-	if err := srv.Shutdown(20 * time.Second); err != nil {
+	if err := srv.Shutdown(cfg.shutdownTimeout); err != nil {
 		return fmt.Errorf("serve: shutdown: %w", err)
 	}
 	return nil
 }
 
 // check validates the configuration, naming the variable at fault.
-func (c *serveConfig) check(rate, pool string) error {
+func (c *serveConfig) check(rate, pool, drain string) error {
 	n, err := strconv.Atoi(rate)
 	if err != nil || n < 0 {
 		return fmt.Errorf("ROSTER_RATE_LIMIT: want a whole number ≥ 0, got %q", rate)
@@ -388,6 +322,9 @@ func (c *serveConfig) check(rate, pool string) error {
 	c.rateLimit = n
 	if c.poolSize, err = strconv.Atoi(pool); err != nil || c.poolSize < 1 {
 		return fmt.Errorf("ROSTER_DB_POOL_SIZE: want a whole number ≥ 1, got %q", pool)
+	}
+	if c.shutdownTimeout, err = time.ParseDuration(drain); err != nil || c.shutdownTimeout <= 0 {
+		return fmt.Errorf("ROSTER_SHUTDOWN_TIMEOUT: want a duration such as 20s, got %q", drain)
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return fmt.Errorf("ROSTER_LOG_FORMAT: want text or json, got %q", c.logFormat)
@@ -399,6 +336,12 @@ func (c *serveConfig) check(rate, pool string) error {
 		return fmt.Errorf("ROSTER_BASE_URL: want http(s)://host[:port], got %q", c.baseURL)
 	}
 	c.baseURL = strings.TrimRight(c.baseURL, "/")
+	if c.proxies, err = web.ParseTrustedProxies(c.trustedProxies); err != nil {
+		return fmt.Errorf("ROSTER_TRUSTED_PROXIES: %w", err)
+	}
+	if c.origins, err = web.ParseCORSOrigins(c.corsOrigins); err != nil {
+		return fmt.Errorf("ROSTER_CORS_ORIGINS: %w", err)
+	}
 	if c.jwt.JWKSURL != "" && c.jwt.HS256Key != "" {
 		return errors.New("ROSTER_JWT_JWKS_URL and ROSTER_JWT_HS256_SECRET: set one, not both")
 	}
@@ -410,8 +353,35 @@ func (c *serveConfig) check(rate, pool string) error {
 			return errors.New("ROSTER_SMTP_URL: want smtp://user:pass@host:port")
 		}
 	}
+	return c.checkMetrics()
+}
+
+// checkMetrics validates the metrics listener: its own address, and
+// pprof only there.
+func (c *serveConfig) checkMetrics() error {
+	var err error
+	if c.withPprof, err = strconv.ParseBool(c.pprof); err != nil {
+		return fmt.Errorf("ROSTER_PPROF: want 1 or 0, got %q", c.pprof)
+	}
+	if c.metricsAddr == "" {
+		if c.withPprof {
+			return errors.New("ROSTER_PPROF: needs ROSTER_METRICS_ADDR: pprof is served on the metrics listener only")
+		}
+		return nil
+	}
+	host, port, err := net.SplitHostPort(c.metricsAddr)
+	if err != nil {
+		return fmt.Errorf("ROSTER_METRICS_ADDR: want host:port, got %q", c.metricsAddr)
+	}
+	if publicHost, publicPort, err := net.SplitHostPort(c.addr); err == nil && port == publicPort &&
+		(host == publicHost || wildcard(host) || wildcard(publicHost)) {
+		return fmt.Errorf("ROSTER_METRICS_ADDR: %s is the public address %s: metrics need a listener of their own", c.metricsAddr, c.addr)
+	}
 	return nil
 }
+
+// wildcard reports whether host listens on every address.
+func wildcard(host string) bool { return host == "" || host == "0.0.0.0" || host == "::" }
 
 func newLogger(format string, w io.Writer) *slog.Logger {
 	if format == "json" {

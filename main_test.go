@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +56,14 @@ func TestCommandLineErrors(t *testing.T) {
 		{"bad rate limit", []string{"serve", "--database-url", url, "--rate-limit", "-1"}, "ROSTER_RATE_LIMIT"},
 		{"bad pool size", []string{"serve", "--database-url", url, "--db-pool-size", "0"}, "ROSTER_DB_POOL_SIZE"},
 		{"bad base URL", []string{"serve", "--database-url", url, "--base-url", "ftp://x"}, "ROSTER_BASE_URL"},
+		{"bad trusted proxy", []string{"serve", "--database-url", url, "--trusted-proxies", "10.0.0.0/8,10.0.0.0/33"}, `ROSTER_TRUSTED_PROXIES: "10.0.0.0/33" is neither a CIDR`},
+		{"bad CORS origin", []string{"serve", "--database-url", url, "--cors-origins", "https://app.example.com/"}, `ROSTER_CORS_ORIGINS: "https://app.example.com/" is not an origin`},
+		{"metrics on the public address", []string{"serve", "--database-url", url, "--addr", "127.0.0.1:8080", "--metrics-addr", "127.0.0.1:8080"}, "ROSTER_METRICS_ADDR: 127.0.0.1:8080 is the public address"},
+		{"metrics on every address of the public port", []string{"serve", "--database-url", url, "--addr", "127.0.0.1:8080", "--metrics-addr", ":8080"}, "ROSTER_METRICS_ADDR: :8080 is the public address"},
+		{"bad metrics address", []string{"serve", "--database-url", url, "--metrics-addr", "9090"}, "ROSTER_METRICS_ADDR: want host:port"},
+		{"pprof without metrics", []string{"serve", "--database-url", url, "--pprof", "1"}, "ROSTER_PPROF: needs ROSTER_METRICS_ADDR"},
+		{"bad pprof", []string{"serve", "--database-url", url, "--metrics-addr", "127.0.0.1:9090", "--pprof", "yes"}, "ROSTER_PPROF: want 1 or 0"},
+		{"bad drain time", []string{"serve", "--database-url", url, "--shutdown-timeout", "20"}, "ROSTER_SHUTDOWN_TIMEOUT: want a duration"},
 		{"short HS256 secret", []string{"serve", "--database-url", url, "--jwt-hs256-secret", "short"}, "ROSTER_JWT_HS256_SECRET"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -111,12 +122,114 @@ func TestCommandLineFillsTheAPIInput(t *testing.T) {
 	}
 }
 
+// TestHelp: roster --help lists the commands (not serve's flags), and every
+// command's help, however it is asked for, is printed once, on standard
+// output, with exit status 0.
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"bootstrap", "--help"}, {"apikey", "--help"}, {"apikey", "create", "--help"}, {"staff", "--help"}, {"staff", "add", "--help"}, {"demo", "--help"}} {
-		code, out, _ := runCmd(t, args...)
-		if code != 0 || !strings.Contains(out, "Usage") && !strings.Contains(out, "roster") {
-			t.Errorf("%v: exit %d, output %q", args, code, out)
+	code, out, _ := runCmd(t, "--help")
+	if code != 0 || strings.Contains(out, "-addr") {
+		t.Fatalf("roster --help: exit %d, lists serve's flags:\n%s", code, out)
+	}
+	for _, c := range commands {
+		if !strings.Contains(out, "\n  "+c.name+" ") {
+			t.Errorf("roster --help does not list %q:\n%s", c.name, out)
 		}
+	}
+	for _, args := range [][]string{{"-h"}, {"help"}} {
+		if code, again, _ := runCmd(t, args...); code != 0 || again != out {
+			t.Errorf("%v: exit %d, %q, want roster --help's", args, code, again)
+		}
+	}
+	for _, c := range commands {
+		words := strings.Fields(c.name)
+		for _, args := range [][]string{append(words, "--help"), append(words, "-h"), append([]string{"help"}, words...)} {
+			code, out, errOut := runCmd(t, args...)
+			usage := "Usage: roster " + c.name + " "
+			if code != 0 || errOut != "" || strings.Count(out, "Usage:") != 1 || !strings.HasPrefix(out, usage) {
+				t.Errorf("%v: exit %d, stderr %q, want one usage starting %q on stdout:\n%s", args, code, errOut, usage, out)
+			}
+		}
+	}
+	code, out, _ = runCmd(t, "apikey", "--help")
+	if code != 0 || strings.Count(out, "Usage:") != 1 || !strings.Contains(out, "roster apikey create --workspace") {
+		t.Errorf("roster apikey --help: exit %d:\n%s", code, out)
+	}
+	code, out, _ = runCmd(t, "serve", "--help")
+	if code != 0 || !strings.Contains(out, "-addr") {
+		t.Errorf("roster serve --help: exit %d, no -addr:\n%s", code, out)
+	}
+}
+
+// TestBadFlagsAreOneLine: an unknown flag or command is one line on
+// standard error pointing at --help, not the whole usage.
+func TestBadFlagsAreOneLine(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--nope"}, "roster: serve: flag provided but not defined: -nope (see roster serve --help)"},
+		{[]string{"serve", "--nope"}, "roster: serve: flag provided but not defined: -nope (see roster serve --help)"},
+		{[]string{"apikey", "create", "--nope"}, "roster: apikey create: flag provided but not defined: -nope (see roster apikey create --help)"},
+		{[]string{"bootstrap", "--workspace"}, "roster: bootstrap: flag needs an argument: -workspace (see roster bootstrap --help)"},
+		{[]string{"migrate", "extra"}, `roster: migrate: unexpected argument "extra" (see roster migrate --help)`},
+		{[]string{"frobnicate"}, `roster: unknown command "frobnicate" (see roster --help)`},
+		{[]string{"help", "frobnicate"}, `roster: help: unknown command "frobnicate" (see roster --help)`},
+		{[]string{"staff"}, "roster: staff: want 'roster staff add …' (see roster staff --help)"},
+	} {
+		code, out, errOut := runCmd(t, tc.args...)
+		if code != 1 || out != "" || errOut != tc.want+"\n" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q, want exit 1 and %q", tc.args, code, out, errOut, tc.want)
+		}
+	}
+}
+
+// TestVersion: roster --version and roster version print the version,
+// commit and build date set at link time; without them the build's own
+// record, or "unknown".
+func TestVersion(t *testing.T) {
+	code, out, _ := runCmd(t, "--version")
+	if code != 0 || !strings.HasPrefix(out, "roster ") || strings.Count(out, "\n") != 1 {
+		t.Fatalf("roster --version: exit %d, %q", code, out)
+	}
+	if code, again, _ := runCmd(t, "version"); code != 0 || again != out {
+		t.Fatalf("roster version: exit %d, %q, want %q", code, again, out)
+	}
+	defer func(v, c, d string) { version, commit, date = v, c, d }(version, commit, date)
+	version, commit, date = "v1.2.3", "0123456789abcdef0123456789abcdef01234567", "2026-01-02T03:04:05Z"
+	_, out, _ = runCmd(t, "--version")
+	if want := "roster v1.2.3 (commit 0123456789abcdef0123456789abcdef01234567, built 2026-01-02T03:04:05Z, " + runtime.Version() + ")\n"; out != want {
+		t.Fatalf("roster --version: %q, want %q", out, want)
+	}
+	_, out, _ = runCmd(t, "version", "--json")
+	var b buildInfo
+	if err := json.Unmarshal([]byte(out), &b); err != nil || b.Version != "v1.2.3" || b.Commit != commit || b.Date != date || b.Go != runtime.Version() {
+		t.Fatalf("roster version --json: %q (%v)", out, err)
+	}
+}
+
+// TestVersionOfTheBuild builds roster as make build does, with the version
+// given to the linker and the commit and its time from the VCS stamp, and
+// runs roster --version.
+func TestVersionOfTheBuild(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "roster")
+	build := exec.Command("go", "build", "-buildvcs=auto", "-ldflags", "-X main.version=v9.8.7", "-o", bin, "roster")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil || !strings.HasPrefix(string(out), "roster v9.8.7 (commit ") {
+		t.Fatalf("roster --version: %q (%v)", out, err)
+	}
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	gitDir, _ := exec.Command("git", "rev-parse", "--git-dir").Output()
+	if err != nil || strings.Contains(string(gitDir), "/worktrees/") {
+		// The Go toolchain stamps no VCS data outside a git checkout, nor in
+		// a linked worktree.
+		t.Logf("no VCS stamp to compare here: %q", out)
+		return
+	}
+	if want := "roster v9.8.7 (commit " + strings.TrimSpace(string(head)); !strings.HasPrefix(string(out), want) {
+		t.Fatalf("roster --version: %q, want it to start %q", out, want)
 	}
 }
 

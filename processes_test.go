@@ -17,22 +17,30 @@ import (
 // server's URL.
 var api = webtest.Client{Do: webtest.OverHTTP(15 * time.Second)}
 
+// workspaceWithKey opens the database of url, for the test's length, with
+// the workspace "Acme" and a live secret key of it.
+func workspaceWithKey(t *testing.T, url string) (*db.DB, dbtest.Fixture, string) {
+	t.Helper()
+	d, err := db.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	ws := dbtest.Workspace(t, d, "Acme")
+	_, sk, err := d.CreateAPIKey(context.Background(), ws.Live(), db.NewAPIKey{Kind: db.KeySecret, Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, ws, sk
+}
+
 // TestTwoProcesses runs two roster processes started at once on one fresh
 // PostgreSQL database, as two replicas of a deployment: both migrate and
 // serve, and the rules that concurrency could break hold across them.
 func TestTwoProcesses(t *testing.T) {
 	url := dbtest.EmptyPostgresURL(t)
 	servers := startServers(t, buildRoster(t), 2, url)
-	d, err := db.Open(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	ws := dbtest.Workspace(t, d, "Acme")
-	_, sk, err := d.CreateAPIKey(context.Background(), ws.Live(), db.NewAPIKey{Kind: db.KeySecret, Name: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, ws, sk := workspaceWithKey(t, url)
 	wm, err := d.CreateStaff(context.Background(), ws.WorkspaceID, db.NewStaff{Email: "racer@acme.example", Role: db.RoleAdmin})
 	if err != nil {
 		t.Fatal(err)

@@ -22,3 +22,13 @@ func (s *DB) SetBeforeMembershipWrite(f func(exec func(query string, args ...any
 func (s *DB) LockAccount(ctx context.Context, sc Scope, id string) (Account, error) {
 	return s.lockAccount(ctx, sc, id)
 }
+
+// MigrateDownTo rolls the migrations after version back, newest first.
+func (s *DB) MigrateDownTo(ctx context.Context, version int64) error {
+	p, err := s.migrations()
+	if err != nil {
+		return err
+	}
+	_, err = p.DownTo(ctx, version)
+	return err
+}

@@ -36,9 +36,22 @@ func MigrationsDigest() string {
 
 // Migrate applies every pending migration.
 func (s *DB) Migrate(ctx context.Context) error {
+	p, err := s.migrations()
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("db: migrate: %w", err)
+	}
+	return nil
+}
+
+// migrations is goose's provider of the embedded migrations of the DB's
+// dialect.
+func (s *DB) migrations() (*goose.Provider, error) {
 	dir, err := fs.Sub(migrations, "migrations/"+string(s.Dialect))
 	if err != nil {
-		return fmt.Errorf("db: migrations for %s: %w", s.Dialect, err)
+		return nil, fmt.Errorf("db: migrations for %s: %w", s.Dialect, err)
 	}
 	gd := goose.DialectPostgres
 	if s.Dialect == SQLite {
@@ -50,16 +63,13 @@ func (s *DB) Migrate(ctx context.Context) error {
 		// the lock both run the first migration and one fails to start.
 		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
 		if err != nil {
-			return fmt.Errorf("db: migration lock: %w", err)
+			return nil, fmt.Errorf("db: migration lock: %w", err)
 		}
 		opts = append(opts, goose.WithSessionLocker(locker))
 	}
 	p, err := goose.NewProvider(gd, s.DB.DB, dir, opts...)
 	if err != nil {
-		return fmt.Errorf("db: migration provider: %w", err)
+		return nil, fmt.Errorf("db: migration provider: %w", err)
 	}
-	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("db: migrate: %w", err)
-	}
-	return nil
+	return p, nil
 }

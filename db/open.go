@@ -45,7 +45,7 @@ func Open(url string) (*DB, error) {
 		d.SetPoolSize(DefaultPoolSize())
 		return d, nil
 	case strings.HasPrefix(url, "sqlite:"):
-		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "//")
+		path, _ := SQLitePath(url)
 		if path == "" {
 			return nil, errors.New("db: sqlite URL names no file (want sqlite:PATH)")
 		}
@@ -69,6 +69,16 @@ func Open(url string) (*DB, error) {
 	default:
 		return nil, fmt.Errorf("db: unsupported database URL %q (want postgres://… or sqlite:PATH)", redactURL(url))
 	}
+}
+
+// SQLitePath is the file an "sqlite:PATH" URL names, and whether url is
+// one.
+func SQLitePath(url string) (string, bool) {
+	if url == "" {
+		url = DefaultURL
+	}
+	rest, ok := strings.CutPrefix(url, "sqlite:")
+	return strings.TrimPrefix(rest, "//"), ok
 }
 
 // DefaultPoolSize is how many connections a process keeps to PostgreSQL

@@ -71,3 +71,20 @@ func (s *DB) InvitationEmail(ctx context.Context, sc Scope, membershipID string)
 	}
 	return e, wrap(err, "get invitation email of membership %s", membershipID)
 }
+
+// OutboxBacklog is the outbox's queue: how many emails wait to be handed
+// over, and when the oldest of them was queued (zero when none waits).
+// Both read the partial index of unsent emails, so a scrape costs little.
+func (s *DB) OutboxBacklog(ctx context.Context) (pending int, oldest time.Time, err error) {
+	if err := s.get(ctx, &pending, `SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL`); err != nil {
+		return 0, time.Time{}, wrap(err, "count pending emails")
+	}
+	if pending == 0 {
+		return 0, time.Time{}, nil
+	}
+	err = s.get(ctx, &oldest, `SELECT created_at FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT 1`)
+	if errors.Is(err, sql.ErrNoRows) { // handed over meanwhile
+		return pending, time.Time{}, nil
+	}
+	return pending, oldest, wrap(err, "find the oldest pending email")
+}

@@ -60,14 +60,14 @@ func (s *SessionStore) Delete(token string) error {
 	return s.DeleteCtx(context.Background(), token)
 }
 
-// PurgeExpired deletes expired sessions and rate-limit counters; both are
-// already ignored once expired, this only reclaims their space.
+// PurgeExpired deletes expired sessions and the limits' ended windows;
+// neither counts once expired, this only reclaims their space.
 func (s *DB) PurgeExpired(ctx context.Context) error {
 	if _, err := s.exec(ctx, `DELETE FROM sessions WHERE expiry <= ?`, now()); err != nil {
 		return wrap(err, "purge expired sessions")
 	}
-	_, err := s.exec(ctx, `DELETE FROM rate_limits WHERE expires_at <> 0 AND expires_at <= ?`, time.Now().Unix())
-	return wrap(err, "purge expired rate limits")
+	_, err := s.exec(ctx, `DELETE FROM limit_windows WHERE expires_at <= ?`, time.Now().Unix())
+	return wrap(err, "purge ended limit windows")
 }
 
 // PurgeEvery runs PurgeExpired every interval until ctx ends, reporting

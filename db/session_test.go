@@ -51,39 +51,6 @@ func TestSessionStore(t *testing.T) {
 	})
 }
 
-func TestKV(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		a, b := d.KV("a:"), d.KV("b:")
-		if v, err := a.Get("k"); v != nil || err != nil {
-			t.Fatalf("missing key: %q, %v", v, err)
-		}
-		if err := a.Set("k", []byte("1"), time.Minute); err != nil {
-			t.Fatal(err)
-		}
-		if err := a.Set("k", []byte("2"), 0); err != nil {
-			t.Fatal(err)
-		}
-		if err := b.Set("k", []byte("other"), time.Minute); err != nil {
-			t.Fatal(err)
-		}
-		if v, _ := a.Get("k"); string(v) != "2" {
-			t.Fatalf("a:k = %q", v)
-		}
-		if _, err := d.Exec(d.Rebind(`UPDATE rate_limits SET expires_at = ? WHERE key = 'b:k'`), time.Now().Unix()-1); err != nil {
-			t.Fatal(err)
-		}
-		if v, _ := b.Get("k"); v != nil {
-			t.Fatalf("expired key read as %q", v)
-		}
-		if err := a.Reset(); err != nil {
-			t.Fatal(err)
-		}
-		if v, _ := a.Get("k"); v != nil {
-			t.Fatalf("key after reset: %q", v)
-		}
-	})
-}
-
 func TestSignIn(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()

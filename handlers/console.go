@@ -104,12 +104,13 @@ func (h *Console) flash(c *fiber.Ctx, message string) {
 }
 
 // SetCookie is how the console sets its cookies: HttpOnly, SameSite=Lax,
-// over TLS only when secure, for path; kept for maxAge seconds, or with 0
-// for the browser's session. An empty value deletes the cookie.
+// over TLS only when secure or when the request came over TLS, for path;
+// kept for maxAge seconds, or with 0 for the browser's session. An empty
+// value deletes the cookie.
 func SetCookie(c *fiber.Ctx, name, value, path string, maxAge int, secure bool) {
 	ck := &fiber.Cookie{
 		Name: name, Value: value, Path: path, MaxAge: maxAge, SessionOnly: maxAge == 0,
-		HTTPOnly: true, Secure: secure, SameSite: fiber.CookieSameSiteLaxMode,
+		HTTPOnly: true, Secure: secure || ClientOf(c).HTTPS, SameSite: fiber.CookieSameSiteLaxMode,
 	}
 	if value == "" {
 		ck.Expires, ck.MaxAge, ck.SessionOnly = time.Unix(1, 0), -1, false

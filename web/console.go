@@ -8,7 +8,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
-	"github.com/gofiber/fiber/v2/middleware/limiter"
 
 	"roster/db"
 	"roster/handlers"
@@ -93,23 +92,4 @@ func signedIn(c *fiber.Ctx) error {
 		to += "?" + url.Values{"next": {string(c.Request().RequestURI())}}.Encode()
 	}
 	return handlers.Redirect(c, to)
-}
-
-// loginLimits throttle failed sign-ins per client address and per email
-// (hashed, so the table holds no addresses), counted in the database so
-// every process shares them. Whether the email exists changes nothing.
-func (s *Server) loginLimits(throttled fiber.Handler) []fiber.Handler {
-	store := s.db.KV("limit:")
-	limit := func(max int, key func(*fiber.Ctx) string) fiber.Handler {
-		return limiter.New(limiter.Config{
-			Max: max, Expiration: s.cfg.LoginWindow, Storage: store, KeyGenerator: key,
-			SkipSuccessfulRequests: true, LimitReached: throttled,
-		})
-	}
-	return []fiber.Handler{
-		limit(s.cfg.LoginAttempts*4, func(c *fiber.Ctx) string { return "login:addr:" + c.IP() }),
-		limit(s.cfg.LoginAttempts, func(c *fiber.Ctx) string {
-			return "login:email:" + tokenKey(db.FoldEmail(c.FormValue("email")))
-		}),
-	}
 }

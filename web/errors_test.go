@@ -64,12 +64,13 @@ func TestRateLimit(t *testing.T) {
 	e := newEnv(t, d, func(c *web.Config) { c.RateLimit = 3 })
 	sk := e.key(false, db.KeySecret)
 	var last response
+	startOfSecond()
 	for range 5 {
 		last = e.Call(t, "GET", "/v1/accounts", sk, "")
 	}
 	last.Expect(t, 429, "rate_limited")
-	if last.Header.Get("Retry-After") == "" {
-		t.Fatal("429 without Retry-After")
+	if last.Header.Get("Retry-After") != "1" || last.Header.Get("X-RateLimit-Remaining") != "0" || last.Header.Get("X-RateLimit-Limit") != "3" {
+		t.Fatalf("429 with headers %v, want Retry-After: 1 and no budget left of 3", last.Header)
 	}
 	// Another credential has its own budget.
 	e.Call(t, "GET", "/v1/accounts", e.key(false, db.KeySecret), "").Expect(t, 200, "")

@@ -167,3 +167,9 @@ func (e *env) walk(t *testing.T, path, token string, limit int) []string {
 	t.Fatalf("%s: pagination does not end", path)
 	return nil
 }
+
+// startOfSecond waits for the next second to begin, so that the requests a
+// test sends at once fall in one window of the per-second rate limit.
+func startOfSecond() {
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 5*time.Millisecond)))
+}

@@ -270,6 +270,7 @@ func (endless) Read(p []byte) (int, error) {
 func TestRateLimitFailedTokens(t *testing.T) {
 	e := newEnv(t, dbtest.Open(t, db.SQLite), func(c *web.Config) { c.RateLimit = 5 })
 	sk := e.key(true, db.KeySecret)
+	startOfSecond()
 	e.Call(t, "GET", "/v1/accounts", sk, "").Expect(t, 200, "")
 	got := map[int]int{}
 	for i := range 20 {

@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"roster/db"
+	"roster/handlers"
 )
 
 // requestID gives every request an id, in the Request-Id response header,
@@ -103,6 +104,7 @@ func (s *Server) logRequests(c *fiber.Ctx) error {
 	}
 	s.cfg.Logger.LogAttrs(c.UserContext(), level, "request",
 		slog.String("request_id", db.RequestID(c.UserContext())),
+		slog.String("client", handlers.ClientOf(c).Addr),
 		slog.String("method", c.Method()),
 		slog.String("path", loggedPath(c.Path())),
 		slog.Int("status", status),

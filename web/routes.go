@@ -1,10 +1,7 @@
 package web
 
 import (
-	"time"
-
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/limiter"
 
 	"roster/handlers"
 	"roster/static"
@@ -13,13 +10,17 @@ import (
 // routes is the route table: the index of everything the server answers.
 func (s *Server) routes(h *handlers.Handlers) {
 	app := s.App
-	app.Use(requestID, s.logRequests, s.recoverPanics)
+	app.Use(requestID)
+	if s.metrics != nil {
+		app.Use(s.metrics.observe)
+	}
+	app.Use(s.identifyClient, s.logRequests, s.recoverPanics)
 
 	app.Get("/healthz", h.Health.Live)
 	app.Get("/readyz", h.Health.Ready)
 	s.consoleRoutes(s.pages)
 
-	v1 := app.Group("/v1", s.rateLimit(), checkText, s.deadline)
+	v1 := app.Group("/v1", s.cors, s.deadline, s.rateLimit(), checkText)
 	v1.Get("/openapi.json", h.OpenAPI.Document)
 	// Accepting an invitation takes no credential: it is registered before
 	// the group whose middleware authenticates every /v1 path after it.
@@ -63,12 +64,19 @@ func (s *Server) routes(h *handlers.Handlers) {
 	// Roles, the permission catalog and the staff are shared by both modes:
 	// they change in live mode only.
 	catalogRead, catalogWrite := access{scope: "roles:read", publishable: true}, allow(shared("roles:write"))
-	api.Get("/roles", allow(catalogRead), h.Catalog.ListRoles)
+	// A route publishable keys may use, browsers may call too (cors.go).
+	get := func(path string, a access, h fiber.Handler) {
+		api.Get(path, allow(a), h)
+		if a.publishable {
+			s.corsRoute("/v1" + path)
+		}
+	}
+	get("/roles", catalogRead, h.Catalog.ListRoles)
 	api.Post("/roles", catalogWrite, h.Catalog.CreateRole)
 	api.Get("/roles/:id_or_slug", allow(read("roles:read")), h.Catalog.GetRole)
 	api.Patch("/roles/:id_or_slug", catalogWrite, h.Catalog.UpdateRole)
 	api.Delete("/roles/:id_or_slug", catalogWrite, h.Catalog.DeleteRole)
-	api.Get("/permissions", allow(catalogRead), h.Catalog.ListPermissions)
+	get("/permissions", catalogRead, h.Catalog.ListPermissions)
 	api.Post("/permissions", catalogWrite, h.Catalog.CreatePermission)
 	api.Get("/permissions/:key", allow(read("roles:read")), h.Catalog.GetPermission)
 	api.Delete("/permissions/:key", catalogWrite, h.Catalog.DeletePermission)
@@ -90,7 +98,7 @@ func (s *Server) consoleRoutes(p *handlers.Pages) {
 	app.Use(static.Prefix, assets())
 	app.Use(pagesOnly(pageHeaders), pagesOnly(s.loadSession), pagesOnly(s.csrfProtection), pagesOnly(s.loadPrincipal))
 	app.Get("/login", p.SignIn.Form)
-	app.Post("/login", append(s.loginLimits(p.SignIn.Throttled), p.SignIn.Submit)...)
+	app.Post("/login", s.signInThrottle(p.SignIn.Throttled), p.SignIn.Submit)
 	app.Post("/logout", signedIn, p.SignIn.SignOut)
 	app.Post("/mode", signedIn, p.SignIn.SwitchMode)
 	app.Get("/", signedIn, func(c *fiber.Ctx) error { return handlers.Redirect(c, handlers.Home) })
@@ -138,45 +146,4 @@ func (s *Server) consoleRoutes(p *handlers.Pages) {
 	app.Get("/invitations/accepted", p.Invite.Accepted)
 	app.Get("/invitations/:token", p.Invite.Show)
 	app.Post("/invitations/:token", p.Invite.Accept)
-}
-
-// rateLimitToken is the request local holding the hash of the request's
-// bearer token, which the limiter counts by once the token is known good.
-type rateLimitToken struct{}
-
-// rateLimit limits API requests per second, answering 429 with
-// Retry-After past the limit. A token that authenticated on this process
-// has its own budget; every other request, without a token or with one
-// that never authenticated here (a flood of distinct garbage tokens), draws
-// on its client address's. A token's first request counts against its
-// address, and a token that stops authenticating (revoked, expired) goes
-// back to it.
-func (s *Server) rateLimit() fiber.Handler {
-	if s.cfg.RateLimit <= 0 {
-		return func(c *fiber.Ctx) error { return c.Next() }
-	}
-	known := newKnownTokens(10*time.Minute, 10000)
-	limit := limiter.New(limiter.Config{
-		Max:               s.cfg.RateLimit,
-		Expiration:        time.Second,
-		LimiterMiddleware: limiter.SlidingWindow{},
-		KeyGenerator: func(c *fiber.Ctx) string {
-			if k, _ := c.Locals(rateLimitToken{}).(string); k != "" && known.has(k) {
-				return "t:" + k
-			}
-			return "ip:" + c.IP()
-		},
-		LimitReached: func(c *fiber.Ctx) error { return fiber.ErrTooManyRequests },
-	})
-	return func(c *fiber.Ctx) error {
-		token, ok := bearer(c)
-		if !ok {
-			return limit(c)
-		}
-		k := tokenKey(token)
-		c.Locals(rateLimitToken{}, k)
-		err := limit(c)
-		known.learn(k, c, err)
-		return err
-	}
 }

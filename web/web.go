@@ -4,9 +4,12 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -24,6 +27,17 @@ type Config struct {
 	Logger    *slog.Logger // where request lines go
 	Secure    bool         // cookies only over TLS
 	SMTPURL   string       // where invitation emails go; "" keeps them in the outbox
+	// TrustedProxies are the peers whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (see identifyClient); from anyone
+	// else those headers are ignored.
+	TrustedProxies []netip.Prefix
+	// CORSOrigins are the exact origins whose browsers may call the routes
+	// publishable keys may use (see cors.go); none: no CORS at all.
+	CORSOrigins []string
+	// Metrics counts requests and more for Prometheus, served by
+	// ServeMetrics on a listener of its own; PProf adds /debug/pprof/
+	// there. Neither is ever on the public listener.
+	Metrics, PProf bool
 
 	SessionIdleTimeout time.Duration // a console session ends after this long unused (default 2 h)
 	SessionLifetime    time.Duration // and this long after sign-in in any case (default 24 h)
@@ -50,6 +64,12 @@ type Server struct {
 	session  *handlers.Session   // its values, typed
 	pages    *handlers.Pages     // the console's
 	csrfKey  *sharedKey          // what the console's CSRF tokens are signed with
+	// corsPaths are the API paths browsers of CORSOrigins may call: set
+	// while routes are registered, read-only afterwards.
+	corsPaths map[string]bool
+	// metrics and its server exist when Config.Metrics is set.
+	metrics       *metrics
+	metricsServer *http.Server
 }
 
 // New builds the server with every route.
@@ -70,6 +90,9 @@ func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, db: store, jwt: jv, mail: outbox}
+	if cfg.Metrics {
+		s.metrics = newMetrics(store)
+	}
 	s.App = fiber.New(fiber.Config{
 		AppName:        "roster",
 		BodyLimit:      1 << 20,
@@ -94,6 +117,7 @@ func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
 	})
 	s.startConsole()
 	s.routes(handlers.New(store, handlers.Options{BaseURL: cfg.BaseURL, Logger: cfg.Logger}))
+	s.startMetrics()
 	outbox.Start()
 	return s, nil
 }
@@ -112,8 +136,9 @@ func (s *Server) Listen(addr string) error {
 func (s *Server) Serve(ln net.Listener) error { return s.App.Listener(lingeringListener{ln}) }
 
 // Shutdown stops accepting connections and waits up to timeout for the
-// requests in flight, and stops the outbox's dispatcher.
+// requests in flight, and stops the outbox's dispatcher and the metrics
+// listener.
 func (s *Server) Shutdown(timeout time.Duration) error {
 	defer s.mail.Stop()
-	return s.App.ShutdownWithTimeout(timeout)
+	return errors.Join(s.App.ShutdownWithTimeout(timeout), s.stopMetrics(timeout))
 }
