@@ -120,13 +120,15 @@ e2e-deps:
 			|| { echo "e2e: npm ci failed in e2e/: the npm registry must be reachable"; exit 1; }; \
 	fi
 
-# The bench seeds accounts of 1,000 and 100,000 members, serves them with
-# roster serve and drives it over HTTP; on PostgreSQL it also runs pgbench.
+# The bench seeds accounts of 1,000, 100,000 and 1,000,000 members (and 32 of
+# 1,000) whose ids interleave, serves them with roster serve and drives it over
+# HTTP, next to the floors: the reference server in bench/reference and, on
+# PostgreSQL, pgbench. BENCH_FLAGS="-duration 3s" makes a quick run.
 bench: postgres-tools ## the performance figures of docs/performance.md (not part of make test)
 	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
 		go run ./bench $(BENCH_FLAGS); \
 	elif command -v pg_virtualenv >/dev/null; then \
-		pg_virtualenv -v $(PG_VERSION) -o max_connections=200 -o shared_buffers=256MB go run ./bench $(BENCH_FLAGS); \
+		pg_virtualenv -t -v $(PG_VERSION) -o max_connections=200 -o shared_buffers=256MB go run ./bench $(BENCH_FLAGS); \
 	else \
 		echo "make bench: PostgreSQL is missing: install postgresql-$(PG_VERSION) and postgresql-common, or set TEST_DATABASE_URL"; exit 1; \
 	fi

@@ -4,7 +4,12 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"roster/db"
 )
@@ -15,53 +20,150 @@ type plan struct {
 	args        []any
 }
 
-// explain prints the plan of each list and lookup query on the seeded
-// database and checks that none scans a whole table.
-func explain(ctx context.Context, dbURL string, s seeded, a seededAccount) ([]result, error) {
+// planQueries are the lists and lookups whose plans must not read rows
+// that grow with the table, written as the stores write them (the
+// membership queries from db.MembershipSelect), on the seeded accounts:
+// the lists at every account size, first page and deep page.
+func planQueries(d *db.DB, s seeded, o options) []plan {
+	ws, live := s.workspaceID, true
+	large := s.sized(slices.Max(o.sizes))
+	members := d.MembershipSelect()
+	const list = ` AND am.account_id = ? AND am.id > ? ORDER BY am.id LIMIT ?`
+	ps := []plan{
+		{"api key by secret", `SELECT id FROM api_keys WHERE secret_hash = ?`, []any{db.HashSecret(s.key)}},
+		{"membership by id", members + ` AND am.id = ?`, []any{ws, live, large.memberID(large.size / 2)}},
+	}
+	for _, n := range o.sizes {
+		a := s.sized(n)
+		ps = append(ps,
+			plan{fmt.Sprintf("members first page, %d", n), members + list, []any{ws, live, a.id, "", 51}},
+			plan{fmt.Sprintf("members deep page, %d", n), members + list, []any{ws, live, a.id, deepCursor(a), 51}},
+			plan{fmt.Sprintf("events of an account, %d", n), `SELECT id FROM events WHERE workspace_id = ? AND livemode = ? AND account_id = ? ORDER BY id DESC LIMIT ?`, []any{ws, live, a.id, 21}},
+			plan{fmt.Sprintf("events deep page, %d", n), `SELECT id FROM events WHERE workspace_id = ? AND livemode = ? AND account_id = ? AND id < ? ORDER BY id DESC LIMIT ?`, []any{ws, live, a.id, a.eventID(10), 21}},
+		)
+	}
+	return append(ps,
+		plan{fmt.Sprintf("members by status, %d", large.size), members + ` AND am.account_id = ? AND am.id > ? AND am.status = ? ORDER BY am.id LIMIT ?`, []any{ws, live, large.id, "", "invited", 51}},
+		plan{fmt.Sprintf("members by role, %d", large.size), members + ` AND am.account_id = ? AND am.id > ? AND am.role_id = ? ORDER BY am.id LIMIT ?`, []any{ws, live, large.id, "", s.roleID, 51}},
+		plan{fmt.Sprintf("memberships removed with an account, %d", large.size), `SELECT id FROM account_memberships WHERE workspace_id = ? AND livemode = ? AND account_id = ? ORDER BY id LIMIT ?`, []any{ws, live, large.id, 1001}},
+		plan{"accounts page", `SELECT id FROM accounts WHERE workspace_id = ? AND livemode = ? AND id > ? ORDER BY id LIMIT ?`, []any{ws, live, "", 21}},
+		plan{"user by email", `SELECT id FROM users WHERE workspace_id = ? AND email_lower = ?`, []any{ws, "m1.7@bench.example"}},
+	)
+}
+
+// explain prints the plan of each list and lookup query as the server
+// runs it, and checks that none reads more than its answer needs. On
+// PostgreSQL a statement is prepared, as the server's are, and explained
+// on its sixth execution (PostgreSQL may switch a prepared statement to
+// its generic plan after five) and with the generic plan forced: a plan
+// the server may come to use is checked whichever it picks. SQLite plans a
+// statement when it prepares it.
+func explain(ctx context.Context, dbURL string, s seeded, o options) ([]result, error) {
 	d, err := db.Open(dbURL)
 	if err != nil {
 		return nil, err
 	}
 	defer d.Close()
-	deep := memberID(a.last - 50)
-	membershipSelect := d.MembershipSelect()
-	plans := []plan{
-		{"api key by secret", `SELECT id FROM api_keys WHERE secret_hash = ?`, []any{db.HashSecret(s.key)}},
-		{"membership by id", membershipSelect + ` AND am.id = ?`, []any{s.workspaceID, true, memberID(a.first + a.size/2)}},
-		{"members first page", membershipSelect + ` AND am.account_id = ? AND am.id > ? ORDER BY am.id LIMIT 51`, []any{s.workspaceID, true, a.id, ""}},
-		{"members deep page", membershipSelect + ` AND am.account_id = ? AND am.id > ? ORDER BY am.id LIMIT 51`, []any{s.workspaceID, true, a.id, deep}},
-		{"members by status", membershipSelect + ` AND am.account_id = ? AND am.id > ? AND am.status = ? ORDER BY am.id LIMIT 51`, []any{s.workspaceID, true, a.id, "", "invited"}},
-		{"members by role", membershipSelect + ` AND am.account_id = ? AND am.id > ? AND am.role_id = ? ORDER BY am.id LIMIT 51`, []any{s.workspaceID, true, a.id, "", s.roleID}},
-		{"events of an account", `SELECT id FROM events WHERE workspace_id = ? AND livemode = ? AND account_id = ? ORDER BY id DESC LIMIT 21`, []any{s.workspaceID, true, a.id}},
-		{"accounts page", `SELECT id FROM accounts WHERE workspace_id = ? AND livemode = ? AND id > ? ORDER BY id LIMIT 21`, []any{s.workspaceID, true, ""}},
-		{"user by email", `SELECT id FROM users WHERE workspace_id = ? AND email_lower = ?`, []any{s.workspaceID, "member7@bench.example"}},
+	conn, err := d.Connx(ctx)
+	if err != nil {
+		return nil, err
 	}
-	prefix := "EXPLAIN "
-	if d.Dialect == db.SQLite {
-		prefix = "EXPLAIN QUERY PLAN "
-	}
+	defer conn.Close()
 	var rs []result
-	fmt.Fprintf(stderr, "\nQuery plans on %s (%d members in the account):\n", d.Dialect, a.size)
-	for _, p := range plans {
-		lines, err := planLines(ctx, d, prefix+p.query, p.args)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p.name, err)
+	fmt.Fprintf(stderr, "\nQuery plans on %s:\n", d.Dialect)
+	for _, p := range planQueries(d, s, o) {
+		var problems []string // "problem (mode, mode)"
+		var modes [][]string
+		for _, mode := range planModes(d.Dialect) {
+			lines, err := mode.plan(ctx, conn, d.Rebind(p.query), p.args)
+			if err != nil {
+				return nil, fmt.Errorf("%s (%s): %w", p.name, mode.name, err)
+			}
+			text := strings.Join(lines, "\n")
+			fmt.Fprintf(stderr, "  %s (%s):\n    %s\n", p.name, mode.name, strings.ReplaceAll(text, "\n", "\n    "))
+			if problem := planProblem(d.Dialect, text); problem != "" {
+				if i := slices.Index(problems, problem); i >= 0 {
+					modes[i] = append(modes[i], mode.name)
+				} else {
+					problems, modes = append(problems, problem), append(modes, []string{mode.name})
+				}
+			}
 		}
-		text := strings.Join(lines, "\n    ")
-		fmt.Fprintf(stderr, "  %s:\n    %s\n", p.name, text)
-		scan := fullScan(d.Dialect, text)
 		verdict := "index"
-		if scan != "" {
-			verdict = "scans " + scan
+		if len(problems) > 0 {
+			var vs []string
+			for i, p := range problems {
+				vs = append(vs, p+" ("+strings.Join(modes[i], ", ")+")")
+			}
+			verdict = strings.Join(vs, "; ")
 		}
-		rs = append(rs, figure(string(d.Dialect), "plan", p.name, verdict, "index", scan == ""))
+		rs = append(rs, figure(string(d.Dialect), "plan", p.name, verdict, "index", len(problems) == 0))
 	}
 	return rs, nil
 }
 
+// planMode is one way of obtaining the plan the server runs a query with.
+type planMode struct {
+	name string
+	plan func(ctx context.Context, conn *sqlx.Conn, query string, args []any) ([]string, error)
+}
+
+// planModes are the plans to check on the dialect.
+func planModes(d db.Dialect) []planMode {
+	if d == db.SQLite {
+		return []planMode{{"prepared", func(ctx context.Context, conn *sqlx.Conn, query string, args []any) ([]string, error) {
+			return planLines(ctx, conn, "EXPLAIN QUERY PLAN "+query, args...)
+		}}}
+	}
+	return []planMode{
+		{"6th execution", func(ctx context.Context, conn *sqlx.Conn, query string, args []any) ([]string, error) {
+			return preparedPlan(ctx, conn, query, args, "auto")
+		}},
+		{"generic", func(ctx context.Context, conn *sqlx.Conn, query string, args []any) ([]string, error) {
+			return preparedPlan(ctx, conn, query, args, "force_generic_plan")
+		}},
+	}
+}
+
+// preparedPlan prepares query on conn, executes it five times and explains
+// (with ANALYZE) its sixth execution, under the plan_cache_mode given.
+func preparedPlan(ctx context.Context, conn *sqlx.Conn, query string, args []any, cacheMode string) ([]string, error) {
+	if _, err := conn.ExecContext(ctx, `SET plan_cache_mode = `+cacheMode); err != nil {
+		return nil, err
+	}
+	defer func() { _, _ = conn.ExecContext(context.Background(), `RESET plan_cache_mode`) }()
+	if _, err := conn.ExecContext(ctx, `PREPARE bench_plan AS `+query); err != nil {
+		return nil, err
+	}
+	defer func() { _, _ = conn.ExecContext(context.Background(), `DEALLOCATE bench_plan`) }()
+	execute := "EXECUTE bench_plan(" + literals(args) + ")"
+	for range 5 {
+		if _, err := conn.ExecContext(ctx, execute); err != nil {
+			return nil, err
+		}
+	}
+	return planLines(ctx, conn, "EXPLAIN (ANALYZE, BUFFERS) "+execute)
+}
+
+// literals writes args as SQL literals, for EXECUTE.
+func literals(args []any) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			out[i] = pq.QuoteLiteral(v)
+		case bool:
+			out[i] = strconv.FormatBool(v)
+		default:
+			out[i] = fmt.Sprint(v)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
 // planLines returns the plan's text, one line per node.
-func planLines(ctx context.Context, d *db.DB, query string, args []any) ([]string, error) {
-	rows, err := d.QueryContext(ctx, d.Rebind(query), args...)
+func planLines(ctx context.Context, conn *sqlx.Conn, query string, args ...any) ([]string, error) {
+	rows, err := conn.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -86,29 +188,67 @@ func planLines(ctx context.Context, d *db.DB, query string, args []any) ([]strin
 // plan that does not scale.
 var bigTables = []string{"account_memberships", "users", "membership_permissions", "events", "api_keys"}
 
-// An index search bounded by the workspace alone reads every row of the
-// workspace: it scales no better than a scan.
+// A plan reads more than its answer needs when it reads a whole big table;
+// an index only by the workspace, which reads every row of the workspace;
+// a primary key in order, filtering by account, which reads every later
+// row of every other account (the plan of issue 16); or, whatever the
+// cause, more than maxDiscarded rows that it then discards.
 var (
 	postgresWorkspaceOnly = regexp.MustCompile(`Index Cond: \((\w+\.)?workspace_id = \S+\)$`)
 	sqliteWorkspaceOnly   = regexp.MustCompile(`INDEX \S+ \(workspace_id=\?\)`)
+	postgresPrimaryKey    = regexp.MustCompile(`Index (Only )?Scan( Backward)? using (\w+)_pkey on (\w+)`)
+	sqlitePrimaryKey      = regexp.MustCompile(`(SCAN|SEARCH) (\w+) USING (COVERING )?INDEX sqlite_autoindex_(\w+)_1( \(id[<>]\?\))?$`)
+	postgresDiscarded     = regexp.MustCompile(`Rows Removed by Filter: (\d+)`)
 )
 
-// fullScan says what a plan reads whole: a big table, or a workspace;
-// "" when it reads only what it returns.
-func fullScan(dialect db.Dialect, plan string) string {
-	for _, line := range strings.Split(plan, "\n") {
+const maxDiscarded = 1000
+
+// planProblem says what a plan reads that its answer does not need; ""
+// when it reads only what it returns.
+func planProblem(dialect db.Dialect, plan string) string {
+	lines := strings.Split(plan, "\n")
+	for i, line := range lines {
+		line = strings.TrimSpace(line)
 		switch {
 		case dialect == db.Postgres && postgresWorkspaceOnly.MatchString(line),
 			dialect == db.SQLite && sqliteWorkspaceOnly.MatchString(line):
-			return "a workspace"
-		case dialect == db.SQLite && strings.Contains(line, "SCAN ") && !strings.Contains(line, "USING"):
-			return strings.TrimSpace(line) // SQLite names tables by their alias
+			return "reads a workspace"
+		case dialect == db.SQLite && strings.HasPrefix(line, "SCAN ") && !strings.Contains(line, "USING"):
+			return "scans " + strings.TrimPrefix(line, "SCAN ") // SQLite names tables by their alias
+		case dialect == db.SQLite && sqlitePrimaryKey.MatchString(line) && isBig(sqlitePrimaryKey.FindStringSubmatch(line)[4]):
+			return "walks " + sqlitePrimaryKey.FindStringSubmatch(line)[4] + "'s primary key"
+		case dialect == db.Postgres && postgresPrimaryKey.MatchString(line):
+			if t := postgresPrimaryKey.FindStringSubmatch(line)[4]; isBig(t) && filtersByAccount(lines[i+1:]) {
+				return "walks " + t + "_pkey, filters by account"
+			}
+		}
+		if m := postgresDiscarded.FindStringSubmatch(line); m != nil {
+			if n, _ := strconv.Atoi(m[1]); n > maxDiscarded {
+				return fmt.Sprintf("discards %d rows", n)
+			}
 		}
 		for _, t := range bigTables {
 			if dialect == db.Postgres && strings.Contains(line, "Seq Scan on "+t+" ") {
-				return t
+				return "scans " + t
 			}
 		}
 	}
 	return ""
+}
+
+func isBig(table string) bool { return slices.Contains(bigTables, table) }
+
+// filtersByAccount reports whether the node whose detail lines follow
+// filters its rows by account (its Filter line, before the next node).
+func filtersByAccount(rest []string) bool {
+	for _, l := range rest {
+		l = strings.TrimSpace(l)
+		if strings.HasPrefix(l, "->") {
+			return false
+		}
+		if strings.HasPrefix(l, "Filter:") && strings.Contains(l, "account_id") {
+			return true
+		}
+	}
+	return false
 }

@@ -58,12 +58,22 @@ func (c *client) send(r request) (int, http.Header, []byte, error) {
 	return res.StatusCode, res.Header, b, err
 }
 
+// throughput is what a closed loop measured: answers per second and the
+// median of the server's own time (its Server-Timing header; 0 when the
+// server sends none).
+type throughput struct {
+	perSecond float64
+	server    time.Duration
+}
+
 // closedLoop runs clients that each send the next request as soon as the
-// previous one is answered, for d, and returns requests per second.
-func (c *client) closedLoop(clients int, d time.Duration, next func(i int64) request) (float64, error) {
+// previous one is answered, for d.
+func (c *client) closedLoop(clients int, d time.Duration, next func(i int64) request) (throughput, error) {
 	var done, failed atomic.Int64
 	var seq atomic.Int64
 	var firstErr atomic.Value
+	var mu sync.Mutex
+	var server []time.Duration
 	stop := time.Now().Add(d)
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -71,22 +81,29 @@ func (c *client) closedLoop(clients int, d time.Duration, next func(i int64) req
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var mine []time.Duration
 			for time.Now().Before(stop) {
-				status, body, err := c.do(next(seq.Add(1)))
+				status, header, body, err := c.send(next(seq.Add(1)))
 				if err != nil || status >= 300 {
 					failed.Add(1)
 					firstErr.CompareAndSwap(nil, fmt.Sprintf("%d %v %.200s", status, err, body))
 					continue
 				}
 				done.Add(1)
+				if st, err := serverTime(header); err == nil {
+					mine = append(mine, st)
+				}
 			}
+			mu.Lock()
+			server = append(server, mine...)
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()
 	if f := failed.Load(); f > 0 {
-		return 0, fmt.Errorf("%d of %d requests failed, first: %v", f, f+done.Load(), firstErr.Load())
+		return throughput{}, fmt.Errorf("%d of %d requests failed, first: %v", f, f+done.Load(), firstErr.Load())
 	}
-	return float64(done.Load()) / time.Since(start).Seconds(), nil
+	return throughput{perSecond: float64(done.Load()) / time.Since(start).Seconds(), server: percentile(server, 50)}, nil
 }
 
 // openLoop sends requests at a fixed rate, whatever the answers' speed, and

@@ -1,8 +1,11 @@
 // Command bench measures Roster where its users feel it: it seeds a
-// database with one workspace and accounts of 1,000 and 100,000 members,
-// starts `roster serve` as a separate process, drives it over HTTP with a
-// fixed number of concurrent clients, compares the membership PATCH with
-// pgbench running the same SQL, and prints each figure next to its target.
+// database with one workspace and accounts of 1,000, 100,000 and 1,000,000
+// members (and 32 of 1,000) whose ids interleave, starts `roster serve` as
+// a separate process, drives it over HTTP with a fixed number of concurrent
+// clients, compares it with floors that do not depend on Roster's SQL (the
+// reference server in bench/reference, and pgbench running the essential
+// transaction on the reference's schema), checks the plans of its queries
+// as the server runs them, and prints each figure next to its target.
 //
 //	go run ./bench -pg postgres://user:pass@127.0.0.1:5432/postgres
 package main
@@ -13,20 +16,26 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
 // options are the bench's flags.
 type options struct {
-	pgURL    string
-	sqlite   bool
-	clients  int
-	duration time.Duration
-	sizes    []int
-	roster   string
-	explain  bool
+	pgURL     string
+	sqlite    bool
+	clients   int
+	duration  time.Duration
+	sizes     []int // the accounts; the first is the small one the others are compared with, the largest the one lists must hold at
+	patchSize int   // the account the PATCH and GET figures use
+	spread    int   // accounts of sizes[0] members that the spread PATCH uses
+	roster    string
+	reference string
+	explain   bool
 }
 
 func main() {
@@ -36,8 +45,11 @@ func main() {
 	flag.BoolVar(&o.sqlite, "sqlite", true, "also measure on SQLite")
 	flag.IntVar(&o.clients, "clients", 32, "concurrent clients")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long each throughput run lasts")
-	flag.StringVar(&sizes, "sizes", "1000,100000", "account sizes, in members")
+	flag.StringVar(&sizes, "sizes", "1000,100000,1000000", "account sizes, in members, the smallest first")
+	flag.IntVar(&o.patchSize, "patch-account", 100000, "size of the account (one of -sizes) that PATCH and GET run on")
+	flag.IntVar(&o.spread, "spread", 32, "accounts of the smallest size that the spread PATCH runs on")
 	flag.StringVar(&o.roster, "roster", "", "roster binary (default: build one)")
+	flag.StringVar(&o.reference, "reference", "", "reference server binary (default: build bench/reference)")
 	flag.BoolVar(&o.explain, "explain", true, "print the query plans of the lists and lookups")
 	flag.Parse()
 	for _, s := range strings.Split(sizes, ",") {
@@ -47,7 +59,17 @@ func main() {
 		}
 		o.sizes = append(o.sizes, n)
 	}
-	if err := run(context.Background(), o); err != nil {
+	if !slices.Contains(o.sizes, o.patchSize) {
+		fail("bench: -patch-account: %d is not one of -sizes %s", o.patchSize, sizes)
+	}
+	if o.spread < 1 {
+		fail("bench: -spread: %d accounts: want at least 1", o.spread)
+	}
+	// Interrupted, the bench stops its servers and drops its databases.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, o)
+	stop()
+	if err != nil {
 		fail("bench: %v", err)
 	}
 }
@@ -79,12 +101,18 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	if o.roster == "" {
-		o.roster = filepath.Join(tmp, "roster")
-		build := exec.CommandContext(ctx, "go", "build", "-o", o.roster, ".")
+	for _, b := range []struct {
+		bin       *string
+		name, pkg string
+	}{{&o.roster, "roster", "."}, {&o.reference, "reference", "./bench/reference"}} {
+		if *b.bin != "" {
+			continue
+		}
+		*b.bin = filepath.Join(tmp, b.name)
+		build := exec.CommandContext(ctx, "go", "build", "-o", *b.bin, b.pkg)
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {
-			return fmt.Errorf("build roster: %w", err)
+			return fmt.Errorf("build %s: %w", b.pkg, err)
 		}
 	}
 	var results []result

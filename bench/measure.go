@@ -1,21 +1,30 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
-// measure runs every figure on one database.
+// measure runs every figure on one database: the floors on the
+// reference's own database first, then Roster's on a seeded one.
 func measure(ctx context.Context, o options, dialect, tmp string) ([]result, error) {
-	dbURL, cleanup, err := freshDatabase(ctx, o, dialect, tmp)
+	f, err := measureFloors(ctx, o, dialect, tmp)
+	if err != nil {
+		return nil, err
+	}
+	dbURL, cleanup, err := freshDatabase(ctx, o, dialect, tmp, "roster")
 	if err != nil {
 		return nil, err
 	}
 	defer cleanup()
-	fmt.Fprintf(stderr, "%s: seeding %v members…\n", dialect, o.sizes)
-	s, err := seed(ctx, o.roster, dbURL, o.sizes)
+	fmt.Fprintf(stderr, "%s: seeding accounts of %v members and %d of %d, interleaved…\n", dialect, o.sizes, o.spread, o.sizes[0])
+	s, err := seed(ctx, o.roster, dbURL, layout(o.sizes, o.spread, o.sizes[0]))
 	if err != nil {
 		return nil, err
 	}
@@ -25,128 +34,199 @@ func measure(ctx context.Context, o options, dialect, tmp string) ([]result, err
 	}
 	defer srv.stop()
 	c := newClient(srv.base, s.key)
-	big := s.accounts[len(s.accounts)-1]
-	var rs []result
+	big := s.sized(o.patchSize)
+	rs := floorRows(dialect, f)
 
-	// P1: PATCH throughput at the largest account, next to pgbench.
+	// P1: PATCH throughput at the PATCH account, next to pgbench running
+	// Roster's statements.
 	fmt.Fprintf(stderr, "%s: P1 PATCH at %d clients for %s…\n", dialect, o.clients, o.duration)
-	patch := func(i int64) request {
-		n := big.first + rand.IntN(big.size)
-		op := "add_permissions"
-		if i%2 == 0 {
-			op = "remove_permissions"
-		}
-		return request{"PATCH", "/v1/account-memberships/" + memberID(n), `{"` + op + `":["billing.manage"]}`}
-	}
-	p1, err := c.closedLoop(o.clients, o.duration, patch)
+	p1, err := c.closedLoop(o.clients, o.duration, patchOn([]seededAccount{big}))
 	if err != nil {
 		return nil, fmt.Errorf("P1: %w", err)
 	}
-	rss, err := srv.peakRSS()
-	if err != nil {
-		return nil, err
-	}
+	rs = append(rs, info(dialect, "P1", fmt.Sprintf("PATCH membership (%d-member account), req/s", big.size), perSecond(p1)))
 	if dialect == "postgres" {
-		floor, err := pgbench(ctx, dbURL, o, s, big)
+		same, err := rosterPatch(ctx, dbURL, o, s, big)
 		if err != nil {
 			return nil, fmt.Errorf("pgbench: %w", err)
 		}
 		rs = append(rs,
-			info(dialect, "P1", "PATCH membership, req/s", fmt.Sprintf("%.0f", p1)),
-			info(dialect, "P1", "pgbench, same SQL, tx/s", fmt.Sprintf("%.0f", floor)),
-			figure(dialect, "P1", "ratio roster/pgbench", fmt.Sprintf("%.2f", p1/floor), "≥ 0.70", p1/floor >= 0.70))
-	} else {
-		rs = append(rs, info(dialect, "P1", "PATCH membership, req/s", fmt.Sprintf("%.0f", p1)))
+			info(dialect, "P1", "pgbench, same SQL, tx/s", fmt.Sprintf("%.0f", same)),
+			atLeast(dialect, "P1", "ratio roster/pgbench", p1.perSecond/same, 0.70))
+	}
+
+	// P8's other half: the same PATCH spread over the small accounts.
+	spread := s.accounts[len(o.sizes):]
+	fmt.Fprintf(stderr, "%s: P8 PATCH over %d accounts…\n", dialect, len(spread))
+	p8, err := c.closedLoop(o.clients, o.duration, patchOn(spread))
+	if err != nil {
+		return nil, fmt.Errorf("P8: %w", err)
 	}
 
 	// P2: GET latency at half of the measured maximum.
 	fmt.Fprintf(stderr, "%s: P2 GET…\n", dialect)
 	get := func(int64) request {
-		return request{"GET", "/v1/account-memberships/" + memberID(big.first+rand.IntN(big.size)), ""}
+		return request{"GET", "/v1/account-memberships/" + big.memberID(rand.IntN(big.size)), ""}
 	}
 	maxGet, err := c.closedLoop(o.clients, o.duration, get)
 	if err != nil {
 		return nil, fmt.Errorf("P2 max: %w", err)
 	}
-	lat, server, err := c.openLoop(maxGet/2, o.duration, o.clients*2, get)
+	lat, server, err := c.openLoop(maxGet.perSecond/2, o.duration, o.clients*2, get)
 	if err != nil {
 		return nil, fmt.Errorf("P2: %w", err)
 	}
 	p99 := percentile(lat, 99)
+	half := fmt.Sprintf("%.0f req/s", maxGet.perSecond/2)
 	rs = append(rs,
-		info(dialect, "P2", "GET membership max req/s", fmt.Sprintf("%.0f", maxGet)),
-		info(dialect, "P2", fmt.Sprintf("GET p50 at %.0f req/s", maxGet/2), ms(percentile(lat, 50))),
-		figure(dialect, "P2", fmt.Sprintf("GET p99 at %.0f req/s", maxGet/2), ms(p99), "< 10 ms", p99 < 10*time.Millisecond),
+		info(dialect, "P2", "GET membership max req/s", perSecond(maxGet)),
+		info(dialect, "P2", "GET p50 at "+half, ms(percentile(lat, 50))),
+		figure(dialect, "P2", "GET p99 at "+half, ms(p99), "< 10 ms", p99 < 10*time.Millisecond),
 		info(dialect, "P2", "  of which in the server, p99", ms(percentile(server, 99))))
 
 	// P3 and P4: first and deep pages at each size, API and console.
 	fmt.Fprintf(stderr, "%s: P3/P4 pages…\n", dialect)
-	page, err := pages(c, dialect, srv.base, s)
+	console, err := signIn(srv.base, s.email, s.password)
+	if err != nil {
+		return nil, err
+	}
+	page, err := pages(c, console, dialect, s, o)
 	if err != nil {
 		return nil, fmt.Errorf("P3: %w", err)
 	}
 	rs = append(rs, page...)
 
-	// P5: peak RSS during P1 at the largest account.
-	rs = append(rs, figure(dialect, "P5", fmt.Sprintf("server peak RSS (P1, %d members)", big.size),
-		fmt.Sprintf("%.1f MB", float64(rss)/1e6), "< 80 MB", rss < 80e6))
+	// P6, P7, P8: against the floors, and one account against many.
+	rs = append(rs,
+		atLeast(dialect, "P6", fmt.Sprintf("GET roster/reference (%s → %s)", perSecond(f.get), perSecond(maxGet)), maxGet.perSecond/f.get.perSecond, 0.5),
+		atLeast(dialect, "P7", fmt.Sprintf("PATCH roster/reference (%s → %s)", perSecond(f.patch), perSecond(p1)), p1.perSecond/f.patch.perSecond, 0.7),
+		info(dialect, "P8", fmt.Sprintf("PATCH over %d accounts of %d, req/s", len(spread), spread[0].size), perSecond(p8)),
+		atLeast(dialect, "P8", fmt.Sprintf("PATCH one %d-member account / %d accounts", big.size, len(spread)), p1.perSecond/p8.perSecond, 0.8))
+
+	// P9: lists at the largest account under load.
+	fmt.Fprintf(stderr, "%s: P9 lists under %d clients…\n", dialect, o.clients)
+	rs = append(rs, atScale(c, console, dialect, s, o)...)
+
+	// P5: the server's peak RSS over the whole run.
+	rss, err := srv.peakRSS()
+	if err != nil {
+		return nil, err
+	}
+	rs = append(rs, figure(dialect, "P5", "server peak RSS (whole run)", fmt.Sprintf("%.1f MB", float64(rss)/1e6), "< 80 MB", rss < 80e6))
 
 	if o.explain {
-		plans, err := explain(ctx, dbURL, s, big)
+		plans, err := explain(ctx, dbURL, s, o)
 		if err != nil {
 			return nil, fmt.Errorf("explain: %w", err)
 		}
 		rs = append(rs, plans...)
 	}
+	slices.SortStableFunc(rs, func(a, b result) int { return cmp.Compare(rank(a.id), rank(b.id)) })
 	return rs, nil
 }
 
-// pages times the first and a deep page of the list API and of the members
-// console page at each account size (P3), and the console page's median
-// (P4).
-func pages(c *client, d, base string, s seeded) ([]result, error) {
-	console, err := signIn(base, s.email, s.password)
-	if err != nil {
-		return nil, err
+// rank orders the figures in the table: the floors, P1 … P9, the plans.
+func rank(id string) int {
+	switch {
+	case id == "floor":
+		return 0
+	case strings.HasPrefix(id, "P"):
+		n, _ := strconv.Atoi(id[1:])
+		return n
 	}
-	type pageTimes struct{ api, apiDeep, ui, uiDeep time.Duration }
-	times := make([]pageTimes, len(s.accounts))
-	for i, a := range s.accounts {
-		deep := memberID(a.last - 50)
+	return 100
+}
+
+// floorRows are the floors' figures.
+func floorRows(dialect string, f floors) []result {
+	rs := []result{
+		info(dialect, "floor", "Fiber, fixed body, req/s", perSecond(f.fixed)),
+		info(dialect, "floor", "reference GET, req/s", perSecond(f.get)),
+		info(dialect, "floor", "reference PATCH, req/s", perSecond(f.patch)),
+	}
+	if f.essential > 0 {
+		rs = append(rs,
+			info(dialect, "floor", "pgbench, essential PATCH transaction, tx/s", fmt.Sprintf("%.0f", f.essential)),
+			info(dialect, "floor", "  reference PATCH / pgbench", fmt.Sprintf("%.2f", f.patch.perSecond/f.essential)))
+	}
+	return rs
+}
+
+// patchOn is the PATCH of P1 on a random member of a random one of the
+// accounts.
+func patchOn(as []seededAccount) func(int64) request {
+	return func(i int64) request {
+		a := as[rand.IntN(len(as))]
+		return request{"PATCH", "/v1/account-memberships/" + a.memberID(rand.IntN(a.size)), patchBody(i)}
+	}
+}
+
+// pageTimes are the server's times of an account's pages.
+type pageTimes struct{ api, apiDeep, ui, uiDeep time.Duration }
+
+// pages times, one request at a time, the first and a deep page of the
+// list API and of the members console page at each account size, each
+// against the smallest (P3), and the console page's median at the PATCH
+// account (P4).
+func pages(c, console *client, d string, s seeded, o options) ([]result, error) {
+	times := map[int]pageTimes{}
+	for _, n := range o.sizes {
+		a := s.sized(n)
 		var err error
 		var t pageTimes
-		if t.api, err = c.timed(200, request{"GET", "/v1/account-memberships?limit=50&account_id=" + a.id, ""}); err != nil {
-			return nil, err
+		for _, p := range []struct {
+			dst *time.Duration
+			c   *client
+			r   request
+		}{
+			{&t.api, c, listPage(a, "")},
+			{&t.apiDeep, c, listPage(a, deepCursor(a))},
+			{&t.ui, console, request{"GET", membersPage(a.id, ""), ""}},
+			{&t.uiDeep, console, request{"GET", membersPage(a.id, deepCursor(a)), ""}},
+		} {
+			if *p.dst, err = p.c.timed(200, p.r); err != nil {
+				return nil, err
+			}
 		}
-		if t.apiDeep, err = c.timed(200, request{"GET", "/v1/account-memberships?limit=50&account_id=" + a.id + "&starting_after=" + deep, ""}); err != nil {
-			return nil, err
-		}
-		if t.ui, err = console.timed(200, request{"GET", membersPage(a.id, ""), ""}); err != nil {
-			return nil, err
-		}
-		if t.uiDeep, err = console.timed(200, request{"GET", membersPage(a.id, deep), ""}); err != nil {
-			return nil, err
-		}
-		times[i] = t
+		times[n] = t
 	}
 	var rs []result
-	small, big := times[0], times[len(times)-1]
-	sizes := fmt.Sprintf("%d/%d", s.accounts[len(s.accounts)-1].size, s.accounts[0].size)
-	for _, p := range []struct {
-		what       string
-		small, big time.Duration
-	}{
-		{"list API first page", small.api, big.api},
-		{"list API deep page", small.apiDeep, big.apiDeep},
-		{"members page first", small.ui, big.ui},
-		{"members page deep", small.uiDeep, big.uiDeep},
-	} {
-		ratio := float64(p.big) / float64(p.small)
-		rs = append(rs, figure(d, "P3", fmt.Sprintf("%s %s (%s → %s)", p.what, sizes, ms(p.small), ms(p.big)),
-			fmt.Sprintf("%.2f", ratio), "≤ 1.3", ratio <= 1.3))
+	small := times[o.sizes[0]]
+	for _, n := range o.sizes[1:] {
+		big := times[n]
+		sizes := fmt.Sprintf("%d/%d", n, o.sizes[0])
+		for _, p := range []struct {
+			what       string
+			small, big time.Duration
+		}{
+			{"list API first page", small.api, big.api},
+			{"list API deep page", small.apiDeep, big.apiDeep},
+			{"members page first", small.ui, big.ui},
+			{"members page deep", small.uiDeep, big.uiDeep},
+		} {
+			rs = append(rs, atMost(d, "P3", fmt.Sprintf("%s %s (%s → %s)", p.what, sizes, ms(p.small), ms(p.big)),
+				float64(p.big)/float64(p.small), 1.3))
+		}
 	}
-	rs = append(rs, figure(d, "P4", "members page (50 rows) server time median", ms(big.ui), "< 5 ms", big.ui < 5*time.Millisecond))
+	p4 := times[o.patchSize].ui
+	rs = append(rs, figure(d, "P4", fmt.Sprintf("members page (50 rows, %d members) server time median", o.patchSize), ms(p4), "< 5 ms", p4 < 5*time.Millisecond))
 	return rs, nil
 }
 
+// listPage is the list API's page of 50 of the account's members after the
+// cursor.
+func listPage(a seededAccount, after string) request {
+	path := "/v1/account-memberships?limit=50&account_id=" + a.id
+	if after != "" {
+		path += "&starting_after=" + after
+	}
+	return request{"GET", path, ""}
+}
+
+// deepCursor is the cursor of the account's deep page: 50 members before
+// its last.
+func deepCursor(a seededAccount) string { return a.memberID(a.size - 51) }
+
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
+
+func perSecond(t throughput) string { return fmt.Sprintf("%.0f", t.perSecond) }

@@ -18,6 +18,13 @@ import (
 //go:embed patch.pgbench
 var patchScript string
 
+// essentialScript is the least SQL that PATCH needs, on the reference's
+// schema: lock the membership, grant or revoke, bump the version, insert
+// an event.
+//
+//go:embed essential.pgbench
+var essentialScript string
+
 // eventData and eventPrevious are what a PATCH writes into its event: the
 // membership after the change and the fields it changed.
 const (
@@ -32,17 +39,36 @@ const (
 
 var tpsLine = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
 
-// pgbench runs the PATCH's SQL with pgbench at the same client count and
-// duration, and returns its transactions per second: the database's floor
-// for that request.
-func pgbench(ctx context.Context, dbURL string, o options, s seeded, a seededAccount) (float64, error) {
+// rosterPatch runs Roster's own PATCH statements (patch.pgbench) on
+// random members of account a, and returns pgbench's transactions per
+// second.
+func rosterPatch(ctx context.Context, dbURL string, o options, s seeded, a seededAccount) (float64, error) {
+	return pgbench(ctx, dbURL, o, patchScript, map[string]string{
+		"start": strconv.FormatInt(a.start, 10), "step": strconv.FormatInt(a.step, 10), "size": strconv.Itoa(a.size),
+		"suffix": a.suffix(), "data": eventData, "prev": eventPrevious, "ws": s.workspaceID, "acct": a.id,
+	})
+}
+
+// essentialPatch runs the essential transaction of the PATCH
+// (essential.pgbench) on the reference's schema, and returns pgbench's
+// transactions per second: the database's floor for that request.
+func essentialPatch(ctx context.Context, dbURL string, o options, members int) (float64, error) {
+	return pgbench(ctx, dbURL, o, essentialScript, map[string]string{
+		"members": strconv.Itoa(members), "ws": referenceWorkspace, "data": referenceEvent,
+	})
+}
+
+// pgbench runs script (-M prepared: roster and the reference, too, prepare
+// their statements) with the bench's client count and duration, and
+// returns its transactions per second.
+func pgbench(ctx context.Context, dbURL string, o options, script string, vars map[string]string) (float64, error) {
 	dir, err := os.MkdirTemp("", "roster-pgbench-")
 	if err != nil {
 		return 0, err
 	}
 	defer os.RemoveAll(dir)
-	script := filepath.Join(dir, "patch.pgbench")
-	if err := os.WriteFile(script, []byte(patchScript), 0o600); err != nil {
+	path := filepath.Join(dir, "script.pgbench")
+	if err := os.WriteFile(path, []byte(script), 0o600); err != nil {
 		return 0, err
 	}
 	u, err := url.Parse(dbURL)
@@ -50,13 +76,13 @@ func pgbench(ctx context.Context, dbURL string, o options, s seeded, a seededAcc
 		return 0, err
 	}
 	pass, _ := u.User.Password()
-	cmd := exec.CommandContext(ctx, "pgbench", "-n", "-M", "prepared", "-f", script,
-		"-c", strconv.Itoa(o.clients), "-j", "2", "-T", strconv.Itoa(int(o.duration.Seconds())),
-		"-h", u.Hostname(), "-p", u.Port(), "-U", u.User.Username(),
-		"-D", "first="+strconv.Itoa(a.first), "-D", "size="+strconv.Itoa(a.size),
-		"-D", "data="+eventData, "-D", "prev="+eventPrevious,
-		"-D", "ws="+s.workspaceID, "-D", "acct="+a.id,
-		u.Path[1:])
+	args := []string{"-n", "-M", "prepared", "-f", path,
+		"-c", strconv.Itoa(o.clients), "-j", "2", "-T", strconv.Itoa(max(1, int(o.duration.Seconds()))),
+		"-h", u.Hostname(), "-p", u.Port(), "-U", u.User.Username()}
+	for k, v := range vars {
+		args = append(args, "-D", k+"="+v)
+	}
+	cmd := exec.CommandContext(ctx, "pgbench", append(args, u.Path[1:])...)
 	cmd.Env = append(os.Environ(), "PGPASSWORD="+pass)
 	out, err := cmd.CombinedOutput()
 	if err != nil {

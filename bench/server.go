@@ -13,7 +13,8 @@ import (
 	"time"
 )
 
-// server is a `roster serve` child process.
+// server is a child process serving HTTP: `roster serve` or the
+// reference.
 type server struct {
 	cmd  *exec.Cmd
 	base string
@@ -22,13 +23,21 @@ type server struct {
 // startServer starts roster on a free loopback port and waits until it is
 // ready.
 func startServer(ctx context.Context, roster, dbURL string) (*server, error) {
+	return startProcess(ctx, roster, func(addr string) []string {
+		return []string{"serve", "--addr", addr, "--database-url", dbURL, "--rate-limit", "0"}
+	})
+}
+
+// startProcess starts program with the arguments args gives for a free
+// loopback address, and waits until its /readyz answers 200.
+func startProcess(ctx context.Context, program string, args func(addr string) []string) (*server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.CommandContext(ctx, roster, "serve", "--addr", addr, "--database-url", dbURL, "--rate-limit", "0")
+	cmd := exec.CommandContext(ctx, program, args(addr)...)
 	cmd.Env = append(os.Environ(), "ROSTER_LOG_FORMAT=json")
 	logf, err := os.CreateTemp("", "roster-bench-server-*.log")
 	if err != nil {
@@ -50,7 +59,7 @@ func startServer(ctx context.Context, roster, dbURL string) (*server, error) {
 		}
 		if time.Now().After(deadline) {
 			s.stop()
-			return nil, fmt.Errorf("roster serve did not become ready (log: %s)", logf.Name())
+			return nil, fmt.Errorf("%s did not become ready (log: %s)", program, logf.Name())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -18,6 +18,16 @@ func figure(dialect, id, what, value, target string, pass bool) result {
 	return result{dialect: dialect, id: id, what: what, value: value, target: target, pass: &pass}
 }
 
+// atLeast is a ratio that must be at least min.
+func atLeast(dialect, id, what string, ratio, min float64) result {
+	return figure(dialect, id, what, fmt.Sprintf("%.2f", ratio), fmt.Sprintf("≥ %.2g", min), ratio >= min)
+}
+
+// atMost is a ratio that must be at most max.
+func atMost(dialect, id, what string, ratio, max float64) result {
+	return figure(dialect, id, what, fmt.Sprintf("%.2f", ratio), fmt.Sprintf("≤ %.2g", max), ratio <= max)
+}
+
 func info(dialect, id, what, value string) result {
 	return result{dialect: dialect, id: id, what: what, value: value, target: "-"}
 }
