@@ -3,6 +3,12 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
+# go.mod's toolchain line names a Go with the standard library's security
+# fixes; every target uses it, even on a machine whose Go says
+# GOTOOLCHAIN=local (the go command fetches it once through the module
+# proxy). `GOTOOLCHAIN=local make …` builds with the machine's own Go.
+export GOTOOLCHAIN ?= auto
+
 BIN         := bin/roster
 GO_TEST     := go test -race -count=1
 PG_VERSION  := 15

@@ -1,9 +1,8 @@
 package main
 
 import (
-	"io"
-	"net/http"
 	"path/filepath"
+	"roster/web/webtest"
 	"strings"
 	"testing"
 )
@@ -17,16 +16,7 @@ func TestMetricsListener(t *testing.T) {
 	t.Setenv("ROSTER_PPROF", "1")
 	srv := startServers(t, buildRoster(t), 1, "sqlite:"+filepath.Join(t.TempDir(), "roster.db"),
 		"--metrics-addr", strings.TrimPrefix(metrics, "http://"))[0]
-	get := func(url string) (int, string) {
-		t.Helper()
-		res, err := http.Get(url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res.StatusCode, string(b)
-	}
+	get := func(url string) (int, string) { t.Helper(); return webtest.Fetch(t, url) }
 	status, body := get(metrics + "/metrics")
 	if status != 200 || !strings.Contains(body, `roster_http_requests_total{method="GET",route="/readyz",status="200"}`) ||
 		!strings.Contains(body, "go_goroutines") {

@@ -1,10 +1,9 @@
 package web_test
 
 import (
-	"io"
 	"net"
-	"net/http"
 	"net/url"
+	"roster/web/webtest"
 	"strings"
 	"testing"
 	"time"
@@ -33,18 +32,6 @@ func (e *env) serveMetrics() string {
 	return "http://" + ln.Addr().String()
 }
 
-// fetch GETs url and returns the status and body.
-func fetch(t *testing.T, url string) (int, string) {
-	t.Helper()
-	res, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
-}
-
 // TestMetrics: after some traffic, /metrics on the metrics listener has
 // the request counts by route pattern (never a raw path), the latency
 // histogram, sign-in and rate-limit refusals, the outbox's queue, the
@@ -68,7 +55,7 @@ func TestMetrics(t *testing.T) {
 		b.Post("/login", url.Values{"email": {e.ws.OwnerEmail}, "password": {"wrong"}}).Expect(t, 401)
 		b.Post("/login", url.Values{"email": {e.ws.OwnerEmail}, "password": {"wrong"}}).Expect(t, 429)
 
-		status, body := fetch(t, private+"/metrics")
+		status, body := webtest.Fetch(t, private+"/metrics")
 		if status != 200 {
 			t.Fatalf("/metrics: %d", status)
 		}
@@ -99,11 +86,11 @@ func TestMetrics(t *testing.T) {
 				t.Errorf("/metrics names the raw path %s", raw)
 			}
 		}
-		if status, _ := fetch(t, private+"/debug/pprof/"); status != 404 {
+		if status, _ := webtest.Fetch(t, private+"/debug/pprof/"); status != 404 {
 			t.Errorf("/debug/pprof/ without PProf: %d, want 404", status)
 		}
 		for _, path := range []string{"/metrics", "/debug/pprof/"} {
-			if status, body := fetch(t, public+path); status != 404 || strings.Contains(body, "roster_http_requests_total") {
+			if status, body := webtest.Fetch(t, public+path); status != 404 || strings.Contains(body, "roster_http_requests_total") {
 				t.Errorf("the public listener answers %s: %d", path, status)
 			}
 		}
@@ -116,7 +103,7 @@ func TestOutboxMetrics(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d, func(c *web.Config) { c.Metrics = true })
 		private := e.serveMetrics()
-		if _, body := fetch(t, private+"/metrics"); !strings.Contains(body, "roster_outbox_pending 0\n") ||
+		if _, body := webtest.Fetch(t, private+"/metrics"); !strings.Contains(body, "roster_outbox_pending 0\n") ||
 			!strings.Contains(body, "roster_outbox_oldest_pending_age_seconds 0\n") {
 			t.Fatalf("an empty outbox:\n%s", grep(body, "roster_outbox"))
 		}
@@ -126,7 +113,7 @@ func TestOutboxMetrics(t *testing.T) {
 			db.NewID("em"), e.ws.WorkspaceID, true, time.Now().UTC()); err != nil {
 			t.Fatal(err)
 		}
-		_, body := fetch(t, private+"/metrics")
+		_, body := webtest.Fetch(t, private+"/metrics")
 		if !strings.Contains(body, "roster_outbox_pending 2\n") || !strings.Contains(body, "roster_outbox_oldest_pending_age_seconds 36") {
 			t.Fatalf("two pending emails, the oldest an hour old:\n%s", grep(body, "roster_outbox"))
 		}
@@ -138,13 +125,13 @@ func TestOutboxMetrics(t *testing.T) {
 func TestPprofOnTheMetricsListener(t *testing.T) {
 	e := newEnv(t, dbtest.Open(t, db.SQLite), func(c *web.Config) { c.Metrics, c.PProf = true, true })
 	public, private := e.listen(), e.serveMetrics()
-	if status, body := fetch(t, private+"/debug/pprof/"); status != 200 || !strings.Contains(body, "goroutine") {
+	if status, body := webtest.Fetch(t, private+"/debug/pprof/"); status != 200 || !strings.Contains(body, "goroutine") {
 		t.Fatalf("/debug/pprof/ with PProf: %d", status)
 	}
-	if status, _ := fetch(t, private+"/debug/pprof/goroutine?debug=1"); status != 200 {
+	if status, _ := webtest.Fetch(t, private+"/debug/pprof/goroutine?debug=1"); status != 200 {
 		t.Fatalf("/debug/pprof/goroutine: %d", status)
 	}
-	if status, _ := fetch(t, public+"/debug/pprof/"); status != 404 {
+	if status, _ := webtest.Fetch(t, public+"/debug/pprof/"); status != 404 {
 		t.Fatalf("the public listener answers /debug/pprof/: %d", status)
 	}
 }

@@ -225,3 +225,15 @@ func Statuses(as []Answer) map[int]int {
 	}
 	return n
 }
+
+// Fetch GETs url over HTTP and returns the status and body.
+func Fetch(t testing.TB, url string) (int, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
