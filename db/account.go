@@ -165,9 +165,9 @@ func (s *DB) accountRemovals(ctx context.Context, sc Scope, id string) (AccountR
 			r.Invited = c.N
 		}
 	}
-	if err := s.selectAll(ctx, &r.MembershipIDs, `SELECT id FROM account_memberships
-		WHERE workspace_id = ? AND livemode = ? AND account_id = ? ORDER BY id LIMIT ?`,
-		sc.WorkspaceID, sc.Live, id, maxRemovedIDs); err != nil {
+	if err := s.selectAll(ctx, &r.MembershipIDs, `SELECT am.id FROM account_memberships am
+		WHERE am.workspace_id = ? AND am.livemode = ? AND am.account_id = ? AND `+inAccountAfter("am", ">")+` ORDER BY am.id LIMIT ?`,
+		sc.WorkspaceID, sc.Live, id, id, "", maxRemovedIDs); err != nil {
 		return r, wrap(err, "list memberships of account %s", id)
 	}
 	r.MembershipIDsComplete = len(r.MembershipIDs) == r.Memberships
