@@ -40,10 +40,11 @@ func (s *DB) Account(ctx context.Context, sc Scope, id string) (Account, error) 
 }
 
 // lockAccount reads an account for a change and locks it until the
-// transaction ends (see forUpdate): every change of an account and of its
-// memberships takes this lock first, so the rules that span the account's
-// memberships (the last owner, one membership per person) and the version
-// checks hold under concurrency.
+// transaction ends (see forUpdate): every change of an account, and every
+// change of its memberships that a rule spanning them could refuse (the
+// last owner, one membership per person), takes this lock first, so those
+// rules hold under concurrency. A change of direct permissions alone locks
+// only the membership (see lockMembership).
 func (s *DB) lockAccount(ctx context.Context, sc Scope, id string) (Account, error) {
 	return s.account(ctx, sc, id, s.forUpdate())
 }

@@ -85,6 +85,61 @@ func TestReadsAreReads(t *testing.T) {
 	}
 }
 
+// TestPermissionChangeDoesNotQueueOnTheAccount: on PostgreSQL, a change of
+// a membership's direct permissions goes through while another transaction
+// holds the account's lock (it locks only the membership's row), while a
+// role change, which can lower the number of owners, waits for that lock.
+func TestPermissionChangeDoesNotQueueOnTheAccount(t *testing.T) {
+	if !slices.Contains(dbtest.Dialects(t), db.Postgres) {
+		t.Skip("PostgreSQL is not among ROSTER_TEST_DIALECTS")
+	}
+	d := dbtest.Open(t, db.Postgres)
+	ctx := context.Background()
+	sc := dbtest.Workspace(t, d, "Acme").Live()
+	a, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := d.CreateMembership(ctx, sc, a.ID, db.NewMembership{Email: "ann@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	locked, release, held := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		held <- d.WithTx(ctx, func(ctx context.Context) error {
+			if _, err := d.LockAccount(ctx, sc, a.ID); err != nil {
+				return err
+			}
+			close(locked)
+			<-release
+			return nil
+		})
+	}()
+	<-locked
+	defer func() {
+		close(release)
+		if err := <-held; err != nil {
+			t.Fatal(err)
+		}
+	}()
+
+	short, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	got, err := d.UpdateMembership(short, sc, db.MembershipRef{ID: m.ID}, db.MembershipChange{Add: []string{"billing.read"}})
+	if err != nil {
+		t.Fatalf("a permission change while the account was locked: %v", err)
+	}
+	if !slices.Equal(got.Permissions, []string{"billing.read"}) || got.Version != m.Version+1 {
+		t.Fatalf("permissions %v, version %d after the change of version %d", got.Permissions, got.Version, m.Version)
+	}
+
+	shorter, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if _, err := d.UpdateMembership(shorter, sc, db.MembershipRef{ID: m.ID}, db.MembershipChange{Role: "admin"}); err == nil {
+		t.Fatal("a role change did not wait for the account's lock")
+	}
+}
+
 // TestRevokeInvitation: only an invited membership's invitation is
 // revoked; an accepted one stays, refused in the store's transaction.
 func TestRevokeInvitation(t *testing.T) {

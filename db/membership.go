@@ -240,28 +240,51 @@ func (s *DB) loadMemberships(ctx context.Context, query string, args ...any) ([]
 	return ms, nil
 }
 
-// lockMembership reads a membership for a change, after locking its account:
-// every change of an account's memberships takes that lock first, so the
-// rules that span memberships (last owner, one per user) and the version
-// check hold under concurrency. SQLite's transactions are serialised anyway.
-func (s *DB) lockMembership(ctx context.Context, sc Scope, ref MembershipRef) (Membership, Account, error) {
-	accountID := ref.AccountID
-	if accountID == "" {
-		err := s.get(ctx, &accountID, `SELECT account_id FROM account_memberships
-			WHERE workspace_id = ? AND livemode = ? AND id = ?`, sc.WorkspaceID, sc.Live, ref.ID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return Membership{}, Account{}, ErrMembershipNotFound.For(ref.ID)
-		}
-		if err != nil {
-			return Membership{}, Account{}, wrap(err, "find account of membership %s", ref.ID)
+// lockMembership reads a membership for a change and locks its row until
+// the transaction ends (see forUpdate), so the version check holds under
+// concurrency. With wholeAccount it first locks the membership's account
+// (and returns it; else the Account is zero),
+// as a change that can lower the number of owners must (see lockAccount);
+// a change of direct permissions alone touches no rule beyond the
+// membership and locks only its row, so it does not queue behind the
+// account's other changes. The account lock comes first on both paths that
+// take both, so they cannot deadlock. SQLite's transactions are serialised
+// anyway.
+func (s *DB) lockMembership(ctx context.Context, sc Scope, ref MembershipRef, wholeAccount bool) (Membership, Account, error) {
+	lock := s.forUpdate()
+	if wholeAccount {
+		lock = ""
+	}
+	var a Account
+	accountID, err := s.accountOfMembership(ctx, sc, ref, lock)
+	if err == nil && wholeAccount {
+		if a, err = s.lockAccount(ctx, sc, accountID); err == nil {
+			_, err = s.accountOfMembership(ctx, sc, ref, s.forUpdate())
 		}
 	}
-	a, err := s.lockAccount(ctx, sc, accountID)
 	if err != nil {
-		return Membership{}, Account{}, err
+		return Membership{}, a, err
 	}
 	m, err := s.membershipIn(ctx, sc, accountID, ref.ID)
 	return m, a, err
+}
+
+// accountOfMembership reads the account of a membership of the scope (and
+// of ref's account, when ref names one: account.not_found when that
+// account is not the scope's), the query ending with lock.
+func (s *DB) accountOfMembership(ctx context.Context, sc Scope, ref MembershipRef, lock string) (string, error) {
+	var accountID string
+	err := s.get(ctx, &accountID, `SELECT account_id FROM account_memberships
+		WHERE workspace_id = ? AND livemode = ? AND id = ?`+lock, sc.WorkspaceID, sc.Live, ref.ID)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && ref.AccountID != "" && ref.AccountID != accountID {
+		if ref.AccountID != "" {
+			if err := s.accountExists(ctx, sc, ref.AccountID); err != nil {
+				return "", err
+			}
+		}
+		return "", ErrMembershipNotFound.For(ref.ID)
+	}
+	return accountID, wrap(err, "find account of membership %s", ref.ID)
 }
 
 // keepOwner refuses to remove or demote m when it is the account's last
