@@ -28,19 +28,10 @@ func TestReadsAreReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	locked, release, held := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-	go func() {
-		held <- d.WithTx(ctx, func(ctx context.Context) error {
-			if _, err := d.LockAccount(ctx, sc, a.ID); err != nil {
-				return err
-			}
-			close(locked)
-			<-release
-			_, err := d.RenameAccount(ctx, sc, a.ID, db.AccountInput{Name: "Held"})
-			return err
-		})
-	}()
-	<-locked
+	release := holdAccountLock(d, sc, a.ID, func(ctx context.Context) error {
+		_, err := d.RenameAccount(ctx, sc, a.ID, db.AccountInput{Name: "Held"})
+		return err
+	})
 
 	read := make(chan error, 1)
 	go func() {
@@ -55,7 +46,7 @@ func TestReadsAreReads(t *testing.T) {
 			t.Fatal(err)
 		}
 	case <-time.After(5 * time.Second):
-		close(release)
+		_ = release()
 		t.Fatal("a read in a transaction waited for the account's lock")
 	}
 
@@ -72,8 +63,7 @@ func TestReadsAreReads(t *testing.T) {
 		t.Fatal("a rename did not wait for the account's lock")
 	case <-time.After(300 * time.Millisecond):
 	}
-	close(release)
-	if err := <-held; err != nil {
+	if err := release(); err != nil {
 		t.Fatal(err)
 	}
 	if r := <-renamed; r.Name != "Later" {
@@ -104,22 +94,10 @@ func TestPermissionChangeDoesNotQueueOnTheAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	locked, release, held := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-	go func() {
-		held <- d.WithTx(ctx, func(ctx context.Context) error {
-			if _, err := d.LockAccount(ctx, sc, a.ID); err != nil {
-				return err
-			}
-			close(locked)
-			<-release
-			return nil
-		})
-	}()
-	<-locked
+	release := holdAccountLock(d, sc, a.ID, func(context.Context) error { return nil })
 	defer func() {
-		close(release)
-		if err := <-held; err != nil {
-			t.Fatal(err)
+		if err := release(); err != nil {
+			t.Error(err)
 		}
 	}()
 
@@ -137,6 +115,31 @@ func TestPermissionChangeDoesNotQueueOnTheAccount(t *testing.T) {
 	defer cancel()
 	if _, err := d.UpdateMembership(shorter, sc, db.MembershipRef{ID: m.ID}, db.MembershipChange{Role: "admin"}); err == nil {
 		t.Fatal("a role change did not wait for the account's lock")
+	}
+}
+
+// holdAccountLock locks the account in a transaction of its own and
+// returns once it holds the lock; release runs then in that transaction,
+// waits for the transaction to end and returns its error.
+func holdAccountLock(d *db.DB, sc db.Scope, id string, then func(ctx context.Context) error) (release func() error) {
+	locked, done, held := make(chan error, 1), make(chan struct{}), make(chan error, 1)
+	go func() {
+		held <- d.WithTx(context.Background(), func(ctx context.Context) error {
+			_, err := d.LockAccount(ctx, sc, id)
+			locked <- err
+			if err != nil {
+				return err
+			}
+			<-done
+			return then(ctx)
+		})
+	}()
+	if err := <-locked; err != nil {
+		return func() error { return <-held }
+	}
+	return func() error {
+		close(done)
+		return <-held
 	}
 }
 
