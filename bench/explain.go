@@ -28,7 +28,10 @@ func planQueries(d *db.DB, s seeded, o options) []plan {
 	ws, live := s.workspaceID, true
 	large := s.sized(slices.Max(o.sizes))
 	members := d.MembershipSelect()
-	const list = ` AND am.account_id = ? AND am.id > ? ORDER BY am.id LIMIT ?`
+	list := d.MembershipListQuery()
+	// The filtered lists, as ListMemberships builds them: the page bounded by
+	// (account_id, id) > (?, ?) next to account_id = ?.
+	const filtered = ` AND am.account_id = ? AND (am.account_id, am.id) > (?, ?) AND am.%s = ? ORDER BY am.id LIMIT ?`
 	ps := []plan{
 		{"api key by secret", `SELECT id FROM api_keys WHERE secret_hash = ?`, []any{db.HashSecret(s.key)}},
 		{"membership by id", members + ` AND am.id = ?`, []any{ws, live, large.memberID(large.size / 2)}},
@@ -36,16 +39,16 @@ func planQueries(d *db.DB, s seeded, o options) []plan {
 	for _, n := range o.sizes {
 		a := s.sized(n)
 		ps = append(ps,
-			plan{fmt.Sprintf("members first page, %d", n), members + list, []any{ws, live, a.id, "", 51}},
-			plan{fmt.Sprintf("members deep page, %d", n), members + list, []any{ws, live, a.id, deepCursor(a), 51}},
+			plan{fmt.Sprintf("members first page, %d", n), list, []any{ws, live, a.id, a.id, "", 51}},
+			plan{fmt.Sprintf("members deep page, %d", n), list, []any{ws, live, a.id, a.id, deepCursor(a), 51}},
 			plan{fmt.Sprintf("events of an account, %d", n), `SELECT id FROM events WHERE workspace_id = ? AND livemode = ? AND account_id = ? ORDER BY id DESC LIMIT ?`, []any{ws, live, a.id, 21}},
-			plan{fmt.Sprintf("events deep page, %d", n), `SELECT id FROM events WHERE workspace_id = ? AND livemode = ? AND account_id = ? AND id < ? ORDER BY id DESC LIMIT ?`, []any{ws, live, a.id, a.eventID(10), 21}},
+			plan{fmt.Sprintf("events deep page, %d", n), `SELECT id FROM events WHERE workspace_id = ? AND livemode = ? AND account_id = ? AND (account_id, id) < (?, ?) ORDER BY id DESC LIMIT ?`, []any{ws, live, a.id, a.id, a.eventID(10), 21}},
 		)
 	}
 	return append(ps,
-		plan{fmt.Sprintf("members by status, %d", large.size), members + ` AND am.account_id = ? AND am.id > ? AND am.status = ? ORDER BY am.id LIMIT ?`, []any{ws, live, large.id, "", "invited", 51}},
-		plan{fmt.Sprintf("members by role, %d", large.size), members + ` AND am.account_id = ? AND am.id > ? AND am.role_id = ? ORDER BY am.id LIMIT ?`, []any{ws, live, large.id, "", s.roleID, 51}},
-		plan{fmt.Sprintf("memberships removed with an account, %d", large.size), `SELECT id FROM account_memberships WHERE workspace_id = ? AND livemode = ? AND account_id = ? ORDER BY id LIMIT ?`, []any{ws, live, large.id, 1001}},
+		plan{fmt.Sprintf("members by status, %d", large.size), members + fmt.Sprintf(filtered, "status"), []any{ws, live, large.id, large.id, "", "invited", 51}},
+		plan{fmt.Sprintf("members by role, %d", large.size), members + fmt.Sprintf(filtered, "role_id"), []any{ws, live, large.id, large.id, "", s.roleID, 51}},
+		plan{fmt.Sprintf("memberships removed with an account, %d", large.size), `SELECT id FROM account_memberships WHERE workspace_id = ? AND livemode = ? AND account_id = ? AND (account_id, id) > (?, ?) ORDER BY id LIMIT ?`, []any{ws, live, large.id, large.id, "", 1001}},
 		plan{"accounts page", `SELECT id FROM accounts WHERE workspace_id = ? AND livemode = ? AND id > ? ORDER BY id LIMIT ?`, []any{ws, live, "", 21}},
 		plan{"user by email", `SELECT id FROM users WHERE workspace_id = ? AND email_lower = ?`, []any{ws, "m1.7@bench.example"}},
 	)

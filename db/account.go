@@ -40,10 +40,11 @@ func (s *DB) Account(ctx context.Context, sc Scope, id string) (Account, error) 
 }
 
 // lockAccount reads an account for a change and locks it until the
-// transaction ends (see forUpdate): every change of an account and of its
-// memberships takes this lock first, so the rules that span the account's
-// memberships (the last owner, one membership per person) and the version
-// checks hold under concurrency.
+// transaction ends (see forUpdate): every change of an account, and every
+// change of its memberships that a rule spanning them could refuse (the
+// last owner, one membership per person), takes this lock first, so those
+// rules hold under concurrency. A change of direct permissions alone locks
+// only the membership (see lockMembership).
 func (s *DB) lockAccount(ctx context.Context, sc Scope, id string) (Account, error) {
 	return s.account(ctx, sc, id, s.forUpdate())
 }
@@ -165,9 +166,9 @@ func (s *DB) accountRemovals(ctx context.Context, sc Scope, id string) (AccountR
 			r.Invited = c.N
 		}
 	}
-	if err := s.selectAll(ctx, &r.MembershipIDs, `SELECT id FROM account_memberships
-		WHERE workspace_id = ? AND livemode = ? AND account_id = ? ORDER BY id LIMIT ?`,
-		sc.WorkspaceID, sc.Live, id, maxRemovedIDs); err != nil {
+	if err := s.selectAll(ctx, &r.MembershipIDs, `SELECT am.id FROM account_memberships am
+		WHERE am.workspace_id = ? AND am.livemode = ? AND am.account_id = ? AND `+inAccountAfter("am", ">")+` ORDER BY am.id LIMIT ?`,
+		sc.WorkspaceID, sc.Live, id, id, "", maxRemovedIDs); err != nil {
 		return r, wrap(err, "list memberships of account %s", id)
 	}
 	r.MembershipIDsComplete = len(r.MembershipIDs) == r.Memberships

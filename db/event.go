@@ -86,7 +86,11 @@ func (s *DB) ListEvents(ctx context.Context, sc Scope, f EventFilter, page Page)
 		q += ` AND type = ?`
 		args = append(args, f.Type)
 	}
-	if page.After != "" {
+	switch {
+	case page.After != "" && f.AccountID != "":
+		q += ` AND ` + inAccountAfter("events", "<")
+		args = append(args, f.AccountID, page.After)
+	case page.After != "":
 		q += ` AND id < ?`
 		args = append(args, page.After)
 	}

@@ -161,7 +161,7 @@ func (s *DB) InvitationByToken(ctx context.Context, token string) (PendingInvita
 func (s *DB) ResendInvitation(ctx context.Context, sc Scope, ref MembershipRef, acceptURL func(token string) string) (Membership, error) {
 	var m Membership
 	err := s.WithTx(ctx, func(ctx context.Context) error {
-		before, a, err := s.lockMembership(ctx, sc, ref)
+		before, a, err := s.lockMembership(ctx, sc, ref, true)
 		if err != nil {
 			return err
 		}
@@ -217,7 +217,7 @@ func (s *DB) AcceptInvitation(ctx context.Context, in Acceptance) (Membership, e
 			return ErrInvitationNotFound
 		}
 		sc := Scope{WorkspaceID: inv.WorkspaceID, Live: inv.Livemode}
-		before, _, err := s.lockMembership(ctx, sc, MembershipRef{ID: inv.MembershipID})
+		before, _, err := s.lockMembership(ctx, sc, MembershipRef{ID: inv.MembershipID}, true)
 		if err != nil {
 			return err
 		}

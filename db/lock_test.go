@@ -28,19 +28,10 @@ func TestReadsAreReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	locked, release, held := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-	go func() {
-		held <- d.WithTx(ctx, func(ctx context.Context) error {
-			if _, err := d.LockAccount(ctx, sc, a.ID); err != nil {
-				return err
-			}
-			close(locked)
-			<-release
-			_, err := d.RenameAccount(ctx, sc, a.ID, db.AccountInput{Name: "Held"})
-			return err
-		})
-	}()
-	<-locked
+	release := holdAccountLock(d, sc, a.ID, func(ctx context.Context) error {
+		_, err := d.RenameAccount(ctx, sc, a.ID, db.AccountInput{Name: "Held"})
+		return err
+	})
 
 	read := make(chan error, 1)
 	go func() {
@@ -55,7 +46,7 @@ func TestReadsAreReads(t *testing.T) {
 			t.Fatal(err)
 		}
 	case <-time.After(5 * time.Second):
-		close(release)
+		_ = release()
 		t.Fatal("a read in a transaction waited for the account's lock")
 	}
 
@@ -72,8 +63,7 @@ func TestReadsAreReads(t *testing.T) {
 		t.Fatal("a rename did not wait for the account's lock")
 	case <-time.After(300 * time.Millisecond):
 	}
-	close(release)
-	if err := <-held; err != nil {
+	if err := release(); err != nil {
 		t.Fatal(err)
 	}
 	if r := <-renamed; r.Name != "Later" {
@@ -82,6 +72,74 @@ func TestReadsAreReads(t *testing.T) {
 	evs, err := d.ListEvents(ctx, sc, db.EventFilter{Type: "account.updated"}, db.Page{Limit: 10})
 	if err != nil || len(evs) != 2 {
 		t.Fatalf("%d account.updated events (%v), want the held rename's and the later one's", len(evs), err)
+	}
+}
+
+// TestPermissionChangeDoesNotQueueOnTheAccount: on PostgreSQL, a change of
+// a membership's direct permissions goes through while another transaction
+// holds the account's lock (it locks only the membership's row), while a
+// role change, which can lower the number of owners, waits for that lock.
+func TestPermissionChangeDoesNotQueueOnTheAccount(t *testing.T) {
+	if !slices.Contains(dbtest.Dialects(t), db.Postgres) {
+		t.Skip("PostgreSQL is not among ROSTER_TEST_DIALECTS")
+	}
+	d := dbtest.Open(t, db.Postgres)
+	ctx := context.Background()
+	sc := dbtest.Workspace(t, d, "Acme").Live()
+	a, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := d.CreateMembership(ctx, sc, a.ID, db.NewMembership{Email: "ann@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := holdAccountLock(d, sc, a.ID, func(context.Context) error { return nil })
+	defer func() {
+		if err := release(); err != nil {
+			t.Error(err)
+		}
+	}()
+
+	short, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	got, err := d.UpdateMembership(short, sc, db.MembershipRef{ID: m.ID}, db.MembershipChange{Add: []string{"billing.read"}})
+	if err != nil {
+		t.Fatalf("a permission change while the account was locked: %v", err)
+	}
+	if !slices.Equal(got.Permissions, []string{"billing.read"}) || got.Version != m.Version+1 {
+		t.Fatalf("permissions %v, version %d after the change of version %d", got.Permissions, got.Version, m.Version)
+	}
+
+	shorter, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if _, err := d.UpdateMembership(shorter, sc, db.MembershipRef{ID: m.ID}, db.MembershipChange{Role: "admin"}); err == nil {
+		t.Fatal("a role change did not wait for the account's lock")
+	}
+}
+
+// holdAccountLock locks the account in a transaction of its own and
+// returns once it holds the lock; release runs then in that transaction,
+// waits for the transaction to end and returns its error.
+func holdAccountLock(d *db.DB, sc db.Scope, id string, then func(ctx context.Context) error) (release func() error) {
+	locked, done, held := make(chan error, 1), make(chan struct{}), make(chan error, 1)
+	go func() {
+		held <- d.WithTx(context.Background(), func(ctx context.Context) error {
+			_, err := d.LockAccount(ctx, sc, id)
+			locked <- err
+			if err != nil {
+				return err
+			}
+			<-done
+			return then(ctx)
+		})
+	}()
+	if err := <-locked; err != nil {
+		return func() error { return <-held }
+	}
+	return func() error {
+		close(done)
+		return <-held
 	}
 }
 

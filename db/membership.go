@@ -115,13 +115,28 @@ type membershipRow struct {
 	RoleKeys   sql.NullString `db:"role_keys"`
 }
 
+// membershipsOfAccount and membershipListOrder frame the list of an
+// account's memberships (see inAccountAfter); its filters go between them.
+var (
+	membershipsOfAccount = ` AND am.account_id = ? AND ` + inAccountAfter("am", ">")
+	membershipListOrder  = ` ORDER BY am.id LIMIT ?`
+)
+
+// MembershipListQuery is the statement ListMemberships runs without
+// filters, in the DB's dialect; its arguments are the workspace id, the
+// mode, the account id twice, the cursor and the limit. The bench and the
+// plan tests explain it.
+func (s *DB) MembershipListQuery() string {
+	return s.MembershipSelect() + membershipsOfAccount + membershipListOrder
+}
+
 // ListMemberships returns a page of an account's memberships, oldest first.
 func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f MembershipFilter, page Page) ([]Membership, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
-	q := s.MembershipSelect() + ` AND am.account_id = ? AND am.id > ?`
-	args := []any{sc.WorkspaceID, sc.Live, accountID, page.After}
+	q := s.MembershipSelect() + membershipsOfAccount
+	args := []any{sc.WorkspaceID, sc.Live, accountID, accountID, page.After}
 	if f.Status != "" {
 		q += ` AND am.status = ?`
 		args = append(args, f.Status)
@@ -142,7 +157,7 @@ func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f 
 		q += ` AND (u.email_lower LIKE ? ESCAPE '\' OR LOWER(u.name) LIKE ? ESCAPE '\')`
 		args = append(args, escapeLike(FoldEmail(f.Q))+"%", likePrefix(f.Q))
 	}
-	ms, err := s.loadMemberships(ctx, q+` ORDER BY am.id LIMIT ?`, append(args, page.fetch())...)
+	ms, err := s.loadMemberships(ctx, q+membershipListOrder, append(args, page.fetch())...)
 	if err != nil {
 		return nil, wrap(err, "list memberships of account %s", accountID)
 	}
@@ -150,6 +165,19 @@ func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f 
 		return ms, s.accountExists(ctx, sc, accountID)
 	}
 	return ms, nil
+}
+
+// inAccountAfter is the keyset condition of a list of one account's rows
+// (alias's table holding account_id and id): the rows after (op ">") or
+// before ("<") the cursor id, as a row comparison on (account_id, id) with
+// the account id and the cursor as its two arguments. Only an index that
+// starts with (account_id, id) can take it as its condition, so PostgreSQL
+// cannot choose to walk the primary key from the cursor and filter by
+// account (ORDER BY account_id, id alone would not stop it: with account_id
+// fixed, the planner reduces that order to id). The rows are those of
+// "account_id = ? AND id op ?", since the account is fixed too.
+func inAccountAfter(alias, op string) string {
+	return `(` + alias + `.account_id, ` + alias + `.id) ` + op + ` (?, ?)`
 }
 
 // accountExists answers account.not_found for an account the scope lacks.
@@ -212,28 +240,51 @@ func (s *DB) loadMemberships(ctx context.Context, query string, args ...any) ([]
 	return ms, nil
 }
 
-// lockMembership reads a membership for a change, after locking its account:
-// every change of an account's memberships takes that lock first, so the
-// rules that span memberships (last owner, one per user) and the version
-// check hold under concurrency. SQLite's transactions are serialised anyway.
-func (s *DB) lockMembership(ctx context.Context, sc Scope, ref MembershipRef) (Membership, Account, error) {
-	accountID := ref.AccountID
-	if accountID == "" {
-		err := s.get(ctx, &accountID, `SELECT account_id FROM account_memberships
-			WHERE workspace_id = ? AND livemode = ? AND id = ?`, sc.WorkspaceID, sc.Live, ref.ID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return Membership{}, Account{}, ErrMembershipNotFound.For(ref.ID)
-		}
-		if err != nil {
-			return Membership{}, Account{}, wrap(err, "find account of membership %s", ref.ID)
+// lockMembership reads a membership for a change and locks its row until
+// the transaction ends (see forUpdate), so the version check holds under
+// concurrency. With wholeAccount it first locks the membership's account
+// (and returns it; else the Account is zero),
+// as a change that can lower the number of owners must (see lockAccount);
+// a change of direct permissions alone touches no rule beyond the
+// membership and locks only its row, so it does not queue behind the
+// account's other changes. The account lock comes first on both paths that
+// take both, so they cannot deadlock. SQLite's transactions are serialised
+// anyway.
+func (s *DB) lockMembership(ctx context.Context, sc Scope, ref MembershipRef, wholeAccount bool) (Membership, Account, error) {
+	lock := s.forUpdate()
+	if wholeAccount {
+		lock = ""
+	}
+	var a Account
+	accountID, err := s.accountOfMembership(ctx, sc, ref, lock)
+	if err == nil && wholeAccount {
+		if a, err = s.lockAccount(ctx, sc, accountID); err == nil {
+			_, err = s.accountOfMembership(ctx, sc, ref, s.forUpdate())
 		}
 	}
-	a, err := s.lockAccount(ctx, sc, accountID)
 	if err != nil {
-		return Membership{}, Account{}, err
+		return Membership{}, a, err
 	}
 	m, err := s.membershipIn(ctx, sc, accountID, ref.ID)
 	return m, a, err
+}
+
+// accountOfMembership reads the account of a membership of the scope (and
+// of ref's account, when ref names one: account.not_found when that
+// account is not the scope's), the query ending with lock.
+func (s *DB) accountOfMembership(ctx context.Context, sc Scope, ref MembershipRef, lock string) (string, error) {
+	var accountID string
+	err := s.get(ctx, &accountID, `SELECT account_id FROM account_memberships
+		WHERE workspace_id = ? AND livemode = ? AND id = ?`+lock, sc.WorkspaceID, sc.Live, ref.ID)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && ref.AccountID != "" && ref.AccountID != accountID {
+		if ref.AccountID != "" {
+			if err := s.accountExists(ctx, sc, ref.AccountID); err != nil {
+				return "", err
+			}
+		}
+		return "", ErrMembershipNotFound.For(ref.ID)
+	}
+	return accountID, wrap(err, "find account of membership %s", ref.ID)
 }
 
 // keepOwner refuses to remove or demote m when it is the account's last

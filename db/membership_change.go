@@ -248,7 +248,7 @@ func (s *DB) UpdateMembership(ctx context.Context, sc Scope, ref MembershipRef, 
 	var m Membership
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		var err error
-		if m, _, err = s.lockMembership(ctx, sc, ref); err != nil {
+		if m, _, err = s.lockMembership(ctx, sc, ref, ch.Role != ""); err != nil {
 			return err
 		}
 		if err := ch.IfMatch.check(m.Version); err != nil {
@@ -343,7 +343,7 @@ func (s *DB) RevokeInvitation(ctx context.Context, sc Scope, ref MembershipRef, 
 // onlyInvited.
 func (s *DB) deleteMembership(ctx context.Context, sc Scope, ref MembershipRef, ifMatch IfMatch, onlyInvited bool) error {
 	return s.WithTx(ctx, func(ctx context.Context) error {
-		m, _, err := s.lockMembership(ctx, sc, ref)
+		m, _, err := s.lockMembership(ctx, sc, ref, true)
 		if err != nil {
 			return err
 		}
