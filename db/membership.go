@@ -115,19 +115,32 @@ type membershipRow struct {
 	RoleKeys   sql.NullString `db:"role_keys"`
 }
 
-// membershipsOfAccount and membershipListOrder frame the list of an
-// account's memberships (see inAccountAfter); its filters go between them.
-var (
-	membershipsOfAccount = ` AND am.account_id = ? AND ` + inAccountAfter("am", ">")
-	membershipListOrder  = ` ORDER BY am.id LIMIT ?`
-)
+// membersOfAccount frames the list of an account's memberships, oldest
+// first; a list filtered by status or role is framed by the index of that
+// column (membersBy).
+var membersOfAccount = accountKeyset{alias: "am"}
+
+// membersBy frames the list of an account's memberships of one status or
+// one role ("status" or "role_id").
+func membersBy(column string) accountKeyset {
+	return accountKeyset{alias: "am", fixed: []string{column}}
+}
 
 // MembershipListQuery is the statement ListMemberships runs without
 // filters, in the DB's dialect; its arguments are the workspace id, the
 // mode, the account id twice, the cursor and the limit. The bench and the
 // plan tests explain it.
 func (s *DB) MembershipListQuery() string {
-	return s.MembershipSelect() + membershipsOfAccount + membershipListOrder
+	return s.MembershipSelect() + membersOfAccount.where() + membersOfAccount.order()
+}
+
+// MembershipListQueryBy is the statement ListMemberships runs filtered by
+// one column, "status" or "role_id" (the role's id); its arguments are the
+// workspace id, the mode, the account id and the column's value, both
+// twice, the cursor and the limit.
+func (s *DB) MembershipListQueryBy(column string) string {
+	k := membersBy(column)
+	return s.MembershipSelect() + k.where() + k.order()
 }
 
 // ListMemberships returns a page of an account's memberships, oldest first.
@@ -135,11 +148,11 @@ func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f 
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
-	q := s.MembershipSelect() + membershipsOfAccount
-	args := []any{sc.WorkspaceID, sc.Live, accountID, accountID, page.After}
+	k, fixed := membersOfAccount, []any(nil)
+	var more string // filters beyond the keyset's
+	var moreArgs []any
 	if f.Status != "" {
-		q += ` AND am.status = ?`
-		args = append(args, f.Status)
+		k, fixed = membersBy("status"), []any{f.Status}
 	}
 	if f.Role != "" {
 		var roleID string
@@ -150,14 +163,19 @@ func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f 
 		if err != nil {
 			return nil, wrap(err, "find role %s", f.Role)
 		}
-		q += ` AND am.role_id = ?`
-		args = append(args, roleID)
+		if fixed == nil {
+			k, fixed = membersBy("role_id"), []any{roleID}
+		} else {
+			more, moreArgs = ` AND am.role_id = ?`, []any{roleID}
+		}
 	}
 	if f.Q != "" {
-		q += ` AND (u.email_lower LIKE ? ESCAPE '\' OR LOWER(u.name) LIKE ? ESCAPE '\')`
-		args = append(args, escapeLike(FoldEmail(f.Q))+"%", likePrefix(f.Q))
+		more += ` AND (u.email_lower LIKE ? ESCAPE '\' OR LOWER(u.name) LIKE ? ESCAPE '\')`
+		moreArgs = append(moreArgs, escapeLike(FoldEmail(f.Q))+"%", likePrefix(f.Q))
 	}
-	ms, err := s.loadMemberships(ctx, q+membershipListOrder, append(args, page.fetch())...)
+	args := append([]any{sc.WorkspaceID, sc.Live}, k.args(accountID, fixed, page.After)...)
+	args = append(append(args, moreArgs...), page.fetch())
+	ms, err := s.loadMemberships(ctx, s.MembershipSelect()+k.where()+more+k.order(), args...)
 	if err != nil {
 		return nil, wrap(err, "list memberships of account %s", accountID)
 	}
@@ -165,19 +183,6 @@ func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f 
 		return ms, s.accountExists(ctx, sc, accountID)
 	}
 	return ms, nil
-}
-
-// inAccountAfter is the keyset condition of a list of one account's rows
-// (alias's table holding account_id and id): the rows after (op ">") or
-// before ("<") the cursor id, as a row comparison on (account_id, id) with
-// the account id and the cursor as its two arguments. Only an index that
-// starts with (account_id, id) can take it as its condition, so PostgreSQL
-// cannot choose to walk the primary key from the cursor and filter by
-// account (ORDER BY account_id, id alone would not stop it: with account_id
-// fixed, the planner reduces that order to id). The rows are those of
-// "account_id = ? AND id op ?", since the account is fixed too.
-func inAccountAfter(alias, op string) string {
-	return `(` + alias + `.account_id, ` + alias + `.id) ` + op + ` (?, ?)`
 }
 
 // accountExists answers account.not_found for an account the scope lacks.
