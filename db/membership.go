@@ -314,36 +314,45 @@ func (s *DB) keepOwner(ctx context.Context, sc Scope, m Membership) error {
 	return nil
 }
 
-// addPermissions gives a membership direct permissions it lacks and says how
-// many it gained.
-func (s *DB) addPermissions(ctx context.Context, sc Scope, id string, keys []string) (int64, error) {
-	var added int64
-	for _, k := range keys {
-		n, err := s.exec(ctx, `INSERT INTO membership_permissions (membership_id, workspace_id, permission_key)
-			VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, id, sc.WorkspaceID, k)
-		if isForeignKeyViolation(err) {
-			return 0, notInCatalog("permissions", k)
-		}
-		if err != nil {
-			return 0, wrap(err, "add permission %s to membership %s", k, id)
-		}
-		added += n
+// addPermissionsStatement gives a membership the keys of a list that are
+// in the workspace's catalog, and returns those it inserted.
+var addPermissionsStatement = listing(`INSERT INTO membership_permissions (membership_id, workspace_id, permission_key)
+	SELECT ?, workspace_id, key FROM permissions WHERE workspace_id = ? AND key IN (?)
+	ON CONFLICT DO NOTHING RETURNING permission_key`)
+
+// addPermissions gives a membership direct permissions it lacks (none of
+// keys may be held already), checking them against the catalog in the same
+// statement: a key it did not insert is not in the catalog, refused under
+// field.
+func (s *DB) addPermissions(ctx context.Context, sc Scope, id string, keys []string, field string) error {
+	if len(keys) == 0 {
+		return nil
 	}
-	return added, nil
+	var added []string
+	err := s.selectAll(ctx, &added, s.dialect(addPermissionsStatement), id, sc.WorkspaceID, listArg(keys))
+	if isForeignKeyViolation(err) {
+		return notInCatalog(field, keys...) // deleted from the catalog since read
+	}
+	if err != nil {
+		return wrap(err, "add permissions to membership %s", id)
+	}
+	if unknown := difference(keys, added); len(unknown) > 0 {
+		return notInCatalog(field, unknown...)
+	}
+	return nil
 }
 
 // removePermissionsStatement deletes a list of a membership's direct permissions.
 var removePermissionsStatement = listing(`DELETE FROM membership_permissions
 	WHERE workspace_id = ? AND membership_id = ? AND permission_key IN (?)`)
 
-// removePermissions takes direct permissions from a membership and says how
-// many it lost.
-func (s *DB) removePermissions(ctx context.Context, sc Scope, id string, keys []string) (int64, error) {
+// removePermissions takes direct permissions from a membership.
+func (s *DB) removePermissions(ctx context.Context, sc Scope, id string, keys []string) error {
 	if len(keys) == 0 {
-		return 0, nil
+		return nil
 	}
-	n, err := s.exec(ctx, s.dialect(removePermissionsStatement), sc.WorkspaceID, id, listArg(keys))
-	return n, wrap(err, "remove permissions of membership %s", id)
+	_, err := s.exec(ctx, s.dialect(removePermissionsStatement), sc.WorkspaceID, id, listArg(keys))
+	return wrap(err, "remove permissions of membership %s", id)
 }
 
 // bump records that a membership changed: a new version and updated_at,
