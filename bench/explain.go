@@ -29,7 +29,7 @@ func planQueries(d *db.DB, s seeded, o options) []plan {
 	ws, live := s.workspaceID, true
 	large := s.sized(slices.Max(o.sizes))
 	members := d.MembershipSelect()
-	list, events := d.MembershipListQuery(), d.EventListQuery()
+	list, events := d.MembershipListQuery(50), d.EventListQuery(20)
 	ps := []plan{
 		{"api key by secret", `SELECT id FROM api_keys WHERE secret_hash = ?`, []any{db.HashSecret(s.key)}},
 		{"membership by id", members + ` AND am.id = ?`, []any{ws, live, large.memberID(large.size / 2)}},
@@ -37,16 +37,16 @@ func planQueries(d *db.DB, s seeded, o options) []plan {
 	for _, n := range o.sizes {
 		a := s.sized(n)
 		ps = append(ps,
-			plan{fmt.Sprintf("members first page, %d", n), list, []any{ws, live, a.id, a.id, "", 51}},
-			plan{fmt.Sprintf("members deep page, %d", n), list, []any{ws, live, a.id, a.id, deepCursor(a), 51}},
-			plan{fmt.Sprintf("events of an account, %d", n), events, []any{ws, live, a.id, a.id, db.LastEventID(), 21}},
-			plan{fmt.Sprintf("events deep page, %d", n), events, []any{ws, live, a.id, a.id, a.eventID(10), 21}},
+			plan{fmt.Sprintf("members first page, %d", n), list, []any{ws, live, a.id, a.id, ""}},
+			plan{fmt.Sprintf("members deep page, %d", n), list, []any{ws, live, a.id, a.id, deepCursor(a)}},
+			plan{fmt.Sprintf("events of an account, %d", n), events, []any{ws, live, a.id, a.id, db.LastEventID()}},
+			plan{fmt.Sprintf("events deep page, %d", n), events, []any{ws, live, a.id, a.id, a.eventID(10)}},
 		)
 	}
 	return append(ps,
-		plan{fmt.Sprintf("members by status, %d", large.size), d.MembershipListQueryBy("status"), []any{ws, live, large.id, "invited", large.id, "invited", "", 51}},
-		plan{fmt.Sprintf("members by role, %d", large.size), d.MembershipListQueryBy("role_id"), []any{ws, live, large.id, s.roleID, large.id, s.roleID, "", 51}},
-		plan{fmt.Sprintf("memberships removed with an account, %d", large.size), `SELECT am.id FROM account_memberships am WHERE am.workspace_id = ? AND am.livemode = ? AND am.account_id <= ? AND (am.account_id, am.id) > (?, ?) ORDER BY am.account_id, am.id LIMIT ?`, []any{ws, live, large.id, large.id, "", 1001}},
+		plan{fmt.Sprintf("members by status, %d", large.size), d.MembershipListQueryBy("status", 50), []any{ws, live, large.id, "invited", large.id, "invited", ""}},
+		plan{fmt.Sprintf("members by role, %d", large.size), d.MembershipListQueryBy("role_id", 50), []any{ws, live, large.id, s.roleID, large.id, s.roleID, ""}},
+		plan{fmt.Sprintf("memberships removed with an account, %d", large.size), `SELECT am.id FROM account_memberships am WHERE am.workspace_id = ? AND am.livemode = ? AND am.account_id <= ? AND (am.account_id, am.id) > (?, ?) ORDER BY am.account_id, am.id LIMIT 1000`, []any{ws, live, large.id, large.id, ""}},
 		plan{"accounts page", `SELECT id FROM accounts WHERE workspace_id = ? AND livemode = ? AND id > ? ORDER BY id LIMIT ?`, []any{ws, live, "", 21}},
 		plan{"user by email", `SELECT id FROM users WHERE workspace_id = ? AND email_lower = ?`, []any{ws, "m1.7@bench.example"}},
 	)

@@ -168,8 +168,8 @@ func (s *DB) accountRemovals(ctx context.Context, sc Scope, id string) (AccountR
 	}
 	args := append([]any{sc.WorkspaceID, sc.Live}, membersOfAccount.args(id, nil, "")...)
 	if err := s.selectAll(ctx, &r.MembershipIDs, `SELECT am.id FROM account_memberships am
-		WHERE am.workspace_id = ? AND am.livemode = ?`+membersOfAccount.where()+membersOfAccount.order(),
-		append(args, maxRemovedIDs)...); err != nil {
+		WHERE am.workspace_id = ? AND am.livemode = ?`+membersOfAccount.where()+membersOfAccount.order(Page{Limit: maxRemovedIDs - 1}),
+		args...); err != nil {
 		return r, wrap(err, "list memberships of account %s", id)
 	}
 	r.MembershipIDsComplete = len(r.MembershipIDs) == r.Memberships

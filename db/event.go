@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -71,23 +72,21 @@ type EventFilter struct {
 	Type         string
 }
 
-// The frame of a list of events, newest first: the scope's, and the
-// order of a list of every account's; a list of one account's events is
-// framed by eventsOfAccount, with the cursor of eventCursor. Filters go
-// between them.
+// The frame of a list of events, newest first: the scope's; a list of one
+// account's events is framed by eventsOfAccount, with the cursor of
+// eventCursor. Filters follow.
 var (
 	eventsOfScope   = `SELECT ` + eventColumns + ` WHERE workspace_id = ? AND livemode = ?`
 	eventsOfAccount = accountKeyset{alias: "events", newest: true}
-	eventListOrder  = ` ORDER BY id DESC LIMIT ?`
 )
 
 // ListEvents returns events of the scope, newest first, after the cursor id.
 func (s *DB) ListEvents(ctx context.Context, sc Scope, f EventFilter, page Page) ([]Event, error) {
-	q, order := eventsOfScope, eventListOrder
+	q, order := eventsOfScope, ` ORDER BY id DESC LIMIT `+strconv.Itoa(page.rowsToRead())
 	args := []any{sc.WorkspaceID, sc.Live}
 	switch {
 	case f.AccountID != "":
-		q, order = q+eventsOfAccount.where(), eventsOfAccount.order()
+		q, order = q+eventsOfAccount.where(), eventsOfAccount.order(page)
 		args = append(args, eventsOfAccount.args(f.AccountID, nil, eventCursor(page))...)
 	case page.After != "":
 		q += ` AND id < ?`
@@ -102,9 +101,10 @@ func (s *DB) ListEvents(ctx context.Context, sc Scope, f EventFilter, page Page)
 		args = append(args, f.Type)
 	}
 	var evs []Event
-	if err := s.selectAll(ctx, &evs, q+order, append(args, page.fetch())...); err != nil {
+	if err := s.selectAll(ctx, &evs, q+order, args...); err != nil {
 		return nil, wrap(err, "list events")
 	}
+	evs = fetched(evs, page)
 	for i := range evs {
 		evs[i].decode()
 	}
@@ -127,12 +127,12 @@ func eventCursor(page Page) string {
 	return page.After
 }
 
-// EventListQuery is the statement ListEvents runs for the events of one
-// account without other filters; its arguments are the workspace id, the
-// mode, the account id twice, the cursor (LastEventID on the first page)
-// and the limit. The plan tests and the bench explain it.
-func (s *DB) EventListQuery() string {
-	return eventsOfScope + eventsOfAccount.where() + eventsOfAccount.order()
+// EventListQuery is the statement ListEvents runs for a page of limit of
+// one account's events without other filters; its arguments are the
+// workspace id, the mode, the account id twice and the cursor (LastEventID
+// on the first page). The plan tests and the bench explain it.
+func (s *DB) EventListQuery(limit int) string {
+	return eventsOfScope + eventsOfAccount.where() + eventsOfAccount.order(Page{Limit: limit})
 }
 
 // LastEventID is the cursor of the first page of EventListQuery.

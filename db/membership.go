@@ -127,20 +127,20 @@ func membersBy(column string) accountKeyset {
 }
 
 // MembershipListQuery is the statement ListMemberships runs without
-// filters, in the DB's dialect; its arguments are the workspace id, the
-// mode, the account id twice, the cursor and the limit. The bench and the
-// plan tests explain it.
-func (s *DB) MembershipListQuery() string {
-	return s.MembershipSelect() + membersOfAccount.where() + membersOfAccount.order()
+// filters for a page of limit rows, in the DB's dialect; its arguments are
+// the workspace id, the mode, the account id twice and the cursor. The
+// bench and the plan tests explain it.
+func (s *DB) MembershipListQuery(limit int) string {
+	return s.MembershipSelect() + membersOfAccount.where() + membersOfAccount.order(Page{Limit: limit})
 }
 
 // MembershipListQueryBy is the statement ListMemberships runs filtered by
-// one column, "status" or "role_id" (the role's id); its arguments are the
-// workspace id, the mode, the account id and the column's value, both
-// twice, the cursor and the limit.
-func (s *DB) MembershipListQueryBy(column string) string {
+// one column, "status" or "role_id" (the role's id), for a page of limit
+// rows; its arguments are the workspace id, the mode, the account id and
+// the column's value, both twice, and the cursor.
+func (s *DB) MembershipListQueryBy(column string, limit int) string {
 	k := membersBy(column)
-	return s.MembershipSelect() + k.where() + k.order()
+	return s.MembershipSelect() + k.where() + k.order(Page{Limit: limit})
 }
 
 // ListMemberships returns a page of an account's memberships, oldest first.
@@ -174,11 +174,11 @@ func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f 
 		moreArgs = append(moreArgs, escapeLike(FoldEmail(f.Q))+"%", likePrefix(f.Q))
 	}
 	args := append([]any{sc.WorkspaceID, sc.Live}, k.args(accountID, fixed, page.After)...)
-	args = append(append(args, moreArgs...), page.fetch())
-	ms, err := s.loadMemberships(ctx, s.MembershipSelect()+k.where()+more+k.order(), args...)
+	ms, err := s.loadMemberships(ctx, s.MembershipSelect()+k.where()+more+k.order(page), append(args, moreArgs...)...)
 	if err != nil {
 		return nil, wrap(err, "list memberships of account %s", accountID)
 	}
+	ms = fetched(ms, page)
 	if len(ms) == 0 {
 		return ms, s.accountExists(ctx, sc, accountID)
 	}

@@ -1,6 +1,9 @@
 package db
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // Page asks for one page of a keyset-paginated list: at most Limit rows
 // after the row whose id is After.
@@ -12,6 +15,29 @@ type Page struct {
 // fetch is how many rows to read: one more than the limit tells whether
 // another page follows.
 func (p Page) fetch() int { return p.Limit + 1 }
+
+// readSizes are the row counts a page of one account's rows reads: a
+// page's fetch rounded up to one of them is written into the statement as a
+// literal LIMIT (see accountKeyset.order).
+var readSizes = []int{11, 26, 51, 101}
+
+// rowsToRead is the page's fetch rounded up to a read size.
+func (p Page) rowsToRead() int {
+	for _, n := range readSizes {
+		if p.fetch() <= n {
+			return n
+		}
+	}
+	return p.fetch()
+}
+
+// fetched cuts rows read with a keyset's LIMIT back to the page's fetch.
+func fetched[T any](rows []T, p Page) []T {
+	if len(rows) > p.fetch() {
+		return rows[:p.fetch()]
+	}
+	return rows
+}
 
 // Trim cuts a fetched list to the page's limit and tells whether more
 // follow and the cursor of the next page.
@@ -68,12 +94,17 @@ func (k accountKeyset) args(accountID string, values []any, cursor string) []any
 	return append(append(bounds, bounds...), cursor)
 }
 
-// order is the keyset's ORDER BY, with " LIMIT ?".
-func (k accountKeyset) order() string {
+// order is the keyset's ORDER BY and the LIMIT of the page, as a literal:
+// PostgreSQL plans a LIMIT parameter as a tenth of the rows, and a generic
+// plan made for that many rows may sort the whole account where 51 rows
+// of its index were the answer. The page's fetch is rounded up to one of
+// readSizes, so that the statements stay few; fetched cuts the rows back.
+func (k accountKeyset) order(page Page) string {
 	cols := append(append([]string{"account_id"}, k.fixed...), "id")
 	dir := ""
 	if k.newest {
 		dir = " DESC"
 	}
-	return " ORDER BY " + k.alias + "." + strings.Join(cols, dir+", "+k.alias+".") + dir + " LIMIT ?"
+	return " ORDER BY " + k.alias + "." + strings.Join(cols, dir+", "+k.alias+".") + dir +
+		" LIMIT " + strconv.Itoa(page.rowsToRead())
 }
