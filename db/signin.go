@@ -41,10 +41,9 @@ func dummyHash() string {
 // membership the password opens wins. Any failure is ErrBadCredentials,
 // after the same work whether or not the email is known.
 func (s *DB) SignIn(ctx context.Context, email, password string) (StaffMember, error) {
-	var staff []StaffMember
-	if err := s.selectAll(ctx, &staff, `SELECT `+staffColumns+` WHERE u.email_lower = ? ORDER BY wm.id`,
-		FoldEmail(email)); err != nil {
-		return StaffMember{}, wrap(err, "find staff to sign in")
+	staff, err := s.staffWithEmail(ctx, email)
+	if err != nil {
+		return StaffMember{}, err
 	}
 	compared := false
 	for _, sm := range staff {

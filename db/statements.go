@@ -26,6 +26,7 @@ func (s *DB) q(ctx context.Context) querier {
 
 // get runs query (written with '?') and scans one row into dest.
 func (s *DB) get(ctx context.Context, dest any, query string, args ...any) error {
+	s.sent(query)
 	st, err := s.prepared(ctx, query)
 	switch {
 	case err != nil:
@@ -38,6 +39,7 @@ func (s *DB) get(ctx context.Context, dest any, query string, args ...any) error
 
 // selectAll runs query (written with '?') and scans every row into dest.
 func (s *DB) selectAll(ctx context.Context, dest any, query string, args ...any) error {
+	s.sent(query)
 	st, err := s.prepared(ctx, query)
 	switch {
 	case err != nil:
@@ -50,6 +52,7 @@ func (s *DB) selectAll(ctx context.Context, dest any, query string, args ...any)
 
 // exec runs a statement (written with '?') and returns the rows it affected.
 func (s *DB) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	s.sent(query)
 	st, err := s.prepared(ctx, query)
 	if err != nil {
 		return 0, err
@@ -89,6 +92,7 @@ func (s *DB) expandIn(query string, args []any) (string, []any, error) {
 // argument. Such queries are not kept prepared: their text changes with
 // the length of the slice.
 func (s *DB) selectIn(ctx context.Context, dest any, query string, args ...any) error {
+	s.sent(query)
 	q, args, err := s.expandIn(query, args)
 	if err != nil {
 		return err
@@ -98,6 +102,7 @@ func (s *DB) selectIn(ctx context.Context, dest any, query string, args ...any) 
 
 // execIn is exec for a statement with an "IN (?)", like selectIn.
 func (s *DB) execIn(ctx context.Context, query string, args ...any) (int64, error) {
+	s.sent(query)
 	q, args, err := s.expandIn(query, args)
 	if err != nil {
 		return 0, err
