@@ -252,6 +252,7 @@ func storeRun(t *testing.T, d *db.DB) {
 	_, err := d.Demo(ctx, func(token string) string { return "/invitations/" + token })
 	must(err)
 	f := dbtest.Workspace(t, d, "Acme")
+	dbtest.Workspace(t, d, "Acme") // bootstrapped again: the same ids
 	dbtest.Workspace(t, d, "Other")
 	sc, ws := f.Live(), f.WorkspaceID
 	_, err = d.HasOwner(ctx)
@@ -263,11 +264,15 @@ func storeRun(t *testing.T, d *db.DB) {
 	must(d.SetPassword(ctx, ws, f.OwnerEmail, "another long password"))
 	_, err = d.WorkspaceByRef(ctx, "Acme")
 	must(err)
+	_, err = d.WorkspaceByID(ctx, ws)
+	must(err)
 
 	ed := db.StaffEditor{WorkspaceID: ws, StaffID: f.StaffID}
 	admin, err := d.AddStaff(ctx, ed, db.NewStaff{Email: "admin@acme.example", Role: db.RoleAdmin, Password: "a long password here"})
 	must(err)
-	_, err = d.ChangeStaffRole(ctx, ed, admin.ID, db.StaffChange{Role: db.RoleSupport})
+	_, err = d.ChangeStaffRole(ctx, ed, admin.ID, db.StaffChange{Role: db.RoleOwner})
+	must(err)
+	_, err = d.ChangeStaffRole(ctx, ed, admin.ID, db.StaffChange{Role: db.RoleSupport}) // counts the owners
 	must(err)
 	_, err = d.ListStaff(ctx, ws, db.Page{Limit: 10})
 	must(err)
@@ -279,6 +284,8 @@ func storeRun(t *testing.T, d *db.DB) {
 	_, err = d.ListPermissions(ctx, ws)
 	must(err)
 	role, err := d.CreateRole(ctx, sc, db.NewRole{Slug: "viewer", Name: "Viewer", Permissions: []string{"reports.read"}})
+	must(err)
+	_, err = d.CreateRole(ctx, sc, db.NewRole{Slug: "guest", Name: "Guest", IsDefault: true}) // moves the default
 	must(err)
 	name, perms := "Readers", []string{}
 	_, err = d.UpdateRole(ctx, sc, role.ID, db.RolePatch{Name: &name, Permissions: &perms})
@@ -320,6 +327,12 @@ func storeRun(t *testing.T, d *db.DB) {
 	_, err = d.AcceptInvitation(ctx, db.Acceptance{Token: token, Name: "Ann"})
 	must(err)
 	bob, _, err := d.CreateMembership(ctx, sc, acct.ID, db.NewMembership{Email: "bob@example.com", AcceptURL: url})
+	must(err)
+	second, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Second"})
+	must(err)
+	_, _, err = d.CreateMembership(ctx, sc, second.ID, db.NewMembership{Email: "admin@acme.example", AcceptURL: url})
+	must(err)
+	_, _, err = d.CreateMembership(ctx, sc, second.ID, db.NewMembership{StaffID: admin.ID}) // activates the invitation
 	must(err)
 	_, _, err = d.CreateMembership(ctx, sc, acct.ID, db.NewMembership{StaffID: admin.ID})
 	if !errors.Is(err, db.ErrAlreadyMember) {
@@ -436,4 +449,36 @@ func TestLookupsRebuiltByMigration(t *testing.T) {
 			t.Fatalf("accepting the invitation of a deleted account: %v", err)
 		}
 	})
+}
+
+// TestUntiedTables: the checker of TestStatementsNameTheirWorkspace finds
+// the statements of the schema before migration 8 that named a table
+// without its workspace, and accepts them tied.
+func TestUntiedTables(t *testing.T) {
+	distributed := map[string]bool{"account_memberships": true, "roles": true, "users": true, "role_permissions": true,
+		"outbox": true, "workspace_memberships": true}
+	for _, c := range []struct {
+		query string
+		want  string
+	}{
+		{`SELECT am.id FROM account_memberships am JOIN roles r ON r.id = am.role_id WHERE am.workspace_id = ?`, "roles r"},
+		{`SELECT am.id FROM account_memberships am JOIN roles r ON r.workspace_id = am.workspace_id AND r.id = am.role_id
+			WHERE am.workspace_id = ?`, ""},
+		{`SELECT am.id FROM account_memberships am JOIN roles r ON r.workspace_id = am.workspace_id WHERE am.id = ?`,
+			"account_memberships am, roles r"},
+		{`DELETE FROM role_permissions WHERE role_id = ?`, "role_permissions role_permissions"},
+		{`DELETE FROM role_permissions WHERE workspace_id = ? AND role_id = ?`, ""},
+		{`UPDATE outbox SET sent_at = ? WHERE id = ? AND sent_at IS NULL`, "outbox outbox"},
+		{`SELECT wm.id FROM workspace_memberships wm JOIN users u ON u.id = wm.user_id WHERE u.email_lower = ?`,
+			"workspace_memberships wm, users u"},
+		{`SELECT id FROM users WHERE workspace_id = ? AND id IN (SELECT user_id FROM account_memberships WHERE id = ?)`,
+			"users users, account_memberships account_memberships"},
+		{`INSERT INTO outbox (id, to_email) VALUES (?, ?)`, "outbox"},
+		{`INSERT INTO outbox (id, workspace_id, to_email) VALUES (?, ?, ?)`, ""},
+		{`SELECT 'x FROM users' FROM roles r WHERE r.workspace_id = ?`, ""},
+	} {
+		if got := strings.Join(untiedTables(c.query, distributed), ", "); got != c.want {
+			t.Errorf("%s\nuntied %q, want %q", c.query, got, c.want)
+		}
+	}
 }
