@@ -482,3 +482,55 @@ func TestUntiedTables(t *testing.T) {
 		}
 	}
 }
+
+// TestDeleteRulesKeepTheirWorkspace: the foreign keys that pair
+// workspace_id keep their ON DELETE: a staff member's removal empties the
+// link of their account memberships, which stay in the workspace (SET NULL
+// of the referring column alone: workspace_id is NOT NULL), and an
+// account's deletion takes its memberships with their permissions,
+// invitations and emails.
+func TestDeleteRulesKeepTheirWorkspace(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := dbtest.Workspace(t, d, "Acme")
+		ed := db.StaffEditor{WorkspaceID: f.WorkspaceID, StaffID: f.StaffID}
+		sm, err := d.AddStaff(ctx, ed, db.NewStaff{Email: "sam@acme.example", Role: db.RoleSupport})
+		if err != nil {
+			t.Fatal(err)
+		}
+		acct, err := d.CreateAccount(ctx, f.Live(), db.AccountInput{Name: "Shop"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		linked, _, err := d.CreateMembership(ctx, f.Live(), acct.ID, db.NewMembership{StaffID: sm.ID, Permissions: []string{"org.manage"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		invited, _, err := d.CreateMembership(ctx, f.Live(), acct.ID, db.NewMembership{Email: "ann@example.com", SendEmail: true,
+			AcceptURL: func(tok string) string { return "/invitations/" + tok }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.RemoveStaff(ctx, ed, sm.ID); err != nil {
+			t.Fatal(err)
+		}
+		m, err := d.Membership(ctx, f.Live(), db.MembershipRef{ID: linked.ID})
+		if err != nil || m.StaffID != nil || m.UserID != linked.UserID || len(m.Permissions) != 1 {
+			t.Fatalf("the membership of a removed staff member: %+v, %v", m, err)
+		}
+		if err := d.DeleteAccount(ctx, f.Live(), acct.ID); err != nil {
+			t.Fatal(err)
+		}
+		for _, table := range []string{"account_memberships", "membership_permissions", "invitations", "outbox"} {
+			column := "membership_id"
+			if table == "account_memberships" {
+				column = "id"
+			}
+			var n int
+			q := d.Rebind(`SELECT COUNT(*) FROM ` + table + ` WHERE workspace_id = ? AND ` + column + ` IN (?, ?)`)
+			if err := d.Get(&n, q, f.WorkspaceID, linked.ID, invited.ID); err != nil || n != 0 {
+				t.Errorf("%s keeps %d rows of the deleted account's memberships (%v)", table, n, err)
+			}
+		}
+	})
+}
