@@ -31,7 +31,9 @@ func planQueries(d *db.DB, s seeded, o options) []plan {
 	members := d.MembershipSelect()
 	list, events := d.MembershipListQuery(50), d.EventListQuery(20)
 	ps := []plan{
-		{"api key by secret", `SELECT id FROM api_keys WHERE secret_hash = ?`, []any{db.HashSecret(s.key)}},
+		{"api key by secret", `SELECT workspace_id, key_id FROM api_key_lookup WHERE secret_hash = ?`, []any{db.HashSecret(s.key)}},
+		{"api key in its workspace", `SELECT id FROM api_keys WHERE workspace_id = ? AND id = ? AND secret_hash = ?`,
+			[]any{ws, s.keyID, db.HashSecret(s.key)}},
 		{"membership by id", members + ` AND am.id = ?`, []any{ws, live, large.memberID(large.size / 2)}},
 	}
 	for _, n := range o.sizes {

@@ -22,8 +22,8 @@ import (
 // accounts, in the order of the layout (the -sizes accounts, then the
 // spread accounts).
 type seeded struct {
-	workspaceID, roleID, key, email, password string
-	accounts                                  []seededAccount
+	workspaceID, roleID, key, keyID, email, password string
+	accounts                                         []seededAccount
 }
 
 // sized returns the first account of n members.
@@ -94,11 +94,12 @@ func seed(ctx context.Context, roster, dbURL string, as []seededAccount) (seeded
 	s.workspaceID = boot.WorkspaceID
 	var key struct {
 		Secret string `json:"secret"`
+		ID     string `json:"id"`
 	}
 	if err := cli(ctx, roster, dbURL, &key, "apikey", "create", "--workspace", s.workspaceID, "--mode", "live", "--kind", "secret"); err != nil {
 		return s, err
 	}
-	s.key = key.Secret
+	s.key, s.keyID = key.Secret, key.ID
 
 	d, err := db.Open(dbURL)
 	if err != nil {
@@ -343,6 +344,11 @@ func seedKeys(ctx context.Context, d *db.DB, wsID string, n int) error {
 		strings.Join(rows, ", ")), args...)
 	if err != nil {
 		return fmt.Errorf("insert keys: %w", err)
+	}
+	_, err = d.ExecContext(ctx, `INSERT INTO api_key_lookup (secret_hash, workspace_id, key_id)
+		SELECT secret_hash, workspace_id, id FROM api_keys WHERE prefix = 'sk_live_bnch'`)
+	if err != nil {
+		return fmt.Errorf("index keys: %w", err)
 	}
 	return nil
 }

@@ -83,7 +83,7 @@ const apiKeyColumns = `'api_key' AS object, k.id, k.workspace_id, k.kind, k.name
 	COALESCE(u.email, '') AS "creator.email"
 	FROM api_keys k
 	LEFT JOIN workspace_memberships wm ON wm.workspace_id = k.workspace_id AND wm.user_id = k.created_by
-	LEFT JOIN users u ON u.id = wm.user_id`
+	LEFT JOIN users u ON u.workspace_id = wm.workspace_id AND u.id = wm.user_id`
 
 // KeyPrefix is the start of a key's secret: kind and mode.
 func KeyPrefix(kind string, live bool) string {
@@ -117,7 +117,9 @@ func (s *DB) CreateAPIKey(ctx context.Context, sc Scope, in NewAPIKey) (APIKey, 
 	return k, secret, err
 }
 
-// insertAPIKey writes a new key of a validated kind, name and scopes.
+// insertAPIKey writes a new key of a validated kind, name and scopes, in
+// the caller's transaction, and indexes its secret's hash in
+// api_key_lookup, where APIKeyBySecret finds its workspace.
 func (s *DB) insertAPIKey(ctx context.Context, sc Scope, in NewAPIKey) (APIKey, string, error) {
 	scopes := SortedUnique(in.Scopes)
 	secret := KeyPrefix(in.Kind, sc.Live) + RandomToken(40)
@@ -136,17 +138,28 @@ func (s *DB) insertAPIKey(ctx context.Context, sc Scope, in NewAPIKey) (APIKey, 
 	if err != nil {
 		return APIKey{}, "", wrap(err, "insert api key")
 	}
-	return k, secret, nil
+	_, err = s.exec(ctx, `INSERT INTO api_key_lookup (secret_hash, workspace_id, key_id) VALUES (?, ?, ?)`,
+		HashSecret(secret), k.WorkspaceID, k.ID)
+	return k, secret, wrap(err, "index api key %s", k.ID)
 }
 
-// APIKeyBySecret returns the active key whose secret this is.
+// APIKeyBySecret returns the active key whose secret this is: its
+// workspace and id from api_key_lookup, then the key in its workspace.
 func (s *DB) APIKeyBySecret(ctx context.Context, secret string) (APIKey, error) {
 	hash := HashSecret(secret)
 	if k, ok := s.keys.get(hash); ok {
 		return k, nil
 	}
+	var ref struct {
+		WorkspaceID string `db:"workspace_id"`
+		KeyID       string `db:"key_id"`
+	}
 	var k APIKey
-	err := s.get(ctx, &k, `SELECT `+apiKeyColumns+` WHERE k.secret_hash = ?`, hash)
+	err := s.get(ctx, &ref, `SELECT workspace_id, key_id FROM api_key_lookup WHERE secret_hash = ?`, hash)
+	if err == nil {
+		err = s.get(ctx, &k, `SELECT `+apiKeyColumns+` WHERE k.workspace_id = ? AND k.id = ? AND k.secret_hash = ?`,
+			ref.WorkspaceID, ref.KeyID, hash)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return k, ErrAPIKeyNotFound
 	}
@@ -168,7 +181,7 @@ func (s *DB) TouchAPIKey(ctx context.Context, k APIKey) error {
 		return nil
 	}
 	s.keys.touched(k.ID, t)
-	_, err := s.exec(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, t, k.ID)
+	_, err := s.exec(ctx, `UPDATE api_keys SET last_used_at = ? WHERE workspace_id = ? AND id = ?`, t, k.WorkspaceID, k.ID)
 	return wrap(err, "touch api key %s", k.ID)
 }
 

@@ -33,4 +33,8 @@ type DB struct {
 	// member read earlier in it: a test deletes one of them there, as a
 	// concurrent request can on PostgreSQL.
 	beforeMembershipWrite func(ctx context.Context)
+
+	// onStatement, set by tests only, is given the text of every
+	// statement the stores send (see sent).
+	onStatement func(query string)
 }

@@ -32,3 +32,7 @@ func (s *DB) MigrateDownTo(ctx context.Context, version int64) error {
 	_, err = p.DownTo(ctx, version)
 	return err
 }
+
+// OnStatement makes f see the text of every statement the stores send
+// from now on; nil stops it.
+func (s *DB) OnStatement(f func(query string)) { s.onStatement = f }

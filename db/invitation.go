@@ -26,7 +26,44 @@ func (s *DB) issueInvitation(ctx context.Context, sc Scope, membershipID string)
 	token, t := RandomToken(43), now()
 	_, err := s.exec(ctx, `INSERT INTO invitations (membership_id, workspace_id, livemode, token_hash, inviter_user_id, expires_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, membershipID, sc.WorkspaceID, sc.Live, HashSecret(token), inviter, t.Add(InvitationTTL), t)
-	return token, wrap(err, "insert invitation of membership %s", membershipID)
+	if err != nil {
+		return "", wrap(err, "insert invitation of membership %s", membershipID)
+	}
+	return token, s.indexToken(ctx, sc, membershipID, HashSecret(token), t.Add(InvitationTTL))
+}
+
+// indexToken records in invitation_token_lookup the invitation a token's
+// hash opens, replacing the membership's previous token: the invitation
+// page and its acceptance look for the token before they know the
+// workspace. A row can outlive its invitation (accepted by a link,
+// revoked, or removed with its account): the invitation is then not found
+// in the workspace, as for a spent token, and PurgeExpired drops the row
+// once it would have expired.
+func (s *DB) indexToken(ctx context.Context, sc Scope, membershipID, hash string, expires time.Time) error {
+	if _, err := s.exec(ctx, `DELETE FROM invitation_token_lookup WHERE workspace_id = ? AND membership_id = ?`,
+		sc.WorkspaceID, membershipID); err != nil {
+		return wrap(err, "drop the token of membership %s", membershipID)
+	}
+	_, err := s.exec(ctx, `INSERT INTO invitation_token_lookup (token_hash, workspace_id, membership_id, expires_at) VALUES (?, ?, ?, ?)`,
+		hash, sc.WorkspaceID, membershipID, expires)
+	return wrap(err, "index the token of membership %s", membershipID)
+}
+
+// tokenRef is where invitation_token_lookup says a token's invitation is.
+type tokenRef struct {
+	WorkspaceID  string `db:"workspace_id"`
+	MembershipID string `db:"membership_id"`
+}
+
+// tokenInvitation returns where the invitation of a token's hash is, or
+// invitation.not_found.
+func (s *DB) tokenInvitation(ctx context.Context, hash string) (tokenRef, error) {
+	var ref tokenRef
+	err := s.get(ctx, &ref, `SELECT workspace_id, membership_id FROM invitation_token_lookup WHERE token_hash = ?`, hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ref, ErrInvitationNotFound
+	}
+	return ref, wrap(err, "find invitation")
 }
 
 // invitationNotice says how an invitation reaches its person.
@@ -135,7 +172,11 @@ type PendingInvitation struct {
 // invitation.not_found, as for AcceptInvitation.
 func (s *DB) InvitationByToken(ctx context.Context, token string) (PendingInvitation, error) {
 	var p PendingInvitation
-	err := s.get(ctx, &p, `SELECT i.membership_id, i.livemode, i.expires_at, a.name AS account_name, w.name AS workspace_name,
+	ref, err := s.tokenInvitation(ctx, HashSecret(token))
+	if err != nil {
+		return p, err
+	}
+	err = s.get(ctx, &p, `SELECT i.membership_id, i.livemode, i.expires_at, a.name AS account_name, w.name AS workspace_name,
 		u.email, u.name, r.name AS role_name, iu.email AS inviter_email, iu.name AS inviter_name
 		FROM invitations i
 		JOIN account_memberships am ON am.id = i.membership_id AND am.workspace_id = i.workspace_id AND am.livemode = i.livemode
@@ -144,7 +185,7 @@ func (s *DB) InvitationByToken(ctx context.Context, token string) (PendingInvita
 		JOIN users u ON u.id = am.user_id AND u.workspace_id = am.workspace_id
 		JOIN roles r ON r.id = am.role_id AND r.workspace_id = am.workspace_id
 		LEFT JOIN users iu ON iu.id = i.inviter_user_id AND iu.workspace_id = i.workspace_id
-		WHERE i.token_hash = ?`, HashSecret(token))
+		WHERE i.workspace_id = ? AND i.membership_id = ? AND i.token_hash = ?`, ref.WorkspaceID, ref.MembershipID, HashSecret(token))
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, ErrInvitationNotFound
 	}
@@ -209,8 +250,12 @@ func (s *DB) AcceptInvitation(ctx context.Context, in Acceptance) (Membership, e
 			Livemode     bool      `db:"livemode"`
 			ExpiresAt    time.Time `db:"expires_at"`
 		}
-		err := s.get(ctx, &inv, `SELECT membership_id, workspace_id, livemode, expires_at FROM invitations WHERE token_hash = ?`,
-			HashSecret(token))
+		ref, err := s.tokenInvitation(ctx, HashSecret(token))
+		if err != nil {
+			return err
+		}
+		err = s.get(ctx, &inv, `SELECT membership_id, workspace_id, livemode, expires_at FROM invitations
+			WHERE workspace_id = ? AND membership_id = ? AND token_hash = ?`, ref.WorkspaceID, ref.MembershipID, HashSecret(token))
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrInvitationNotFound
 		}
@@ -234,6 +279,9 @@ func (s *DB) AcceptInvitation(ctx context.Context, in Acceptance) (Membership, e
 		}
 		if n != 1 {
 			return ErrInvitationNotFound
+		}
+		if _, err := s.exec(ctx, `DELETE FROM invitation_token_lookup WHERE token_hash = ?`, HashSecret(token)); err != nil {
+			return wrap(err, "spend the token of membership %s", before.ID)
 		}
 		if err := s.dropUnsentEmails(ctx, sc, before.ID); err != nil {
 			return err

@@ -95,9 +95,9 @@ const membershipSQL = `SELECT 'account_membership' AS object, am.id, am.workspac
 	(SELECT string_agg(rp.permission_key, ' ') FROM role_permissions rp
 		WHERE rp.workspace_id = am.workspace_id AND rp.role_id = am.role_id) AS role_keys
 	FROM account_memberships am
-	JOIN users u ON u.id = am.user_id AND u.workspace_id = am.workspace_id
-	JOIN roles r ON r.id = am.role_id
-	LEFT JOIN invitations i ON i.membership_id = am.id
+	JOIN users u ON u.workspace_id = am.workspace_id AND u.id = am.user_id
+	JOIN roles r ON r.workspace_id = am.workspace_id AND r.id = am.role_id
+	LEFT JOIN invitations i ON i.workspace_id = am.workspace_id AND i.membership_id = am.id
 	WHERE am.workspace_id = ? AND am.livemode = ?`
 
 // membershipQuery is membershipSQL in both dialects.
@@ -302,7 +302,8 @@ func (s *DB) keepOwner(ctx context.Context, sc Scope, m Membership) error {
 		return nil
 	}
 	var others int
-	err := s.get(ctx, &others, `SELECT COUNT(*) FROM account_memberships am JOIN roles r ON r.id = am.role_id
+	err := s.get(ctx, &others, `SELECT COUNT(*) FROM account_memberships am
+		JOIN roles r ON r.workspace_id = am.workspace_id AND r.id = am.role_id
 		WHERE am.workspace_id = ? AND am.livemode = ? AND am.account_id = ? AND am.status = ? AND r.slug = ? AND am.id <> ?`,
 		sc.WorkspaceID, sc.Live, m.AccountID, StatusActive, OwnerRoleSlug, m.ID)
 	if err != nil {

@@ -127,13 +127,13 @@ func TestOutbox(t *testing.T) {
 		if err != nil || len(pending) != 2 || pending[0].To != "a@example.com" || !strings.Contains(pending[0].Body, a.Invitation.AcceptURL) {
 			t.Fatalf("pending %+v, %v", pending, err)
 		}
-		if ok, err := d.ClaimEmail(ctx, pending[0].ID); !ok || err != nil {
+		if ok, err := d.ClaimEmail(ctx, pending[0]); !ok || err != nil {
 			t.Fatalf("claim: %v %v", ok, err)
 		}
-		if ok, _ := d.ClaimEmail(ctx, pending[0].ID); ok {
+		if ok, _ := d.ClaimEmail(ctx, pending[0]); ok {
 			t.Fatal("an email was claimed twice")
 		}
-		if err := d.UnclaimEmail(ctx, pending[0].ID); err != nil {
+		if err := d.UnclaimEmail(ctx, pending[0]); err != nil {
 			t.Fatal(err)
 		}
 

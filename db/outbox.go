@@ -40,24 +40,27 @@ func (s *DB) dropUnsentEmails(ctx context.Context, sc Scope, membershipID string
 }
 
 // PendingEmails returns up to limit emails not yet handled, oldest first,
-// of every workspace: the dispatcher works for all of them.
+// of every workspace: the dispatcher works for all of them, so this read
+// is over every workspace (multi-shard); it claims each email in its
+// workspace.
 func (s *DB) PendingEmails(ctx context.Context, limit int) ([]Email, error) {
 	var es []Email
-	err := s.selectAll(ctx, &es, `SELECT `+emailColumns+` WHERE sent_at IS NULL ORDER BY id LIMIT ?`, limit)
+	err := s.selectAll(ctx, &es, `SELECT `+multiShard+emailColumns+` WHERE sent_at IS NULL ORDER BY id LIMIT ?`, limit)
 	return es, wrap(err, "list pending emails")
 }
 
 // ClaimEmail marks an email handled before it is handed over, so that of
 // several processes only one sends it; false when another came first.
-func (s *DB) ClaimEmail(ctx context.Context, id string) (bool, error) {
-	n, err := s.exec(ctx, `UPDATE outbox SET sent_at = ? WHERE id = ? AND sent_at IS NULL`, now(), id)
-	return n == 1, wrap(err, "claim email %s", id)
+func (s *DB) ClaimEmail(ctx context.Context, e Email) (bool, error) {
+	n, err := s.exec(ctx, `UPDATE outbox SET sent_at = ? WHERE workspace_id = ? AND id = ? AND sent_at IS NULL`,
+		now(), e.WorkspaceID, e.ID)
+	return n == 1, wrap(err, "claim email %s", e.ID)
 }
 
 // UnclaimEmail puts an email back in the queue after a failed send.
-func (s *DB) UnclaimEmail(ctx context.Context, id string) error {
-	_, err := s.exec(ctx, `UPDATE outbox SET sent_at = NULL WHERE id = ?`, id)
-	return wrap(err, "unclaim email %s", id)
+func (s *DB) UnclaimEmail(ctx context.Context, e Email) error {
+	_, err := s.exec(ctx, `UPDATE outbox SET sent_at = NULL WHERE workspace_id = ? AND id = ?`, e.WorkspaceID, e.ID)
+	return wrap(err, "unclaim email %s", e.ID)
 }
 
 // InvitationEmail returns the newest email of a membership's invitation,
@@ -74,15 +77,16 @@ func (s *DB) InvitationEmail(ctx context.Context, sc Scope, membershipID string)
 
 // OutboxBacklog is the outbox's queue: how many emails wait to be handed
 // over, and when the oldest of them was queued (zero when none waits).
-// Both read the partial index of unsent emails, so a scrape costs little.
+// Both read the partial index of unsent emails, so a scrape costs little;
+// both are over every workspace (multi-shard).
 func (s *DB) OutboxBacklog(ctx context.Context) (pending int, oldest time.Time, err error) {
-	if err := s.get(ctx, &pending, `SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL`); err != nil {
+	if err := s.get(ctx, &pending, `SELECT `+multiShard+`COUNT(*) FROM outbox WHERE sent_at IS NULL`); err != nil {
 		return 0, time.Time{}, wrap(err, "count pending emails")
 	}
 	if pending == 0 {
 		return 0, time.Time{}, nil
 	}
-	err = s.get(ctx, &oldest, `SELECT created_at FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT 1`)
+	err = s.get(ctx, &oldest, `SELECT `+multiShard+`created_at FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT 1`)
 	if errors.Is(err, sql.ErrNoRows) { // handed over meanwhile
 		return pending, time.Time{}, nil
 	}

@@ -86,7 +86,7 @@ func (s *DB) roles(ctx context.Context, more string, args ...any) ([]Role, error
 
 // setRolePermissions replaces a role's permissions.
 func (s *DB) setRolePermissions(ctx context.Context, wsID, roleID string, keys []string) error {
-	if _, err := s.exec(ctx, `DELETE FROM role_permissions WHERE role_id = ?`, roleID); err != nil {
+	if _, err := s.exec(ctx, `DELETE FROM role_permissions WHERE workspace_id = ? AND role_id = ?`, wsID, roleID); err != nil {
 		return wrap(err, "clear permissions of role %s", roleID)
 	}
 	for _, k := range keys {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -31,7 +33,7 @@ type StaffMember struct {
 const staffColumns = `'workspace_membership' AS object, wm.id, wm.workspace_id, wm.user_id, wm.role,
 	wm.created_at, wm.updated_at, u.id AS "user.id", u.workspace_id AS "user.workspace_id",
 	u.email AS "user.email", u.name AS "user.name", u.password_hash AS "user.password_hash"
-	FROM workspace_memberships wm JOIN users u ON u.id = wm.user_id`
+	FROM workspace_memberships wm JOIN users u ON u.workspace_id = wm.workspace_id AND u.id = wm.user_id`
 
 // StaffRoles are the console roles a staff member can have.
 var StaffRoles = []string{RoleOwner, RoleAdmin, RoleSupport}
@@ -276,19 +278,48 @@ func (s *DB) StaffByUser(ctx context.Context, wsID, userID string) (StaffMember,
 // only.
 func (s *DB) StaffByEmail(ctx context.Context, wsID, email string) (StaffMember, error) {
 	var list []StaffMember
-	q := `SELECT ` + staffColumns + ` WHERE u.email_lower = ?`
-	args := []any{FoldEmail(email)}
-	if wsID != "" {
-		q += ` AND wm.workspace_id = ?`
-		args = append(args, wsID)
+	var err error
+	if wsID == "" {
+		list, err = s.staffWithEmail(ctx, email)
+	} else {
+		list, err = s.staffWithEmailIn(ctx, wsID, email)
 	}
-	if err := s.selectAll(ctx, &list, q+` LIMIT 2`, args...); err != nil {
-		return StaffMember{}, wrap(err, "find staff by email")
+	if err != nil {
+		return StaffMember{}, err
 	}
 	if len(list) != 1 {
 		return StaffMember{}, ErrStaffNotFound.For(email)
 	}
 	return list[0], nil
+}
+
+// staffWithEmail returns the staff members, of every workspace, whose user
+// has this email, oldest first: the workspaces where the email is a
+// user's come from user_email_lookup, and each is read with its workspace.
+func (s *DB) staffWithEmail(ctx context.Context, email string) ([]StaffMember, error) {
+	var wsIDs []string
+	if err := s.selectAll(ctx, &wsIDs, `SELECT workspace_id FROM user_email_lookup WHERE email_lower = ?`,
+		FoldEmail(email)); err != nil {
+		return nil, wrap(err, "find the workspaces of an email")
+	}
+	var staff []StaffMember
+	for _, wsID := range wsIDs {
+		in, err := s.staffWithEmailIn(ctx, wsID, email)
+		if err != nil {
+			return nil, err
+		}
+		staff = append(staff, in...)
+	}
+	slices.SortFunc(staff, func(a, b StaffMember) int { return strings.Compare(a.ID, b.ID) })
+	return staff, nil
+}
+
+// staffWithEmailIn returns the staff member of the workspace whose user
+// has this email, if any.
+func (s *DB) staffWithEmailIn(ctx context.Context, wsID, email string) ([]StaffMember, error) {
+	var staff []StaffMember
+	err := s.selectAll(ctx, &staff, `SELECT `+staffColumns+` WHERE wm.workspace_id = ? AND u.email_lower = ?`, wsID, FoldEmail(email))
+	return staff, wrap(err, "find staff by email")
 }
 
 // StaffByID returns a staff member of the workspace.
@@ -307,9 +338,11 @@ func (s *DB) CreateStaff(ctx context.Context, wsID string, in NewStaff) (StaffMe
 	return s.AddStaff(ctx, StaffEditor{WorkspaceID: wsID}, in)
 }
 
-// HasOwner reports whether any workspace has an owner yet.
+// HasOwner reports whether any workspace has an owner yet: a statement
+// over every workspace (multi-shard), asked at start and by the sign-in
+// page.
 func (s *DB) HasOwner(ctx context.Context) (bool, error) {
-	var n int
-	err := s.get(ctx, &n, `SELECT COUNT(*) FROM workspace_memberships WHERE role = ?`, RoleOwner)
-	return n > 0, wrap(err, "count owners")
+	var found bool
+	err := s.get(ctx, &found, `SELECT `+multiShard+`EXISTS (SELECT 1 FROM workspace_memberships WHERE role = ?)`, RoleOwner)
+	return found, wrap(err, "look for an owner")
 }

@@ -25,6 +25,7 @@ func (s *DB) q(ctx context.Context) querier {
 
 // get runs query (written with '?') and scans one row into dest.
 func (s *DB) get(ctx context.Context, dest any, query string, args ...any) error {
+	s.sent(query)
 	st, err := s.prepared(ctx, query)
 	switch {
 	case err != nil:
@@ -37,6 +38,7 @@ func (s *DB) get(ctx context.Context, dest any, query string, args ...any) error
 
 // selectAll runs query (written with '?') and scans every row into dest.
 func (s *DB) selectAll(ctx context.Context, dest any, query string, args ...any) error {
+	s.sent(query)
 	st, err := s.prepared(ctx, query)
 	switch {
 	case err != nil:
@@ -49,6 +51,7 @@ func (s *DB) selectAll(ctx context.Context, dest any, query string, args ...any)
 
 // exec runs a statement (written with '?') and returns the rows it affected.
 func (s *DB) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	s.sent(query)
 	st, err := s.prepared(ctx, query)
 	if err != nil {
 		return 0, err

@@ -76,17 +76,32 @@ func (s *DB) setPasswordHash(ctx context.Context, wsID, userID, hash string) err
 	return wrap(err, "set password of user %s", userID)
 }
 
-// createUser inserts a user; passwordHash may be "".
+// createUser inserts a user, in the caller's transaction; passwordHash
+// may be "".
 func (s *DB) createUser(ctx context.Context, wsID, email, name, passwordHash string) (User, error) {
 	u := User{ID: NewID("usr"), WorkspaceID: wsID, Email: email, Name: name, PasswordHash: nullString(passwordHash)}
 	t := now()
 	_, err := s.exec(ctx, `INSERT INTO users (id, workspace_id, email, email_lower, name, password_hash, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, wsID, email, FoldEmail(email), name, u.PasswordHash, t, t)
-	return u, wrap(err, "insert user")
+	if err != nil {
+		return u, wrap(err, "insert user")
+	}
+	return u, s.indexEmail(ctx, wsID, email)
+}
+
+// indexEmail records in user_email_lookup that the email is a user's in
+// the workspace, for sign-in, which looks for it before it knows the
+// workspace. Users keep their email, and leave only with their workspace,
+// whose deletion takes the row with it.
+func (s *DB) indexEmail(ctx context.Context, wsID, email string) error {
+	_, err := s.exec(ctx, `INSERT INTO user_email_lookup (email_lower, workspace_id) VALUES (?, ?) ON CONFLICT DO NOTHING`,
+		FoldEmail(email), wsID)
+	return wrap(err, "index the email of a user")
 }
 
 // findOrCreateUser returns the workspace's user with this email (compared
-// as FoldEmail folds it), creating it with name when there is none. A
+// as FoldEmail folds it), creating it with name when there is none, in the
+// caller's transaction. A
 // concurrent creation of the same user is absorbed by the unique email: the
 // insert waits for the other transaction and then does nothing, and the
 // read after it sees the committed user.
@@ -97,6 +112,9 @@ func (s *DB) findOrCreateUser(ctx context.Context, wsID, email, name string) (Us
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, email_lower) DO NOTHING`,
 		NewID("usr"), wsID, email, FoldEmail(email), name, t, t); err != nil {
 		return u, wrap(err, "insert user")
+	}
+	if err := s.indexEmail(ctx, wsID, email); err != nil {
+		return u, err
 	}
 	err := s.get(ctx, &u, `SELECT id, workspace_id, email, name, password_hash FROM users
 		WHERE workspace_id = ? AND email_lower = ?`, wsID, FoldEmail(email))

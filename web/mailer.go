@@ -24,8 +24,8 @@ import (
 // OutboxStore is what the dispatcher needs of the database.
 type OutboxStore interface {
 	PendingEmails(ctx context.Context, limit int) ([]db.Email, error)
-	ClaimEmail(ctx context.Context, id string) (bool, error)
-	UnclaimEmail(ctx context.Context, id string) error
+	ClaimEmail(ctx context.Context, e db.Email) (bool, error)
+	UnclaimEmail(ctx context.Context, e db.Email) error
 }
 
 // Dispatcher sends the outbox's pending emails, every Interval while it runs.
@@ -107,7 +107,7 @@ func (d *Dispatcher) Flush(ctx context.Context) error {
 
 // handle claims one email and sends or logs it.
 func (d *Dispatcher) handle(ctx context.Context, e db.Email) error {
-	ok, err := d.Store.ClaimEmail(ctx, e.ID)
+	ok, err := d.Store.ClaimEmail(ctx, e)
 	if err != nil || !ok {
 		return err
 	}
@@ -116,7 +116,7 @@ func (d *Dispatcher) handle(ctx context.Context, e db.Email) error {
 		return nil
 	}
 	if err := d.sender.send(e); err != nil {
-		if uerr := d.Store.UnclaimEmail(ctx, e.ID); uerr != nil {
+		if uerr := d.Store.UnclaimEmail(ctx, e); uerr != nil {
 			return uerr
 		}
 		return fmt.Errorf("mail: send %s: %w", e.ID, err)
