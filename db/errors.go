@@ -89,6 +89,7 @@ var (
 	ErrLastOwner              = conflict("membership.last_owner", "An account keeps at least one active owner: make someone else owner first")
 	ErrNotInvited             = conflict("membership.not_invited", "Only an invited membership has an invitation to resend")
 	ErrPermissionExists       = conflict("permission.already_exists", "The catalog already has this permission")
+	ErrPermissionSystem       = conflict("permission.system", "Roster itself relies on this permission: it stays in every workspace's catalog")
 	ErrPermissionInUse        = conflict("permission.in_use", "Roles or members hold this permission: take it from them first")
 	ErrRoleExists             = conflict("role.already_exists", "A role with this slug already exists")
 	ErrRolePermanent          = conflict("role.permanent", "The owner role cannot be deleted")

@@ -135,6 +135,9 @@ func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f 
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
+	if err := s.memberReading(ctx, sc, accountID); err != nil {
+		return nil, err
+	}
 	q := s.MembershipSelect() + membershipsOfAccount
 	args := []any{sc.WorkspaceID, sc.Live, accountID, accountID, page.After}
 	if f.Status != "" {
@@ -196,6 +199,9 @@ func (s *DB) Membership(ctx context.Context, sc Scope, ref MembershipRef) (Membe
 		if aerr := s.accountExists(ctx, sc, ref.AccountID); aerr != nil {
 			return Membership{}, aerr
 		}
+	}
+	if err == nil {
+		err = hideMembership(ref, s.memberReading(ctx, sc, m.AccountID))
 	}
 	return m, err
 }
