@@ -223,3 +223,7 @@ func wrap(err error, format string, args ...any) error {
 	}
 	return fmt.Errorf("db: "+format+": %w", append(args, err)...)
 }
+
+// ErrPortalLinkNotFound answers every portal link that cannot be used
+// (used, expired or unknown) alike, and never repeats the token.
+var ErrPortalLinkNotFound = notFound("portal_session.not_found", "This link has expired or was already used: ask for a new one")

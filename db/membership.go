@@ -130,16 +130,22 @@ func (s *DB) MembershipListQuery() string {
 	return s.MembershipSelect() + membershipsOfAccount + membershipListOrder
 }
 
-// ListMemberships returns a page of an account's memberships, oldest first.
+// ListMemberships returns a page of an account's memberships, oldest
+// first; with accountID "", the memberships across accounts of the person
+// the filter names (a list only staff and keys read).
 func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f MembershipFilter, page Page) ([]Membership, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
+	}
+	if accountID == "" {
+		return s.membershipsOfPerson(ctx, sc, f, page)
 	}
 	if err := s.memberReading(ctx, sc, accountID); err != nil {
 		return nil, err
 	}
 	q := s.MembershipSelect() + membershipsOfAccount
 	args := []any{sc.WorkspaceID, sc.Live, accountID, accountID, page.After}
+	q, args = f.person(q, args)
 	if f.Status != "" {
 		q += ` AND am.status = ?`
 		args = append(args, f.Status)
@@ -168,6 +174,43 @@ func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f 
 		return ms, s.accountExists(ctx, sc, accountID)
 	}
 	return ms, nil
+}
+
+// membershipsOfPerson is the list of one person's memberships across the
+// scope's accounts, oldest first.
+func (s *DB) membershipsOfPerson(ctx context.Context, sc Scope, f MembershipFilter, page Page) ([]Membership, error) {
+	switch {
+	case !f.acrossAccounts():
+		return nil, Invalid(map[string]string{"account_id": "is required, unless user_id or email names a person"})
+	case sc.Member != "":
+		return nil, ErrStaffOnly
+	case f.Role != "":
+		return nil, Invalid(map[string]string{"role": "filters one account's memberships: give account_id too"})
+	}
+	q, args := f.person(s.MembershipSelect()+` AND am.id > ?`, []any{sc.WorkspaceID, sc.Live, page.After})
+	if f.Status != "" {
+		q += ` AND am.status = ?`
+		args = append(args, f.Status)
+	}
+	if f.Q != "" {
+		q += ` AND (u.email_lower LIKE ? ESCAPE '\' OR LOWER(u.name) LIKE ? ESCAPE '\')`
+		args = append(args, escapeLike(FoldEmail(f.Q))+"%", likePrefix(f.Q))
+	}
+	ms, err := s.loadMemberships(ctx, q+membershipListOrder, append(args, page.fetch())...)
+	return ms, wrap(err, "list memberships of a person")
+}
+
+// person adds the filter's user id and email to a membership query.
+func (f MembershipFilter) person(q string, args []any) (string, []any) {
+	if f.UserID != "" {
+		q += ` AND am.user_id = ?`
+		args = append(args, f.UserID)
+	}
+	if f.Email != "" {
+		q += ` AND u.email_lower = ?`
+		args = append(args, FoldEmail(f.Email))
+	}
+	return q, args
 }
 
 // inAccountAfter is the keyset condition of a list of one account's rows

@@ -86,6 +86,10 @@ func (s *Server) routes(h *handlers.Handlers) {
 	api.Get("/workspace-memberships/:id", staffRead, h.Staff.Get)
 	api.Patch("/workspace-memberships/:id", staffWrite, h.Staff.ChangeRole)
 	api.Delete("/workspace-memberships/:id", staffWrite, h.Staff.Delete)
+	// The questions a product asks, and links to the hosted members page.
+	api.Get("/me", allow(forMembers(read(""))), h.People.Me)
+	api.Post("/authorize", allow(read("memberships:read")), h.People.Authorize)
+	api.Post("/portal-sessions", allow(write("memberships:write")), h.Portal.Create)
 	eventsRead := allow(forMembers(read("events:read")))
 	api.Get("/events", eventsRead, h.Events.List)
 	api.Get("/events/:id", eventsRead, h.Events.Get)
