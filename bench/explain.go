@@ -23,12 +23,13 @@ type plan struct {
 // planQueries are the lists and lookups whose plans must not read rows
 // that grow with the table, written as the stores write them (the
 // membership queries from db.MembershipSelect), on the seeded accounts:
-// the lists at every account size, first page and deep page.
+// the lists at every account size, first page and deep page (the
+// memberships' and the events' lists as the stores send them).
 func planQueries(d *db.DB, s seeded, o options) []plan {
 	ws, live := s.workspaceID, true
 	large := s.sized(slices.Max(o.sizes))
 	members := d.MembershipSelect()
-	list := d.MembershipListQuery()
+	list, events := d.MembershipListQuery(), d.EventListQuery()
 	// The filtered lists, as ListMemberships builds them: the page bounded by
 	// (account_id, id) > (?, ?) next to account_id = ?.
 	const filtered = ` AND am.account_id = ? AND (am.account_id, am.id) > (?, ?) AND am.%s = ? ORDER BY am.id LIMIT ?`
@@ -41,8 +42,8 @@ func planQueries(d *db.DB, s seeded, o options) []plan {
 		ps = append(ps,
 			plan{fmt.Sprintf("members first page, %d", n), list, []any{ws, live, a.id, a.id, "", 51}},
 			plan{fmt.Sprintf("members deep page, %d", n), list, []any{ws, live, a.id, a.id, deepCursor(a), 51}},
-			plan{fmt.Sprintf("events of an account, %d", n), `SELECT id FROM events WHERE workspace_id = ? AND livemode = ? AND account_id = ? ORDER BY id DESC LIMIT ?`, []any{ws, live, a.id, 21}},
-			plan{fmt.Sprintf("events deep page, %d", n), `SELECT id FROM events WHERE workspace_id = ? AND livemode = ? AND account_id = ? AND (account_id, id) < (?, ?) ORDER BY id DESC LIMIT ?`, []any{ws, live, a.id, a.id, a.eventID(10), 21}},
+			plan{fmt.Sprintf("events of an account, %d", n), events, []any{ws, live, a.id, a.id, db.LastEventID(), 21}},
+			plan{fmt.Sprintf("events deep page, %d", n), events, []any{ws, live, a.id, a.id, a.eventID(10), 21}},
 		)
 	}
 	return append(ps,

@@ -32,8 +32,8 @@ const (
 // holds the key through its role or directly. The membership's status
 // (and, with the lifecycle's states, its expiry) comes back in the same
 // row, so the reason needs no second query. Its arguments are the
-// workspace id, the mode, the account id, the person (see person), the
-// workspace id and the keys.
+// workspace id, the mode, the account id, the person (see
+// authorizeByUser), the workspace id and the keys (a listing's list).
 const authorizeSQL = `SELECT p.key, m.id AS membership_id, m.status,
 	CASE WHEN m.id IS NULL THEN FALSE ELSE
 		(EXISTS (SELECT 1 FROM role_permissions rp WHERE rp.workspace_id = p.workspace_id AND rp.role_id = m.role_id AND rp.permission_key = p.key)
@@ -47,6 +47,13 @@ const authorizeSQL = `SELECT p.key, m.id AS membership_id, m.status,
 // authorizeTail closes authorizeSQL.
 const authorizeTail = `) m ON TRUE
 	WHERE p.workspace_id = ? AND p.key IN (?)`
+
+// authorizeByUser and authorizeByEmail are authorizeSQL naming the person
+// by user id or by email.
+var (
+	authorizeByUser  = listing(authorizeSQL + `u.id = ?` + authorizeTail)
+	authorizeByEmail = listing(authorizeSQL + `u.email_lower = ?` + authorizeTail)
+)
 
 // authorizeRow is a row of authorizeSQL.
 type authorizeRow struct {
@@ -64,13 +71,13 @@ func (s *DB) Authorize(ctx context.Context, sc Scope, in AuthorizationQuestion) 
 	if err := in.Validate(); err != nil {
 		return Authorization{}, err
 	}
-	person, arg := `u.id = ?`, in.UserID
+	query, person := authorizeByUser, in.UserID
 	if in.Email != "" {
-		person, arg = `u.email_lower = ?`, FoldEmail(in.Email)
+		query, person = authorizeByEmail, FoldEmail(in.Email)
 	}
 	var rows []authorizeRow
-	if err := s.selectIn(ctx, &rows, authorizeSQL+person+authorizeTail,
-		sc.WorkspaceID, sc.Live, in.AccountID, arg, sc.WorkspaceID, in.Permissions); err != nil {
+	if err := s.selectAll(ctx, &rows, s.dialect(query),
+		sc.WorkspaceID, sc.Live, in.AccountID, person, sc.WorkspaceID, listArg(in.Permissions)); err != nil {
 		return Authorization{}, wrap(err, "authorize in account %s", in.AccountID)
 	}
 	return authorization(in, rows)

@@ -86,6 +86,11 @@ func acceptLink(body string) string {
 	return strings.TrimSpace(link)
 }
 
+// invitationEmailsQuery reads the queued invitation emails of a list of
+// memberships, oldest first.
+var invitationEmailsQuery = listing(`SELECT membership_id, body FROM outbox
+	WHERE workspace_id = ? AND livemode = ? AND membership_id IN (?) ORDER BY id`)
+
 // InvitationLinks returns the accept link of each of the memberships whose
 // invitation email is in the outbox (the link of its newest email), by
 // membership id; a membership without one is absent. One query for a page
@@ -99,8 +104,7 @@ func (s *DB) InvitationLinks(ctx context.Context, sc Scope, membershipIDs []stri
 		MembershipID string `db:"membership_id"`
 		Body         string `db:"body"`
 	}
-	if err := s.selectIn(ctx, &rows, `SELECT membership_id, body FROM outbox
-		WHERE workspace_id = ? AND livemode = ? AND membership_id IN (?) ORDER BY id`, sc.WorkspaceID, sc.Live, membershipIDs); err != nil {
+	if err := s.selectAll(ctx, &rows, s.dialect(invitationEmailsQuery), sc.WorkspaceID, sc.Live, listArg(membershipIDs)); err != nil {
 		return nil, wrap(err, "list invitation emails")
 	}
 	for _, r := range rows {
@@ -178,7 +182,7 @@ func (s *DB) ResendInvitation(ctx context.Context, sc Scope, ref MembershipRef, 
 		if err := s.dropUnsentEmails(ctx, sc, before.ID); err != nil {
 			return err
 		}
-		if err := s.bump(ctx, sc, before.ID); err != nil {
+		if _, err := s.bump(ctx, sc, before.ID); err != nil {
 			return err
 		}
 		if m, err = s.membershipIn(ctx, sc, a.ID, before.ID); err != nil {
@@ -237,31 +241,34 @@ func (s *DB) AcceptInvitation(ctx context.Context, in Acceptance) (Membership, e
 		if err := s.dropUnsentEmails(ctx, sc, before.ID); err != nil {
 			return err
 		}
-		prev, err := s.activate(ctx, sc, before, name)
+		after, prev, err := s.activate(ctx, sc, before, name)
 		if err != nil {
 			return err
 		}
 		ctx = WithActor(ctx, Actor{Type: "user", ID: before.UserID})
-		m, err = s.finishChange(ctx, sc, before, prev, "invitation.accepted")
+		m, err = s.finishChange(ctx, sc, before, after, prev, "invitation.accepted")
 		return err
 	})
 	return m, err
 }
 
 // activate makes an accepted membership active and gives its user the name
-// they chose, returning the fields that changed, as they were.
-func (s *DB) activate(ctx context.Context, sc Scope, m Membership, name string) (map[string]any, error) {
+// they chose, returning the membership as it now is and the fields that
+// changed, as they were.
+func (s *DB) activate(ctx context.Context, sc Scope, m Membership, name string) (Membership, map[string]any, error) {
 	if _, err := s.exec(ctx, `UPDATE account_memberships SET status = ? WHERE workspace_id = ? AND livemode = ? AND id = ?`,
 		StatusActive, sc.WorkspaceID, sc.Live, m.ID); err != nil {
-		return nil, wrap(err, "activate membership %s", m.ID)
+		return m, nil, wrap(err, "activate membership %s", m.ID)
 	}
-	prev := map[string]any{"status": m.Status, "invitation": m.Invitation}
+	after, prev := m, map[string]any{"status": m.Status, "invitation": m.Invitation}
+	after.Status, after.Invitation, after.InvitationExpiresAt = StatusActive, nil, nil
 	if name != "" && name != m.User.Name {
 		if _, err := s.exec(ctx, `UPDATE users SET name = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
 			name, now(), sc.WorkspaceID, m.UserID); err != nil {
-			return nil, wrap(err, "name user %s", m.UserID)
+			return m, nil, wrap(err, "name user %s", m.UserID)
 		}
 		prev["user"] = m.User
+		after.User.Name = name
 	}
-	return prev, nil
+	return after, prev, nil
 }

@@ -18,12 +18,8 @@ import (
 // held the lock. SQLite's transactions hold the write lock from their
 // start, so there is nothing to tell apart there.
 func TestReadsAreReads(t *testing.T) {
-	if !slices.Contains(dbtest.Dialects(t), db.Postgres) {
-		t.Skip("PostgreSQL is not among ROSTER_TEST_DIALECTS")
-	}
-	d := dbtest.Open(t, db.Postgres)
+	d, sc := postgresWorkspace(t)
 	ctx := context.Background()
-	sc := dbtest.Workspace(t, d, "Acme").Live()
 	a, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Shop"})
 	if err != nil {
 		t.Fatal(err)
@@ -80,12 +76,8 @@ func TestReadsAreReads(t *testing.T) {
 // holds the account's lock (it locks only the membership's row), while a
 // role change, which can lower the number of owners, waits for that lock.
 func TestPermissionChangeDoesNotQueueOnTheAccount(t *testing.T) {
-	if !slices.Contains(dbtest.Dialects(t), db.Postgres) {
-		t.Skip("PostgreSQL is not among ROSTER_TEST_DIALECTS")
-	}
-	d := dbtest.Open(t, db.Postgres)
+	d, sc := postgresWorkspace(t)
 	ctx := context.Background()
-	sc := dbtest.Workspace(t, d, "Acme").Live()
 	a, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Shop"})
 	if err != nil {
 		t.Fatal(err)
@@ -179,4 +171,18 @@ func TestRevokeInvitation(t *testing.T) {
 			t.Fatalf("the revoked membership: %v", err)
 		}
 	})
+}
+
+// postgresWorkspace opens a fresh PostgreSQL database holding a workspace,
+// for a test of what only PostgreSQL shows (row locks, plans), and returns
+// it with the workspace's live scope; it skips the test when PostgreSQL is
+// not among the dialects tested (never with ROSTER_TEST_REQUIRE_POSTGRES=1,
+// where Dialects fails instead).
+func postgresWorkspace(t *testing.T) (*db.DB, db.Scope) {
+	t.Helper()
+	if !slices.Contains(dbtest.Dialects(t), db.Postgres) {
+		t.Skip("PostgreSQL is not among ROSTER_TEST_DIALECTS")
+	}
+	d := dbtest.Open(t, db.Postgres)
+	return d, dbtest.Workspace(t, d, "Acme").Live()
 }

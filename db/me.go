@@ -53,8 +53,7 @@ func (s *DB) Me(ctx context.Context, sc Scope, u User, staff *StaffMember) (Me, 
 		return me, wrap(err, "list memberships of user %s", u.ID)
 	}
 	var accounts []AccountOf
-	if err := s.selectIn(ctx, &accounts, `SELECT id, name FROM accounts WHERE workspace_id = ? AND livemode = ? AND id IN (?)`,
-		sc.WorkspaceID, sc.Live, accountIDs(ms)); err != nil {
+	if err := s.selectAll(ctx, &accounts, s.dialect(accountNamesQuery), sc.WorkspaceID, sc.Live, listArg(accountIDs(ms))); err != nil {
 		return me, wrap(err, "name accounts of user %s", u.ID)
 	}
 	names := map[string]string{}
@@ -69,6 +68,9 @@ func (s *DB) Me(ctx context.Context, sc Scope, u User, staff *StaffMember) (Me, 
 	}
 	return me, nil
 }
+
+// accountNamesQuery reads the names of a list of accounts.
+var accountNamesQuery = listing(`SELECT id, name FROM accounts WHERE workspace_id = ? AND livemode = ? AND id IN (?)`)
 
 // accountIDs are the accounts of memberships, each once.
 func accountIDs(ms []Membership) []string {

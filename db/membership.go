@@ -278,7 +278,7 @@ func (s *DB) loadMemberships(ctx context.Context, query string, args ...any) ([]
 		m := row.Membership
 		m.Permissions = keyList(row.DirectKeys)
 		m.Role.Permissions = keyList(row.RoleKeys)
-		m.EffectivePermissions = SortedUnique(append(append([]string{}, m.Role.Permissions...), m.Permissions...))
+		m.EffectivePermissions = effective(m.Role.Permissions, m.Permissions)
 		if m.InvitationExpiresAt != nil {
 			m.Invitation = &Invitation{ExpiresAt: m.InvitationExpiresAt.UTC()}
 		}
@@ -305,7 +305,10 @@ func (s *DB) lockMembership(ctx context.Context, sc Scope, ref MembershipRef, wh
 		lock = ""
 	}
 	var a Account
-	accountID, err := s.accountOfMembership(ctx, sc, ref, lock)
+	accountID, err := ref.AccountID, error(nil)
+	if !wholeAccount || accountID == "" {
+		accountID, err = s.accountOfMembership(ctx, sc, ref, lock)
+	}
 	if err == nil && wholeAccount {
 		if a, err = s.lockAccount(ctx, sc, accountID); err == nil {
 			_, err = s.accountOfMembership(ctx, sc, ref, s.forUpdate())
@@ -373,22 +376,33 @@ func (s *DB) addPermissions(ctx context.Context, sc Scope, id string, keys []str
 	return added, nil
 }
 
+// removePermissionsStatement deletes a list of a membership's direct permissions.
+var removePermissionsStatement = listing(`DELETE FROM membership_permissions
+	WHERE workspace_id = ? AND membership_id = ? AND permission_key IN (?)`)
+
 // removePermissions takes direct permissions from a membership and says how
 // many it lost.
 func (s *DB) removePermissions(ctx context.Context, sc Scope, id string, keys []string) (int64, error) {
 	if len(keys) == 0 {
 		return 0, nil
 	}
-	n, err := s.execIn(ctx, `DELETE FROM membership_permissions WHERE workspace_id = ? AND membership_id = ? AND permission_key IN (?)`,
-		sc.WorkspaceID, id, keys)
+	n, err := s.exec(ctx, s.dialect(removePermissionsStatement), sc.WorkspaceID, id, listArg(keys))
 	return n, wrap(err, "remove permissions of membership %s", id)
 }
 
-// bump records that a membership changed: a new version and updated_at.
-func (s *DB) bump(ctx context.Context, sc Scope, id string) error {
+// bump records that a membership changed: a new version and updated_at,
+// which it returns.
+func (s *DB) bump(ctx context.Context, sc Scope, id string) (time.Time, error) {
+	t := now()
 	_, err := s.exec(ctx, `UPDATE account_memberships SET version = version + 1, updated_at = ?
-		WHERE workspace_id = ? AND livemode = ? AND id = ?`, now(), sc.WorkspaceID, sc.Live, id)
-	return wrap(err, "update membership %s", id)
+		WHERE workspace_id = ? AND livemode = ? AND id = ?`, t, sc.WorkspaceID, sc.Live, id)
+	return t, wrap(err, "update membership %s", id)
+}
+
+// effective is the permissions a membership grants: its role's and its
+// direct ones, sorted, each once.
+func effective(role, direct []string) []string {
+	return SortedUnique(append(append([]string{}, role...), direct...))
 }
 
 // withoutSecrets is the membership as events record it: never a token.

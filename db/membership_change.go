@@ -203,12 +203,13 @@ func (s *DB) activateByLink(ctx context.Context, sc Scope, m Membership, staffID
 	if err != nil {
 		return m, wrap(err, "activate membership %s", m.ID)
 	}
-	prev, err := s.apply(ctx, sc, m, e)
+	after, prev, err := s.apply(ctx, sc, m, e)
 	if err != nil {
 		return m, err
 	}
 	prev["status"], prev["workspace_membership_id"], prev["invitation"] = m.Status, m.StaffID, m.Invitation
-	return s.finishChange(ctx, sc, m, prev, "membership.updated")
+	after.Status, after.StaffID, after.Invitation, after.InvitationExpiresAt = StatusActive, &staffID, nil, nil
+	return s.finishChange(ctx, sc, m, after, prev, "membership.updated")
 }
 
 // edit is a MembershipChange checked against the workspace's roles and
@@ -277,34 +278,36 @@ func (s *DB) UpdateMembership(ctx context.Context, sc Scope, ref MembershipRef, 
 		if err := by.mayEdit(m, e); err != nil {
 			return err
 		}
-		prev, err := s.apply(ctx, sc, m, e)
+		after, prev, err := s.apply(ctx, sc, m, e)
 		if err != nil || len(prev) == 0 {
 			return err
 		}
-		m, err = s.finishChange(ctx, sc, m, prev, "membership.updated")
+		m, err = s.finishChange(ctx, sc, m, after, prev, "membership.updated")
 		return err
 	})
 	return m, err
 }
 
-// apply makes an edit of a locked membership and returns the fields it
-// changed, as they were.
-func (s *DB) apply(ctx context.Context, sc Scope, m Membership, e edit) (map[string]any, error) {
-	prev := map[string]any{}
+// apply makes an edit of a locked membership and returns the membership
+// as it now is (built from what the transaction already holds, not read
+// again) and the fields it changed, as they were.
+func (s *DB) apply(ctx context.Context, sc Scope, m Membership, e edit) (Membership, map[string]any, error) {
+	after, prev := m, map[string]any{}
 	if e.role != nil && e.role.ID != m.Role.ID {
 		if err := s.keepOwner(ctx, sc, m); err != nil {
-			return nil, err
+			return m, nil, err
 		}
 		s.aboutToWriteMembership(ctx)
 		_, err := s.exec(ctx, `UPDATE account_memberships SET role_id = ? WHERE workspace_id = ? AND livemode = ? AND id = ?`,
 			e.role.ID, sc.WorkspaceID, sc.Live, m.ID)
 		if isForeignKeyViolation(err) {
-			return nil, ErrUnknownRole // deleted since editOf read it
+			return m, nil, ErrUnknownRole // deleted since editOf read it
 		}
 		if err != nil {
-			return nil, wrap(err, "change role of membership %s", m.ID)
+			return m, nil, wrap(err, "change role of membership %s", m.ID)
 		}
 		prev["role"] = m.Role
+		after.Role = e.role.asMembershipRole()
 	}
 	add, remove := e.add, e.remove
 	if e.set != nil {
@@ -312,31 +315,31 @@ func (s *DB) apply(ctx context.Context, sc Scope, m Membership, e edit) (map[str
 	}
 	added, err := s.addPermissions(ctx, sc, m.ID, add)
 	if err != nil {
-		return nil, err
+		return m, nil, err
 	}
 	removed, err := s.removePermissions(ctx, sc, m.ID, remove)
 	if err != nil {
-		return nil, err
+		return m, nil, err
 	}
 	if added+removed > 0 {
 		prev["permissions"] = m.Permissions
+		after.Permissions = SortedUnique(difference(append(append([]string{}, m.Permissions...), add...), remove))
 	}
 	if len(prev) > 0 {
 		prev["effective_permissions"] = m.EffectivePermissions
+		after.EffectivePermissions = effective(after.Role.Permissions, after.Permissions)
 	}
-	return prev, nil
+	return after, prev, nil
 }
 
-// finishChange gives a changed membership its new version, reads it back
-// and records the event of the change.
-func (s *DB) finishChange(ctx context.Context, sc Scope, before Membership, prev map[string]any, typ string) (Membership, error) {
-	if err := s.bump(ctx, sc, before.ID); err != nil {
+// finishChange gives a changed membership its new version and records the
+// event of the change; after is the membership as the change left it.
+func (s *DB) finishChange(ctx context.Context, sc Scope, before, after Membership, prev map[string]any, typ string) (Membership, error) {
+	t, err := s.bump(ctx, sc, before.ID)
+	if err != nil {
 		return before, err
 	}
-	after, err := s.membershipIn(ctx, sc, before.AccountID, before.ID)
-	if err != nil {
-		return after, err
-	}
+	after.Version, after.UpdatedAt = before.Version+1, t
 	prev["updated_at"] = before.UpdatedAt
 	return after, s.record(ctx, sc, change{Type: typ, TargetID: after.ID, AccountID: after.AccountID,
 		MembershipID: after.ID, Data: after.withoutSecrets(), Previous: prev})

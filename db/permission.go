@@ -104,7 +104,7 @@ func (s *DB) checkCatalog(ctx context.Context, wsID, field string, keys []string
 		return nil
 	}
 	var known []string
-	if err := s.selectIn(ctx, &known, `SELECT key FROM permissions WHERE workspace_id = ? AND key IN (?)`, wsID, keys); err != nil {
+	if err := s.selectAll(ctx, &known, s.dialect(knownKeysQuery), wsID, listArg(keys)); err != nil {
 		return wrap(err, "check permissions against the catalog")
 	}
 	if unknown := difference(keys, known); len(unknown) > 0 {
@@ -112,6 +112,9 @@ func (s *DB) checkCatalog(ctx context.Context, wsID, field string, keys []string
 	}
 	return nil
 }
+
+// knownKeysQuery reads which keys of a list are in a workspace's catalog.
+var knownKeysQuery = listing(`SELECT key FROM permissions WHERE workspace_id = ? AND key IN (?)`)
 
 // notInCatalog refuses, under field, permission keys the catalog lacks.
 func notInCatalog(field string, keys ...string) error {

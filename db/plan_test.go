@@ -4,14 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/lib/pq"
 
 	"roster/db"
-	"roster/db/dbtest"
 )
 
 // TestListPlansOfABigAccount: on PostgreSQL, the list of an account's
@@ -23,12 +21,8 @@ import (
 // the generic plan forced. A walk of the primary key reads every later row
 // of every other account on a deep page.
 func TestListPlansOfABigAccount(t *testing.T) {
-	if !slices.Contains(dbtest.Dialects(t), db.Postgres) {
-		t.Skip("PostgreSQL is not among ROSTER_TEST_DIALECTS")
-	}
-	d := dbtest.Open(t, db.Postgres)
+	d, sc := postgresWorkspace(t)
 	ctx := context.Background()
-	sc := dbtest.Workspace(t, d, "Acme").Live()
 	big, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Big"})
 	if err != nil {
 		t.Fatal(err)
@@ -60,10 +54,8 @@ func TestListPlansOfABigAccount(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, p := range pages {
-			for range 6 {
-				executeList(t, conn, false, sc, p.account, p.after)
-			}
-			plan := executeList(t, conn, true, sc, p.account, p.after)
+			args := []string{sc.WorkspaceID, "true", p.account, p.account, p.after, "51"}
+			plan := explainPrepared(t, conn, "list", args)
 			if strings.Contains(plan, "account_memberships_pkey") && strings.Contains(plan, "account_id = ") {
 				t.Errorf("%s, plan_cache_mode %s: the list walks the primary key and filters by account:\n%s", p.name, mode, plan)
 			}
@@ -96,33 +88,100 @@ func seedInterleaved(t *testing.T, d *db.DB, sc db.Scope, big, small string, n i
 	}
 }
 
-// executeList runs the prepared list for one page, with EXPLAIN when
-// explain is set, and returns what it printed.
-func executeList(t *testing.T, conn *sql.Conn, explain bool, sc db.Scope, account, after string) string {
+// explainPrepared runs the prepared statement name with args (quoted as
+// literals) six times, past the executions after which PostgreSQL may
+// switch to a generic plan, and returns the plan EXPLAIN prints for the
+// next execution.
+func explainPrepared(t *testing.T, conn *sql.Conn, name string, args []string) string {
 	t.Helper()
-	q := fmt.Sprintf(`EXECUTE list (%s, true, %s, %s, %s, 51)`,
-		pq.QuoteLiteral(sc.WorkspaceID), pq.QuoteLiteral(account), pq.QuoteLiteral(account), pq.QuoteLiteral(after))
-	if explain {
-		q = "EXPLAIN " + q
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = pq.QuoteLiteral(a)
 	}
+	q := fmt.Sprintf(`EXECUTE %s (%s)`, name, strings.Join(quoted, ", "))
+	for range 6 {
+		query(t, conn, q)
+	}
+	return strings.Join(query(t, conn, "EXPLAIN "+q), "\n")
+}
+
+// query runs q on conn and returns the first column of its rows as text.
+func query(t *testing.T, conn *sql.Conn, q string) []string {
+	t.Helper()
 	rows, err := conn.QueryContext(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var lines []string
 	for rows.Next() {
-		var line string
-		if !explain {
-			continue
+		vals := make([]any, len(cols))
+		var first sql.RawBytes
+		vals[0] = &first
+		for i := 1; i < len(cols); i++ {
+			vals[i] = new(sql.RawBytes)
 		}
-		if err := rows.Scan(&line); err != nil {
+		if err := rows.Scan(vals...); err != nil {
 			t.Fatal(err)
 		}
-		lines = append(lines, line)
+		lines = append(lines, string(first))
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	return strings.Join(lines, "\n")
+	return lines
+}
+
+// TestEventPlansOfABigAccount: on PostgreSQL, the events of an account,
+// newest first, are served by the index that starts with the account
+// (events_account), never by a walk of all the mode's events filtered by
+// account, for a small account whose events are old and sparse and for
+// one that holds most of the table, on the first page and on a deep one,
+// prepared as the server runs it and with the generic plan forced.
+func TestEventPlansOfABigAccount(t *testing.T) {
+	d, sc := postgresWorkspace(t)
+	ctx := context.Background()
+	const n = 20200
+	// Every hundredth event, among the oldest, is the small account's.
+	if _, err := d.ExecContext(ctx, `INSERT INTO events (id, workspace_id, livemode, type, actor_type, actor_id,
+			account_id, target_id, data, request_id, created_at)
+		SELECT 'evt_' || lpad(g::text, 8, '0'), $1, true, 'membership.updated', 'system', 'roster',
+			CASE WHEN g % 100 = 0 AND g < $2::int / 4 THEN 'acct_small' ELSE 'acct_big' END, 'am_x', '{}', '', now()
+		FROM generate_series(1, $2::int) g`, sc.WorkspaceID, n); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.ExecContext(ctx, `ANALYZE events`); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := d.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PREPARE events_of_account AS `+d.Rebind(d.EventListQuery())); err != nil {
+		t.Fatal(err)
+	}
+	deep := fmt.Sprintf("evt_%08d", 1000)
+	pages := []struct{ name, account, before string }{
+		{"big, first page", "acct_big", db.LastEventID()},
+		{"big, deep page", "acct_big", deep},
+		{"small, first page", "acct_small", db.LastEventID()},
+		{"small, deep page", "acct_small", deep},
+	}
+	for _, mode := range []string{"auto", "force_generic_plan"} {
+		if _, err := conn.ExecContext(ctx, `SET plan_cache_mode = `+mode); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pages {
+			args := []string{sc.WorkspaceID, "true", p.account, p.account, p.before, "21"}
+			plan := explainPrepared(t, conn, "events_of_account", args)
+			if !strings.Contains(plan, "events_account") {
+				t.Errorf("%s, plan_cache_mode %s: the events are not read through events_account:\n%s", p.name, mode, plan)
+			}
+		}
+	}
 }

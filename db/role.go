@@ -22,6 +22,11 @@ type Role struct {
 	UpdatedAt   time.Time `db:"updated_at" json:"updated_at"`
 }
 
+// asMembershipRole is the role as a membership shows it.
+func (r Role) asMembershipRole() MembershipRole {
+	return MembershipRole{ID: r.ID, Slug: r.Slug, Name: r.Name, Permissions: r.Permissions, IsDefault: r.IsDefault}
+}
+
 // roleSQL reads roles with the space-separated keys of their permissions
 // (read with keyList), open to more "AND …" conditions; its argument is the
 // workspace id.

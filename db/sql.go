@@ -2,6 +2,7 @@ package db
 
 import (
 	"database/sql"
+	"encoding/json"
 	"slices"
 	"strings"
 	"time"
@@ -23,6 +24,25 @@ func (s *DB) dialect(q dialectSQL) string {
 		return q.sqlite
 	}
 	return q.postgres
+}
+
+// listing is a query whose one "IN (?)" takes a list of strings as a single
+// argument (written by listArg), in both dialects: its text does not change
+// with the list's length, so it is prepared like every other statement.
+func listing(query string) dialectSQL {
+	return dialectSQL{
+		postgres: strings.Replace(query, "IN (?)", "IN (SELECT json_array_elements_text(?::json))", 1),
+		sqlite:   strings.Replace(query, "IN (?)", "IN (SELECT value FROM json_each(?))", 1),
+	}
+}
+
+// listArg is the argument of a listing query's list: the strings as a JSON array.
+func listArg(xs []string) string {
+	if xs == nil {
+		xs = []string{}
+	}
+	b, _ := json.Marshal(xs) // a []string always encodes
+	return string(b)
 }
 
 // keyList splits a space-separated list of permission keys, as the queries

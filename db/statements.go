@@ -3,7 +3,6 @@ package db
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -60,49 +59,6 @@ func (s *DB) exec(ctx context.Context, query string, args ...any) (int64, error)
 	} else {
 		res, err = st.ExecContext(ctx, args...)
 	}
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}
-
-// maxQueryParameters bounds the parameters of one query that takes a list
-// ("IN (?)"): above every list a request may carry (MaxListItems), far
-// below SQLite's 32766 and PostgreSQL's 65535, whose "too many SQL
-// variables" was a 500.
-const maxQueryParameters = 2 * MaxListItems
-
-// expandIn expands the "IN (?)" of query for its slice argument, refusing
-// more than maxQueryParameters parameters.
-func (s *DB) expandIn(query string, args []any) (string, []any, error) {
-	q, args, err := sqlx.In(query, args...)
-	if err != nil {
-		return "", nil, err
-	}
-	if len(args) > maxQueryParameters {
-		return "", nil, fmt.Errorf("db: %d parameters in one query, more than %d", len(args), maxQueryParameters)
-	}
-	return s.Rebind(q), args, nil
-}
-
-// selectIn is selectAll for a query with an "IN (?)" that takes a slice
-// argument. Such queries are not kept prepared: their text changes with
-// the length of the slice.
-func (s *DB) selectIn(ctx context.Context, dest any, query string, args ...any) error {
-	q, args, err := s.expandIn(query, args)
-	if err != nil {
-		return err
-	}
-	return s.q(ctx).SelectContext(ctx, dest, q, args...)
-}
-
-// execIn is exec for a statement with an "IN (?)", like selectIn.
-func (s *DB) execIn(ctx context.Context, query string, args ...any) (int64, error) {
-	q, args, err := s.expandIn(query, args)
-	if err != nil {
-		return 0, err
-	}
-	res, err := s.q(ctx).ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, err
 	}

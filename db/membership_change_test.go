@@ -1,0 +1,106 @@
+package db_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"roster/db"
+	"roster/db/dbtest"
+)
+
+// TestChangesAnswerWhatIsStored: a change answers the membership it leaves
+// (built from what the transaction held, not read again) and its event
+// records the same; both equal a fresh read, on every path that changes a
+// membership: direct permissions added, removed and replaced, a new role,
+// both at once, a staff member linked to their invitation, and an
+// invitation accepted with a name.
+func TestChangesAnswerWhatIsStored(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := dbtest.Workspace(t, d, "Acme")
+		sc := f.Live()
+		acct, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Shop"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		invite(t, d, sc, acct.ID, "owner@example.com", db.NewMembership{Role: "owner"})
+		m := invite(t, d, sc, acct.ID, "ana@example.com", db.NewMembership{Role: "member", Permissions: []string{"billing.read"}})
+		ref := db.MembershipRef{ID: m.ID}
+		keys := func(ks ...string) *[]string { return &ks }
+		for _, ch := range []db.MembershipChange{
+			{Add: []string{"org.manage", "billing.manage"}},
+			{Remove: []string{"billing.read"}},
+			{Permissions: keys("members.manage")},
+			{Role: "admin"},
+			{Role: "member", Add: []string{"billing.read"}, Remove: []string{"members.manage"}},
+			{Permissions: keys()},
+		} {
+			got, err := d.UpdateMembership(ctx, sc, ref, ch)
+			if err != nil {
+				t.Fatalf("%+v: %v", ch, err)
+			}
+			expectStored(t, d, sc, got, "membership.updated")
+		}
+
+		staff, err := d.AddStaff(ctx, db.StaffEditor{WorkspaceID: f.WorkspaceID}, db.NewStaff{Email: "bo@example.com", Role: db.RoleSupport})
+		if err != nil {
+			t.Fatal(err)
+		}
+		invite(t, d, sc, acct.ID, "bo@example.com", db.NewMembership{Role: "member"})
+		linked, created, err := d.CreateMembership(ctx, sc, acct.ID, db.NewMembership{StaffID: staff.ID, Role: "admin", Permissions: []string{"billing.read"}})
+		if err != nil || created {
+			t.Fatalf("link: created %v, %v", created, err)
+		}
+		expectStored(t, d, sc, linked, "membership.updated")
+
+		invited := invite(t, d, sc, acct.ID, "cy@example.com", db.NewMembership{Role: "member"})
+		token := strings.TrimPrefix(invited.Invitation.AcceptURL, "/invitations/")
+		accepted, err := d.AcceptInvitation(ctx, db.Acceptance{Token: token, Name: "Cy Young"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if accepted.User.Name != "Cy Young" || accepted.Status != db.StatusActive {
+			t.Fatalf("accepted: %+v", accepted)
+		}
+		expectStored(t, d, sc, accepted, "invitation.accepted")
+	})
+}
+
+// expectStored fails unless the answer of a change, the data of its event
+// (the newest of the membership, of type typ) and a fresh read of the
+// membership are the same object.
+func expectStored(t *testing.T, d *db.DB, sc db.Scope, got db.Membership, typ string) {
+	t.Helper()
+	ctx := context.Background()
+	stored, err := d.Membership(ctx, sc, db.MembershipRef{ID: got.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, fresh := jsonOf(t, got), jsonOf(t, stored)
+	if answer != fresh || got.Version != stored.Version {
+		t.Fatalf("answered (version %d)\n%s\nstored (version %d)\n%s", got.Version, answer, stored.Version, fresh)
+	}
+	evs, err := d.ListEvents(ctx, sc, db.EventFilter{MembershipID: got.ID}, db.Page{Limit: 1})
+	if err != nil || len(evs) == 0 {
+		t.Fatalf("events: %v", err)
+	}
+	var data db.Membership
+	if err := json.Unmarshal(evs[0].Data, &data); err != nil {
+		t.Fatal(err)
+	}
+	if evs[0].Type != typ || jsonOf(t, data) != fresh {
+		t.Fatalf("event %s records\n%s\nstored\n%s", evs[0].Type, jsonOf(t, data), fresh)
+	}
+}
+
+// jsonOf is v as the API would write it.
+func jsonOf(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
