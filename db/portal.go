@@ -28,14 +28,15 @@ type PortalGrant struct {
 	Live         bool   `db:"livemode"`
 	AccountID    string `db:"account_id"`
 	MembershipID string `db:"membership_id"`
+	UserID       string `db:"user_id"`
 	ReturnURL    string `db:"return_url"`
 	ReturnLabel  string `db:"return_label"`
 }
 
 // Scope is the scope the grant's pages act in: its account's mode, as its
-// member (userID, the membership's user).
-func (g PortalGrant) Scope(userID string) Scope {
-	return Scope{WorkspaceID: g.WorkspaceID, Live: g.Live, Member: userID}
+// member, whose rights the stores read on every call.
+func (g PortalGrant) Scope() Scope {
+	return Scope{WorkspaceID: g.WorkspaceID, Live: g.Live, Member: g.UserID}
 }
 
 // errNotAllowed refuses a portal link for someone who may not read the
@@ -66,9 +67,9 @@ func (s *DB) CreatePortalSession(ctx context.Context, sc Scope, in NewPortalSess
 		}
 		token, t := RandomToken(43), now()
 		ps = PortalSession{Object: "portal_session", ID: NewID("ps"), URL: in.URL(token), ExpiresAt: t.Add(PortalLinkLifetime)}
-		_, err = s.exec(ctx, `INSERT INTO portal_sessions (workspace_id, id, livemode, account_id, membership_id, token_hash,
-			return_url, return_label, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			sc.WorkspaceID, ps.ID, sc.Live, in.AccountID, ms[0].ID, HashSecret(token), in.ReturnURL, in.ReturnLabel, ps.ExpiresAt, t)
+		_, err = s.exec(ctx, `INSERT INTO portal_sessions (workspace_id, id, livemode, account_id, membership_id, user_id,
+			token_hash, return_url, return_label, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			sc.WorkspaceID, ps.ID, sc.Live, in.AccountID, ms[0].ID, ms[0].UserID, HashSecret(token), in.ReturnURL, in.ReturnLabel, ps.ExpiresAt, t)
 		return wrap(err, "insert portal session")
 	})
 	return ps, err
@@ -83,7 +84,7 @@ func (s *DB) ExchangePortalToken(ctx context.Context, token string) (PortalGrant
 	t := now()
 	err := s.get(ctx, &g, `UPDATE portal_sessions SET used_at = ?
 		WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?
-		RETURNING id, workspace_id, livemode, account_id, membership_id, return_url, return_label`, t, HashSecret(token), t)
+		RETURNING id, workspace_id, livemode, account_id, membership_id, user_id, return_url, return_label`, t, HashSecret(token), t)
 	if errors.Is(err, sql.ErrNoRows) {
 		return g, ErrPortalLinkNotFound
 	}

@@ -159,7 +159,7 @@ func TestPortalSessions(t *testing.T) {
 		for range 8 {
 			go func() {
 				g, err := d.ExchangePortalToken(ctx, token)
-				if err == nil && (g.AccountID != f.account || g.MembershipID != f.admin.ID || !g.Live || g.ReturnLabel != "Back" || g.ReturnURL != "https://app.example/") {
+				if err == nil && (g.AccountID != f.account || g.MembershipID != f.admin.ID || g.Scope().Member != f.admin.UserID || !g.Live || g.ReturnLabel != "Back" || g.ReturnURL != "https://app.example/") {
 					t.Errorf("grant %+v", g)
 				}
 				grants <- err

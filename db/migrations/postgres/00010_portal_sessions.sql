@@ -13,6 +13,7 @@ CREATE TABLE portal_sessions (
     livemode      BOOLEAN NOT NULL,
     account_id    TEXT NOT NULL,
     membership_id TEXT NOT NULL,
+    user_id       TEXT NOT NULL,
     token_hash    TEXT NOT NULL,
     return_url    TEXT NOT NULL DEFAULT '',
     return_label  TEXT NOT NULL DEFAULT '',
@@ -26,6 +27,8 @@ CREATE TABLE portal_sessions (
 CREATE UNIQUE INDEX portal_sessions_token ON portal_sessions (token_hash);
 CREATE INDEX portal_sessions_membership ON portal_sessions (workspace_id, membership_id);
 CREATE INDEX portal_sessions_account ON portal_sessions (workspace_id, account_id);
+-- PurgeExpired drops the links that can no longer be opened.
+CREATE INDEX portal_sessions_expires ON portal_sessions (expires_at);
 
 -- +goose Down
 DROP TABLE portal_sessions;
