@@ -228,3 +228,68 @@ func TestSystemPermissions(t *testing.T) {
 		}
 	})
 }
+
+// TestMemberPrincipalEdges: org.manage allows what members.manage does, a
+// role is given only with every permission it carries, a member works in
+// the token's mode, and the workspace_id claim picks the workspace.
+func TestMemberPrincipalEdges(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		f := newMemberFixture(t, e)
+		orgOnly := e.memberWithRole(t, f, "org@members.example", "org.manage", "members.read", "billing.read")
+		e.Call(t, "POST", "/v1/permissions", f.sk, `{"key":"reports.read"}`).Expect(t, 201, "")
+		e.Call(t, "POST", "/v1/roles", f.sk, `{"slug":"reporter","name":"Reporter","permissions":["reports.read"]}`).Expect(t, 201, "")
+		invite := "/v1/account-memberships?account_id=" + f.account
+
+		e.run(t, []apiCase{
+			{name: "org.manage invites", method: "POST", path: invite, token: orgOnly, body: `{"email":"n1@members.example","role":"member","send_email":false}`, status: 201},
+			{name: "but gives only what it holds", method: "POST", path: invite, token: orgOnly, body: `{"email":"n2@members.example","role":"admin"}`, status: 403, typ: "forbidden", says: "escalation"},
+			{name: "a role beyond the admin's", method: "PATCH", path: "/v1/account-memberships/" + f.plain.ID, token: f.adminJWT, body: `{"role":"reporter"}`, status: 403, typ: "forbidden", says: "reports.read"},
+			{name: "the owner neither", method: "PATCH", path: "/v1/account-memberships/" + f.plain.ID, token: f.ownerJWT, body: `{"role":"reporter"}`, status: 403, typ: "forbidden", says: "escalation"},
+		})
+		for _, ev := range e.events(t, f.sk, "type=membership.created&account_id="+f.account) {
+			if ev.Actor.Type == "member" && (ev.Actor.UserID == "" || !strings.HasPrefix(ev.Actor.ID, "am_")) {
+				t.Errorf("member actor %+v", ev.Actor)
+			}
+		}
+
+		// Test mode: the same person's test-mode membership, seen only with a test-mode token.
+		skTest := e.key(false, db.KeySecret)
+		testAccount := e.createAccount(skTest, "Sandbox")
+		e.activeMember(t, skTest, testAccount, "olga@members.example", "owner", "")
+		testJWT := jwtFor(t, "olga@members.example", true)
+		if ids := e.walk(t, "/v1/accounts", testJWT, 10); len(ids) != 1 || ids[0] != testAccount {
+			t.Errorf("test-mode accounts %v, want %s", ids, testAccount)
+		}
+		e.Call(t, "GET", "/v1/accounts/"+f.account, testJWT, "").Expect(t, 404, "account.not_found")
+		e.Call(t, "GET", "/v1/accounts/"+testAccount, f.ownerJWT, "").Expect(t, 404, "account.not_found")
+
+		// The same email a member in another workspace: the claim decides.
+		other := dbtest.Workspace(t, d, "Globex")
+		otherSK := e.keyIn(other, true, db.KeySecret)
+		e.activeMember(t, otherSK, e.createAccount(otherSK, "Globex Shop"), "olga@members.example", "member", "")
+		e.Call(t, "GET", "/v1/accounts", f.ownerJWT, "").Expect(t, 401, "unauthorized")
+		claims := staffClaims("olga@members.example")
+		claims["workspace_id"] = e.ws.WorkspaceID
+		if ids := e.walk(t, "/v1/accounts", signHS256(t, claims), 10); len(ids) != 1 || ids[0] != f.account {
+			t.Errorf("with the claim: %v, want %s", ids, f.account)
+		}
+	})
+}
+
+// TestMemberIdempotencyKeys: one member's Idempotency-Key is not another's
+// to replay, though both act in the same workspace and mode.
+func TestMemberIdempotencyKeys(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		f := newMemberFixture(t, e)
+		path, body := "/v1/account-memberships?account_id="+f.account, `{"email":"same@members.example","send_email":false}`
+		e.Call(t, "POST", path, f.adminJWT, body, "Idempotency-Key", "k1").Expect(t, 201, "")
+		r := e.Call(t, "POST", path, f.plainJWT, body, "Idempotency-Key", "k1")
+		r.Expect(t, 409, "idempotency.conflict")
+		r = e.Call(t, "POST", path, f.adminJWT, body, "Idempotency-Key", "k1")
+		if r.Status != 201 || r.Header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("the admin's replay: %d %s", r.Status, r.Raw)
+		}
+	})
+}
