@@ -40,11 +40,17 @@ func TestMe(t *testing.T) {
 			m.Status != "active" || strings.Join(m.Effective, " ") != "billing.read members.read" {
 			t.Errorf("first membership: %+v", m)
 		}
+		// Staff who are also members see their memberships too.
+		e.addMember(f.sk, f.other, `{"workspace_membership_id":"`+e.ws.StaffID+`"}`)
 		r = e.Call(t, "GET", "/v1/me", jwtFor(t, e.ws.OwnerEmail, false), "")
 		r.Expect(t, 200, "")
 		r.Data(t, &me)
-		if me.Staff == nil || me.Staff.Role != "owner" || len(me.Memberships) != 0 {
+		if me.Staff == nil || me.Staff.Role != "owner" || me.Staff.ID != e.ws.StaffID || len(me.Memberships) != 1 ||
+			me.Memberships[0].Account.ID != f.other {
 			t.Errorf("staff's me: %s", r.Raw)
+		}
+		if r := e.Call(t, "GET", "/v1/me", jwtFor(t, e.ws.OwnerEmail, true), ""); !strings.Contains(r.Raw, `"memberships":[]`) {
+			t.Errorf("staff's me in test mode: %s", r.Raw)
 		}
 		e.Call(t, "GET", "/v1/me", f.sk, "").Expect(t, 403, "forbidden")
 		e.Call(t, "GET", "/v1/me", f.invitedJWT, "").Expect(t, 401, "unauthorized")
