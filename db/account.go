@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"time"
 )
 
@@ -27,7 +26,7 @@ func (s *DB) ListAccounts(ctx context.Context, sc Scope, q string, page Page) ([
 	query := `SELECT ` + accountColumns + ` WHERE workspace_id = ? AND livemode = ? AND id > ?`
 	args := []any{sc.WorkspaceID, sc.Live, page.After}
 	if sc.Member != "" {
-		query += strings.Replace(accountsOfMember, "account_id IN", "id IN", 1)
+		query += ` AND id IN (` + memberAccountIDs + `)`
 		args = append(args, memberArgs(sc)...)
 	}
 	if q != "" {

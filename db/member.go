@@ -45,22 +45,22 @@ func lacking(key string) error {
 		With(map[string]any{"required_permission": key})
 }
 
-// accountsOfMember is the condition that a row's account_id (unqualified)
-// is an account where a user is an active member; its arguments are the
-// workspace id, the mode and the user's id (memberArgs).
-const accountsOfMember = ` AND account_id IN (SELECT am.account_id FROM account_memberships am
-	WHERE am.workspace_id = ? AND am.livemode = ? AND am.user_id = ? AND am.status = 'active')`
+// memberAccountIDs selects the accounts where a user is an active member;
+// its arguments are the workspace id, the mode and the user's id
+// (memberArgs).
+const memberAccountIDs = `SELECT am.account_id FROM account_memberships am
+	WHERE am.workspace_id = ? AND am.livemode = ? AND am.user_id = ? AND am.status = 'active'`
 
-// accountsReadByMember is accountsOfMember narrowed to the accounts where
-// the user holds members.read, through their role or directly.
-const accountsReadByMember = ` AND account_id IN (SELECT am.account_id FROM account_memberships am
-	WHERE am.workspace_id = ? AND am.livemode = ? AND am.user_id = ? AND am.status = 'active'
+// accountsReadByMember is the condition that a row's account_id
+// (unqualified) is one of memberAccountIDs where the user holds
+// members.read, through their role or directly.
+const accountsReadByMember = ` AND account_id IN (` + memberAccountIDs + `
 	AND (EXISTS (SELECT 1 FROM role_permissions rp WHERE rp.workspace_id = am.workspace_id AND rp.role_id = am.role_id
 			AND rp.permission_key = '` + PermMembersRead + `')
 		OR EXISTS (SELECT 1 FROM membership_permissions mp WHERE mp.workspace_id = am.workspace_id
 			AND mp.membership_id = am.id AND mp.permission_key = '` + PermMembersRead + `')))`
 
-// memberArgs are the arguments of accountsOfMember and accountsReadByMember.
+// memberArgs are the arguments of memberAccountIDs and accountsReadByMember.
 func memberArgs(sc Scope) []any { return []any{sc.WorkspaceID, sc.Live, sc.Member} }
 
 // MemberByEmail returns the user with this email who can act as a member
