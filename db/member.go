@@ -35,10 +35,6 @@ func refusal(reason, message string) error {
 	return ErrForbidden.Saying(message).With(map[string]any{"reason": reason})
 }
 
-// ErrStaffOnly refuses a member principal what only the workspace's staff
-// (and its keys) may do.
-var ErrStaffOnly = ErrForbidden.Saying("Only the workspace's staff may do this").With(map[string]any{"reason": ReasonStaffOnly})
-
 // lacking is the 403 of a member principal without the permission key.
 func lacking(key string) error {
 	return ErrForbidden.Saying("This needs the permission " + key + " in the account").

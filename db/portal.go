@@ -39,11 +39,6 @@ func (g PortalGrant) Scope() Scope {
 	return Scope{WorkspaceID: g.WorkspaceID, Live: g.Live, Member: g.UserID}
 }
 
-// errNotAllowed refuses a portal link for someone who may not read the
-// account's members there.
-var errNotAllowed = ErrForbidden.Saying("This person is not an active member of the account holding members.read").
-	With(map[string]any{"reason": "not_allowed"})
-
 // CreatePortalSession makes a portal link for an active member of the
 // account who holds members.read (403 not_allowed otherwise); the token is
 // stored as its SHA-256 only.
