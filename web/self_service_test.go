@@ -8,6 +8,7 @@ import (
 
 	"roster/db"
 	"roster/db/dbtest"
+	"roster/web/webtest"
 )
 
 // TestMemberPrincipalReads: a member reaches their own accounts only, reads
@@ -45,6 +46,12 @@ func TestMemberPrincipalReads(t *testing.T) {
 			{name: "events without members.read", method: "GET", path: "/v1/events?account_id=" + f.account, token: viewer, status: 403, typ: "forbidden", detail: "required_permission"},
 		})
 
+		for _, ev := range e.events(t, f.sk, "type=account.created") {
+			if ev.TargetID == staffAccount {
+				e.Call(t, "GET", "/v1/events/"+ev.ID, f.ownerJWT, "").Expect(t, 404, "event.not_found")
+				e.Call(t, "GET", "/v1/events/"+ev.ID, f.sk, "").Expect(t, 200, "")
+			}
+		}
 		accounts := e.walk(t, "/v1/accounts", f.plainJWT, 1)
 		if strings.Join(accounts, " ") != f.account+" "+f.other {
 			t.Errorf("plain member lists accounts %v, want theirs only (%s %s)", accounts, f.account, f.other)
@@ -167,6 +174,28 @@ func TestTwoOwnersRemovingEachOther(t *testing.T) {
 			e.Call(t, "DELETE", "/v1/accounts/"+f.account, f.sk, "").Expect(t, 200, "")
 			e.Call(t, "DELETE", "/v1/accounts/"+f.other, f.sk, "").Expect(t, 200, "")
 		}
+	})
+}
+
+// TestTwoAdminsRemovingEachOther: of two admin members removing each other
+// at once, one succeeds and the other, removed, finds nothing; the owner
+// stays.
+func TestTwoAdminsRemovingEachOther(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		f := newMemberFixture(t, e)
+		second := e.activeMember(t, f.sk, f.account, "second@members.example", "admin", "")
+		secondJWT := signHS256(t, staffClaims("second@members.example"))
+		as := e.Race(t, 2, func(i int) (string, string, string, string) {
+			if i == 0 {
+				return "DELETE", "/v1/account-memberships/" + second.ID, f.adminJWT, ""
+			}
+			return "DELETE", "/v1/account-memberships/" + f.admin.ID, secondJWT, ""
+		})
+		if n := webtest.Statuses(as); n[200] != 1 || n[404] != 1 {
+			t.Fatalf("answers %d %s / %d %s, want one 200 and one 404", as[0].Status, as[0].Raw, as[1].Status, as[1].Raw)
+		}
+		e.Call(t, "GET", "/v1/account-memberships/"+f.owner.ID, f.sk, "").Expect(t, 200, "")
 	})
 }
 
