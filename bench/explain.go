@@ -30,9 +30,6 @@ func planQueries(d *db.DB, s seeded, o options) []plan {
 	large := s.sized(slices.Max(o.sizes))
 	members := d.MembershipSelect()
 	list, events := d.MembershipListQuery(), d.EventListQuery()
-	// The filtered lists, as ListMemberships builds them: the page bounded by
-	// (account_id, id) > (?, ?) next to account_id = ?.
-	const filtered = ` AND am.account_id = ? AND (am.account_id, am.id) > (?, ?) AND am.%s = ? ORDER BY am.id LIMIT ?`
 	ps := []plan{
 		{"api key by secret", `SELECT id FROM api_keys WHERE secret_hash = ?`, []any{db.HashSecret(s.key)}},
 		{"membership by id", members + ` AND am.id = ?`, []any{ws, live, large.memberID(large.size / 2)}},
@@ -47,9 +44,9 @@ func planQueries(d *db.DB, s seeded, o options) []plan {
 		)
 	}
 	return append(ps,
-		plan{fmt.Sprintf("members by status, %d", large.size), members + fmt.Sprintf(filtered, "status"), []any{ws, live, large.id, large.id, "", "invited", 51}},
-		plan{fmt.Sprintf("members by role, %d", large.size), members + fmt.Sprintf(filtered, "role_id"), []any{ws, live, large.id, large.id, "", s.roleID, 51}},
-		plan{fmt.Sprintf("memberships removed with an account, %d", large.size), `SELECT id FROM account_memberships WHERE workspace_id = ? AND livemode = ? AND account_id = ? AND (account_id, id) > (?, ?) ORDER BY id LIMIT ?`, []any{ws, live, large.id, large.id, "", 1001}},
+		plan{fmt.Sprintf("members by status, %d", large.size), d.MembershipListQueryBy("status"), []any{ws, live, large.id, "invited", large.id, "invited", "", 51}},
+		plan{fmt.Sprintf("members by role, %d", large.size), d.MembershipListQueryBy("role_id"), []any{ws, live, large.id, s.roleID, large.id, s.roleID, "", 51}},
+		plan{fmt.Sprintf("memberships removed with an account, %d", large.size), `SELECT am.id FROM account_memberships am WHERE am.workspace_id = ? AND am.livemode = ? AND am.account_id <= ? AND (am.account_id, am.id) > (?, ?) ORDER BY am.account_id, am.id LIMIT ?`, []any{ws, live, large.id, large.id, "", 1001}},
 		plan{"accounts page", `SELECT id FROM accounts WHERE workspace_id = ? AND livemode = ? AND id > ? ORDER BY id LIMIT ?`, []any{ws, live, "", 21}},
 		plan{"user by email", `SELECT id FROM users WHERE workspace_id = ? AND email_lower = ?`, []any{ws, "m1.7@bench.example"}},
 	)

@@ -178,9 +178,10 @@ func (s *DB) accountRemovals(ctx context.Context, sc Scope, id string) (AccountR
 			r.Invited = c.N
 		}
 	}
+	args := append([]any{sc.WorkspaceID, sc.Live}, membersOfAccount.args(id, nil, "")...)
 	if err := s.selectAll(ctx, &r.MembershipIDs, `SELECT am.id FROM account_memberships am
-		WHERE am.workspace_id = ? AND am.livemode = ? AND am.account_id = ? AND `+inAccountAfter("am", ">")+` ORDER BY am.id LIMIT ?`,
-		sc.WorkspaceID, sc.Live, id, id, "", maxRemovedIDs); err != nil {
+		WHERE am.workspace_id = ? AND am.livemode = ?`+membersOfAccount.where()+membersOfAccount.order(),
+		append(args, maxRemovedIDs)...); err != nil {
 		return r, wrap(err, "list memberships of account %s", id)
 	}
 	r.MembershipIDsComplete = len(r.MembershipIDs) == r.Memberships

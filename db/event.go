@@ -72,12 +72,13 @@ type EventFilter struct {
 	Type         string
 }
 
-// The frame of a list of events, newest first: the scope's, of one
-// account (with the cursor, see eventCursor) and the order; filters go
+// The frame of a list of events, newest first: the scope's, and the
+// order of a list of every account's; a list of one account's events is
+// framed by eventsOfAccount, with the cursor of eventCursor. Filters go
 // between them.
 var (
 	eventsOfScope   = `SELECT ` + eventColumns + ` WHERE workspace_id = ? AND livemode = ?`
-	eventsOfAccount = ` AND account_id = ? AND ` + inAccountAfter("events", "<")
+	eventsOfAccount = accountKeyset{alias: "events", newest: true}
 	eventListOrder  = ` ORDER BY id DESC LIMIT ?`
 )
 
@@ -85,7 +86,7 @@ var (
 // id; for a member principal, those of the accounts where they hold
 // members.read.
 func (s *DB) ListEvents(ctx context.Context, sc Scope, f EventFilter, page Page) ([]Event, error) {
-	q := eventsOfScope
+	q, order := eventsOfScope, eventListOrder
 	args := []any{sc.WorkspaceID, sc.Live}
 	if sc.Member != "" && f.AccountID != "" {
 		if err := s.memberReading(ctx, sc, f.AccountID); err != nil {
@@ -98,8 +99,8 @@ func (s *DB) ListEvents(ctx context.Context, sc Scope, f EventFilter, page Page)
 	}
 	switch {
 	case f.AccountID != "":
-		q += eventsOfAccount
-		args = append(args, f.AccountID, f.AccountID, eventCursor(page))
+		q, order = q+eventsOfAccount.where(), eventsOfAccount.order()
+		args = append(args, eventsOfAccount.args(f.AccountID, nil, eventCursor(page))...)
 	case page.After != "":
 		q += ` AND id < ?`
 		args = append(args, page.After)
@@ -113,7 +114,7 @@ func (s *DB) ListEvents(ctx context.Context, sc Scope, f EventFilter, page Page)
 		args = append(args, f.Type)
 	}
 	var evs []Event
-	if err := s.selectAll(ctx, &evs, q+eventListOrder, append(args, page.fetch())...); err != nil {
+	if err := s.selectAll(ctx, &evs, q+order, append(args, page.fetch())...); err != nil {
 		return nil, wrap(err, "list events")
 	}
 	for i := range evs {
@@ -129,9 +130,8 @@ var lastEventID = "evt_" + strings.Repeat("Z", 26)
 
 // eventCursor is the keyset cursor of a page of events, newest first: the
 // page's, or for the first page lastEventID, so that the first page of an
-// account's events takes the same (account_id, id) condition as the
-// others (see inAccountAfter) and no plan walks every event of the mode
-// filtering by account.
+// account's events is framed as the others are (see accountKeyset) and no
+// plan walks every event of the mode filtering by account.
 func eventCursor(page Page) string {
 	if page.After == "" {
 		return lastEventID
@@ -143,7 +143,9 @@ func eventCursor(page Page) string {
 // account without other filters; its arguments are the workspace id, the
 // mode, the account id twice, the cursor (LastEventID on the first page)
 // and the limit. The plan tests and the bench explain it.
-func (s *DB) EventListQuery() string { return eventsOfScope + eventsOfAccount + eventListOrder }
+func (s *DB) EventListQuery() string {
+	return eventsOfScope + eventsOfAccount.where() + eventsOfAccount.order()
+}
 
 // LastEventID is the cursor of the first page of EventListQuery.
 func LastEventID() string { return lastEventID }

@@ -35,3 +35,8 @@ func difference(a, b []string) []string {
 func intersect(a, b []string) []string {
 	return difference(a, difference(a, b))
 }
+
+// intersection returns the elements of a that are in b, in a's order.
+func intersection(a, b []string) []string {
+	return difference(a, difference(a, b))
+}

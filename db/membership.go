@@ -115,19 +115,32 @@ type membershipRow struct {
 	RoleKeys   sql.NullString `db:"role_keys"`
 }
 
-// membershipsOfAccount and membershipListOrder frame the list of an
-// account's memberships (see inAccountAfter); its filters go between them.
-var (
-	membershipsOfAccount = ` AND am.account_id = ? AND ` + inAccountAfter("am", ">")
-	membershipListOrder  = ` ORDER BY am.id LIMIT ?`
-)
+// membersOfAccount frames the list of an account's memberships, oldest
+// first; a list filtered by status or role is framed by the index of that
+// column (membersBy).
+var membersOfAccount = accountKeyset{alias: "am"}
+
+// membersBy frames the list of an account's memberships of one status or
+// one role ("status" or "role_id").
+func membersBy(column string) accountKeyset {
+	return accountKeyset{alias: "am", fixed: []string{column}}
+}
 
 // MembershipListQuery is the statement ListMemberships runs without
 // filters, in the DB's dialect; its arguments are the workspace id, the
 // mode, the account id twice, the cursor and the limit. The bench and the
 // plan tests explain it.
 func (s *DB) MembershipListQuery() string {
-	return s.MembershipSelect() + membershipsOfAccount + membershipListOrder
+	return s.MembershipSelect() + membersOfAccount.where() + membersOfAccount.order()
+}
+
+// MembershipListQueryBy is the statement ListMemberships runs filtered by
+// one column, "status" or "role_id" (the role's id); its arguments are the
+// workspace id, the mode, the account id and the column's value, both
+// twice, the cursor and the limit.
+func (s *DB) MembershipListQueryBy(column string) string {
+	k := membersBy(column)
+	return s.MembershipSelect() + k.where() + k.order()
 }
 
 // ListMemberships returns a page of an account's memberships, oldest
@@ -143,12 +156,11 @@ func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f 
 	if err := s.memberReading(ctx, sc, accountID); err != nil {
 		return nil, err
 	}
-	q := s.MembershipSelect() + membershipsOfAccount
-	args := []any{sc.WorkspaceID, sc.Live, accountID, accountID, page.After}
-	q, args = f.person(q, args)
+	k, fixed := membersOfAccount, []any(nil)
+	var more string // filters beyond the keyset's
+	var moreArgs []any
 	if f.Status != "" {
-		q += ` AND am.status = ?`
-		args = append(args, f.Status)
+		k, fixed = membersBy("status"), []any{f.Status}
 	}
 	if f.Role != "" {
 		var roleID string
@@ -159,14 +171,20 @@ func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f 
 		if err != nil {
 			return nil, wrap(err, "find role %s", f.Role)
 		}
-		q += ` AND am.role_id = ?`
-		args = append(args, roleID)
+		if fixed == nil {
+			k, fixed = membersBy("role_id"), []any{roleID}
+		} else {
+			more, moreArgs = ` AND am.role_id = ?`, []any{roleID}
+		}
 	}
 	if f.Q != "" {
-		q += ` AND (u.email_lower LIKE ? ESCAPE '\' OR LOWER(u.name) LIKE ? ESCAPE '\')`
-		args = append(args, escapeLike(FoldEmail(f.Q))+"%", likePrefix(f.Q))
+		more += ` AND (u.email_lower LIKE ? ESCAPE '\' OR LOWER(u.name) LIKE ? ESCAPE '\')`
+		moreArgs = append(moreArgs, escapeLike(FoldEmail(f.Q))+"%", likePrefix(f.Q))
 	}
-	ms, err := s.loadMemberships(ctx, q+membershipListOrder, append(args, page.fetch())...)
+	more, moreArgs = f.person(more, moreArgs)
+	args := append([]any{sc.WorkspaceID, sc.Live}, k.args(accountID, fixed, page.After)...)
+	args = append(append(args, moreArgs...), page.fetch())
+	ms, err := s.loadMemberships(ctx, s.MembershipSelect()+k.where()+more+k.order(), args...)
 	if err != nil {
 		return nil, wrap(err, "list memberships of account %s", accountID)
 	}
@@ -196,7 +214,7 @@ func (s *DB) membershipsOfPerson(ctx context.Context, sc Scope, f MembershipFilt
 		q += ` AND (u.email_lower LIKE ? ESCAPE '\' OR LOWER(u.name) LIKE ? ESCAPE '\')`
 		args = append(args, escapeLike(FoldEmail(f.Q))+"%", likePrefix(f.Q))
 	}
-	ms, err := s.loadMemberships(ctx, q+membershipListOrder, append(args, page.fetch())...)
+	ms, err := s.loadMemberships(ctx, q+` ORDER BY am.id LIMIT ?`, append(args, page.fetch())...)
 	return ms, wrap(err, "list memberships of a person")
 }
 
@@ -211,19 +229,6 @@ func (f MembershipFilter) person(q string, args []any) (string, []any) {
 		args = append(args, FoldEmail(f.Email))
 	}
 	return q, args
-}
-
-// inAccountAfter is the keyset condition of a list of one account's rows
-// (alias's table holding account_id and id): the rows after (op ">") or
-// before ("<") the cursor id, as a row comparison on (account_id, id) with
-// the account id and the cursor as its two arguments. Only an index that
-// starts with (account_id, id) can take it as its condition, so PostgreSQL
-// cannot choose to walk the primary key from the cursor and filter by
-// account (ORDER BY account_id, id alone would not stop it: with account_id
-// fixed, the planner reduces that order to id). The rows are those of
-// "account_id = ? AND id op ?", since the account is fixed too.
-func inAccountAfter(alias, op string) string {
-	return `(` + alias + `.account_id, ` + alias + `.id) ` + op + ` (?, ?)`
 }
 
 // accountExists answers account.not_found for an account the scope lacks.
@@ -358,36 +363,45 @@ func (s *DB) keepOwner(ctx context.Context, sc Scope, m Membership) error {
 	return nil
 }
 
-// addPermissions gives a membership direct permissions it lacks and says how
-// many it gained.
-func (s *DB) addPermissions(ctx context.Context, sc Scope, id string, keys []string) (int64, error) {
-	var added int64
-	for _, k := range keys {
-		n, err := s.exec(ctx, `INSERT INTO membership_permissions (membership_id, workspace_id, permission_key)
-			VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, id, sc.WorkspaceID, k)
-		if isForeignKeyViolation(err) {
-			return 0, notInCatalog("permissions", k)
-		}
-		if err != nil {
-			return 0, wrap(err, "add permission %s to membership %s", k, id)
-		}
-		added += n
+// addPermissionsStatement gives a membership the keys of a list that are
+// in the workspace's catalog, and returns those it inserted.
+var addPermissionsStatement = listing(`INSERT INTO membership_permissions (membership_id, workspace_id, permission_key)
+	SELECT ?, workspace_id, key FROM permissions WHERE workspace_id = ? AND key IN (?)
+	ON CONFLICT DO NOTHING RETURNING permission_key`)
+
+// addPermissions gives a membership direct permissions it lacks (none of
+// keys may be held already), checking them against the catalog in the same
+// statement: a key it did not insert is not in the catalog, refused under
+// field.
+func (s *DB) addPermissions(ctx context.Context, sc Scope, id string, keys []string, field string) error {
+	if len(keys) == 0 {
+		return nil
 	}
-	return added, nil
+	var added []string
+	err := s.selectAll(ctx, &added, s.dialect(addPermissionsStatement), id, sc.WorkspaceID, listArg(keys))
+	if isForeignKeyViolation(err) {
+		return notInCatalog(field, keys...) // deleted from the catalog since read
+	}
+	if err != nil {
+		return wrap(err, "add permissions to membership %s", id)
+	}
+	if unknown := difference(keys, added); len(unknown) > 0 {
+		return notInCatalog(field, unknown...)
+	}
+	return nil
 }
 
 // removePermissionsStatement deletes a list of a membership's direct permissions.
 var removePermissionsStatement = listing(`DELETE FROM membership_permissions
 	WHERE workspace_id = ? AND membership_id = ? AND permission_key IN (?)`)
 
-// removePermissions takes direct permissions from a membership and says how
-// many it lost.
-func (s *DB) removePermissions(ctx context.Context, sc Scope, id string, keys []string) (int64, error) {
+// removePermissions takes direct permissions from a membership.
+func (s *DB) removePermissions(ctx context.Context, sc Scope, id string, keys []string) error {
 	if len(keys) == 0 {
-		return 0, nil
+		return nil
 	}
-	n, err := s.exec(ctx, s.dialect(removePermissionsStatement), sc.WorkspaceID, id, listArg(keys))
-	return n, wrap(err, "remove permissions of membership %s", id)
+	_, err := s.exec(ctx, s.dialect(removePermissionsStatement), sc.WorkspaceID, id, listArg(keys))
+	return wrap(err, "remove permissions of membership %s", id)
 }
 
 // bump records that a membership changed: a new version and updated_at,

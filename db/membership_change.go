@@ -39,6 +39,10 @@ func (s *DB) CreateMembership(ctx context.Context, sc Scope, accountID string, i
 		if err != nil {
 			return err
 		}
+		// Refused keys are told before any conflict of the person's.
+		if err := s.checkCatalog(ctx, sc.WorkspaceID, "permissions", in.Permissions); err != nil {
+			return err
+		}
 		user, staffID, err := s.newMember(ctx, sc.WorkspaceID, in)
 		if err != nil {
 			return err
@@ -126,7 +130,7 @@ func (s *DB) insertMembership(ctx context.Context, sc Scope, a Account, userID, 
 		return Membership{}, wrap(err, "insert membership")
 	}
 	if e.set != nil {
-		if _, err := s.addPermissions(ctx, sc, id, *e.set); err != nil {
+		if err := s.addPermissions(ctx, sc, id, *e.set, "permissions"); err != nil {
 			return Membership{}, err
 		}
 	}
@@ -212,18 +216,19 @@ func (s *DB) activateByLink(ctx context.Context, sc Scope, m Membership, staffID
 	return s.finishChange(ctx, sc, m, after, prev, "membership.updated")
 }
 
-// edit is a MembershipChange checked against the workspace's roles and
-// catalog.
+// edit is a MembershipChange whose role is checked against the
+// workspace's roles; its keys, sorted and each once, are checked against
+// the catalog when they are written (addPermissions) or, for a key to
+// remove that the membership lacks, by apply.
 type edit struct {
 	role        *Role
 	set         *[]string
 	add, remove []string
 }
 
-// editOf checks a validated change against the workspace: its role exists
-// and its permissions are in the catalog.
+// editOf checks a validated change's role against the workspace.
 func (s *DB) editOf(ctx context.Context, wsID string, ch MembershipChange) (edit, error) {
-	var e edit
+	e := edit{add: SortedUnique(ch.Add), remove: SortedUnique(ch.Remove)}
 	if ch.Role != "" {
 		r, err := s.RoleByRef(ctx, wsID, ch.Role)
 		if errors.Is(err, ErrRoleNotFound) {
@@ -235,18 +240,10 @@ func (s *DB) editOf(ctx context.Context, wsID string, ch MembershipChange) (edit
 		e.role = &r
 	}
 	if ch.Permissions != nil {
-		set, err := s.catalogKeys(ctx, wsID, "permissions", *ch.Permissions)
-		if err != nil {
-			return e, err
-		}
+		set := SortedUnique(*ch.Permissions)
 		e.set = &set
 	}
-	var err error
-	if e.add, err = s.catalogKeys(ctx, wsID, "add_permissions", ch.Add); err != nil {
-		return e, err
-	}
-	e.remove, err = s.catalogKeys(ctx, wsID, "remove_permissions", ch.Remove)
-	return e, err
+	return e, nil
 }
 
 // UpdateMembership changes a membership's role or direct permissions. A
@@ -290,9 +287,29 @@ func (s *DB) UpdateMembership(ctx context.Context, sc Scope, ref MembershipRef, 
 
 // apply makes an edit of a locked membership and returns the membership
 // as it now is (built from what the transaction already holds, not read
-// again) and the fields it changed, as they were.
+// again) and the fields it changed, as they were. Its permission keys are
+// written first, so that keys not in the catalog are refused before the
+// role's conflicts (the last owner).
 func (s *DB) apply(ctx context.Context, sc Scope, m Membership, e edit) (Membership, map[string]any, error) {
 	after, prev := m, map[string]any{}
+	add, remove, err := s.keysToChange(ctx, sc, m, e)
+	if err != nil {
+		return m, nil, err
+	}
+	addField := "add_permissions"
+	if e.set != nil {
+		addField = "permissions"
+	}
+	if err := s.addPermissions(ctx, sc, m.ID, add, addField); err != nil {
+		return m, nil, err
+	}
+	if err := s.removePermissions(ctx, sc, m.ID, remove); err != nil {
+		return m, nil, err
+	}
+	if len(add)+len(remove) > 0 {
+		prev["permissions"] = m.Permissions
+		after.Permissions = SortedUnique(difference(append(append([]string{}, m.Permissions...), add...), remove))
+	}
 	if e.role != nil && e.role.ID != m.Role.ID {
 		if err := s.keepOwner(ctx, sc, m); err != nil {
 			return m, nil, err
@@ -309,27 +326,26 @@ func (s *DB) apply(ctx context.Context, sc Scope, m Membership, e edit) (Members
 		prev["role"] = m.Role
 		after.Role = e.role.asMembershipRole()
 	}
-	add, remove := e.add, e.remove
-	if e.set != nil {
-		add, remove = difference(*e.set, m.Permissions), difference(m.Permissions, *e.set)
-	}
-	added, err := s.addPermissions(ctx, sc, m.ID, add)
-	if err != nil {
-		return m, nil, err
-	}
-	removed, err := s.removePermissions(ctx, sc, m.ID, remove)
-	if err != nil {
-		return m, nil, err
-	}
-	if added+removed > 0 {
-		prev["permissions"] = m.Permissions
-		after.Permissions = SortedUnique(difference(append(append([]string{}, m.Permissions...), add...), remove))
-	}
 	if len(prev) > 0 {
 		prev["effective_permissions"] = m.EffectivePermissions
 		after.EffectivePermissions = effective(after.Role.Permissions, after.Permissions)
 	}
 	return after, prev, nil
+}
+
+// keysToChange is what an edit changes of a locked membership's direct
+// permissions: the keys it lacks and gains, and the keys it holds and
+// loses. A key to remove that it does not hold changes nothing but must
+// still be in the catalog; the keys it holds are (a foreign key to the
+// catalog says so).
+func (s *DB) keysToChange(ctx context.Context, sc Scope, m Membership, e edit) (add, remove []string, err error) {
+	if e.set != nil {
+		return difference(*e.set, m.Permissions), difference(m.Permissions, *e.set), nil
+	}
+	if err := s.checkCatalog(ctx, sc.WorkspaceID, "remove_permissions", difference(e.remove, m.Permissions)); err != nil {
+		return nil, nil, err
+	}
+	return difference(e.add, m.Permissions), intersection(e.remove, m.Permissions), nil
 }
 
 // finishChange gives a changed membership its new version and records the

@@ -3,6 +3,7 @@ package db_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -103,4 +104,48 @@ func jsonOf(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestUnknownKeysAreRefused: keys outside the catalog are refused, every one
+// of them named under the field that carried it, whether they were to be
+// added, removed or set, and before a role change's conflicts; the
+// membership is left as it was.
+func TestUnknownKeysAreRefused(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		sc := dbtest.Workspace(t, d, "Acme").Live()
+		acct, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Shop"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		invited := invite(t, d, sc, acct.ID, "owner@example.com", db.NewMembership{Role: "owner", Permissions: []string{"billing.read"}})
+		owner, err := d.AcceptInvitation(ctx, db.Acceptance{Token: strings.TrimPrefix(invited.Invitation.AcceptURL, "/invitations/")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The account's last active owner: a demotion alone is a conflict.
+		if _, err := d.UpdateMembership(ctx, sc, db.MembershipRef{ID: owner.ID}, db.MembershipChange{Role: "member"}); !errors.Is(err, db.ErrLastOwner) {
+			t.Fatalf("demotion of the last owner: %v", err)
+		}
+		keys := func(ks ...string) *[]string { return &ks }
+		for _, c := range []struct {
+			ch          db.MembershipChange
+			field, said string
+		}{
+			{db.MembershipChange{Add: []string{"billing.manage", "nope.b", "nope.a"}}, "add_permissions", "nope.a, nope.b"},
+			{db.MembershipChange{Remove: []string{"billing.read", "nope.c"}}, "remove_permissions", "nope.c"},
+			{db.MembershipChange{Permissions: keys("billing.read", "nope.d")}, "permissions", "nope.d"},
+			{db.MembershipChange{Role: "member", Add: []string{"nope.e"}}, "add_permissions", "nope.e"},
+		} {
+			_, err := d.UpdateMembership(ctx, sc, db.MembershipRef{ID: owner.ID}, c.ch)
+			var bad *db.InvalidInput
+			if !errors.As(err, &bad) || !strings.HasSuffix(bad.Fields[c.field], ": "+c.said) {
+				t.Fatalf("%+v: %v %+v", c.ch, err, bad)
+			}
+			m, err := d.Membership(ctx, sc, db.MembershipRef{ID: owner.ID})
+			if err != nil || m.Version != owner.Version || jsonOf(t, m.Permissions) != `["billing.read"]` || m.Role.Slug != "owner" {
+				t.Fatalf("after %+v: version %d (was %d), %v, %s, %v", c.ch, m.Version, owner.Version, m.Permissions, m.Role.Slug, err)
+			}
+		}
+	})
 }

@@ -1,5 +1,7 @@
 package db
 
+import "strings"
+
 // Page asks for one page of a keyset-paginated list: at most Limit rows
 // after the row whose id is After.
 type Page struct {
@@ -19,4 +21,59 @@ func Trim[T any](rows []T, p Page, id func(T) string) (page []T, hasMore bool, n
 		return rows, true, id(rows[len(rows)-1])
 	}
 	return rows, false, ""
+}
+
+// accountKeyset frames a page of one account's rows of a table (alias),
+// in the order of an index that starts with (account_id, then the fixed
+// columns, then id): the rows of the account (and of the fixed columns'
+// values) after the cursor, oldest first, or before it, newest first.
+//
+// The condition bounds the rows as a range of that index alone: a row
+// comparison from the cursor ((account_id, …, id) > (?, …, ?)) and the
+// account (and each fixed column) at most its value (at least, newest
+// first), never "account_id = ?". With the account fixed by an equality,
+// PostgreSQL reduces the order to id alone, which the primary key also
+// gives, and may walk the primary key filtering by account, reading every
+// row of the table after the cursor; as a range, only the index that
+// starts with (account_id, …, id) gives the order, on every plan, custom
+// or generic. The rows are the same: an account_id at most the account's
+// and a row at least the cursor's is the account's.
+type accountKeyset struct {
+	alias  string
+	fixed  []string // columns fixed to one value each, in the index's order
+	newest bool     // newest first: before the cursor, in descending order
+}
+
+// where is the keyset's condition, starting with " AND "; its arguments
+// are those of args.
+func (k accountKeyset) where() string {
+	cols := append(append([]string{"account_id"}, k.fixed...), "id")
+	bound, cmp := " <= ?", " > ("
+	if k.newest {
+		bound, cmp = " >= ?", " < ("
+	}
+	var b strings.Builder
+	for _, c := range cols[:len(cols)-1] {
+		b.WriteString(" AND " + k.alias + "." + c + bound)
+	}
+	b.WriteString(" AND (" + k.alias + "." + strings.Join(cols, ", "+k.alias+".") + ")" + cmp)
+	b.WriteString(strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")")
+	return b.String()
+}
+
+// args are the arguments of where: the account and the fixed columns'
+// values, twice, then the cursor ("" for the first page oldest first).
+func (k accountKeyset) args(accountID string, values []any, cursor string) []any {
+	bounds := append([]any{accountID}, values...)
+	return append(append(bounds, bounds...), cursor)
+}
+
+// order is the keyset's ORDER BY, with " LIMIT ?".
+func (k accountKeyset) order() string {
+	cols := append(append([]string{"account_id"}, k.fixed...), "id")
+	dir := ""
+	if k.newest {
+		dir = " DESC"
+	}
+	return " ORDER BY " + k.alias + "." + strings.Join(cols, dir+", "+k.alias+".") + dir + " LIMIT ?"
 }
