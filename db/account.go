@@ -25,6 +25,10 @@ const accountColumns = `'account' AS object, id, workspace_id, name, livemode, c
 func (s *DB) ListAccounts(ctx context.Context, sc Scope, q string, page Page) ([]Account, error) {
 	query := `SELECT ` + accountColumns + ` WHERE workspace_id = ? AND livemode = ? AND id > ?`
 	args := []any{sc.WorkspaceID, sc.Live, page.After}
+	if sc.Member != "" {
+		query += ` AND id IN (` + memberAccountIDs + `)`
+		args = append(args, memberArgs(sc)...)
+	}
 	if q != "" {
 		query += ` AND LOWER(name) LIKE ? ESCAPE '\'`
 		args = append(args, likePrefix(q))
@@ -34,9 +38,14 @@ func (s *DB) ListAccounts(ctx context.Context, sc Scope, q string, page Page) ([
 	return as, wrap(err, "list accounts")
 }
 
-// Account returns one account of the scope.
+// Account returns one account of the scope: for a member principal, one
+// where they are an active member.
 func (s *DB) Account(ctx context.Context, sc Scope, id string) (Account, error) {
-	return s.account(ctx, sc, id, "")
+	a, err := s.account(ctx, sc, id, "")
+	if err == nil {
+		_, err = s.actingMember(ctx, sc, id, false)
+	}
+	return a, err
 }
 
 // lockAccount reads an account for a change and locks it until the
@@ -86,6 +95,9 @@ func (s *DB) RenameAccount(ctx context.Context, sc Scope, id string, in AccountI
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		var err error
 		if a, err = s.lockAccount(ctx, sc, id); err != nil {
+			return err
+		}
+		if _, ctx, err = s.memberActing(ctx, sc, id, PermOrgManage); err != nil {
 			return err
 		}
 		if a.Name == in.Name {

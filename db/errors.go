@@ -81,6 +81,9 @@ var (
 	// token.
 	ErrInvitationNotFound = notFound("invitation.not_found",
 		"Invitation not found: the link was already used, revoked or has expired")
+	// ErrPortalLinkNotFound answers every portal link that cannot be used
+	// (used, expired or unknown) alike, and never repeats the token.
+	ErrPortalLinkNotFound = notFound("portal_session.not_found", "This link has expired or was already used: ask for a new one")
 )
 
 // Changes a rule of the domain refuses (409).
@@ -89,6 +92,7 @@ var (
 	ErrLastOwner              = conflict("membership.last_owner", "An account keeps at least one active owner: make someone else owner first")
 	ErrNotInvited             = conflict("membership.not_invited", "Only an invited membership has an invitation to resend")
 	ErrPermissionExists       = conflict("permission.already_exists", "The catalog already has this permission")
+	ErrPermissionSystem       = conflict("permission.system", "Roster itself relies on this permission: it stays in every workspace's catalog")
 	ErrPermissionInUse        = conflict("permission.in_use", "Roles or members hold this permission: take it from them first")
 	ErrRoleExists             = conflict("role.already_exists", "A role with this slug already exists")
 	ErrRolePermanent          = conflict("role.permanent", "The owner role cannot be deleted")
@@ -104,6 +108,15 @@ var (
 // ErrForbidden refuses a caller who may not do what it asked (403); its
 // copies say why.
 var ErrForbidden = &Error{Kind: KindForbidden, Type: "forbidden", Message: "You are not allowed to do this"}
+
+// ErrStaffOnly refuses a member principal what only the workspace's staff
+// (and its keys) may do (details.reason staff_only, see member.go).
+var ErrStaffOnly = ErrForbidden.Saying("Only the workspace's staff may do this").With(map[string]any{"reason": ReasonStaffOnly})
+
+// errNotAllowed refuses a portal link for someone who may not read the
+// account's members there.
+var errNotAllowed = ErrForbidden.Saying("This person is not an active member of the account holding members.read").
+	With(map[string]any{"reason": "not_allowed"})
 
 // ErrStale is returned when an If-Match version no longer matches (412).
 var ErrStale = &Error{Kind: KindPrecondition, Type: "precondition_failed", Message: "The resource has changed since you read it"}

@@ -17,6 +17,7 @@ type Event struct {
 	Type               string          `db:"type" json:"type"`
 	ActorType          string          `db:"actor_type" json:"-"`
 	ActorID            string          `db:"actor_id" json:"-"`
+	ActorUserID        *string         `db:"actor_user_id" json:"-"`
 	Actor              Actor           `db:"-" json:"actor"`
 	AccountID          *string         `db:"account_id" json:"account_id"`
 	MembershipID       *string         `db:"membership_id" json:"membership_id"`
@@ -57,10 +58,10 @@ func (s *DB) record(ctx context.Context, sc Scope, c change) error {
 		prev = &p
 	}
 	a := actorFrom(ctx)
-	_, err = s.exec(ctx, `INSERT INTO events (id, workspace_id, livemode, type, actor_type, actor_id,
+	_, err = s.exec(ctx, `INSERT INTO events (id, workspace_id, livemode, type, actor_type, actor_id, actor_user_id,
 		account_id, membership_id, target_id, data, previous_attributes, request_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		NewID("evt"), sc.WorkspaceID, sc.Live, c.Type, a.actor.Type, a.actor.ID,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		NewID("evt"), sc.WorkspaceID, sc.Live, c.Type, a.actor.Type, a.actor.ID, nullString(a.actor.UserID),
 		nullString(c.AccountID), nullString(c.MembershipID), c.TargetID, string(data), prev, a.requestID, now())
 	return wrap(err, "insert event %s", c.Type)
 }
@@ -80,10 +81,21 @@ var (
 	eventsOfAccount = accountKeyset{alias: "events", newest: true}
 )
 
-// ListEvents returns events of the scope, newest first, after the cursor id.
+// ListEvents returns events of the scope, newest first, after the cursor
+// id; for a member principal, those of the accounts where they hold
+// members.read.
 func (s *DB) ListEvents(ctx context.Context, sc Scope, f EventFilter, page Page) ([]Event, error) {
 	q, order := eventsOfScope, ` ORDER BY id DESC LIMIT `+strconv.Itoa(page.rowsToRead())
 	args := []any{sc.WorkspaceID, sc.Live}
+	if sc.Member != "" && f.AccountID != "" {
+		if err := s.memberReading(ctx, sc, f.AccountID); err != nil {
+			return nil, err
+		}
+	}
+	if sc.Member != "" {
+		q += accountsReadByMember
+		args = append(args, memberArgs(sc)...)
+	}
 	switch {
 	case f.AccountID != "":
 		q, order = q+eventsOfAccount.where(), eventsOfAccount.order(page)
@@ -138,10 +150,16 @@ func (s *DB) EventListQuery(limit int) string {
 // LastEventID is the cursor of the first page of EventListQuery.
 func LastEventID() string { return lastEventID }
 
-// EventByID returns one event of the scope.
+// EventByID returns one event of the scope (for a member principal, of an
+// account where they hold members.read).
 func (s *DB) EventByID(ctx context.Context, sc Scope, id string) (Event, error) {
 	var e Event
-	err := s.get(ctx, &e, `SELECT `+eventColumns+` WHERE workspace_id = ? AND livemode = ? AND id = ?`, sc.WorkspaceID, sc.Live, id)
+	q, args := `SELECT `+eventColumns+` WHERE workspace_id = ? AND livemode = ? AND id = ?`, []any{sc.WorkspaceID, sc.Live, id}
+	if sc.Member != "" {
+		q += accountsReadByMember
+		args = append(args, memberArgs(sc)...)
+	}
+	err := s.get(ctx, &e, q, args...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, ErrEventNotFound.For(id)
 	}
@@ -152,12 +170,15 @@ func (s *DB) EventByID(ctx context.Context, sc Scope, id string) (Event, error) 
 	return e, nil
 }
 
-const eventColumns = `'event' AS object, id, type, actor_type, actor_id, account_id, membership_id, target_id,
+const eventColumns = `'event' AS object, id, type, actor_type, actor_id, actor_user_id, account_id, membership_id, target_id,
 	data, previous_attributes, request_id, livemode, created_at FROM events`
 
 // decode fills the fields the API shows from the stored columns.
 func (e *Event) decode() {
 	e.Actor = Actor{Type: e.ActorType, ID: e.ActorID}
+	if e.ActorUserID != nil {
+		e.Actor.UserID = *e.ActorUserID
+	}
 	e.Data = json.RawMessage(e.DataText)
 	e.PreviousAttributes = json.RawMessage("null")
 	if e.PreviousText != nil {

@@ -2,7 +2,9 @@ package db
 
 import (
 	"fmt"
+	"net"
 	"net/mail"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -104,20 +106,30 @@ func (in *MembershipChange) Validate() error {
 
 // MembershipFilter narrows a list of memberships; empty fields match
 // everything. Role is a role's slug (or id); Q a prefix of the member's
-// email or name, compared case-insensitively.
+// email or name, compared case-insensitively; UserID and Email name one
+// person, whose memberships across accounts the list may then hold.
 type MembershipFilter struct {
 	Status string
 	Role   string
 	Q      string
+	UserID string
+	Email  string
 }
 
-// Validate checks the status asked for.
+// Validate checks the status and the email asked for.
 func (in *MembershipFilter) Validate() error {
+	f := fieldErrors{}
 	if in.Status != "" && in.Status != StatusInvited && in.Status != StatusActive {
-		return Invalid(map[string]string{"status": "must be invited or active"})
+		f["status"] = "must be invited or active"
 	}
-	return nil
+	f.ref("user_id", &in.UserID)
+	f.email("email", &in.Email, false)
+	return f.err()
 }
+
+// acrossAccounts reports whether the filter names a person, whose
+// memberships a list may hold without naming an account.
+func (in MembershipFilter) acrossAccounts() bool { return in.UserID != "" || in.Email != "" }
 
 // Acceptance is what accepts an invitation: its token and, optionally, the
 // name the invited person goes by.
@@ -429,4 +441,99 @@ func (f fieldErrors) list(field string, xs []string) []string {
 		out[i] = x
 	}
 	return out
+}
+
+// AuthorizationQuestion asks whether a person (UserID or Email, exactly
+// one) holds every one of Permissions in an account: POST /v1/authorize.
+// Field names the input's list as the caller gave it ("permission" or
+// "permissions"), for the errors.
+type AuthorizationQuestion struct {
+	AccountID   string
+	UserID      string
+	Email       string
+	Permissions []string
+	Field       string
+}
+
+// Validate trims the input and checks its fields.
+func (in *AuthorizationQuestion) Validate() error {
+	f := fieldErrors{}
+	f.required("account_id", &in.AccountID)
+	f.person(&in.UserID, &in.Email)
+	if in.Field == "" {
+		in.Field = "permissions"
+	}
+	in.Permissions = f.list(in.Field, in.Permissions)
+	if len(in.Permissions) == 0 && f[in.Field] == "" {
+		f[in.Field] = "is required: name at least one permission key"
+	}
+	for i := range in.Permissions {
+		if f[in.Field] == "" {
+			f.match(in.Field, &in.Permissions[i], permissionKeyPattern, permissionKeyRule)
+		}
+	}
+	in.Permissions = SortedUnique(in.Permissions)
+	return f.err()
+}
+
+// person checks the either-or of a user id and an email that name one
+// person.
+func (f fieldErrors) person(userID, email *string) {
+	f.ref("user_id", userID)
+	f.email("email", email, false)
+	switch {
+	case *userID == "" && *email == "" && f["email"] == "":
+		f["user_id"] = "or email is required"
+	case *userID != "" && *email != "":
+		f["user_id"], f["email"] = "give user_id or email, not both", "give user_id or email, not both"
+	}
+}
+
+// NewPortalSession asks for a link to the hosted members page for a
+// person (UserID or Email, exactly one) of an account: ReturnURL, when
+// set, is where its link back goes (https, or http on a loopback host),
+// ReturnLabel its words ("Back" when empty). URL makes the link of a token.
+type NewPortalSession struct {
+	AccountID   string
+	UserID      string
+	Email       string
+	ReturnURL   string
+	ReturnLabel string
+	URL         func(token string) string
+}
+
+// maxReturnURL is the longest return_url accepted, in bytes.
+const maxReturnURL = 2048
+
+// Validate trims the input, checks its fields and fills the default label.
+func (in *NewPortalSession) Validate() error {
+	f := fieldErrors{}
+	f.required("account_id", &in.AccountID)
+	f.person(&in.UserID, &in.Email)
+	if f.text("return_url", &in.ReturnURL) && in.ReturnURL != "" && !isReturnURL(in.ReturnURL) {
+		f["return_url"] = "must be an absolute https:// URL (http:// only on a loopback host such as localhost)"
+	}
+	f.name("return_label", &in.ReturnLabel, false)
+	if in.ReturnLabel == "" {
+		in.ReturnLabel = "Back"
+	}
+	return f.err()
+}
+
+// isReturnURL reports whether s is an absolute https URL, or an http URL
+// of a loopback host, of at most maxReturnURL bytes.
+func isReturnURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || len(s) > maxReturnURL || u.Host == "" || u.User != nil {
+		return false
+	}
+	switch u.Scheme {
+	case "https":
+		return true
+	case "http":
+		host := u.Hostname()
+		ip := net.ParseIP(host)
+		return host == "localhost" || ip != nil && ip.IsLoopback()
+	}
+	return false
 }

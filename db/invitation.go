@@ -210,6 +210,9 @@ func (s *DB) ResendInvitation(ctx context.Context, sc Scope, ref MembershipRef, 
 		if err != nil {
 			return err
 		}
+		if _, ctx, err = s.memberActingOn(ctx, sc, ref, before, PermMembersManage); err != nil {
+			return err
+		}
 		if before.Status != StatusInvited {
 			return ErrNotInvited.With(map[string]any{"id": before.ID, "status": before.Status})
 		}

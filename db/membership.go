@@ -143,9 +143,17 @@ func (s *DB) MembershipListQueryBy(column string, limit int) string {
 	return s.MembershipSelect() + k.where() + k.order(Page{Limit: limit})
 }
 
-// ListMemberships returns a page of an account's memberships, oldest first.
+// ListMemberships returns a page of an account's memberships, oldest
+// first; with accountID "", the memberships across accounts of the person
+// the filter names (a list only staff and keys read).
 func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f MembershipFilter, page Page) ([]Membership, error) {
 	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	if accountID == "" {
+		return s.membershipsOfPerson(ctx, sc, f, page)
+	}
+	if err := s.memberReading(ctx, sc, accountID); err != nil {
 		return nil, err
 	}
 	k, fixed := membersOfAccount, []any(nil)
@@ -173,6 +181,7 @@ func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f 
 		more += ` AND (u.email_lower LIKE ? ESCAPE '\' OR LOWER(u.name) LIKE ? ESCAPE '\')`
 		moreArgs = append(moreArgs, escapeLike(FoldEmail(f.Q))+"%", likePrefix(f.Q))
 	}
+	more, moreArgs = f.person(more, moreArgs)
 	args := append([]any{sc.WorkspaceID, sc.Live}, k.args(accountID, fixed, page.After)...)
 	ms, err := s.loadMemberships(ctx, s.MembershipSelect()+k.where()+more+k.order(page), append(args, moreArgs...)...)
 	if err != nil {
@@ -183,6 +192,43 @@ func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f 
 		return ms, s.accountExists(ctx, sc, accountID)
 	}
 	return ms, nil
+}
+
+// membershipsOfPerson is the list of one person's memberships across the
+// scope's accounts, oldest first.
+func (s *DB) membershipsOfPerson(ctx context.Context, sc Scope, f MembershipFilter, page Page) ([]Membership, error) {
+	switch {
+	case !f.acrossAccounts():
+		return nil, Invalid(map[string]string{"account_id": "is required, unless user_id or email names a person"})
+	case sc.Member != "":
+		return nil, ErrStaffOnly
+	case f.Role != "":
+		return nil, Invalid(map[string]string{"role": "filters one account's memberships: give account_id too"})
+	}
+	q, args := f.person(s.MembershipSelect()+` AND am.id > ?`, []any{sc.WorkspaceID, sc.Live, page.After})
+	if f.Status != "" {
+		q += ` AND am.status = ?`
+		args = append(args, f.Status)
+	}
+	if f.Q != "" {
+		q += ` AND (u.email_lower LIKE ? ESCAPE '\' OR LOWER(u.name) LIKE ? ESCAPE '\')`
+		args = append(args, escapeLike(FoldEmail(f.Q))+"%", likePrefix(f.Q))
+	}
+	ms, err := s.loadMemberships(ctx, q+` ORDER BY am.id LIMIT ?`, append(args, page.fetch())...)
+	return ms, wrap(err, "list memberships of a person")
+}
+
+// person adds the filter's user id and email to a membership query.
+func (f MembershipFilter) person(q string, args []any) (string, []any) {
+	if f.UserID != "" {
+		q += ` AND am.user_id = ?`
+		args = append(args, f.UserID)
+	}
+	if f.Email != "" {
+		q += ` AND u.email_lower = ?`
+		args = append(args, FoldEmail(f.Email))
+	}
+	return q, args
 }
 
 // accountExists answers account.not_found for an account the scope lacks.
@@ -201,6 +247,9 @@ func (s *DB) Membership(ctx context.Context, sc Scope, ref MembershipRef) (Membe
 		if aerr := s.accountExists(ctx, sc, ref.AccountID); aerr != nil {
 			return Membership{}, aerr
 		}
+	}
+	if err == nil {
+		err = hideMembership(ref, s.memberReading(ctx, sc, m.AccountID))
 	}
 	return m, err
 }

@@ -24,6 +24,13 @@ func (s *DB) CreateMembership(ctx context.Context, sc Scope, accountID string, i
 		if err != nil {
 			return err
 		}
+		var by Membership
+		if by, ctx, err = s.memberActing(ctx, sc, a.ID, PermMembersManage); err != nil {
+			return err
+		}
+		if by.ID != "" && in.StaffID != "" {
+			return ErrStaffOnly.Saying("Only the workspace's staff may link a staff member to an account")
+		}
 		ch := MembershipChange{Role: in.Role}
 		if in.Permissions != nil {
 			ch.Permissions = &in.Permissions
@@ -56,6 +63,9 @@ func (s *DB) CreateMembership(ctx context.Context, sc Scope, accountID string, i
 				return err
 			}
 			e.role = &r
+		}
+		if err := by.mayGive(e.role, in.Permissions); err != nil {
+			return err
 		}
 		created = true
 		m, err = s.insertMembership(ctx, sc, a, user.ID, staffID, e, in)
@@ -246,7 +256,13 @@ func (s *DB) UpdateMembership(ctx context.Context, sc Scope, ref MembershipRef, 
 	var m Membership
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		var err error
-		if m, _, err = s.lockMembership(ctx, sc, ref, ch.Role != ""); err != nil {
+		// A member principal's changes all lock the account first, so
+		// that the locks of two members' changes cannot cross.
+		if m, _, err = s.lockMembership(ctx, sc, ref, ch.Role != "" || sc.Member != ""); err != nil {
+			return err
+		}
+		var by Membership
+		if by, ctx, err = s.memberActingOn(ctx, sc, ref, m, PermMembersManage); err != nil {
 			return err
 		}
 		if err := ch.IfMatch.check(m.Version); err != nil {
@@ -254,6 +270,9 @@ func (s *DB) UpdateMembership(ctx context.Context, sc Scope, ref MembershipRef, 
 		}
 		e, err := s.editOf(ctx, sc.WorkspaceID, ch)
 		if err != nil {
+			return err
+		}
+		if err := by.mayEdit(m, e); err != nil {
 			return err
 		}
 		after, prev, err := s.apply(ctx, sc, m, e)
@@ -364,6 +383,13 @@ func (s *DB) deleteMembership(ctx context.Context, sc Scope, ref MembershipRef, 
 	return s.WithTx(ctx, func(ctx context.Context) error {
 		m, _, err := s.lockMembership(ctx, sc, ref, true)
 		if err != nil {
+			return err
+		}
+		by, ctx, err := s.memberActingOn(ctx, sc, ref, m, "")
+		if err != nil {
+			return err
+		}
+		if err := by.mayRemove(m); err != nil {
 			return err
 		}
 		if onlyInvited && m.Status != StatusInvited {

@@ -64,8 +64,12 @@ func (s *DB) CreatePermission(ctx context.Context, sc Scope, in NewPermission) (
 // DeletePermission removes a key from the workspace's catalog, recording
 // permission.deleted in sc's mode. A key that a role or an account
 // membership holds stays: the foreign keys from role_permissions and
-// membership_permissions refuse its deletion whatever the concurrency.
+// membership_permissions refuse its deletion whatever the concurrency. A
+// system permission stays whoever holds it (permission.system).
 func (s *DB) DeletePermission(ctx context.Context, sc Scope, key string) error {
+	if IsSystemPermission(key) {
+		return ErrPermissionSystem.With(map[string]any{"key": key})
+	}
 	return s.WithTx(ctx, func(ctx context.Context) error {
 		p, err := s.lockPermission(ctx, sc.WorkspaceID, key)
 		if err != nil {

@@ -3,10 +3,14 @@ package db
 import "context"
 
 // Scope is what every query of a mode-bound row is confined to: one
-// workspace and one mode.
+// workspace and one mode. Member, when set, is the user id of an account's
+// member acting on their own accounts (a member principal): the stores
+// confine it further, to the accounts where that user is an active member,
+// and its rights to that membership's effective permissions (member.go).
 type Scope struct {
 	WorkspaceID string
 	Live        bool
+	Member      string
 }
 
 // Mode is "live" or "test".
@@ -20,10 +24,13 @@ func ModeName(live bool) string {
 	return "test"
 }
 
-// Actor is who makes a change, as events record it.
+// Actor is who makes a change, as events record it. A member acting on
+// their account ("member") is named by the membership it acts through
+// (ID, which the store that checks its rights fills in) and its user.
 type Actor struct {
-	Type string `json:"type"` // "api_key", "user" or "system"
-	ID   string `json:"id"`
+	Type   string `json:"type"` // "api_key", "user", "member" or "system"
+	ID     string `json:"id"`
+	UserID string `json:"user_id,omitempty"`
 }
 
 type actorKey struct{}

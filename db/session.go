@@ -60,15 +60,18 @@ func (s *SessionStore) Delete(token string) error {
 	return s.DeleteCtx(context.Background(), token)
 }
 
-// PurgeExpired deletes expired sessions, the limits' ended windows and the
-// lookups of expired invitation tokens (see indexToken); none counts once
-// expired, this only reclaims their space.
+// PurgeExpired deletes expired sessions, portal links, the lookups of
+// expired invitation tokens (see indexToken) and the limits' ended
+// windows; none counts once expired, this only reclaims their space.
 func (s *DB) PurgeExpired(ctx context.Context) error {
 	if _, err := s.exec(ctx, `DELETE FROM sessions WHERE expiry <= ?`, now()); err != nil {
 		return wrap(err, "purge expired sessions")
 	}
 	if _, err := s.exec(ctx, `DELETE FROM invitation_token_lookup WHERE expires_at <= ?`, now()); err != nil {
 		return wrap(err, "purge expired invitation tokens")
+	}
+	if _, err := s.exec(ctx, `DELETE `+multiShard+`FROM portal_sessions WHERE expires_at <= ?`, now()); err != nil {
+		return wrap(err, "purge expired portal links")
 	}
 	_, err := s.exec(ctx, `DELETE FROM limit_windows WHERE expires_at <= ?`, time.Now().Unix())
 	return wrap(err, "purge ended limit windows")

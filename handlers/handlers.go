@@ -20,6 +20,8 @@ type Handlers struct {
 	Catalog     *Catalog
 	Staff       *Staff
 	Events      *Events
+	People      *People
+	Portal      *PortalSessions
 	OpenAPI     *OpenAPI
 }
 
@@ -32,6 +34,8 @@ func New(store *db.DB, opts Options) *Handlers {
 		Catalog:     &Catalog{Store: store},
 		Staff:       &Staff{Store: store},
 		Events:      &Events{Store: store},
+		People:      &People{Store: store},
+		Portal:      &PortalSessions{Store: store, BaseURL: opts.BaseURL},
 		OpenAPI:     NewOpenAPI(opts.BaseURL),
 	}
 }

@@ -107,14 +107,11 @@ type acceptBody struct {
 	Name  string `json:"name"`
 }
 
-// List answers GET /v1/account-memberships?account_id= and
+// List answers GET /v1/account-memberships?account_id= (or ?user_id=,
+// ?email=: a person's memberships across accounts) and
 // GET /v1/accounts/{account_id}/memberships.
 func (h *Memberships) List(c *fiber.Ctx) error {
 	p, err := pageOf(c)
-	if err != nil {
-		return err
-	}
-	accountID, err := accountOf(c)
 	if err != nil {
 		return err
 	}
@@ -122,7 +119,11 @@ func (h *Memberships) List(c *fiber.Ctx) error {
 		Status: c.Query("status"),
 		Role:   c.Query("role"),
 		Q:      strings.TrimSpace(c.Query("q")),
+		UserID: c.Query("user_id"),
+		Email:  c.Query("email"),
 	}
+	// The store asks for an account unless the filter names a person.
+	accountID, _ := accountOf(c)
 	rows, err := h.Store.ListMemberships(ctx(c), PrincipalOf(c).Scope, accountID, filter, p)
 	if err != nil {
 		return err

@@ -19,20 +19,28 @@ const (
 )
 
 // Principal is who a request acts for: a workspace and mode, and either an
-// API key or a staff member (through a JWT or a console session). A key
-// created by a staff member carries that person's current workspace
-// membership as Staff: it never does more than they may.
+// API key, a staff member (through a JWT or a console session) or an
+// account's member acting on their own accounts (Member, through a JWT;
+// Scope.Member is their user id, which confines the stores to their
+// accounts and rights). A key created by a staff member carries that
+// person's current workspace membership as Staff: it never does more than
+// they may.
 type Principal struct {
 	Scope      db.Scope
 	Credential string
 	Key        *db.APIKey
 	Staff      *db.StaffMember
+	Member     *db.User
 }
 
-// Actor is how events record the principal.
+// Actor is how events record the principal. A member's is completed with
+// the membership it acts through by the store that checks its rights.
 func (p Principal) Actor() db.Actor {
 	if p.Key != nil {
 		return db.Actor{Type: "api_key", ID: p.Key.ID}
+	}
+	if p.Member != nil {
+		return db.Actor{Type: "member", UserID: p.Member.ID}
 	}
 	if p.Staff != nil {
 		return db.Actor{Type: "user", ID: p.Staff.UserID}

@@ -113,23 +113,42 @@ func (s *Server) keyPrincipal(c *fiber.Ctx, token string) (handlers.Principal, e
 }
 
 // jwtPrincipal authenticates a JWT from the auth provider: its user's
-// staff member decides what it may do.
+// staff member decides what it may do; a user who is not staff but an
+// active member of accounts in the token's mode is a member principal.
 func (s *Server) jwtPrincipal(c *fiber.Ctx, token string) (handlers.Principal, error) {
 	claims, err := s.jwt.verify(token)
 	if err != nil {
 		return handlers.Principal{}, errUnauthorized
 	}
+	live := claims.Mode != "test"
 	staff, err := s.db.StaffByEmail(c.UserContext(), claims.WorkspaceID, claims.Email)
+	if errors.Is(err, db.ErrStaffNotFound) {
+		return s.memberPrincipal(c, claims.WorkspaceID, claims.Email, live)
+	}
 	if err != nil {
-		if errors.Is(err, db.ErrStaffNotFound) {
-			return handlers.Principal{}, errUnauthorized
-		}
 		return handlers.Principal{}, err
 	}
 	return handlers.Principal{
-		Scope:      db.Scope{WorkspaceID: staff.WorkspaceID, Live: claims.Mode != "test"},
+		Scope:      db.Scope{WorkspaceID: staff.WorkspaceID, Live: live},
 		Credential: handlers.CredentialJWT,
 		Staff:      &staff,
+	}, nil
+}
+
+// memberPrincipal is the member principal of the person with this email:
+// 401 unless they are an active member of some account in the mode.
+func (s *Server) memberPrincipal(c *fiber.Ctx, wsID, email string, live bool) (handlers.Principal, error) {
+	u, err := s.db.MemberByEmail(c.UserContext(), wsID, email, live)
+	if errors.Is(err, db.ErrUserNotFound) {
+		return handlers.Principal{}, errUnauthorized
+	}
+	if err != nil {
+		return handlers.Principal{}, err
+	}
+	return handlers.Principal{
+		Scope:      db.Scope{WorkspaceID: u.WorkspaceID, Live: live, Member: u.ID},
+		Credential: handlers.CredentialJWT,
+		Member:     &u,
 	}, nil
 }
 
@@ -140,7 +159,11 @@ type access struct {
 	publishable bool   // publishable keys may use it
 	support     bool   // support staff may use it although it writes
 	liveOnly    bool   // it changes what both modes share: live mode only
+	members     bool   // member principals may use it (the stores decide what they reach)
 }
+
+// forMembers is a, opened to member principals too.
+func forMembers(a access) access { a.members = true; return a }
 
 // read is the access of a route that reads within scope.
 func read(scope string) access { return access{scope: scope} }
@@ -174,6 +197,9 @@ func (a access) check(p handlers.Principal) error {
 			return db.ErrForbidden.Saying("This key lacks the scope " + a.scope).With(map[string]any{"required_scope": a.scope})
 		}
 	case handlers.CredentialJWT, handlers.CredentialSession:
+		if p.Member != nil && !a.members {
+			return db.ErrStaffOnly
+		}
 	default:
 		return errUnauthorized
 	}

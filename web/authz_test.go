@@ -22,7 +22,7 @@ const authzTable = "testdata/authz.txt"
 
 // credentialColumns name the matrix's columns, in order.
 var credentialColumns = []string{"none", "garb", "revk", "expd", "pk_l", "pk_t", "scop", "sk_t", "sk_l", "othr", "supp", "admn",
-	"mbrw", "sk_o", "sk_d", "sk_g"}
+	"mbrw", "sk_o", "sk_d", "sk_g", "mown", "madm", "mpln", "mgon"}
 
 // matrixRow is one route's row of the matrix: the status each credential
 // gets.
@@ -136,6 +136,15 @@ func newMatrixFixture(t *testing.T, e *env) matrixFixture {
 		e.keyBy(e.owner(), true, db.KeySecret),
 		e.keyBy(demoted, true, db.KeySecret), e.keyBy(departed, true, db.KeySecret),
 	}
+	gone := e.activeMember(t, skLive, f.account, "gone@matrix.example", "admin", "")
+	for _, m := range []struct{ email, role string }{
+		{"owner@matrix.example", "owner"}, {"admin@matrix.example", "admin"}, {"plain@matrix.example", "member"},
+	} {
+		e.activeMember(t, skLive, f.account, m.email, m.role, "")
+		f.tokens = append(f.tokens, signHS256(t, staffClaims(m.email)))
+	}
+	e.Call(t, "DELETE", "/v1/account-memberships/"+gone.ID, skLive, "").Expect(t, 200, "")
+	f.tokens = append(f.tokens, signHS256(t, staffClaims("gone@matrix.example")))
 	owner := db.StaffEditor{WorkspaceID: e.ws.WorkspaceID, StaffID: e.ws.StaffID}
 	if _, err := e.db.ChangeStaffRole(ctx, owner, demoted.ID, db.StaffChange{Role: db.RoleSupport}); err != nil {
 		t.Fatal(err)
@@ -274,6 +283,10 @@ func checkCell(t *testing.T, route, column string, r response) {
 		}
 		if (column == "scop" || column == "mbrw") && r.Body.Error.Details["required_scope"] == nil {
 			fail("a scoped key's 403 must name the required scope")
+		}
+		if member := strings.HasPrefix(column, "m") && column != "mbrw"; member && r.Body.Error.Details["reason"] != "staff_only" &&
+			r.Body.Error.Details["required_permission"] == nil {
+			fail("a member's 403 must name the reason or the permission")
 		}
 		if (column == "sk_l" || column == "sk_o" || column == "admn") && strings.HasPrefix(route, "PATCH /v1/workspace-memberships") &&
 			r.Body.Error.Details["reason"] != "owner_only" {

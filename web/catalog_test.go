@@ -26,9 +26,11 @@ type event struct {
 	ID    string
 	Type  string
 	Actor struct {
-		Type string
-		ID   string
+		Type   string
+		ID     string
+		UserID string `json:"user_id"`
 	}
+	CreatedAt          time.Time       `json:"created_at"`
 	TargetID           string          `json:"target_id"`
 	AccountID          *string         `json:"account_id"`
 	MembershipID       *string         `json:"membership_id"`
@@ -270,7 +272,8 @@ func TestPermissions(t *testing.T) {
 			{"get with a colon", "GET", "/v1/permissions/billing:export", sk, "", 200, "", "", ""},
 			{"get unknown", "GET", "/v1/permissions/nope", sk, "", 404, "permission.not_found", "id", ""},
 			{"other workspace does not see it", "GET", "/v1/permissions/direct.only", other, "", 404, "permission.not_found", "", ""},
-			{"delete held by a role", "DELETE", "/v1/permissions/org.manage", sk, "", 409, "permission.in_use", "key", ""},
+			{"delete held by a role", "DELETE", "/v1/permissions/billing.manage", sk, "", 409, "permission.in_use", "key", ""},
+			{"a system key, held or not", "DELETE", "/v1/permissions/org.manage", sk, "", 409, "permission.system", "key", ""},
 			{"delete held by a membership", "DELETE", "/v1/permissions/direct.only", sk, "", 409, "permission.in_use", "key", ""},
 			{"delete", "DELETE", "/v1/permissions/reports.read", sk, "", 200, "", "", ""},
 			{"deleted is gone", "GET", "/v1/permissions/reports.read", sk, "", 404, "permission.not_found", "", ""},

@@ -89,8 +89,14 @@ func (s *Server) idempotent(c *fiber.Ctx) error {
 // query, and body.
 func requestHash(c *fiber.Ctx) string {
 	a := handlers.PrincipalOf(c).Actor()
+	who := a.Type + ":" + a.ID
+	if a.UserID != "" {
+		// A member principal is its user: the membership it acts
+		// through is only known to the store.
+		who += ":" + a.UserID
+	}
 	h := sha256.New()
-	h.Write([]byte(a.Type + ":" + a.ID + "\n" + c.Method() + " " + c.OriginalURL() + "\n"))
+	h.Write([]byte(who + "\n" + c.Method() + " " + c.OriginalURL() + "\n"))
 	h.Write(c.Body())
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -174,7 +174,7 @@ func TestPermissionCatalogPage(t *testing.T) {
 
 		// Held by a role, or directly by a member: refused, said in the row.
 		e.holdRole(t, e.ws.Live(), "member", "invoices:write")
-		for _, key := range []string{"members.read", "invoices:write"} {
+		for _, key := range []string{"billing.read", "invoices:write"} {
 			p := b.Post("/permissions/"+key+"/delete", nil).Expect(t, 422)
 			p.Has(t, "Roles or members hold this permission: take it from them first.")
 			b.Post("/permissions/"+key+"/delete", nil, "HX-Request", "true").Expect(t, 422).

@@ -27,21 +27,21 @@ func (s *Server) routes(h *handlers.Handlers) {
 	v1.Post("/invitations/accept", s.idempotent, h.Memberships.Accept)
 	api := v1.Group("", s.authenticateAPI, s.idempotent)
 
-	api.Get("/accounts", allow(read("accounts:read")), h.Accounts.List)
-	api.Post("/accounts", allow(write("accounts:write")), h.Accounts.Create)
-	api.Get("/accounts/:id", allow(read("accounts:read")), h.Accounts.Get)
-	api.Patch("/accounts/:id", allow(write("accounts:write")), h.Accounts.Rename)
-	api.Post("/accounts/:id", allow(write("accounts:write")), h.Accounts.Rename)
-	api.Delete("/accounts/:id", allow(write("accounts:write")), h.Accounts.Delete)
-	api.Get("/organizations", allow(read("accounts:read")), h.Accounts.List)
-	api.Post("/organizations", allow(write("accounts:write")), h.Accounts.Create)
-	api.Get("/organizations/:id", allow(read("accounts:read")), h.Accounts.Get)
-	api.Patch("/organizations/:id", allow(write("accounts:write")), h.Accounts.Rename)
-	api.Post("/organizations/:id", allow(write("accounts:write")), h.Accounts.Rename)
-	api.Delete("/organizations/:id", allow(write("accounts:write")), h.Accounts.Delete)
+	// Member principals reach their own accounts (and rename them with
+	// org.manage), their memberships and events, and read the catalog; the
+	// stores decide which (db/member.go). Every other route is staff-only.
+	accountsRead, accountsRename := allow(forMembers(read("accounts:read"))), allow(forMembers(write("accounts:write")))
+	for _, base := range []string{"/accounts", "/organizations"} {
+		api.Get(base, accountsRead, h.Accounts.List)
+		api.Post(base, allow(write("accounts:write")), h.Accounts.Create)
+		api.Get(base+"/:id", accountsRead, h.Accounts.Get)
+		api.Patch(base+"/:id", accountsRename, h.Accounts.Rename)
+		api.Post(base+"/:id", accountsRename, h.Accounts.Rename)
+		api.Delete(base+"/:id", allow(write("accounts:write")), h.Accounts.Delete)
+	}
 
 	// Account memberships and invitations.
-	membersRead, membersWrite := allow(read("memberships:read")), allow(write("memberships:write"))
+	membersRead, membersWrite := allow(forMembers(read("memberships:read"))), allow(forMembers(write("memberships:write")))
 	api.Get("/account-memberships", membersRead, h.Memberships.List)
 	api.Post("/account-memberships", membersWrite, h.Memberships.Create)
 	api.Get("/account-memberships/:id", membersRead, h.Memberships.Get)
@@ -49,7 +49,7 @@ func (s *Server) routes(h *handlers.Handlers) {
 	api.Patch("/account-memberships/:id", membersWrite, h.Memberships.Patch)
 	api.Delete("/account-memberships/:id", membersWrite, h.Memberships.Delete)
 	api.Post("/account-memberships/:id/resend-invitation",
-		allow(access{scope: "memberships:write", write: true, support: true}), h.Memberships.Resend)
+		allow(access{scope: "memberships:write", write: true, support: true, members: true}), h.Memberships.Resend)
 	for _, base := range []string{"/accounts/:account_id/memberships",
 		"/organizations/:organization_id/memberships", "/organizations/:organization_id/members"} {
 		api.Get(base, membersRead, h.Memberships.List)
@@ -63,7 +63,7 @@ func (s *Server) routes(h *handlers.Handlers) {
 	// Roles, permissions, workspace memberships and events.
 	// Roles, the permission catalog and the staff are shared by both modes:
 	// they change in live mode only.
-	catalogRead, catalogWrite := access{scope: "roles:read", publishable: true}, allow(shared("roles:write"))
+	catalogRead, catalogWrite := access{scope: "roles:read", publishable: true, members: true}, allow(shared("roles:write"))
 	// A route publishable keys may use, browsers may call too (cors.go).
 	get := func(path string, a access, h fiber.Handler) {
 		api.Get(path, allow(a), h)
@@ -73,12 +73,12 @@ func (s *Server) routes(h *handlers.Handlers) {
 	}
 	get("/roles", catalogRead, h.Catalog.ListRoles)
 	api.Post("/roles", catalogWrite, h.Catalog.CreateRole)
-	api.Get("/roles/:id_or_slug", allow(read("roles:read")), h.Catalog.GetRole)
+	api.Get("/roles/:id_or_slug", allow(forMembers(read("roles:read"))), h.Catalog.GetRole)
 	api.Patch("/roles/:id_or_slug", catalogWrite, h.Catalog.UpdateRole)
 	api.Delete("/roles/:id_or_slug", catalogWrite, h.Catalog.DeleteRole)
 	get("/permissions", catalogRead, h.Catalog.ListPermissions)
 	api.Post("/permissions", catalogWrite, h.Catalog.CreatePermission)
-	api.Get("/permissions/:key", allow(read("roles:read")), h.Catalog.GetPermission)
+	api.Get("/permissions/:key", allow(forMembers(read("roles:read"))), h.Catalog.GetPermission)
 	api.Delete("/permissions/:key", catalogWrite, h.Catalog.DeletePermission)
 	staffRead, staffWrite := allow(read("staff:read")), allow(shared("staff:write"))
 	api.Get("/workspace-memberships", staffRead, h.Staff.List)
@@ -86,8 +86,13 @@ func (s *Server) routes(h *handlers.Handlers) {
 	api.Get("/workspace-memberships/:id", staffRead, h.Staff.Get)
 	api.Patch("/workspace-memberships/:id", staffWrite, h.Staff.ChangeRole)
 	api.Delete("/workspace-memberships/:id", staffWrite, h.Staff.Delete)
-	api.Get("/events", allow(read("events:read")), h.Events.List)
-	api.Get("/events/:id", allow(read("events:read")), h.Events.Get)
+	// The questions a product asks, and links to the hosted members page.
+	api.Get("/me", allow(forMembers(read(""))), h.People.Me)
+	api.Post("/authorize", allow(read("memberships:read")), h.People.Authorize)
+	api.Post("/portal-sessions", allow(write("memberships:write")), h.Portal.Create)
+	eventsRead := allow(forMembers(read("events:read")))
+	api.Get("/events", eventsRead, h.Events.List)
+	api.Get("/events/:id", eventsRead, h.Events.Get)
 
 }
 

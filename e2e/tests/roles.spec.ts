@@ -152,10 +152,10 @@ test('adds a permission with its key rule shown, and refuses to delete one in us
   await expect(row).toContainText('Kept as typed');
   await expect(row).toContainText('none');
 
-  const held = page.locator('#permissions tbody tr', { hasText: 'members.read' });
+  const held = page.locator('#permissions tbody tr', { hasText: 'billing.read' });
   await expect(held).toContainText('owner, admin, member');
   await confirmed(page, held.getByRole('button', { name: 'Delete…' }), 'Delete permission', js);
-  await expect(page.locator('#permissions tbody tr', { hasText: 'members.read' }).getByRole('alert')).toHaveText(
+  await expect(page.locator('#permissions tbody tr', { hasText: 'billing.read' }).getByRole('alert')).toHaveText(
     'Roles or members hold this permission: take it from them first.',
   );
   await expectAccessible(page, testInfo);

@@ -132,7 +132,7 @@ func changeRole(ctx context.Context, c *roster.ClientWithResponses, id string) {
 // no status filter, then the invited ones.
 func listPages(ctx context.Context, c *roster.ClientWithResponses, account string, want []string) {
 	var ids []string
-	params := &roster.ListMembershipsParams{AccountId: account, Limit: ptr(1)}
+	params := &roster.ListMembershipsParams{AccountId: &account, Limit: ptr(1)}
 	for page := 0; ; page++ {
 		expect(page <= len(want), "list: more pages than memberships")
 		r, err := c.ListMembershipsWithResponse(ctx, params)
@@ -149,7 +149,7 @@ func listPages(ctx context.Context, c *roster.ClientWithResponses, account strin
 	same(ids, want, "list with cursors")
 
 	invited := roster.ListMembershipsParamsStatusInvited
-	r, err := c.ListMembershipsWithResponse(ctx, &roster.ListMembershipsParams{AccountId: account, Status: &invited})
+	r, err := c.ListMembershipsWithResponse(ctx, &roster.ListMembershipsParams{AccountId: &account, Status: &invited})
 	check(err)
 	expect(r.JSON200 != nil, "list invited: %d %s", r.StatusCode(), r.Body)
 	same(len(r.JSON200.Data), 2, "list invited: count")
