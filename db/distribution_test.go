@@ -324,8 +324,9 @@ func storeRun(t *testing.T, d *db.DB) {
 	}
 	_, _, err = d.OutboxBacklog(ctx)
 	must(err)
-	_, err = d.AcceptInvitation(ctx, db.Acceptance{Token: token, Name: "Ann"})
+	ann, err := d.AcceptInvitation(ctx, db.Acceptance{Token: token, Name: "Ann"})
 	must(err)
+	memberRun(t, d, sc, acct.ID, ann, owner)
 	bob, _, err := d.CreateMembership(ctx, sc, acct.ID, db.NewMembership{Email: "bob@example.com", AcceptURL: url})
 	must(err)
 	second, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Second"})
@@ -533,4 +534,42 @@ func TestDeleteRulesKeepTheirWorkspace(t *testing.T) {
 			}
 		}
 	})
+}
+
+// memberRun is storeRun's part of the self-service stores: a member
+// principal's reads and a change it may be refused, the questions a product
+// asks, and a portal link made and opened.
+func memberRun(t *testing.T, d *db.DB, sc db.Scope, accountID string, member, owner db.Membership) {
+	t.Helper()
+	ctx := context.Background()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := d.MemberByEmail(ctx, sc.WorkspaceID, member.User.Email, sc.Live)
+	must(err)
+	msc := sc
+	msc.Member = member.UserID
+	_, err = d.ListAccounts(ctx, msc, "", db.Page{Limit: 10})
+	must(err)
+	// Refused or not (the member's role grants nothing), their statements
+	// were sent.
+	_, _ = d.ListMemberships(ctx, msc, accountID, db.MembershipFilter{}, db.Page{Limit: 10})
+	_, _ = d.UpdateMembership(ctx, msc, db.MembershipRef{ID: owner.ID}, db.MembershipChange{Add: []string{"reports.read"}})
+	_, err = d.ListEvents(ctx, msc, db.EventFilter{}, db.Page{Limit: 10})
+	must(err)
+	_, err = d.Me(ctx, sc, member.User, nil)
+	must(err)
+	_, err = d.ListMemberships(ctx, sc, "", db.MembershipFilter{Email: member.User.Email}, db.Page{Limit: 10})
+	must(err)
+	_, err = d.Authorize(ctx, sc, db.AuthorizationQuestion{AccountID: accountID, UserID: member.UserID, Permissions: []string{"reports.read"}})
+	must(err)
+	var token string
+	_, err = d.CreatePortalSession(ctx, sc, db.NewPortalSession{AccountID: accountID, UserID: owner.UserID,
+		URL: func(tok string) string { token = tok; return "https://roster.example/portal/" + tok }})
+	must(err)
+	_, err = d.ExchangePortalToken(ctx, token)
+	must(err)
 }
