@@ -84,6 +84,7 @@ type KeysPage struct {
 // NewKey is a key's secret, shown once after creating or rolling it.
 type NewKey struct {
 	ID, Secret, Kind string
+	Name             string // the key's name, which labels the secret
 }
 
 // KeyConfirm asks whether to revoke or roll a key.
