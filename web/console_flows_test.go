@@ -33,7 +33,7 @@ func TestMembersPageOwnerIsConfirmed(t *testing.T) {
 		for _, path := range []string{f.path(m.ID, "role"), f.path(m.ID, "permissions"), f.path(m.ID, "resend"), f.page + "/invite", f.page + "/link"} {
 			f.b.Get(path+"?status=invited").Expect(t, 303, f.page+"?status=invited")
 		}
-		f.b.Get("/roles/" + m.Role.ID + "/default").Expect(t, 303, "/roles")
+		f.b.Get("/roles/"+m.Role.ID+"/default").Expect(t, 303, "/roles")
 		f.b.Get("/permissions").Expect(t, 303, "/roles")
 		f.b.Get("/team/wm_x/role").Expect(t, 303, "/team")
 	})
