@@ -1,6 +1,6 @@
 import type { Page, TestInfo } from '@playwright/test';
 
-import { api, expect, expectAccessible, noJS, owner, screenshot, signIn, support, test, uid } from './fixtures';
+import { api, expect, expectAccessible, noJS, owner, screenshot, signIn, support, switchMode, test, uid } from './fixtures';
 
 /** Creates an account through the API and returns its id. */
 async function account(name: string, mode: 'live' | 'test' = 'live'): Promise<string> {
@@ -304,7 +304,7 @@ test('a test-mode account’s members are never shown in live mode', async ({ pa
   await page.goto(`/accounts/${acct}`);
   await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
   await expect(page.getByText(email)).toHaveCount(0);
-  await page.getByRole('button', { name: 'Switch to test mode' }).click();
+  await switchMode(page, 'test');
   await expect(page.getByText('Test mode: you are looking at test data')).toBeVisible();
   await page.goto(`/accounts/${acct}`);
   await expect(row(page, email)).toContainText('Invited');
