@@ -206,7 +206,7 @@ func TestMembersPageRowActions(t *testing.T) {
 // linkOf is the invitation link the page shows for membership id.
 func linkOf(t *testing.T, body, id string) string {
 	t.Helper()
-	m := regexp.MustCompile(`id="link-` + id + `" class="invite-link" type="text" readonly value="([^"]+)"`).FindStringSubmatch(body)
+	m := regexp.MustCompile(`id="link-` + id + `" class="invite-link" rows="3" readonly>([^<]+)</textarea>`).FindStringSubmatch(body)
 	if m == nil {
 		t.Fatalf("no invitation link for %s", id)
 	}

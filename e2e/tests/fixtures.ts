@@ -90,7 +90,7 @@ export async function expectNoOverlaps(page: Page, scope = 'main'): Promise<void
       .filter((el) => {
         const r = el.getBoundingClientRect();
         const s = getComputedStyle(el);
-        return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && !el.closest('.visually-hidden');
+        return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && el.checkVisibility({ visibilityProperty: true }) && !el.closest('.visually-hidden');
       });
     const out: string[] = [];
     const name = (el: Element) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} “${(el.textContent || '').trim().slice(0, 40)}”`;
