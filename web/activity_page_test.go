@@ -78,3 +78,16 @@ func mapValues(m map[string]string) []string {
 	}
 	return out
 }
+
+// A member acting on their own account (the self-service actor "member")
+// is named by their email, through their membership.
+func TestActivityPageNamesMemberActors(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newMembersFixture(t, d)
+		m := f.invited("mia@example.com")
+		if _, err := d.Exec(d.Rebind(`UPDATE events SET actor_type = 'member', actor_id = ? WHERE membership_id = ? AND type = 'invitation.sent'`), m.ID, m.ID); err != nil {
+			t.Fatal(err)
+		}
+		f.b.Get("/activity?type=invitation.sent").Expect(t, 200).Has(t, "<strong>mia@example.com</strong> invited mia@example.com as Member")
+	})
+}

@@ -101,7 +101,7 @@ test('a refused role change shows the real role with the reason, and nothing ove
   expect(await roleOf(m.id)).toBe('owner');
 });
 
-test('after resend, remove and invite, focus lands on what happened, which is announced', async ({ page }, testInfo) => {
+test('after resend, invite, save permissions and revoke, focus lands on what happened, which is announced', async ({ page }, testInfo) => {
   test.skip(noJS(testInfo), 'without scripts every action loads a page');
   const email = `focus-${uid()}@e2e.example`;
   const { acct } = await accountWith(email);
@@ -126,6 +126,14 @@ test('after resend, remove and invite, focus lands on what happened, which is an
   await expect(results).toContainText(`${ana}: invited`);
   await expect(results).toBeFocused();
   await expect(page.locator('#announcer')).toContainText(`${ana}: invited`);
+
+  await row(page, email).getByText('Edit permissions').click();
+  await row(page, email).getByRole('checkbox', { name: 'org.manage', exact: true }).check();
+  await row(page, email).getByRole('button', { name: 'Save permissions' }).focus();
+  await page.keyboard.press('Enter');
+  const saved = row(page, email).getByRole('status');
+  await expect(saved).toHaveText(`Saved the direct permissions of ${email}: org.manage.`);
+  await expect(saved).toBeFocused();
 
   page.once('dialog', (d) => d.accept());
   await row(page, email).getByRole('button', { name: `Revoke the invitation of ${email}` }).click();
