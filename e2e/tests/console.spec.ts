@@ -176,11 +176,14 @@ test('the header is one row, the members table comes first, nothing is cut off',
   await expectAccessible(page, testInfo);
 });
 
-test('the roles page draws nothing over anything at any width', async ({ page }) => {
-  await signIn(page, owner);
-  await page.goto('/roles');
-  for (const width of widths) {
-    await page.setViewportSize({ width, height: 900 });
-    await expectNoOverlaps(page);
-  }
-});
+for (const path of ['/roles', '/activity', '/accounts', '/api-keys', '/team']) {
+  test(`the ${path} page draws nothing over anything at any width`, async ({ page }) => {
+    await signIn(page, owner);
+    await page.goto(path);
+    for (const width of widths) {
+      await page.setViewportSize({ width, height: 900 });
+      await expectNoOverlaps(page);
+      await expectNoOverlaps(page, '.site-header');
+    }
+  });
+}
