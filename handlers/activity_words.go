@@ -230,17 +230,11 @@ func roleWhat(verb string, prev, now object) string {
 	return "changed the role " + name
 }
 
-// verbPast is an event's verb as its sentence says it.
+// verbPast is an event's verb as its sentence says it: "updated" (and any
+// verb without words of its own) is "changed".
 func verbPast(verb string) string {
-	switch verb {
-	case "created":
-		return "created"
-	case "deleted":
-		return "deleted"
-	case "revoked":
-		return "revoked"
-	case "rolled":
-		return "rolled"
+	if slices.Contains([]string{"created", "deleted", "revoked", "rolled"}, verb) {
+		return verb
 	}
 	return "changed"
 }

@@ -99,10 +99,15 @@ export async function expectNoOverlaps(page: Page, scope = 'main'): Promise<void
         const a = els[i], b = els[j];
         if (a.contains(b) || b.contains(a)) continue;
         if (a.closest('label') === b || b.closest('label') === a) continue;
-        const ra = a.getBoundingClientRect(), rb = b.getBoundingClientRect();
-        const x = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
-        const y = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
-        if (x > 2 && y > 2) out.push(`${name(a)} overlaps ${name(b)}`);
+        // An inline element that wraps has a box per line: compare those.
+        const hit = Array.from(a.getClientRects()).some((ra) =>
+          Array.from(b.getClientRects()).some((rb) => {
+            const x = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
+            const y = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
+            return x > 2 && y > 2;
+          }),
+        );
+        if (hit) out.push(`${name(a)} overlaps ${name(b)}`);
       }
     }
     return out;
