@@ -15,12 +15,12 @@ type scaleLoad struct {
 
 // scaleLoads are P9's requests. Every request whose cost could grow with
 // the size of an account belongs here, and gets its figures and targets
-// from this entry alone: the authorization check, POST /v1/authorize,
-// joins the list when the route exists.
+// from this entry alone.
 var scaleLoads = []scaleLoad{
 	{"list API first page", false, func(a seededAccount) request { return listPage(a, "") }},
 	{"list API deep page", false, func(a seededAccount) request { return listPage(a, deepCursor(a)) }},
 	{"members page", true, func(a seededAccount) request { return request{"GET", membersPage(a.id, ""), ""} }},
+	{"authorize", false, func(a seededAccount) request { return authorizeRequest(a, a.size/2) }},
 }
 
 // atScale runs each of scaleLoads under load at the smallest and at the

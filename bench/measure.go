@@ -107,6 +107,14 @@ func measure(ctx context.Context, o options, dialect, tmp string) ([]result, err
 	fmt.Fprintf(stderr, "%s: P9 lists under %d clients…\n", dialect, o.clients)
 	rs = append(rs, atScale(c, console, dialect, s, o)...)
 
+	// P10, P11: the questions a product asks.
+	fmt.Fprintf(stderr, "%s: P10/P11 authorize and me…\n", dialect)
+	q, err := questions(c, dialect, s, big, o, maxGet)
+	if err != nil {
+		return nil, err
+	}
+	rs = append(rs, q...)
+
 	// P5: the server's peak RSS over the whole run.
 	rss, err := srv.peakRSS()
 	if err != nil {
@@ -125,7 +133,7 @@ func measure(ctx context.Context, o options, dialect, tmp string) ([]result, err
 	return rs, nil
 }
 
-// rank orders the figures in the table: the floors, P1 … P9, the plans.
+// rank orders the figures in the table: the floors, P1 … P11, the plans.
 func rank(id string) int {
 	switch {
 	case id == "floor":

@@ -38,7 +38,9 @@ func startProcess(ctx context.Context, program string, args func(addr string) []
 	addr := ln.Addr().String()
 	ln.Close()
 	cmd := exec.CommandContext(ctx, program, args(addr)...)
-	cmd.Env = append(os.Environ(), "ROSTER_LOG_FORMAT=json")
+	// The JWT secret lets the bench sign the token of GET /v1/me; the
+	// reference server reads none of these.
+	cmd.Env = append(os.Environ(), "ROSTER_LOG_FORMAT=json", "ROSTER_JWT_HS256_SECRET="+benchJWTSecret)
 	logf, err := os.CreateTemp("", "roster-bench-server-*.log")
 	if err != nil {
 		return nil, err
