@@ -67,3 +67,26 @@ func BenchmarkGetMembership(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkPatchMembership adds or removes a direct permission of one
+// membership through the API, as P1 of make bench does over the network.
+func BenchmarkPatchMembership(b *testing.B) {
+	benchDialects(b, func(b *testing.B, d *db.DB) {
+		e := newEnv(b, d)
+		_, ms := bigAccount(b, e, 100)
+		key := e.key(true, "secret")
+		b.ResetTimer()
+		i := 0
+		for b.Loop() {
+			i++
+			op := "add_permissions"
+			if (i/len(ms))%2 == 1 {
+				op = "remove_permissions"
+			}
+			body := `{"` + op + `":["billing.manage"]}`
+			if r := e.Call(b, "PATCH", "/v1/account-memberships/"+ms[i%len(ms)].ID, key, body); r.Status != 200 {
+				b.Fatalf("status %d: %+v", r.Status, r.Body)
+			}
+		}
+	})
+}
