@@ -51,8 +51,8 @@ func (h *AccountPages) Create(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	h.flash(c, "Created the account “"+a.Name+"”.")
-	return Redirect(c, "/accounts?"+url.Values{"q": {a.Name}}.Encode())
+	h.flash(c, "Created the account “"+a.Name+"”: invite its first members.")
+	return Redirect(c, "/accounts/"+a.ID)
 }
 
 // pageURLs are the links of a keyset-paginated list at path with the

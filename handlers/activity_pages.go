@@ -17,8 +17,7 @@ import (
 type ActivityStore interface {
 	ListEvents(ctx context.Context, sc db.Scope, f db.EventFilter, page db.Page) ([]db.Event, error)
 	EventTypes(ctx context.Context, sc db.Scope) ([]string, error)
-	ListStaff(ctx context.Context, wsID string, page db.Page) ([]db.StaffMember, error)
-	ListAPIKeys(ctx context.Context, sc db.Scope) ([]db.APIKey, error)
+	NamesOfEvents(ctx context.Context, sc db.Scope, evs []db.Event, userIDs []string) (db.EventNames, error)
 }
 
 // ActivityPages serves the console's activity page: the audit log.
@@ -28,7 +27,7 @@ type ActivityPages struct {
 }
 
 // List answers GET /activity: the mode's events, newest first, filtered by
-// account id, membership id and action type.
+// account id, membership id and action type, each said as a sentence.
 func (h *ActivityPages) List(c *fiber.Ctx) error {
 	p := PrincipalOf(c)
 	f := db.EventFilter{
@@ -46,50 +45,36 @@ func (h *ActivityPages) List(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	actors, err := h.actors(c, p.Scope)
+	var members []string
+	for _, e := range evs {
+		if id := actorUserID(e.Actor); id != "" {
+			members = append(members, id)
+		}
+	}
+	names, err := h.Store.NamesOfEvents(ctx(c), p.Scope, evs, members)
 	if err != nil {
 		return err
 	}
-	v := views.ActivityPage{Account: f.AccountID, Member: f.MembershipID, Type: f.Type, Types: types}
+	v := views.ActivityPage{Account: f.AccountID, Member: f.MembershipID, Type: f.Type, Actions: eventActions(types)}
 	for _, e := range evs {
-		v.Events = append(v.Events, eventRow(e, actors))
+		v.Events = append(v.Events, eventRow(e, names))
 	}
 	v.FirstURL, v.NextURL = pageURLs("/activity", url.Values{"account": {f.AccountID}, "member": {f.MembershipID}, "type": {f.Type}}, page.After, more, next)
 	return h.render(c, fiber.StatusOK, "Activity", "activity", views.Activity(v))
 }
 
-// actors names the workspace's people (by email) and the mode's keys (by
-// prefix), as events refer to them by id.
-func (h *ActivityPages) actors(c *fiber.Ctx, sc db.Scope) (map[string]string, error) {
-	staff, err := h.Store.ListStaff(ctx(c), sc.WorkspaceID, allStaff)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := h.Store.ListAPIKeys(ctx(c), sc)
-	if err != nil {
-		return nil, err
-	}
-	names := map[string]string{}
-	for _, sm := range staff {
-		names[sm.UserID] = sm.User.Email
-	}
-	for _, k := range keys {
-		names[k.ID] = "API key " + k.Prefix + "…"
-	}
-	return names, nil
-}
-
-// eventRow is an event as people read it.
-func eventRow(e db.Event, actors map[string]string) views.EventRow {
-	r := views.EventRow{ID: e.ID, Type: e.Type, Target: e.TargetID, At: e.CreatedAt, Actor: actors[e.Actor.ID]}
-	if r.Actor == "" {
-		r.Actor = e.Actor.Type + " " + e.Actor.ID
-	}
-	if e.Actor.Type == "system" {
-		r.Actor = "Roster"
-	}
+// eventRow is an event as people read it: who did what, where, and the
+// fields that changed.
+func eventRow(e db.Event, names db.EventNames) views.EventRow {
+	prev, now := parseObject(e.PreviousAttributes), parseObject(e.Data)
+	r := views.EventRow{ID: e.ID, Type: e.Type, Action: eventWord(e.Type), Target: e.TargetID, At: e.CreatedAt,
+		Who: eventWho(e.Actor, names), What: eventWhat(e.Type, prev, now), Changes: fieldChanges(prev, now)}
 	if e.AccountID != nil {
 		r.AccountID = *e.AccountID
+		r.AccountName, r.AboutAccount = names[r.AccountID], strings.HasPrefix(e.Type, "account.")
+		if r.AccountName == "" {
+			r.AccountName = r.AccountID
+		}
 	}
 	if e.MembershipID != nil {
 		r.Member = *e.MembershipID
@@ -98,35 +83,11 @@ func eventRow(e db.Event, actors map[string]string) views.EventRow {
 	if json.Indent(&pretty, e.Data, "", "  ") == nil {
 		r.Data = pretty.String()
 	}
-	r.Changes = changes(e.PreviousAttributes, e.Data)
+	if len(prev) > 0 {
+		pretty.Reset()
+		if json.Indent(&pretty, e.PreviousAttributes, "", "  ") == nil {
+			r.Previous = pretty.String()
+		}
+	}
 	return r
-}
-
-// changes pairs each field of previous (the fields that changed, as they
-// were) with its value in after.
-func changes(previous, after json.RawMessage) []views.Change {
-	var before, now map[string]json.RawMessage
-	if json.Unmarshal(previous, &before) != nil || len(before) == 0 {
-		return nil
-	}
-	_ = json.Unmarshal(after, &now)
-	fields := sortedKeys(before)
-	out := make([]views.Change, 0, len(fields))
-	for _, f := range fields {
-		out = append(out, views.Change{Field: f, Before: jsonText(before[f]), After: jsonText(now[f])})
-	}
-	return out
-}
-
-// jsonText shows a JSON value to people: strings without quotes, nothing
-// as a dash.
-func jsonText(v json.RawMessage) string {
-	if len(v) == 0 || string(v) == "null" {
-		return "—"
-	}
-	var s string
-	if json.Unmarshal(v, &s) == nil {
-		return s
-	}
-	return string(v)
 }

@@ -202,3 +202,10 @@ func capitalize(s string) string {
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
 }
+
+// BackTo answers a GET of an address that only takes forms (a bookmark, or
+// the address bar after a refused form without scripts) with the page the
+// form belongs to, rather than a dead end.
+func BackTo(page string) fiber.Handler {
+	return func(c *fiber.Ctx) error { return Redirect(c, page) }
+}

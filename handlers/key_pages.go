@@ -149,7 +149,7 @@ const newKeyCookie = "roster_new_key"
 // the session, the opener in a cookie sent to that page only, for ten
 // minutes.
 func (h *KeyPages) putNewKey(c *fiber.Ctx, k db.APIKey, secret string) error {
-	b, err := json.Marshal(views.NewKey{ID: k.ID, Secret: secret, Kind: k.Kind})
+	b, err := json.Marshal(views.NewKey{ID: k.ID, Secret: secret, Kind: k.Kind, Name: k.Name})
 	if err != nil {
 		return fmt.Errorf("handlers: encode new key %s: %w", k.ID, err)
 	}

@@ -29,7 +29,7 @@ var addVerbs = map[string]string{addInvite: "Invited", addLink: "Linked"}
 func (h *MemberPages) Invite(c *fiber.Ctx) error {
 	f := formOf(c, "emails", "role")
 	perms := formMulti(c, f, "permissions")
-	emails := splitEmails(f.Value("emails"))
+	emails, same := splitEmails(f.Value("emails"))
 	switch {
 	case len(emails) == 0:
 		f.Errors["emails"] = "Enter at least one email address."
@@ -46,23 +46,32 @@ func (h *MemberPages) Invite(c *fiber.Ctx) error {
 		return err
 	}
 	f.Values["emails"] = strings.Join(failed, "\n")
-	return h.added(c, addInvite, f, results, len(failed) > 0)
+	if len(failed) > 0 && f.Errors["emails"] == "" {
+		f.Errors["emails"] = "Not invited: " + strings.Join(failed, ", ") + ". Correct or remove these addresses, then send again."
+	}
+	return h.added(c, addInvite, f, append(results, same...), len(failed) > 0)
 }
 
 // splitEmails splits what was typed into addresses, each once whatever its
-// case, in the order typed.
-func splitEmails(s string) []string {
-	seen := map[string]bool{}
+// case, in the order typed; an address typed again in another case is said
+// to be the same (as an outcome of its own, which is no failure).
+func splitEmails(s string) ([]string, []views.AddResult) {
+	first := map[string]string{}
 	var out []string
+	var same []views.AddResult
 	for _, e := range strings.FieldsFunc(s, func(r rune) bool {
 		return r == ',' || r == ';' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
 	}) {
-		if k := db.FoldEmail(e); !seen[k] {
-			seen[k] = true
+		k := db.FoldEmail(e)
+		switch was, seen := first[k]; {
+		case !seen:
+			first[k] = e
 			out = append(out, e)
+		case was != e:
+			same = append(same, views.AddResult{Who: was, OK: true, Says: was + " and " + e + " are the same address: invited once", Same: true})
 		}
 	}
-	return out
+	return out, same
 }
 
 // inviteOne invites one address; an error is returned only when it
@@ -171,11 +180,7 @@ func (h *MemberPages) added(c *fiber.Ctx, kind string, f views.Form, results []v
 	status := statusFormErrors
 	if !failed && !f.Invalid() {
 		if !isFragment(c) {
-			var who []string
-			for _, r := range results {
-				who = append(who, r.Who)
-			}
-			h.flash(c, addVerbs[kind]+" "+strings.Join(who, ", ")+".")
+			h.flash(c, addedFlash(kind, results))
 			return Redirect(c, listOf(c).url())
 		}
 		form.Form, status = views.Form{}, fiber.StatusOK
@@ -185,4 +190,17 @@ func (h *MemberPages) added(c *fiber.Ctx, kind string, f views.Form, results []v
 		st = pageState{link: form}
 	}
 	return h.show(c, status, st)
+}
+
+// addedFlash says who was added, and which addresses were the same.
+func addedFlash(kind string, results []views.AddResult) string {
+	var who, notes []string
+	for _, r := range results {
+		if r.Same {
+			notes = append(notes, " "+r.Says+".")
+		} else {
+			who = append(who, r.Who)
+		}
+	}
+	return addVerbs[kind] + " " + strings.Join(who, ", ") + "." + strings.Join(notes, "")
 }

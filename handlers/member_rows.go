@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -40,17 +41,86 @@ func versionOf(f views.Form) db.IfMatch {
 	return db.IfMatch{v}
 }
 
-// ChangeRole answers POST /accounts/{id}/members/{mid}/role.
+// ChangeRole answers POST /accounts/{id}/members/{mid}/role. Making
+// someone an owner is confirmed first: a form without confirm=owner asks
+// (with htmx in the row, without it on the confirmation page).
 func (h *MemberPages) ChangeRole(c *fiber.Ctx) error {
-	f := formOf(c, "role", "version")
+	f := formOf(c, "role", "version", "confirm")
 	var m db.Membership
 	var err error
-	if f.Value("role") == "" {
+	switch {
+	case f.Value("role") == "":
 		err = db.Invalid(map[string]string{"role": "choose a role"})
-	} else {
+	case f.Value("role") == db.OwnerRoleSlug && f.Value("confirm") != db.OwnerRoleSlug:
+		return h.askOwner(c, f)
+	default:
 		m, err = h.Store.UpdateMembership(ctx(c), PrincipalOf(c).Scope, rowRef(c), db.MembershipChange{Role: f.Value("role"), IfMatch: versionOf(f)})
 	}
 	return h.rowDone(c, actRole, f, m, err, m.User.Email+" now has the role "+m.Role.Name+".")
+}
+
+// askOwner asks before making a member an owner: htmx gets the row with
+// the question in place of the role's select; a plain form goes to the
+// confirmation page (a GET, so that reload and Back work). A member who
+// is an owner already is only shown again.
+func (h *MemberPages) askOwner(c *fiber.Ctx, f views.Form) error {
+	m, err := h.Store.Membership(ctx(c), PrincipalOf(c).Scope, rowRef(c))
+	if errors.Is(err, db.ErrMembershipNotFound) {
+		return h.rowDone(c, actRole, f, m, err, "")
+	}
+	if err != nil {
+		return err
+	}
+	if m.Role.Slug == db.OwnerRoleSlug {
+		return h.rowChanged(c, views.MemberRow{Member: m, Edit: actRole, Note: m.User.Email + " is an owner already."})
+	}
+	if isFragment(c) {
+		return h.row(c, fiber.StatusOK, views.MemberRow{Member: m, Edit: views.EditConfirmOwner, Form: f})
+	}
+	l := listOf(c)
+	q := url.Values{"grant": {db.OwnerRoleSlug}, "version": {f.Value("version")}}
+	return Redirect(c, memberActionPath(l, m.ID, actRole)+"?"+q.Encode()+listParams(l))
+}
+
+// ConfirmOwner answers GET /accounts/{id}/members/{mid}/role: with
+// grant=owner, the page that asks before making the member an owner;
+// otherwise (a bookmark, a reload of a refused form) the members page.
+func (h *MemberPages) ConfirmOwner(c *fiber.Ctx) error {
+	l := listOf(c)
+	if c.Query("grant") != db.OwnerRoleSlug || !PrincipalOf(c).MayChange() {
+		return Redirect(c, l.url())
+	}
+	sc := PrincipalOf(c).Scope
+	acct, err := h.Store.Account(ctx(c), sc, l.accountID)
+	if err != nil {
+		return err
+	}
+	m, err := h.Store.Membership(ctx(c), sc, rowRef(c))
+	if err != nil {
+		return err
+	}
+	v := views.OwnerConfirm{Account: acct, Member: m, Version: c.Query("version"), Query: l.query()}
+	return h.render(c, fiber.StatusOK, "Make owner", "accounts", views.OwnerConfirmation(v))
+}
+
+// memberActionPath is the path of a row action, without the list's state.
+func memberActionPath(l memberList, memberID, action string) string {
+	return "/accounts/" + l.accountID + "/members/" + memberID + "/" + action
+}
+
+// listParams are the list's state as more query parameters ("&…"), or "".
+func listParams(l memberList) string {
+	if q := l.query(); q != "" {
+		return "&" + q[1:]
+	}
+	return ""
+}
+
+// BackToMembers answers a GET of a members page's form address (a
+// bookmark, or the address bar after a refused form without scripts):
+// the members page, rather than a dead end.
+func (h *MemberPages) BackToMembers(c *fiber.Ctx) error {
+	return Redirect(c, listOf(c).url())
 }
 
 // SetPermissions answers POST /accounts/{id}/members/{mid}/permissions: the
@@ -229,7 +299,8 @@ func rowSays(action string, now db.Membership) []saying {
 	switch action {
 	case actRole:
 		lastOwner = "This is the account's last active owner: make someone else owner before giving them another role."
-		fallthrough
+		stale = "Someone changed this member since you loaded the page: their role is now " + now.Role.Name +
+			". Choose the role again and save if you still want to change it."
 	case actPermissions:
 		stale = "Someone changed this member since you loaded the page (the role is now " + now.Role.Name +
 			"). The row shows how they are now, with your choice kept: save again to apply it."

@@ -65,6 +65,7 @@ type AddResult struct {
 	Who  string // an email address, as typed or as the team knows it
 	OK   bool
 	Says string // "invited", "already a member of this account", …
+	Same bool   // an address typed twice in different cases: Says says so
 }
 
 // LinkCandidate is a team member who is not an active member of the account.
@@ -168,12 +169,26 @@ func version(m db.Membership) string { return strconv.FormatInt(m.Version, 10) }
 // membership: after an error, so that nothing typed is lost.
 func (r MemberRow) kept(action string) bool { return r.Edit == action && r.Form.Invalid() }
 
-// role is the role slug the row's select shows.
-func (r MemberRow) role() string {
-	if r.kept("role") {
-		return r.Form.Value("role")
-	}
-	return r.Member.Role.Slug
+// role is the role slug the row's select shows: the member's own, even
+// after a refused change, whose reason is shown next to it.
+func (r MemberRow) role() string { return r.Member.Role.Slug }
+
+// EditConfirmOwner is the Edit of a row that asks before making its member
+// an owner.
+const EditConfirmOwner = "confirm-owner"
+
+// OwnerConfirm asks before making a member an owner, for browsers without
+// scripts (with them, the row asks).
+type OwnerConfirm struct {
+	Account db.Account
+	Member  db.Membership
+	Version string // the version of the member the form was sent with
+	Query   string // the list's state, to return to
+}
+
+// ownerQuestion is what is asked before making m an owner.
+func ownerQuestion(m db.Membership) string {
+	return "Make " + m.User.Email + " an owner of this account? Owners can change everything in it, other owners included."
 }
 
 // direct reports whether the row's permission box for key is ticked.

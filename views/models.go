@@ -84,6 +84,7 @@ type KeysPage struct {
 // NewKey is a key's secret, shown once after creating or rolling it.
 type NewKey struct {
 	ID, Secret, Kind string
+	Name             string // the key's name, which labels the secret
 }
 
 // KeyConfirm asks whether to revoke or roll a key.
@@ -96,23 +97,42 @@ type KeyConfirm struct {
 // ActivityPage lists the mode's events, newest first.
 type ActivityPage struct {
 	Account, Member, Type string // the filters
-	Types                 []string
+	Actions               []EventAction
 	Events                []EventRow
 	NextURL               string
 	FirstURL              string
 }
 
-// EventRow is one event as people read it.
+// EventAction is a choice of the action filter: an event type in words.
+type EventAction struct {
+	Type, Words string
+}
+
+// EventRow is one event as people read it: a sentence (who, what, where)
+// and the fields that changed.
 type EventRow struct {
-	ID        string
-	Type      string
-	Actor     string // who: a person's email, or the API key
-	Target    string // whom: the target's id
-	AccountID string
-	Member    string // the membership concerned, if any
-	At        time.Time
-	Changes   []Change // before and after of each changed field
-	Data      string   // the object after the change, as indented JSON
+	ID           string
+	Type         string
+	Action       string // the type in words
+	Who          string // a person's email, a key's name, or Roster
+	What         string // what they did, to whom, in words
+	Target       string // the target's id
+	AccountID    string
+	AccountName  string // where: the account's name ("" when not about an account)
+	AboutAccount bool   // the event is the account's own: What ends with "the account", its name follows
+	Member       string // the membership concerned, if any
+	At           time.Time
+	Changes      []Change // before and after of each field that changed
+	Data         string   // the object after the change, as indented JSON
+	Previous     string   // the changed fields as they were, as indented JSON ("" for none)
+}
+
+// joiner is what comes between what an event did and the account's name.
+func (e EventRow) joiner() string {
+	if e.AboutAccount {
+		return " "
+	}
+	return " in "
 }
 
 // Change is one field of an event: its value before and after.

@@ -239,13 +239,17 @@ func TestFormsRedirectAfterPost(t *testing.T) {
 		b.SignIn(e.ws.OwnerEmail, e.ws.Password)
 		b.Get("/accounts").Has(t, "No accounts in live mode yet")
 
-		b.Post("/accounts", url.Values{"name": {"  Acme Shop  "}}).Expect(t, 303, "/accounts?q=Acme+Shop")
-		b.Get("/accounts?q=Acme+Shop").Expect(t, 200).Has(t, "Created the account “Acme Shop”.", ">Acme Shop</a>")
+		created := b.Post("/accounts", url.Values{"name": {"  Acme Shop  "}}).Expect(t, 303)
+		acct := created.Header.Get("Location")
+		if !strings.HasPrefix(acct, "/accounts/acct_") {
+			t.Fatalf("after creating an account, went to %q, not its members page", acct)
+		}
+		b.Get(acct).Expect(t, 200).Has(t, "Created the account “Acme Shop”: invite its first members.", "<h1>Acme Shop</h1>")
 		b.Get("/accounts").Lacks(t, "Created the account") // the flash is shown once
 
 		p := b.Post("/accounts", url.Values{"name": {"Another"}}, "HX-Request", "true")
 		p.Expect(t, 200)
-		if p.Header.Get("HX-Redirect") != "/accounts?q=Another" {
+		if !strings.HasPrefix(p.Header.Get("HX-Redirect"), "/accounts/acct_") {
 			t.Fatalf("htmx POST answered HX-Redirect %q", p.Header.Get("HX-Redirect"))
 		}
 

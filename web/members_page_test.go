@@ -153,8 +153,8 @@ func TestMembersPageRowActions(t *testing.T) {
 		if _, err := d.UpdateMembership(context.Background(), f.ws.Live(), db.MembershipRef{ID: m.ID}, db.MembershipChange{Role: "admin"}); err != nil {
 			t.Fatal(err)
 		}
-		p := f.b.Post(f.path(m.ID, "role"), url.Values{"role": {"owner"}, "version": {stale}}).Expect(t, 422)
-		p.Has(t, "Someone changed this member since you loaded the page (the role is now Admin)", `value="owner" selected`, "<html")
+		p := f.b.Post(f.path(m.ID, "role"), url.Values{"role": {"member"}, "version": {stale}}).Expect(t, 422)
+		p.Has(t, "Someone changed this member since you loaded the page: their role is now Admin.", `value="admin" selected`, "<html")
 		if f.current(t, m.ID).Role.Slug != "admin" {
 			t.Fatal("a stale edit was saved")
 		}
@@ -206,7 +206,7 @@ func TestMembersPageRowActions(t *testing.T) {
 // linkOf is the invitation link the page shows for membership id.
 func linkOf(t *testing.T, body, id string) string {
 	t.Helper()
-	m := regexp.MustCompile(`id="link-` + id + `" class="invite-link" type="text" readonly value="([^"]+)"`).FindStringSubmatch(body)
+	m := regexp.MustCompile(`id="link-` + id + `" class="invite-link" rows="3" readonly>([^<]+)</textarea>`).FindStringSubmatch(body)
 	if m == nil {
 		t.Fatalf("no invitation link for %s", id)
 	}
@@ -220,7 +220,8 @@ func TestMembersPageLastOwnerAndRemove(t *testing.T) {
 		other := f.addMember(f.sk, f.acct, link(f.staff("ann@acme.example", db.RoleAdmin), "member"))
 
 		f.b.Post(f.path(owner.ID, "role"), url.Values{"role": {"admin"}, "version": {f.version(t, owner.ID)}}).Expect(t, 422).
-			Has(t, "This is the account&#39;s last active owner: make someone else owner before giving them another role.", `value="admin" selected`)
+			Has(t, "This is the account&#39;s last active owner: make someone else owner before giving them another role.", `value="owner" selected`).
+			Lacks(t, `value="admin" selected`) // the role the member really has, next to the reason
 		f.b.Get(f.path(owner.ID, "remove")).Expect(t, 200).Has(t, "Remove "+f.ws.OwnerEmail+" from Shop?", "Remove member", "Cancel")
 		f.b.Post(f.path(owner.ID, "remove"), url.Values{"version": {f.version(t, owner.ID)}}, webtest.HTMX...).Expect(t, 422).
 			Has(t, "make someone else owner before removing them").Lacks(t, "<html")

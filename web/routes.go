@@ -120,6 +120,7 @@ func (s *Server) consoleRoutes(p *handlers.Pages) {
 	staffWrite := allow(shared(""))
 	app.Post("/team", signedIn, staffWrite, p.Staff.Invite)
 	app.Post("/team/:id/role", signedIn, staffWrite, p.Staff.ChangeRole)
+	app.Get("/team/:id/role", signedIn, allow(read("")), handlers.BackTo("/team"))
 	app.Get("/team/:id/remove", signedIn, staffWrite, p.Staff.ConfirmRemove)
 	app.Post("/team/:id/remove", signedIn, staffWrite, p.Staff.Remove)
 	rolesWrite := allow(shared("roles:write"))
@@ -127,6 +128,9 @@ func (s *Server) consoleRoutes(p *handlers.Pages) {
 	app.Post("/roles", signedIn, rolesWrite, p.Roles.Create)
 	app.Post("/roles/:id", signedIn, rolesWrite, p.Roles.Update)
 	app.Post("/roles/:id/default", signedIn, rolesWrite, p.Roles.MakeDefault)
+	for _, path := range []string{"/roles/:id", "/roles/:id/default", "/permissions"} {
+		app.Get(path, signedIn, allow(read("roles:read")), handlers.BackTo("/roles"))
+	}
 	app.Get("/roles/:id/delete", signedIn, rolesWrite, p.Roles.ConfirmDelete)
 	app.Post("/roles/:id/delete", signedIn, rolesWrite, p.Roles.Delete)
 	app.Post("/permissions", signedIn, rolesWrite, p.Roles.CreatePermission)
@@ -140,6 +144,10 @@ func (s *Server) consoleRoutes(p *handlers.Pages) {
 	app.Post("/accounts/:id/link", signedIn, membersWrite, p.Members.Link)
 	app.Post("/accounts/:id/members/:mid/role", signedIn, membersWrite, p.Members.ChangeRole)
 	app.Post("/accounts/:id/members/:mid/permissions", signedIn, membersWrite, p.Members.SetPermissions)
+	app.Get("/accounts/:id/members/:mid/role", signedIn, allow(read("memberships:read")), p.Members.ConfirmOwner)
+	for _, path := range []string{"/accounts/:id/invite", "/accounts/:id/link", "/accounts/:id/members/:mid/permissions", "/accounts/:id/members/:mid/resend"} {
+		app.Get(path, signedIn, allow(read("memberships:read")), p.Members.BackToMembers)
+	}
 	for _, action := range []string{"remove", "revoke"} {
 		app.Get("/accounts/:id/members/:mid/"+action, signedIn, membersWrite, p.Members.Confirm(action))
 		app.Post("/accounts/:id/members/:mid/"+action, signedIn, membersWrite, p.Members.Remove(action))

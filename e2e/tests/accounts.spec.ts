@@ -12,7 +12,11 @@ test('creates an account, with the error next to the field and the input kept', 
   const name = `Acme ${uid()}`;
   await page.getByLabel('Name', { exact: true }).fill(name);
   await page.getByRole('button', { name: 'Create live account' }).click();
-  await expect(page.getByRole('status')).toHaveText(`Created the account “${name}”.`);
+  // Straight to the new account's members page, to invite its first members.
+  await expect(page.getByRole('status')).toHaveText(`Created the account “${name}”: invite its first members.`);
+  await expect(page).toHaveURL(/\/accounts\/acct_[0-9A-Z]+$/);
+  await expect(page.getByRole('heading', { name, level: 1 })).toBeVisible();
+  await page.goto(`/accounts?q=${encodeURIComponent(name)}`);
   await expect(page.getByRole('link', { name })).toHaveAttribute('href', /^\/accounts\/acct_/);
   await screenshot(page, testInfo, 'accounts');
 });

@@ -1,4 +1,4 @@
-import { api, expect, noJS, owner, screenshot, signIn, test, uid } from './fixtures';
+import { api, expect, noJS, owner, screenshot, signIn, switchMode, test, uid } from './fixtures';
 
 test('creates a key, shows its secret once, rolls and revokes it', async ({ page }, testInfo) => {
   await signIn(page, owner);
@@ -10,7 +10,7 @@ test('creates a key, shows its secret once, rolls and revokes it', async ({ page
   await page.getByRole('button', { name: 'Create live key' }).click();
 
   await expect(page.getByRole('heading', { name: 'Your new secret key' })).toBeVisible();
-  const secretBox = page.locator('#new-secret');
+  const secretBox = page.getByLabel(`Secret of the key ${name}`);
   const secret = await secretBox.inputValue();
   expect(secret).toMatch(/^sk_live_[0-9A-Za-z]{40}$/);
   if (!noJS(testInfo)) {
@@ -26,7 +26,7 @@ test('creates a key, shows its secret once, rolls and revokes it', async ({ page
   const row = page.locator('tbody tr', { hasText: name });
   await expect(row).toContainText('accounts:read');
 
-  await row.getByRole('button', { name: 'Roll…' }).click();
+  await row.getByRole('button', { name: `Roll key ${name}` }).click();
   await expect(page.getByRole('heading', { name: /^Roll the key/ })).toBeVisible();
   await page.getByLabel('The old key keeps working for').selectOption('0');
   await page.getByRole('button', { name: 'Roll key' }).click();
@@ -38,12 +38,12 @@ test('creates a key, shows its secret once, rolls and revokes it', async ({ page
 
   const active = page.locator('tbody tr', { hasText: name }).filter({ hasText: 'Active' });
   if (noJS(testInfo)) {
-    await active.getByRole('button', { name: 'Revoke…' }).click();
+    await active.getByRole('button', { name: `Revoke key ${name}` }).click();
     await expect(page.getByText('This cannot be undone.')).toBeVisible();
     await page.getByRole('button', { name: 'Revoke key' }).click();
   } else {
     page.once('dialog', (d) => d.accept());
-    await active.getByRole('button', { name: 'Revoke…' }).click();
+    await active.getByRole('button', { name: `Revoke key ${name}` }).click();
   }
   await expect(page.getByRole('status')).toContainText('Revoked the key');
   await expect(page.locator('tbody tr', { hasText: name }).filter({ hasText: 'Active' })).toHaveCount(0);
@@ -52,7 +52,7 @@ test('creates a key, shows its secret once, rolls and revokes it', async ({ page
 
 test('makes test-mode keys in test mode', async ({ page }) => {
   await signIn(page, owner);
-  await page.getByRole('button', { name: 'Switch to test mode' }).click();
+  await switchMode(page, 'test');
   await page.getByRole('link', { name: 'API keys' }).click();
   await page.getByRole('radio', { name: /^Publishable/ }).check();
   await page.getByRole('button', { name: 'Create test key' }).click();

@@ -1,5 +1,5 @@
 import { type Page } from '@playwright/test';
-import { expect, expectAccessible, noJS, owner, signIn, test } from './fixtures';
+import { expect, expectAccessible, noJS, owner, signIn, switchMode, test } from './fixtures';
 
 // axe-core runs inside the page, so these checks need JavaScript. One test
 // per page keeps each within its time budget on a busy machine.
@@ -54,7 +54,7 @@ test.describe('no serious or critical accessibility violation', () => {
   test('in test mode, with its banner', async ({ page }, testInfo) => {
     await signIn(page, owner);
     await page.goto('/accounts');
-    await page.getByRole('button', { name: 'Switch to test mode' }).click();
+    await switchMode(page, 'test');
     await expect(page.getByText('Test mode: you are looking at test data')).toBeVisible();
     await expectAccessible(page, testInfo);
   });

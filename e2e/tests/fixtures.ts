@@ -60,3 +60,57 @@ export async function expectAccessible(page: Page, testInfo: TestInfo): Promise<
     .map((v) => `${v.id} (${v.impact}) on ${page.url()}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   expect(bad).toEqual([]);
 }
+
+/** Opens the header's menu of the signed-in person (a <details>, no script needed). */
+export async function openAccountMenu(page: Page): Promise<void> {
+  const menu = page.locator('details.account-menu');
+  if (!(await menu.evaluate((d) => (d as HTMLDetailsElement).open))) await menu.locator('summary').click();
+}
+
+/** Switches to the other mode through the header's menu. */
+export async function switchMode(page: Page, to: 'live' | 'test'): Promise<void> {
+  await openAccountMenu(page);
+  await page.getByRole('button', { name: `Switch to ${to} mode` }).click();
+}
+
+/** Signs out through the header's menu. */
+export async function signOut(page: Page): Promise<void> {
+  await openAccountMenu(page);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+}
+
+/**
+ * Fails when two visible elements of the page draw over each other: every
+ * pair of controls, messages and labels inside one container is checked
+ * with its bounding boxes.
+ */
+export async function expectNoOverlaps(page: Page, scope = 'main'): Promise<void> {
+  const overlaps = await page.evaluate((sel) => {
+    const els = Array.from(document.querySelectorAll(`${sel} :is(button, select, input:not([type=hidden]), textarea, a, label, small, p, summary, [role=alert], [role=status])`))
+      .filter((el) => {
+        const r = el.getBoundingClientRect();
+        const s = getComputedStyle(el);
+        return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && el.checkVisibility({ visibilityProperty: true }) && !el.closest('.visually-hidden');
+      });
+    const out: string[] = [];
+    const name = (el: Element) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} “${(el.textContent || '').trim().slice(0, 40)}”`;
+    for (let i = 0; i < els.length; i++) {
+      for (let j = i + 1; j < els.length; j++) {
+        const a = els[i], b = els[j];
+        if (a.contains(b) || b.contains(a)) continue;
+        if (a.closest('label') === b || b.closest('label') === a) continue;
+        // An inline element that wraps has a box per line: compare those.
+        const hit = Array.from(a.getClientRects()).some((ra) =>
+          Array.from(b.getClientRects()).some((rb) => {
+            const x = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
+            const y = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
+            return x > 2 && y > 2;
+          }),
+        );
+        if (hit) out.push(`${name(a)} overlaps ${name(b)}`);
+      }
+    }
+    return out;
+  }, scope);
+  expect(overlaps).toEqual([]);
+}

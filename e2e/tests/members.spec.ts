@@ -1,6 +1,6 @@
 import type { Page, TestInfo } from '@playwright/test';
 
-import { api, expect, expectAccessible, noJS, owner, screenshot, signIn, support, test, uid } from './fixtures';
+import { api, expect, expectAccessible, noJS, owner, screenshot, signIn, support, switchMode, test, uid } from './fixtures';
 
 /** Creates an account through the API and returns its id. */
 async function account(name: string, mode: 'live' | 'test' = 'live'): Promise<string> {
@@ -19,6 +19,12 @@ async function member(acct: string, body: object, mode: 'live' | 'test' = 'live'
 /** The table row of the member with this email. */
 function row(page: Page, email: string) {
   return page.locator('#members-results tbody tr', { hasText: email });
+}
+
+/** Opens the Invite or Link disclosure above the table, unless it is open. */
+async function open(page: Page, summary: 'Invite people…' | 'Link team members…'): Promise<void> {
+  const details = page.locator('details', { has: page.locator('summary', { hasText: summary }) });
+  if (!(await details.evaluate((d) => (d as HTMLDetailsElement).open))) await details.locator('summary').click();
 }
 
 /** Confirms a destructive action: hx-confirm's dialog with scripts, the confirmation page without. */
@@ -44,7 +50,10 @@ test('invites several people at once and says what happened to each', async ({ p
 
   const ana = `ana-${uid()}@e2e.example`;
   const ben = `ben-${uid()}@e2e.example`;
-  await page.getByLabel('Email addresses').fill(`${ana}, ${taken}\nnot-an-email\n${ben}`);
+  // The table comes first; Invite is one click away.
+  await expect(page.getByLabel('Email addresses')).toBeHidden();
+  await open(page, 'Invite people…');
+  await page.getByLabel('Email addresses').fill(`${ana}, ${taken}\nnot-an-email\n${ben}, ${ana.toUpperCase()}`);
   const invite = page.locator('#invite-members');
   await invite.getByLabel('Role').selectOption('admin');
   await invite.getByLabel('org.manage').check();
@@ -55,8 +64,13 @@ test('invites several people at once and says what happened to each', async ({ p
   await expect(results).toContainText(`${ben}: invited`);
   await expect(results).toContainText(`${taken}: already a member of this account`);
   await expect(results).toContainText('not-an-email: not a valid email address');
-  // Only the addresses that failed stay in the form, with the choices made.
-  await expect(page.getByLabel('Email addresses')).toHaveValue(`${taken}\nnot-an-email`);
+  await expect(results).toContainText(`${ana} and ${ana.toUpperCase()} are the same address: invited once`);
+  // Only the addresses that failed stay in the form, with the choices made,
+  // the field marked invalid and tied to what is wrong.
+  const emails = page.getByLabel('Email addresses');
+  await expect(emails).toHaveValue(`${taken}\nnot-an-email`);
+  await expect(emails).toHaveAttribute('aria-invalid', 'true');
+  await expect(emails).toHaveAccessibleDescription(new RegExp(`Not invited: ${taken}, not-an-email\\.`));
   await expect(invite.getByLabel('Role')).toHaveValue('admin');
   await expect(row(page, ana)).toContainText('Invited');
   await expect(row(page, ana)).toContainText('Admin');
@@ -66,7 +80,7 @@ test('invites several people at once and says what happened to each', async ({ p
   const cy = `cy-${uid()}@e2e.example`;
   await page.getByLabel('Email addresses').fill(cy);
   await page.getByRole('button', { name: 'Send invitations' }).click();
-  await expect(page.getByText(noJS(testInfo) ? `Invited ${cy}.` : `${cy}: invited`)).toBeVisible();
+  await expect(page.getByRole('main').getByText(noJS(testInfo) ? `Invited ${cy}.` : `${cy}: invited`)).toBeVisible();
   await expect(page.getByLabel('Email addresses')).toHaveValue('');
   await expect(row(page, cy)).toContainText('Invited');
   await screenshot(page, testInfo, 'members');
@@ -81,10 +95,10 @@ test('changes a role and direct permissions; the role’s are locked', async ({ 
   await page.goto(`/accounts/${acct}`);
 
   const r = row(page, email);
-  await r.getByLabel(`Role of ${email}`).selectOption('admin');
-  if (noJS(testInfo)) await r.getByRole('button', { name: 'Save role' }).click();
-  await expect(page.getByText(`${email} now has the role Admin.`)).toBeVisible();
-  await expect(r.getByLabel(`Role of ${email}`)).toHaveValue('admin');
+  await r.getByLabel(`Role of ${email}`, { exact: true }).selectOption('admin');
+  await r.getByRole('button', { name: `Save role of ${email}` }).click();
+  await expect(page.getByRole('main').getByText(`${email} now has the role Admin.`)).toBeVisible();
+  await expect(r.getByLabel(`Role of ${email}`, { exact: true })).toHaveValue('admin');
 
   await r.getByText('Edit permissions').click();
   const locked = r.getByRole('checkbox', { name: 'members.manage (from the role)' });
@@ -93,7 +107,7 @@ test('changes a role and direct permissions; the role’s are locked', async ({ 
   await expect(r.getByText('Ticked and locked: what the role Admin gives.')).toBeVisible();
   await r.getByRole('checkbox', { name: 'org.manage', exact: true }).check();
   await r.getByRole('button', { name: 'Save permissions' }).click();
-  await expect(page.getByText(`Saved the direct permissions of ${email}: org.manage.`)).toBeVisible();
+  await expect(page.getByRole('main').getByText(`Saved the direct permissions of ${email}: org.manage.`)).toBeVisible();
   await expect(row(page, email)).toContainText('Direct: org.manage');
 
   const got = await api('GET', `/v1/account-memberships/${m.id}`);
@@ -110,10 +124,11 @@ test('a stale edit says someone else changed the member', async ({ page }, testI
   // Someone else changes the member after the page was loaded.
   expect((await api('PATCH', `/v1/account-memberships/${m.id}`, { role: 'owner' })).status).toBe(200);
   const r = row(page, email);
-  await r.getByLabel(`Role of ${email}`).selectOption('admin');
-  if (noJS(testInfo)) await r.getByRole('button', { name: 'Save role' }).click();
-  await expect(row(page, email).getByRole('alert')).toContainText('Someone changed this member since you loaded the page (the role is now Owner)');
-  await expect(row(page, email).getByLabel(`Role of ${email}`)).toHaveValue('admin');
+  await r.getByLabel(`Role of ${email}`, { exact: true }).selectOption('admin');
+  await r.getByRole('button', { name: `Save role of ${email}` }).click();
+  await expect(row(page, email).getByRole('alert')).toContainText('Someone changed this member since you loaded the page: their role is now Owner.');
+  // The select shows the role the member really has, the reason next to it.
+  await expect(row(page, email).getByLabel(`Role of ${email}`, { exact: true })).toHaveValue('owner');
   expect((await api('GET', `/v1/account-memberships/${m.id}`)).body.data.role.slug).toBe('owner');
   await expectAccessible(page, testInfo);
 });
@@ -129,7 +144,7 @@ test('removes a member after confirmation', async ({ page }, testInfo) => {
   const r = row(page, email);
   await expect(r).toContainText('Active');
   if (noJS(testInfo)) {
-    await r.getByRole('button', { name: 'Remove…' }).click();
+    await r.getByRole('button', { name: `Remove ${email}` }).click();
     await expect(page.getByRole('heading', { name: new RegExp(`^Remove ${email}`) })).toBeVisible();
     await expectAccessible(page, testInfo);
     await page.getByRole('button', { name: 'Remove member' }).click();
@@ -139,9 +154,9 @@ test('removes a member after confirmation', async ({ page }, testInfo) => {
     await expectAccessible(page, testInfo);
     await page.getByRole('link', { name: 'Cancel' }).click();
     page.once('dialog', (d) => d.accept());
-    await row(page, email).getByRole('button', { name: 'Remove…' }).click();
+    await row(page, email).getByRole('button', { name: `Remove ${email}` }).click();
   }
-  await expect(page.getByText(`Removed ${email} from the account.`)).toBeVisible();
+  await expect(page.getByRole('main').getByText(`Removed ${email} from the account.`)).toBeVisible();
   expect((await api('GET', `/v1/account-memberships/${m.id}`)).status).toBe(404);
   await page.reload();
   await expect(row(page, email)).toHaveCount(0);
@@ -159,7 +174,7 @@ test('resends an invitation, copies its link and revokes it', async ({ page }, t
   const first = await r.locator('.invite-link').inputValue();
   expect(first).toBe(m.invitation.accept_url);
   await r.getByRole('button', { name: 'Resend invitation' }).click();
-  await expect(page.getByText(`Sent a new invitation to ${email}`)).toBeVisible();
+  await expect(page.getByRole('main').getByText(`Sent a new invitation to ${email}`)).toBeVisible();
   const second = await row(page, email).locator('.invite-link').inputValue();
   expect(second).toMatch(/\/invitations\/[0-9A-Za-z]+$/);
   expect(second).not.toBe(first);
@@ -170,8 +185,8 @@ test('resends an invitation, copies its link and revokes it', async ({ page }, t
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(second);
   }
 
-  await confirm(page, testInfo, 'Revoke…', 'Revoke invitation');
-  await expect(page.getByText(`Revoked the invitation of ${email}: its link no longer works.`)).toBeVisible();
+  await confirm(page, testInfo, `Revoke the invitation of ${email}`, 'Revoke invitation');
+  await expect(page.getByRole('main').getByText(`Revoked the invitation of ${email}: its link no longer works.`)).toBeVisible();
   const events = await api('GET', `/v1/events?membership_id=${m.id}`);
   expect(events.body.data.map((e: any) => e.type)).toContain('invitation.revoked');
   const gone = await fetch(second);
@@ -182,11 +197,12 @@ test('links a workspace member, who is active at once', async ({ page }) => {
   const acct = await account(`Link ${uid()}`);
   await signIn(page, owner);
   await page.goto(`/accounts/${acct}`);
+  await open(page, 'Link team members…');
   const section = page.locator('#link-members');
   await section.getByLabel(support.email).check();
   await section.getByLabel('Role').selectOption('member');
   await section.getByRole('button', { name: 'Link selected' }).click();
-  await expect(page.getByText(new RegExp(`Linked ${support.email}|${support.email}: linked`))).toBeVisible();
+  await expect(page.getByRole('main').getByText(new RegExp(`Linked ${support.email}|${support.email}: linked`))).toBeVisible();
   await expect(row(page, support.email)).toContainText('Active');
   await expect(page.locator('#link-members').getByLabel(support.email)).toHaveCount(0);
 });
@@ -232,7 +248,7 @@ test('filters, searches and pages through the members', async ({ page }, testInf
   await expect(page.locator('#members-results')).toContainText(`m19-${tag}`);
   await page.getByLabel('Search by email or name').fill(`nobody-${tag}`);
   await filter();
-  await expect(page.getByText('No member matches these filters.')).toBeVisible();
+  await expect(page.getByRole('main').getByText('No member matches these filters.')).toBeVisible();
 });
 
 test('an invitee accepts through the copied link and becomes active', async ({ page, browser }, testInfo) => {
@@ -241,6 +257,7 @@ test('an invitee accepts through the copied link and becomes active', async ({ p
   const email = `nina-${uid()}@e2e.example`;
   await signIn(page, owner);
   await page.goto(`/accounts/${acct}`);
+  await open(page, 'Invite people…');
   await page.getByLabel('Email addresses').fill(email);
   await page.getByRole('button', { name: 'Send invitations' }).click();
   await expect(row(page, email)).toContainText('Invited');
@@ -253,6 +270,9 @@ test('an invitee accepts through the copied link and becomes active', async ({ p
   await expect(invitee.getByRole('heading', { name: `Join ${name}` })).toBeVisible();
   await expect(invitee.getByText(`${owner.email} invited ${email}`)).toBeVisible();
   await expect(invitee.getByRole('heading', { name: 'What happens next' })).toBeVisible();
+  // The invitee is no staff: the header's Roster leads nowhere near the staff sign-in.
+  await expect(invitee.getByRole('link', { name: 'Roster' })).toHaveCount(0);
+  await expect(invitee.locator('a[href^="/login"], a[href="/accounts"]')).toHaveCount(0);
   await expectAccessible(invitee, testInfo);
   await screenshot(invitee, testInfo, 'invitation');
   await invitee.getByLabel('Your name (optional)').fill('Nina Novak');
@@ -279,10 +299,10 @@ test('support staff may only resend invitations and copy their links', async ({ 
   await expect(page.getByRole('heading', { name: 'Link workspace members' })).toHaveCount(0);
   await expect(r.getByRole('combobox')).toHaveCount(0);
   await expect(r.getByText('Edit permissions')).toHaveCount(0);
-  await expect(r.getByRole('button', { name: 'Revoke…' })).toHaveCount(0);
+  await expect(r.getByRole('button', { name: /^Revoke/ })).toHaveCount(0);
   await expect(r.locator('.invite-link')).toHaveValue(m.invitation.accept_url);
   await r.getByRole('button', { name: 'Resend invitation' }).click();
-  await expect(page.getByText(`Sent a new invitation to ${email}`)).toBeVisible();
+  await expect(page.getByRole('main').getByText(`Sent a new invitation to ${email}`)).toBeVisible();
 
   const token = await page.locator('input[name="_csrf"]').first().inputValue();
   for (const action of ['role', 'permissions', 'remove', 'revoke']) {
@@ -303,8 +323,8 @@ test('a test-mode account’s members are never shown in live mode', async ({ pa
   await signIn(page, owner);
   await page.goto(`/accounts/${acct}`);
   await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
-  await expect(page.getByText(email)).toHaveCount(0);
-  await page.getByRole('button', { name: 'Switch to test mode' }).click();
+  await expect(page.getByRole('main').getByText(email)).toHaveCount(0);
+  await switchMode(page, 'test');
   await expect(page.getByText('Test mode: you are looking at test data')).toBeVisible();
   await page.goto(`/accounts/${acct}`);
   await expect(row(page, email)).toContainText('Invited');

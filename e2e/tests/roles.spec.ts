@@ -1,6 +1,6 @@
 import { type Locator, type Page } from '@playwright/test';
 
-import { api, expect, expectAccessible, loneOwner, noJS, owner, screenshot, signIn, test, uid } from './fixtures';
+import { api, expect, expectAccessible, loneOwner, noJS, owner, screenshot, signIn, switchMode, test, uid } from './fixtures';
 
 /** The id of the role with this slug, through the API. */
 async function roleID(slug: string): Promise<string> {
@@ -76,18 +76,18 @@ test('creates, edits and deletes a role', async ({ page }, testInfo) => {
   await screenshot(page, testInfo, 'roles');
 
   if (!js) {
-    await card.getByRole('button', { name: 'Delete…' }).click();
+    await card.getByRole('button', { name: 'Delete the role Senior reviewer' }).click();
     await expect(page.getByRole('heading', { name: 'Delete the role Senior reviewer?' })).toBeVisible();
     await expectAccessible(page, testInfo);
     await page.goBack();
   }
-  await confirmed(page, card.getByRole('button', { name: 'Delete…' }), 'Delete role', js);
+  await confirmed(page, card.getByRole('button', { name: 'Delete the role Senior reviewer' }), 'Delete role', js);
   await expect(page.getByRole('status')).toHaveText('Deleted the role “Senior reviewer”.');
   await expect(card).toHaveCount(0);
   expect((await api('GET', `/v1/roles/${slug}`)).status).toBe(404);
 });
 
-test('refuses to delete the owner role, the default role and a role in use, saying why next to it', async ({ page }, testInfo) => {
+test('shows what cannot be done as disabled with its reason, and refuses to delete a role in use, saying why next to it', async ({ page }, testInfo) => {
   const js = !noJS(testInfo);
   const slug = `held-${uid()}`;
   expect((await api('POST', '/v1/roles', { slug, name: `Held ${slug}` })).status).toBe(201);
@@ -98,16 +98,27 @@ test('refuses to delete the owner role, the default role and a role in use, sayi
 
   await signIn(page, owner);
   await page.goto('/roles');
-  for (const [role, says] of [
-    ['owner', 'The owner role cannot be deleted.'],
-    ['member', 'The default role cannot be deleted: make another role the default first.'],
-    [slug, 'Members hold this role: give them another role first.'],
+  // The owner role and the default role offer no action that would only be refused.
+  for (const [role, why] of [
+    ['owner', 'The owner role is permanent, and members added without a role never get it: it cannot be deleted or made the default.'],
+    ['member', 'This is the default role: make another role the default before deleting it.'],
   ]) {
     const card = await roleCard(page, role);
-    await confirmed(page, card.getByRole('button', { name: 'Delete…' }), 'Delete role', js);
-    await expect(card.getByRole('alert')).toHaveText(says);
+    const del = card.getByRole('button', { name: 'Delete…' });
+    await expect(del).toBeDisabled();
+    await expect(del).toHaveAccessibleDescription(why);
+    await expect(card.getByRole('button', { name: 'Make default' })).toHaveCount(0);
+    await expect(card.getByRole('link', { name: /^Delete/ })).toHaveCount(0);
   }
+  // Whether members hold a role, only the store knows: it refuses, next to the role.
+  const card = await roleCard(page, slug);
+  await confirmed(page, card.getByRole('button', { name: `Delete the role Held ${slug}` }), 'Delete role', js);
+  await expect(card.getByRole('alert')).toHaveText('Members hold this role: give them another role first.');
   await expectAccessible(page, testInfo);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await screenshot(page, testInfo, 'roles-1280');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await screenshot(page, testInfo, 'roles-390');
   expect((await api('GET', `/v1/roles/${slug}`)).status).toBe(200);
 });
 
@@ -118,21 +129,21 @@ test('makes another role the default', async ({ page }, testInfo) => {
   await page.goto('/roles');
   const admin = page.locator('article', { has: page.getByRole('heading', { name: /^Admin/ }) });
   const member = page.locator('article', { has: page.getByRole('heading', { name: /^Member/ }) });
-  await expect(member.getByText('default role')).toBeVisible();
+  await expect(member.getByText('default role', { exact: true })).toBeVisible();
   await expect(member.getByRole('button', { name: 'Make default' })).toHaveCount(0);
 
   await admin.getByRole('button', { name: 'Make default' }).click();
   await expect(page.getByRole('status')).toHaveText('“Admin” is now the default role: members added without a role get it.');
-  await expect(admin.getByText('default role')).toBeVisible();
-  await expect(member.getByText('default role')).toHaveCount(0);
+  await expect(admin.getByText('default role', { exact: true })).toBeVisible();
+  await expect(member.getByText('default role', { exact: true })).toHaveCount(0);
 
   await member.getByRole('button', { name: 'Make default' }).click();
   await expect(page.getByRole('status')).toHaveText('“Member” is now the default role: members added without a role get it.');
-  await expect(member.getByText('default role')).toBeVisible();
+  await expect(member.getByText('default role', { exact: true })).toBeVisible();
   await expect(admin.getByRole('button', { name: 'Make default' })).toBeVisible();
 });
 
-test('adds a permission with its key rule shown, and refuses to delete one in use', async ({ page }, testInfo) => {
+test('adds a permission with its key rule shown, and offers no delete for one in use', async ({ page }, testInfo) => {
   const js = !noJS(testInfo);
   const key = `e2e.${uid()}`;
   await signIn(page, owner);
@@ -154,13 +165,12 @@ test('adds a permission with its key rule shown, and refuses to delete one in us
 
   const held = page.locator('#permissions tbody tr', { hasText: 'billing.read' });
   await expect(held).toContainText('owner, admin, member');
-  await confirmed(page, held.getByRole('button', { name: 'Delete…' }), 'Delete permission', js);
-  await expect(page.locator('#permissions tbody tr', { hasText: 'billing.read' }).getByRole('alert')).toHaveText(
-    'Roles or members hold this permission: take it from them first.',
-  );
+  const heldDelete = held.getByRole('button', { name: 'Delete…' });
+  await expect(heldDelete).toBeDisabled();
+  await expect(heldDelete).toHaveAccessibleDescription('Held by the roles owner, admin, member: take it from them first.');
   await expectAccessible(page, testInfo);
 
-  await confirmed(page, page.locator('#permissions tbody tr', { hasText: key }).getByRole('button', { name: 'Delete…' }), 'Delete permission', js);
+  await confirmed(page, page.locator('#permissions tbody tr', { hasText: key }).getByRole('button', { name: `Delete the permission ${key}` }), 'Delete permission', js);
   await expect(page.getByRole('status')).toHaveText(`Deleted the permission ${key} from the catalog.`);
   await expect(page.locator('#permissions tbody tr', { hasText: key })).toHaveCount(0);
   expect((await api('GET', `/v1/permissions/${key}`)).status).toBe(404);
@@ -168,7 +178,7 @@ test('adds a permission with its key rule shown, and refuses to delete one in us
 
 test('in test mode the roles and the catalog are shown disabled, saying why', async ({ page }) => {
   await signIn(page, owner);
-  await page.getByRole('button', { name: 'Switch to test mode' }).click();
+  await switchMode(page, 'test');
   await page.getByRole('link', { name: 'Roles' }).click();
   await expect(page.getByText('Roles and the permission catalog change in live mode only')).toBeVisible();
   const member = await roleCard(page, 'member');

@@ -1,4 +1,4 @@
-import { expect, owner, screenshot, signIn, test } from './fixtures';
+import { expect, owner, screenshot, signIn, signOut, test } from './fixtures';
 
 test('signs in and out, with one answer for a wrong email or password', async ({ page }, testInfo) => {
   await page.goto('/accounts');
@@ -23,7 +23,7 @@ test('signs in and out, with one answer for a wrong email or password', async ({
   await expect(page).toHaveURL(/\/accounts$/);
   await expect(page.getByText(owner.email)).toBeVisible();
 
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signOut(page);
   await expect(page).toHaveURL(/\/login$/);
   await expect(page.getByRole('status')).toHaveText('You have signed out.');
   await page.goto('/team');

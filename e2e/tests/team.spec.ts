@@ -1,6 +1,6 @@
 import { type Locator, type Page } from '@playwright/test';
 
-import { admin, api, expect, expectAccessible, noJS, owner, screenshot, signIn, support, test, uid } from './fixtures';
+import { admin, api, expect, expectAccessible, noJS, owner, screenshot, signIn, support, switchMode, test, uid } from './fixtures';
 
 /** A staff member's row of the team page. */
 function staffRow(page: Page, email: string): Locator {
@@ -108,7 +108,7 @@ test("an admin meets the store's rules next to the row", async ({ page }, testIn
 
 test('in test mode the team controls are shown disabled, saying why', async ({ page }) => {
   await signIn(page, admin);
-  await page.getByRole('button', { name: 'Switch to test mode' }).click();
+  await switchMode(page, 'test');
   await page.getByRole('link', { name: 'Team' }).click();
   await expect(page.getByText('The team changes in live mode only')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Add to the team' })).toBeDisabled();
