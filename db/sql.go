@@ -26,13 +26,14 @@ func (s *DB) dialect(q dialectSQL) string {
 	return q.postgres
 }
 
-// listing is a query whose one "IN (?)" takes a list of strings as a single
-// argument (written by listArg), in both dialects: its text does not change
-// with the list's length, so it is prepared like every other statement.
+// listing is a query each of whose "IN (?)" takes a list of strings as a
+// single argument (written by listArg), in both dialects: its text does not
+// change with the lists' lengths, so it is prepared like every other
+// statement.
 func listing(query string) dialectSQL {
 	return dialectSQL{
-		postgres: strings.Replace(query, "IN (?)", "IN (SELECT json_array_elements_text(?::json))", 1),
-		sqlite:   strings.Replace(query, "IN (?)", "IN (SELECT value FROM json_each(?))", 1),
+		postgres: strings.ReplaceAll(query, "IN (?)", "IN (SELECT json_array_elements_text(?::json))"),
+		sqlite:   strings.ReplaceAll(query, "IN (?)", "IN (SELECT value FROM json_each(?))"),
 	}
 }
 
