@@ -2,6 +2,7 @@ package views
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,6 +54,23 @@ type MemberViewer struct {
 	MembershipID string   // their own membership: its role and permissions are not theirs to change
 	Owner        bool     // an owner may give and change the role owner
 	Holds        []string // their effective permissions: nothing beyond them is offered
+}
+
+// refusedInvite is what was wrong with an invite sent from a page that
+// offers none (a forged form, or rights lost since): said above the
+// table, as the form it belongs to is absent.
+func (p MembersPage) refusedInvite() string {
+	if p.Table.CanWrite {
+		return ""
+	}
+	msgs := []string{}
+	if p.Invite.Form.Error != "" {
+		msgs = append(msgs, p.Invite.Form.Error)
+	}
+	for _, k := range slices.Sorted(maps.Keys(p.Invite.Form.Errors)) {
+		msgs = append(msgs, p.Invite.Form.Errors[k])
+	}
+	return strings.Join(msgs, " ")
 }
 
 // MembersBase is the path of an account's members page in the console.
