@@ -110,7 +110,9 @@ func (t MemberTable) removesRow(m db.Membership) bool {
 func (t MemberTable) mayResend() bool { return t.Member == nil || t.CanWrite }
 
 // self reports whether m is the viewer's own membership.
-func (t MemberTable) self(m db.Membership) bool { return t.Member != nil && m.ID == t.Member.MembershipID }
+func (t MemberTable) self(m db.Membership) bool {
+	return t.Member != nil && m.ID == t.Member.MembershipID
+}
 
 // offeredRoles are the roles the viewer may give, keeping current (a
 // member's role now, "" for none) in the list.

@@ -17,11 +17,11 @@ type Layout struct {
 	Nav       string // the navigation entry of the page: "accounts", "team", "roles", "api-keys", "activity"; in the portal "members", "activity"
 	SignedIn  bool
 	UserEmail string
-	Role      string // the signed-in person's console role
-	Workspace string // the workspace's name
-	Live      bool   // live mode; false shows the test-mode banner
-	Flash     string // a message about the last action
-	Path      string // the page's path and query, where the mode switch returns
+	Role      string        // the signed-in person's console role
+	Workspace string        // the workspace's name
+	Live      bool          // live mode; false shows the test-mode banner
+	Flash     string        // a message about the last action
+	Path      string        // the page's path and query, where the mode switch returns
 	Portal    *PortalHeader // the portal's header in place of the console's; nil in the console
 }
 
