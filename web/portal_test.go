@@ -201,3 +201,23 @@ func TestPortalSessionEnds(t *testing.T) {
 		}
 	})
 }
+
+// TestRolesPageKeepsSystemPermissions: the roles page offers no delete
+// for the permissions Roster itself uses, saying why, and a forged one is
+// refused with the reason.
+func TestRolesPageKeepsSystemPermissions(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		b := e.browser()
+		b.SignIn(e.ws.OwnerEmail, e.ws.Password)
+		p := b.Get("/roles").Expect(t, 200)
+		for _, key := range db.SystemPermissions {
+			p.Has(t, "Roster itself uses "+key+" (what an account&#39;s members may do there): it cannot be deleted.").
+				Lacks(t, `href="/permissions/`+key+`/delete"`)
+		}
+		b.Post("/permissions/members.read/delete", nil).Expect(t, 422).Has(t, "Roster itself relies on this permission")
+		if _, err := d.Permission(t.Context(), e.ws.WorkspaceID, "members.read"); err != nil {
+			t.Fatalf("a forged delete removed members.read: %v", err)
+		}
+	})
+}
