@@ -221,3 +221,23 @@ func TestRolesPageKeepsSystemPermissions(t *testing.T) {
 		}
 	})
 }
+
+// TestPortalInTestMode: a test-mode link opens the test-mode account, and
+// the page says it is test mode; without a return_url there is no link
+// back.
+func TestPortalInTestMode(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		sk := e.key(false, db.KeySecret)
+		acct := e.createAccount(sk, "Sandbox")
+		e.activeMember(t, sk, acct, "tess@members.example", "admin", "")
+		r := e.Call(t, "POST", "/v1/portal-sessions", sk, `{"account_id":"`+acct+`","email":"tess@members.example"}`)
+		r.Expect(t, 201, "")
+		var ps db.PortalSession
+		r.Data(t, &ps)
+		b := e.browser()
+		b.Get(strings.TrimPrefix(ps.URL, "http://roster.test")).Expect(t, 303, "/portal")
+		b.Get("/portal").Expect(t, 200).Has(t, "Test mode: you are looking at test data", "Sandbox", "tess@members.example", "test mode").
+			Lacks(t, `class="portal-return"`)
+	})
+}
