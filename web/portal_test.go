@@ -182,6 +182,8 @@ func TestPortalSessionEnds(t *testing.T) {
 		ab.Get("/portal").Expect(t, 401).Has(t, "Your session has ended")
 
 		pb, _ := e.inPortal(t, f, "pia@members.example")
+		pb.Get("/portal/activity").Expect(t, 200).Has(t, "olga@members.example", `value="membership.created"`).
+			Lacks(t, `value="api_key.created"`, "Elsewhere", `href="/accounts/`)
 		e.Call(t, "POST", "/v1/roles", f.sk, `{"slug":"silent","name":"Silent","permissions":["billing.read"]}`).Expect(t, 201, "")
 		e.Call(t, "PATCH", "/v1/account-memberships/"+f.plain.ID, f.sk, `{"role":"silent"}`).Expect(t, 200, "")
 		pb.Get("/portal/activity").Expect(t, 401).Has(t, "You are no longer a member of Members Co")
