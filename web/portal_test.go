@@ -1,11 +1,14 @@
 package web_test
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"roster/db"
 	"roster/db/dbtest"
@@ -47,6 +50,12 @@ func headerToken(t *testing.T, p page) string {
 	return m[1]
 }
 
+// storedToken is a session token as scs keeps it (HashTokenInStore).
+func storedToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
 // portalCookie is the Set-Cookie of the portal's session in an answer.
 func portalCookie(p page) *http.Cookie {
 	for _, c := range (&http.Response{Header: p.Header}).Cookies() {
@@ -74,6 +83,13 @@ func TestPortalLinkOpensOnce(t *testing.T) {
 		}
 		if got := opened.Header.Get("Referrer-Policy"); got != "no-referrer" {
 			t.Errorf("Referrer-Policy %q on the link, want no-referrer", got)
+		}
+		var expiry time.Time
+		if err := d.Get(&expiry, d.Rebind(`SELECT expiry FROM sessions WHERE token = ?`), storedToken(ck.Value)); err != nil {
+			t.Fatalf("the portal session is not in the sessions table: %v", err)
+		}
+		if idle := time.Until(expiry); idle > 30*time.Minute || idle < 29*time.Minute {
+			t.Errorf("the portal session expires in %v, want its 30-minute idle timeout", idle)
 		}
 		if _, staff := b.Cookies["roster_session"]; staff {
 			t.Error("opening a portal link set a console session cookie")
