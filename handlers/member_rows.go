@@ -182,7 +182,7 @@ func (h *MemberPages) Remove(action string) fiber.Handler {
 		if err != nil {
 			return h.rowDone(c, action, f, m, err, "")
 		}
-		if pa := PrincipalOf(c).Portal; pa != nil && m.ID == pa.Membership.ID {
+		if leaving(c, m) {
 			h.Session.LeavePortal(ctx(c))
 			return Redirect(c, PortalHome)
 		}
@@ -192,6 +192,13 @@ func (h *MemberPages) Remove(action string) fiber.Handler {
 		}
 		return h.rowChanged(c, views.MemberRow{Member: m, Gone: true, Note: note})
 	}
+}
+
+// leaving reports whether removing m is the portal's member leaving the
+// account: their own membership.
+func leaving(c *fiber.Ctx, m db.Membership) bool {
+	pa := PrincipalOf(c).Portal
+	return pa != nil && m.ID == pa.Membership.ID
 }
 
 // Resend answers POST /accounts/{id}/members/{mid}/resend, which support
@@ -224,7 +231,7 @@ func (h *MemberPages) Confirm(action string) fiber.Handler {
 			title = "Revoke invitation"
 		}
 		v := views.MemberConfirm{Account: acct, Member: m, Action: action, Base: l.base, Query: l.query()}
-		if pa := PrincipalOf(c).Portal; pa != nil && m.ID == pa.Membership.ID {
+		if leaving(c, m) {
 			v.Self, title = true, "Leave account"
 		}
 		return h.render(c, fiber.StatusOK, title, "accounts", views.MemberConfirmation(v))
