@@ -35,6 +35,15 @@ type PortalHeader struct {
 	ReturnLabel string
 }
 
+// PortalEnd is the portal's page of a link that cannot be used or a
+// session that has ended, with the ways back there are.
+type PortalEnd struct {
+	Title, Message string
+	Home           bool   // the portal session is open: back to its members page
+	ReturnURL      string // the product's page, "" when unknown
+	ReturnLabel    string
+}
+
 // testMode reports whether the page shows the test-mode banner.
 func (l Layout) testMode() bool { return (l.SignedIn || l.Portal != nil) && !l.Live }
 
