@@ -176,6 +176,10 @@ func TestPortalOffersAndRefuses(t *testing.T) {
 			Has(t, "Only an owner may change an owner&#39;s membership.")
 		ab.Post("/portal/members/"+admin+"/permissions", url.Values{"permissions": {"billing.read"}}).Expect(t, 403).
 			Has(t, "You cannot change your own role or permissions.")
+		ab.Post("/portal/members/"+f.plain.ID+"/permissions", url.Values{"permissions": {"org.manage"}}).Expect(t, 403).
+			Has(t, "You may only give permissions you hold yourself, and you do not hold org.manage.")
+		row := ab.Post("/portal/members/"+f.plain.ID+"/permissions", url.Values{"permissions": {"org.manage"}}, "HX-Request", "true").Expect(t, 422)
+		row.Has(t, `id="member-`+f.plain.ID+`"`, "you do not hold org.manage.").Lacks(t, "<html")
 		ab.Post("/portal/invite", url.Values{"emails": {"new@members.example"}, "role": {"member"}}).Expect(t, 303, "/portal")
 		ab.Get("/portal").Has(t, "Invited new@members.example.")
 	})
