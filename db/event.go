@@ -186,10 +186,14 @@ func (e *Event) decode() {
 	}
 }
 
-// EventTypes lists the types of the scope's events, for filtering.
+// EventTypes lists the types of the scope's events, for filtering: for a
+// member, of the accounts where they hold members.read.
 func (s *DB) EventTypes(ctx context.Context, sc Scope) ([]string, error) {
 	var types []string
-	err := s.selectAll(ctx, &types, `SELECT DISTINCT type FROM events WHERE workspace_id = ? AND livemode = ? ORDER BY type`,
-		sc.WorkspaceID, sc.Live)
+	q, args := `SELECT DISTINCT type FROM events WHERE workspace_id = ? AND livemode = ?`, []any{sc.WorkspaceID, sc.Live}
+	if sc.Member != "" {
+		q, args = q+accountsReadByMember, append(args, memberArgs(sc)...)
+	}
+	err := s.selectAll(ctx, &types, q+` ORDER BY type`, args...)
 	return types, wrap(err, "list event types")
 }

@@ -179,6 +179,14 @@ func (m Membership) mayUse(key string) bool {
 	return slices.Contains(held, key) || key == PermMembersManage && slices.Contains(held, PermOrgManage)
 }
 
+// Allows reports whether the membership's effective permissions allow
+// what key allows (org.manage allows what members.manage does): what
+// the portal offers its member, which the stores check again.
+func (m Membership) Allows(key string) bool { return m.mayUse(key) }
+
+// IsOwner reports whether the membership's role is owner.
+func (m Membership) IsOwner() bool { return m.isOwner() }
+
 // isOwner reports whether the membership's role is owner.
 func (m Membership) isOwner() bool { return m.Role.Slug == OwnerRoleSlug }
 

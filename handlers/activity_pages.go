@@ -35,6 +35,10 @@ func (h *ActivityPages) List(c *fiber.Ctx) error {
 		MembershipID: strings.TrimSpace(c.Query("member")),
 		Type:         strings.TrimSpace(c.Query("type")),
 	}
+	base, shown := "/activity", f.AccountID
+	if pa := p.Portal; pa != nil { // one account's, whatever the query says
+		f.AccountID, base, shown = pa.Visit.Grant.AccountID, PortalHome+"/activity", ""
+	}
 	page := db.Page{Limit: consolePageSize, After: c.Query("after")}
 	evs, err := h.Store.ListEvents(ctx(c), p.Scope, f, page)
 	if err != nil {
@@ -55,11 +59,15 @@ func (h *ActivityPages) List(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := views.ActivityPage{Account: f.AccountID, Member: f.MembershipID, Type: f.Type, Actions: eventActions(types)}
+	v := views.ActivityPage{Base: base, Portal: p.Portal != nil, Account: shown, Member: f.MembershipID, Type: f.Type, Actions: eventActions(types)}
 	for _, e := range evs {
 		v.Events = append(v.Events, eventRow(e, names))
 	}
-	v.FirstURL, v.NextURL = pageURLs("/activity", url.Values{"account": {f.AccountID}, "member": {f.MembershipID}, "type": {f.Type}}, page.After, more, next)
+	filters := url.Values{"account": {f.AccountID}, "member": {f.MembershipID}, "type": {f.Type}}
+	if p.Portal != nil {
+		delete(filters, "account")
+	}
+	v.FirstURL, v.NextURL = pageURLs(base, filters, page.After, more, next)
 	return h.render(c, fiber.StatusOK, "Activity", "activity", views.Activity(v))
 }
 

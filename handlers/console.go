@@ -37,6 +37,12 @@ type Console struct {
 func (h *Console) layout(c *fiber.Ctx, title, nav string) views.Layout {
 	l := views.Layout{Title: title, Nav: nav, Path: string(c.Request().RequestURI())}
 	p := PrincipalOf(c)
+	if pa := p.Portal; pa != nil {
+		l.Live, l.Nav = p.Scope.Live, portalNav(nav)
+		l.Portal = &views.PortalHeader{Workspace: pa.Visit.WorkspaceName, Account: pa.Visit.AccountName,
+			Email: pa.Membership.User.Email, ReturnURL: pa.Visit.Grant.ReturnURL, ReturnLabel: pa.Visit.Grant.ReturnLabel}
+		return l
+	}
 	if p.Credential == CredentialSession && p.Staff != nil {
 		l.SignedIn = true
 		l.UserEmail = p.Staff.User.Email
@@ -46,6 +52,15 @@ func (h *Console) layout(c *fiber.Ctx, title, nav string) views.Layout {
 		l.Workspace = who.WorkspaceName
 	}
 	return l
+}
+
+// portalNav is the portal's navigation entry for a console page's: the
+// members pages are the portal's "members".
+func portalNav(nav string) string {
+	if nav == "accounts" {
+		return "members"
+	}
+	return nav
 }
 
 // render answers with a page: only its content for an htmx fragment
@@ -87,7 +102,7 @@ func (h *Console) write(c *fiber.Ctx, status int, component templ.Component, tok
 // place of the page (see views.htmxConfig).
 func (h *Console) ErrorPage(c *fiber.Ctx, status int, title, message string) error {
 	c.Vary(HeaderHXRequest)
-	p := views.ErrorPage{Status: status, Title: title, Message: message}
+	p := views.ErrorPage{Status: status, Title: title, Message: message, Portal: PrincipalOf(c).Portal != nil}
 	if status >= 500 {
 		p.RequestID = db.RequestID(c.UserContext())
 	}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -39,17 +40,19 @@ func (h *MemberPages) Invite(c *fiber.Ctx) error {
 	if f.Invalid() {
 		return h.show(c, statusFormErrors, pageState{invite: views.AddForm{Form: f}})
 	}
-	f, results, failed, err := addEach(f, emails, func(email string) (views.AddResult, error) {
+	a, err := addEach(f, emails, func(email string) (views.AddResult, error) {
 		return h.inviteOne(c, email, f.Value("role"), perms)
-	})
+	}, inviteSays(perms))
 	if err != nil {
 		return err
 	}
-	f.Values["emails"] = strings.Join(failed, "\n")
-	if len(failed) > 0 && f.Errors["emails"] == "" {
-		f.Errors["emails"] = "Not invited: " + strings.Join(failed, ", ") + ". Correct or remove these addresses, then send again."
+	f = a.form
+	f.Values["emails"] = strings.Join(a.failed, "\n")
+	if len(a.failed) > 0 && f.Errors["emails"] == "" {
+		f.Errors["emails"] = "Not invited: " + strings.Join(a.failed, ", ") + ". Correct or remove these addresses, then send again."
 	}
-	return h.added(c, addInvite, f, append(results, same...), len(failed) > 0)
+	a.results = append(a.results, same...)
+	return h.added(c, addInvite, a)
 }
 
 // splitEmails splits what was typed into addresses, each once whatever its
@@ -112,14 +115,14 @@ func (h *MemberPages) Link(c *fiber.Ctx) error {
 	for _, sm := range staff {
 		emails[sm.ID] = sm.User.Email
 	}
-	f, results, failed, err := addEach(f, ids, func(id string) (views.AddResult, error) {
+	a, err := addEach(f, ids, func(id string) (views.AddResult, error) {
 		return h.linkOne(c, id, emails[id], f.Value("role"))
-	})
+	}, nil)
 	if err != nil {
 		return err
 	}
-	f.Multi["staff"] = failed
-	return h.added(c, addLink, f, results, len(failed) > 0)
+	a.form.Multi["staff"] = a.failed
+	return h.added(c, addLink, a)
 }
 
 // linkOne links one team member, like inviteOne.
@@ -142,29 +145,64 @@ func (h *MemberPages) linkOne(c *fiber.Ctx, staffID, email, role string) (views.
 	return views.AddResult{}, err
 }
 
-// addEach adds each person in turn, each on their own, and returns the
-// form, what happened to each and those not added. A refusal of the whole
-// form (a role or permission no longer there) stops it, put on the form,
-// and the people not tried count as not added; any other error is
-// returned.
-func addEach(f views.Form, people []string, add func(string) (views.AddResult, error)) (views.Form, []views.AddResult, []string, error) {
-	var results []views.AddResult
-	var failed []string
+// adding is the outcome of an invite or a link: the form, what happened
+// to each person, those not added, and the refusal of the whole form
+// that stopped it, if one did.
+type adding struct {
+	form    views.Form
+	results []views.AddResult
+	failed  []string
+	refusal error
+}
+
+// addEach adds each person in turn, each on their own. A refusal of the
+// whole form (a role or permission no longer there, or beyond the
+// member's own) stops it, put on the form in the words of says (nil for
+// the store's), and the people not tried count as not added; any other
+// error is returned.
+func addEach(f views.Form, people []string, add func(string) (views.AddResult, error), says func(error) []saying) (adding, error) {
+	a := adding{form: f}
 	for i, who := range people {
 		res, err := add(who)
 		if err != nil {
-			f, ok := refused(f, err, addLabels, saying{db.ErrUnknownRole, "role", "This role no longer exists: choose another."})
-			if !ok {
-				return f, nil, nil, err
+			own := []saying{{db.ErrUnknownRole, "role", "This role no longer exists: choose another."}}
+			if says != nil {
+				own = append(says(err), own...)
 			}
-			return f, results, append(failed, people[i:]...), nil
+			var ok bool
+			if a.form, ok = refused(f, err, addLabels, own...); !ok {
+				return a, err
+			}
+			a.failed, a.refusal = append(a.failed, people[i:]...), err
+			return a, nil
 		}
-		results = append(results, res)
+		a.results = append(a.results, res)
 		if !res.OK {
-			failed = append(failed, who)
+			a.failed = append(a.failed, who)
 		}
 	}
-	return f, results, failed, nil
+	return a, nil
+}
+
+// inviteSays puts a member's limits next to what went beyond them: the
+// direct permissions chosen when they are among those not held, else the
+// role.
+func inviteSays(perms []string) func(error) []saying {
+	return func(err error) []saying {
+		var e *db.Error
+		if !errors.As(err, &e) {
+			return nil
+		}
+		field := "role"
+		if keys, ok := e.Details["permissions"].([]string); ok && e.Details["reason"] == db.ReasonEscalation {
+			for _, k := range keys {
+				if slices.Contains(perms, k) {
+					field = "permissions"
+				}
+			}
+		}
+		return forbiddenSays(err, field)
+	}
 }
 
 // addLabels name the fields of the invite and link forms: the reason alone
@@ -175,12 +213,15 @@ var addLabels = labels{"role": "", "permissions": ""}
 // list; with htmx, the section says who was added, its form empty again,
 // and the table follows. Anyone not added: the form again with 422, the
 // outcome for each person, and only those not added kept in it.
-func (h *MemberPages) added(c *fiber.Ctx, kind string, f views.Form, results []views.AddResult, failed bool) error {
-	form := views.AddForm{Form: f, Results: results}
+func (h *MemberPages) added(c *fiber.Ctx, kind string, a adding) error {
+	form := views.AddForm{Form: a.form, Results: a.results}
 	status := statusFormErrors
-	if !failed && !f.Invalid() {
+	if a.refusal != nil && !isFragment(c) {
+		status = refusedStatus(a.refusal)
+	}
+	if len(a.failed) == 0 && !a.form.Invalid() {
 		if !isFragment(c) {
-			h.flash(c, addedFlash(kind, results))
+			h.flash(c, addedFlash(kind, a.results))
 			return Redirect(c, listOf(c).url())
 		}
 		form.Form, status = views.Form{}, fiber.StatusOK

@@ -41,6 +41,7 @@ const membersPageSize = 50
 // account, the filters and the page. Every form on the page returns to it.
 type memberList struct {
 	accountID string
+	base      string // the members page's path: /accounts/{id}, or /portal
 	filter    views.MemberFilter
 	after     string
 }
@@ -49,13 +50,16 @@ type memberList struct {
 // reads it from the page it was sent from, whose table may have been
 // filtered in place since the form was rendered.
 func listOf(c *fiber.Ctx) memberList {
-	l := memberList{accountID: c.Params("id")}
+	l := memberList{accountID: pageAccount(c), base: views.MembersBase(c.Params("id"))}
+	if PrincipalOf(c).Portal != nil {
+		l.base = PortalHome
+	}
 	q := url.Values{}
 	for k, v := range c.Context().QueryArgs().All() {
 		q.Add(string(k), string(v))
 	}
 	if c.Method() == fiber.MethodPost && isHTMX(c) {
-		if u, err := url.Parse(c.Get(HeaderHXCurrentURL)); err == nil && u.Path == "/accounts/"+l.accountID {
+		if u, err := url.Parse(c.Get(HeaderHXCurrentURL)); err == nil && u.Path == l.base {
 			q = u.Query()
 		}
 	}
@@ -90,7 +94,16 @@ func (l memberList) query() string {
 }
 
 // url is the members page the list's state shows.
-func (l memberList) url() string { return "/accounts/" + l.accountID + l.query() }
+func (l memberList) url() string { return l.base + l.query() }
+
+// pageAccount is the account of a members page's request: the path's, or
+// in the portal the one its session was granted.
+func pageAccount(c *fiber.Ctx) string {
+	if pa := PrincipalOf(c).Portal; pa != nil {
+		return pa.Visit.Grant.AccountID
+	}
+	return c.Params("id")
+}
 
 // pageState is what an action leaves on the page it shows again: a row's
 // kept form, or the outcome of an invite or a link.
@@ -127,7 +140,7 @@ func (h *MemberPages) show(c *fiber.Ctx, status int, st pageState) error {
 	t = h.tableHead(p, l)
 	g.Go(func() (err error) { t.Roles, err = h.Store.ListRoles(gctx, p.Scope.WorkspaceID); return err })
 	g.Go(func() (err error) { t.Catalog, err = h.Store.ListPermissions(gctx, p.Scope.WorkspaceID); return err })
-	if p.MayChange() {
+	if p.MayChange() && p.Portal == nil {
 		g.Go(func() (err error) { staff, err = h.linkable(gctx, p.Scope, l.accountID); return err })
 	}
 	if err := g.Wait(); err != nil {
@@ -139,7 +152,7 @@ func (h *MemberPages) show(c *fiber.Ctx, status int, st pageState) error {
 		return err
 	}
 	v := views.MembersPage{Account: acct, Filter: l.filter, Table: t, Rows: rows, Invite: st.invite, Link: st.link, Staff: staff}
-	v.FirstURL, v.NextURL = pageURLs("/accounts/"+acct.ID, l.values(), l.after, more, next)
+	v.FirstURL, v.NextURL = pageURLs(l.base, l.values(), l.after, more, next)
 	if t.CanWrite {
 		v.Invite.Form = withDefaultRole(v.Invite.Form, t.Roles)
 		v.Link.Form = withDefaultRole(v.Link.Form, t.Roles)
@@ -162,7 +175,12 @@ func (h *MemberPages) table(c *fiber.Ctx, l memberList) (views.MemberTable, erro
 
 // tableHead is a table without its roles and catalog.
 func (h *MemberPages) tableHead(p Principal, l memberList) views.MemberTable {
-	return views.MemberTable{AccountID: l.accountID, Query: l.query(), CanWrite: p.MayChange(), Now: time.Now()}
+	t := views.MemberTable{AccountID: l.accountID, Base: l.base, Query: l.query(), CanWrite: p.MayChange(), Now: time.Now()}
+	if pa := p.Portal; pa != nil {
+		m := pa.Membership
+		t.Member = &views.MemberViewer{MembershipID: m.ID, Owner: m.IsOwner(), Holds: m.EffectivePermissions}
+	}
+	return t
 }
 
 // rows are the page's memberships with their invitation links (one query

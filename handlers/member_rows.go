@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -23,7 +24,7 @@ const (
 
 // rowRef names the membership of a row action's path, under its account.
 func rowRef(c *fiber.Ctx) db.MembershipRef {
-	return db.MembershipRef{AccountID: c.Params("id"), ID: c.Params("mid")}
+	return db.MembershipRef{AccountID: pageAccount(c), ID: c.Params("mid")}
 }
 
 // versionOf is the precondition a row form sends: the version of the member
@@ -99,13 +100,13 @@ func (h *MemberPages) ConfirmOwner(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := views.OwnerConfirm{Account: acct, Member: m, Version: c.Query("version"), Query: l.query()}
+	v := views.OwnerConfirm{Account: acct, Member: m, Version: c.Query("version"), Base: l.base, Query: l.query()}
 	return h.render(c, fiber.StatusOK, "Make owner", "accounts", views.OwnerConfirmation(v))
 }
 
 // memberActionPath is the path of a row action, without the list's state.
 func memberActionPath(l memberList, memberID, action string) string {
-	return "/accounts/" + l.accountID + "/members/" + memberID + "/" + action
+	return l.base + "/members/" + memberID + "/" + action
 }
 
 // listParams are the list's state as more query parameters ("&…"), or "".
@@ -181,12 +182,23 @@ func (h *MemberPages) Remove(action string) fiber.Handler {
 		if err != nil {
 			return h.rowDone(c, action, f, m, err, "")
 		}
+		if leaving(c, m) {
+			h.Session.LeavePortal(ctx(c))
+			return Redirect(c, PortalHome)
+		}
 		note := "Removed " + m.User.Email + " from the account."
 		if action == actRevoke {
 			note = "Revoked the invitation of " + m.User.Email + ": its link no longer works."
 		}
 		return h.rowChanged(c, views.MemberRow{Member: m, Gone: true, Note: note})
 	}
+}
+
+// leaving reports whether removing m is the portal's member leaving the
+// account: their own membership.
+func leaving(c *fiber.Ctx, m db.Membership) bool {
+	pa := PrincipalOf(c).Portal
+	return pa != nil && m.ID == pa.Membership.ID
 }
 
 // Resend answers POST /accounts/{id}/members/{mid}/resend, which support
@@ -218,7 +230,10 @@ func (h *MemberPages) Confirm(action string) fiber.Handler {
 		if action == actRevoke {
 			title = "Revoke invitation"
 		}
-		v := views.MemberConfirm{Account: acct, Member: m, Action: action, Query: l.query()}
+		v := views.MemberConfirm{Account: acct, Member: m, Action: action, Base: l.base, Query: l.query()}
+		if leaving(c, m) {
+			v.Self, title = true, "Leave account"
+		}
 		return h.render(c, fiber.StatusOK, title, "accounts", views.MemberConfirmation(v))
 	}
 }
@@ -249,7 +264,7 @@ func (h *MemberPages) rowDone(c *fiber.Ctx, action string, f views.Form, m db.Me
 		return cerr
 	}
 	f.Errors = nil // what the form itself found is in err
-	f, ok := refused(f, err, rowLabels, rowSays(action, cur)...)
+	f, ok := refused(f, err, rowLabels, append(forbiddenSays(err, action), rowSays(action, cur)...)...)
 	if !ok {
 		return err
 	}
@@ -257,7 +272,7 @@ func (h *MemberPages) rowDone(c *fiber.Ctx, action string, f views.Form, m db.Me
 	if isFragment(c) {
 		return h.row(c, statusFormErrors, r)
 	}
-	return h.show(c, statusFormErrors, pageState{row: &r})
+	return h.show(c, refusedStatus(err), pageState{row: &r})
 }
 
 // rowChanged ends a row action that changed the row: htmx swaps in the row,
@@ -285,6 +300,37 @@ func (h *MemberPages) row(c *fiber.Ctx, status int, r views.MemberRow) error {
 		r.Link = links[r.Member.ID]
 	}
 	return h.render(c, status, "", "accounts", views.MemberRowOnly(t, r))
+}
+
+// refusedStatus is the status of a whole page shown again with a refusal:
+// 403 when the principal may not do what it sent (a member's limits, a
+// control absent from their page, forged or not), else 422. htmx swaps
+// only 422 answers in place, so a fragment is always 422.
+func refusedStatus(err error) int {
+	if errors.Is(err, db.ErrForbidden) {
+		return fiber.StatusForbidden
+	}
+	return statusFormErrors
+}
+
+// forbiddenSays are the members page's words for a member's limits
+// (db/member.go), naming what was beyond their rights.
+func forbiddenSays(err error, field string) []saying {
+	var e *db.Error
+	if !errors.As(err, &e) || !errors.Is(err, db.ErrForbidden) {
+		return nil
+	}
+	msg := e.Message
+	switch {
+	case e.Details["reason"] == db.ReasonEscalation:
+		msg = "You may only give permissions you hold yourself"
+		if keys, ok := e.Details["permissions"].([]string); ok && len(keys) > 0 {
+			msg += ", and you do not hold " + strings.Join(keys, ", ")
+		}
+	case e.Details["required_permission"] != nil:
+		msg = "You may not do this: it needs the permission " + fmt.Sprint(e.Details["required_permission"]) + " in this account"
+	}
+	return []saying{{db.ErrForbidden, field, msg}}
 }
 
 // rowLabels name the fields of a row's forms: a row says what is wrong

@@ -18,6 +18,7 @@ type Pages struct {
 	Roles    *RolePages
 	Members  *MemberPages
 	Invite   *InvitationPages
+	Portal   *PortalPages // one account's members page for its member, over the portal's sessions
 }
 
 // PageOptions are the settings of the console's pages besides the
@@ -26,12 +27,17 @@ type PageOptions struct {
 	BaseURL   string                           // where the server is reached, for the links of invitations
 	Secure    bool                             // cookies over TLS only
 	CSRFToken func(*fiber.Ctx) (string, error) // the token of each answer's forms
+	// PortalSession and PortalCSRFToken are the portal's sessions and
+	// the tokens of its forms, bound to those sessions.
+	PortalSession   *Session
+	PortalCSRFToken func(*fiber.Ctx) (string, error)
 }
 
 // NewPages builds the console's page handlers over one database and the
 // console's sessions.
 func NewPages(store *db.DB, session *Session, opts PageOptions) *Pages {
 	console := &Console{Session: session, CSRFToken: opts.CSRFToken, Secure: opts.Secure}
+	portal := &Console{Session: opts.PortalSession, CSRFToken: opts.PortalCSRFToken, Secure: opts.Secure}
 	return &Pages{
 		Console:  console,
 		SignIn:   &SignIn{Console: console, Store: store},
@@ -42,5 +48,8 @@ func NewPages(store *db.DB, session *Session, opts PageOptions) *Pages {
 		Roles:    &RolePages{Console: console, Store: store},
 		Members:  &MemberPages{Console: console, Store: store, AcceptURL: acceptURLs(opts.BaseURL)},
 		Invite:   &InvitationPages{Console: console, Store: store},
+		Portal: &PortalPages{Console: portal, Store: store,
+			Members:  &MemberPages{Console: portal, Store: store, AcceptURL: acceptURLs(opts.BaseURL)},
+			Activity: &ActivityPages{Console: portal, Store: store}},
 	}
 }

@@ -31,6 +31,9 @@ type Principal struct {
 	Key        *db.APIKey
 	Staff      *db.StaffMember
 	Member     *db.User
+	// Portal is the member of a portal session, on the portal's pages:
+	// Scope.Member is their user id, as for a member's JWT.
+	Portal *PortalAccess
 }
 
 // Actor is how events record the principal. A member's is completed with
@@ -49,8 +52,12 @@ func (p Principal) Actor() db.Actor {
 }
 
 // MayChange reports whether the principal may make changes other than
-// resending invitations: everyone but support staff.
+// resending invitations: everyone but support staff, and in the portal a
+// member holding members.manage (or org.manage).
 func (p Principal) MayChange() bool {
+	if p.Portal != nil {
+		return p.Portal.Membership.Allows(db.PermMembersManage)
+	}
 	return p.Staff == nil || p.Staff.Role != db.RoleSupport
 }
 

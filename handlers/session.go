@@ -128,3 +128,33 @@ func (s *Session) getJSON(ctx context.Context, key string, v any) bool {
 	raw := s.m.GetString(ctx, key)
 	return raw != "" && json.Unmarshal([]byte(raw), v) == nil
 }
+
+// sessionPortal is the key of a portal session's PortalVisit, as JSON; a
+// portal session holds nothing else but its flash and when it was seen.
+const sessionPortal = "portal_visit"
+
+// EnterPortal gives the portal session a new token and signs it into the
+// visit a portal link granted.
+func (s *Session) EnterPortal(ctx context.Context, v PortalVisit) error {
+	if err := s.m.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.putJSON(ctx, sessionPortal, v)
+	return nil
+}
+
+// Visit is what the portal session is signed into; false when nothing.
+func (s *Session) Visit(ctx context.Context) (PortalVisit, bool) {
+	var v PortalVisit
+	ok := s.getJSON(ctx, sessionPortal, &v) && v.Grant.MembershipID != ""
+	return v, ok
+}
+
+// LeavePortal records that the visit's member left the account: the next
+// request ends the session and says so.
+func (s *Session) LeavePortal(ctx context.Context) {
+	if v, ok := s.Visit(ctx); ok {
+		v.Left = true
+		s.putJSON(ctx, sessionPortal, v)
+	}
+}

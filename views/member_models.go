@@ -2,6 +2,7 @@ package views
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,14 +34,118 @@ type MemberFilter struct {
 // Active reports whether any filter is set.
 func (f MemberFilter) Active() bool { return f.Status != "" || f.Role != "" || f.Q != "" }
 
-// MemberTable is what every row of the members table needs to know.
+// MemberTable is what every row of the members table needs to know: the
+// same table serves the staff console (/accounts/{id}) and the portal
+// (/portal), where an account's own member acts within their rights.
 type MemberTable struct {
 	AccountID string
+	Base      string // the members page's path, which every form's path starts with
 	Query     string // the list's filters and page ("?q=…&after=…", or ""), where every form returns
-	CanWrite  bool   // owners and admins; support staff may only resend invitations and copy their links
+	CanWrite  bool   // staff owners and admins, or a member holding members.manage; support staff may only resend invitations and copy their links
 	Roles     []db.Role
 	Catalog   []db.Permission
 	Now       time.Time
+	Member    *MemberViewer // the portal's viewer; nil in the staff console
+}
+
+// MemberViewer is the account's member who views the portal: the table
+// offers only what the stores would let them do (db/member.go).
+type MemberViewer struct {
+	MembershipID string   // their own membership: its role and permissions are not theirs to change
+	Owner        bool     // an owner may give and change the role owner
+	Holds        []string // their effective permissions: nothing beyond them is offered
+}
+
+// refusedInvite is what was wrong with an invite sent from a page that
+// offers none (a forged form, or rights lost since): said above the
+// table, as the form it belongs to is absent.
+func (p MembersPage) refusedInvite() string {
+	if p.Table.CanWrite {
+		return ""
+	}
+	msgs := []string{}
+	if p.Invite.Form.Error != "" {
+		msgs = append(msgs, p.Invite.Form.Error)
+	}
+	for _, k := range slices.Sorted(maps.Keys(p.Invite.Form.Errors)) {
+		msgs = append(msgs, p.Invite.Form.Errors[k])
+	}
+	return strings.Join(msgs, " ")
+}
+
+// MembersBase is the path of an account's members page in the console.
+func MembersBase(accountID string) string { return "/accounts/" + accountID }
+
+// offersRole reports whether the table offers to give role r: to staff
+// always, to a member when it carries nothing beyond their own
+// permissions (and the role owner only to an owner).
+func (t MemberTable) offersRole(r db.Role) bool {
+	v := t.Member
+	return v == nil || (r.Slug != db.OwnerRoleSlug || v.Owner) && subset(r.Permissions, v.Holds)
+}
+
+// offersPermission reports whether the table offers to give the key.
+func (t MemberTable) offersPermission(key string) bool {
+	return t.Member == nil || slices.Contains(t.Member.Holds, key)
+}
+
+// editsRow reports whether the viewer may change m's role and direct
+// permissions: never their own, an owner's only as an owner.
+func (t MemberTable) editsRow(m db.Membership) bool {
+	v := t.Member
+	return t.CanWrite && (v == nil || m.ID != v.MembershipID && (m.Role.Slug != db.OwnerRoleSlug || v.Owner))
+}
+
+// removesRow reports whether the viewer may remove m: a member may always
+// try to leave (the last owner is refused, and told why).
+func (t MemberTable) removesRow(m db.Membership) bool {
+	if v := t.Member; v != nil && m.ID == v.MembershipID {
+		return true
+	}
+	return t.editsRow(m)
+}
+
+// mayResend reports whether the viewer may resend invitations: every
+// staff member, and a member holding members.manage.
+func (t MemberTable) mayResend() bool { return t.Member == nil || t.CanWrite }
+
+// self reports whether m is the viewer's own membership.
+func (t MemberTable) self(m db.Membership) bool {
+	return t.Member != nil && m.ID == t.Member.MembershipID
+}
+
+// offeredRoles are the roles the viewer may give, keeping current (a
+// member's role now, "" for none) in the list.
+func (t MemberTable) offeredRoles(current string) []db.Role {
+	var out []db.Role
+	for _, r := range t.Roles {
+		if r.Slug == current || t.offersRole(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// offeredPermissions are the catalog's keys the viewer may give, and
+// those the row's member holds directly already (which they may take).
+func (t MemberTable) offeredPermissions(held []string) []db.Permission {
+	var out []db.Permission
+	for _, p := range t.Catalog {
+		if t.offersPermission(p.Key) || slices.Contains(held, p.Key) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// subset reports whether every key is held.
+func subset(keys, held []string) bool {
+	for _, k := range keys {
+		if !slices.Contains(held, k) {
+			return false
+		}
+	}
+	return true
 }
 
 // MemberRow is one membership of the table.
@@ -80,7 +185,9 @@ type MemberConfirm struct {
 	Account db.Account
 	Member  db.Membership
 	Action  string // "remove" or "revoke"
+	Base    string // the members page's path
 	Query   string // the list's state, to return to
+	Self    bool   // the viewer's own membership: they leave the account
 }
 
 // InvitationPage is the public page an invitation's link opens.
@@ -100,18 +207,21 @@ func rowID(m db.Membership) string { return "member-" + m.ID }
 
 // memberPath is the path of a row action, keeping the list's state.
 func memberPath(t MemberTable, m db.Membership, action string) string {
-	return "/accounts/" + t.AccountID + "/members/" + m.ID + "/" + action + t.Query
+	return t.Base + "/members/" + m.ID + "/" + action + t.Query
 }
 
 // addPath is the path of the invite or link form, keeping the list's state.
 func addPath(p MembersPage, action string) string {
-	return "/accounts/" + p.Account.ID + "/" + action + p.Table.Query
+	return p.Table.Base + "/" + action + p.Table.Query
 }
 
 // title is the question of the confirmation page.
 func (p MemberConfirm) title() string {
 	if p.Action == "revoke" {
 		return "Revoke the invitation of " + p.Member.User.Email + "?"
+	}
+	if p.Self {
+		return "Leave " + p.Account.Name + "?"
 	}
 	return "Remove " + p.Member.User.Email + " from " + p.Account.Name + "?"
 }
@@ -121,6 +231,9 @@ func (p MemberConfirm) explanation() string {
 	if p.Action == "revoke" {
 		return "The link sent to them stops working, and they are no longer listed in " + p.Account.Name + ". You can invite them again later."
 	}
+	if p.Self {
+		return "You lose the role " + p.Member.Role.Name + " and every permission in this account, and this page closes. Someone who manages its members can add you again."
+	}
 	return "They lose the role " + p.Member.Role.Name + " and every permission in this account. You can add them again later."
 }
 
@@ -129,12 +242,15 @@ func (p MemberConfirm) button() string {
 	if p.Action == "revoke" {
 		return "Revoke invitation"
 	}
+	if p.Self {
+		return "Leave account"
+	}
 	return "Remove member"
 }
 
 // confirmPath is where a confirmation page's form posts.
 func confirmPath(p MemberConfirm) string {
-	return "/accounts/" + p.Account.ID + "/members/" + p.Member.ID + "/" + p.Action + p.Query
+	return p.Base + "/members/" + p.Member.ID + "/" + p.Action + p.Query
 }
 
 // joinOr lists keys, or says none.
@@ -183,6 +299,7 @@ type OwnerConfirm struct {
 	Account db.Account
 	Member  db.Membership
 	Version string // the version of the member the form was sent with
+	Base    string // the members page's path
 	Query   string // the list's state, to return to
 }
 

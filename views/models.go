@@ -14,14 +14,43 @@ import (
 // Layout is what the frame around every page shows.
 type Layout struct {
 	Title     string // the page's title, before " · Roster"
-	Nav       string // the navigation entry of the page: "accounts", "team", "roles", "api-keys", "activity"
+	Nav       string // the navigation entry of the page: "accounts", "team", "roles", "api-keys", "activity"; in the portal "members", "activity"
 	SignedIn  bool
 	UserEmail string
-	Role      string // the signed-in person's console role
-	Workspace string // the workspace's name
-	Live      bool   // live mode; false shows the test-mode banner
-	Flash     string // a message about the last action
-	Path      string // the page's path and query, where the mode switch returns
+	Role      string        // the signed-in person's console role
+	Workspace string        // the workspace's name
+	Live      bool          // live mode; false shows the test-mode banner
+	Flash     string        // a message about the last action
+	Path      string        // the page's path and query, where the mode switch returns
+	Portal    *PortalHeader // the portal's header in place of the console's; nil in the console
+}
+
+// PortalHeader is what the portal's header shows: whose page it is, and
+// the way back to the product that sent the person there.
+type PortalHeader struct {
+	Workspace   string
+	Account     string
+	Email       string
+	ReturnURL   string // "" when the product gave none
+	ReturnLabel string
+}
+
+// PortalEnd is the portal's page of a link that cannot be used or a
+// session that has ended, with the ways back there are.
+type PortalEnd struct {
+	Title, Message string
+	Home           bool   // the portal session is open: back to its members page
+	ReturnURL      string // the product's page, "" when unknown
+	ReturnLabel    string
+}
+
+// testMode reports whether the page shows the test-mode banner.
+func (l Layout) testMode() bool { return (l.SignedIn || l.Portal != nil) && !l.Live }
+
+// portalNav are the portal's pages.
+var portalNav = []navItem{
+	{"members", "Members", "/portal"},
+	{"activity", "Activity", "/portal/activity"},
 }
 
 // Form is a submitted form: what was typed, kept to show again, and what is
@@ -96,6 +125,8 @@ type KeyConfirm struct {
 
 // ActivityPage lists the mode's events, newest first.
 type ActivityPage struct {
+	Base                  string // the page's path: /activity, or /portal/activity for one account's member
+	Portal                bool   // one account's activity, for its member: no account filter, no link to the console
 	Account, Member, Type string // the filters
 	Actions               []EventAction
 	Events                []EventRow
@@ -244,6 +275,7 @@ type ErrorPage struct {
 	Title     string
 	Message   string
 	RequestID string
+	Portal    bool // on the portal's pages: the way on is its members page
 }
 
 // When formats a time for people: UTC, to the minute.

@@ -1015,7 +1015,12 @@ func permissionActions(p RolesPage, perm db.Permission, f Form) templ.Component 
 			templ_7745c5c3_Var39 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		if held := heldBy(p.Roles, perm.Key); len(held) > 0 {
+		if db.IsSystemPermission(perm.Key) {
+			templ_7745c5c3_Err = unavailable("Delete…", "Roster itself uses "+perm.Key+" (what an account's members may do there): it cannot be deleted.", "permission-"+perm.Key+"-undeletable").Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		} else if held := heldBy(p.Roles, perm.Key); len(held) > 0 {
 			templ_7745c5c3_Err = unavailable("Delete…", "Held by the roles "+strings.Join(held, ", ")+": take it from them first.", "permission-"+perm.Key+"-undeletable").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1034,7 +1039,7 @@ func permissionActions(p RolesPage, perm db.Permission, f Form) templ.Component 
 			var templ_7745c5c3_Var40 string
 			templ_7745c5c3_Var40, templ_7745c5c3_Err = templ.JoinStringErrs(f.Error)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 224, Col: 59}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/roles.templ`, Line: 226, Col: 59}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var40))
 			if templ_7745c5c3_Err != nil {

@@ -32,7 +32,8 @@ type csrfLocal struct{}
 // nothing in another session, sign-in and sign-out give a new one, and
 // nothing is stored for it: a page view writes nothing. Session tokens are
 // kept hashed in the database, so the database does not tell the tokens
-// either.
+// either. The portal's tokens are made the same way, bound to its own
+// session (portal.go).
 
 // csrfState is what the CSRF middleware knows of one request.
 type csrfState struct {

@@ -19,6 +19,7 @@ func (s *Server) routes(h *handlers.Handlers) {
 	app.Get("/healthz", h.Health.Live)
 	app.Get("/readyz", h.Health.Ready)
 	s.consoleRoutes(s.pages)
+	s.portalRoutes(s.pages.Portal)
 
 	v1 := app.Group("/v1", s.cors, s.deadline, s.rateLimit(), checkText)
 	v1.Get("/openapi.json", h.OpenAPI.Document)
@@ -101,7 +102,7 @@ func (s *Server) routes(h *handlers.Handlers) {
 func (s *Server) consoleRoutes(p *handlers.Pages) {
 	app := s.App
 	app.Use(static.Prefix, assets())
-	app.Use(pagesOnly(pageHeaders), pagesOnly(s.loadSession), pagesOnly(s.csrfProtection), pagesOnly(s.loadPrincipal))
+	app.Use(pagesOnly(pageHeaders), consoleOnly(s.loadSession), consoleOnly(s.csrfProtection), consoleOnly(s.loadPrincipal))
 	app.Get("/login", p.SignIn.Form)
 	app.Post("/login", s.signInThrottle(p.SignIn.Throttled), p.SignIn.Submit)
 	app.Post("/logout", signedIn, p.SignIn.SignOut)

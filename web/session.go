@@ -40,14 +40,18 @@ func (cfg Config) withConsoleDefaults() Config {
 	return cfg
 }
 
-// startConsole builds the console's sessions and pages, and purges expired
-// sessions and counters until the server shuts down.
+// startConsole builds the console's sessions and pages, and the portal's,
+// and purges expired sessions and counters until the server shuts down.
 func (s *Server) startConsole() {
 	s.sessions = newSessions(s.db, s.cfg)
 	s.session = handlers.NewSession(s.sessions)
+	s.console = &sessionBridge{sm: s.sessions, session: s.session, idle: s.cfg.SessionIdleTimeout}
+	portal := newPortalSessions(s.db, s.cfg)
+	s.portal = &sessionBridge{sm: portal, session: handlers.NewSession(portal), idle: portalIdleTimeout}
 	s.csrfKey = &sharedKey{db: s.db, name: "csrf"}
 	s.pages = handlers.NewPages(s.db, s.session, handlers.PageOptions{
 		BaseURL: s.cfg.BaseURL, Secure: s.cfg.Secure, CSRFToken: s.csrfToken,
+		PortalSession: s.portal.session, PortalCSRFToken: s.portalCSRFToken,
 	})
 	purge, stop := context.WithCancel(context.Background())
 	s.App.Hooks().OnShutdown(func() error { stop(); return nil })
@@ -76,31 +80,42 @@ func newSessions(store *db.DB, cfg Config) *scs.SessionManager {
 	return sm
 }
 
-// loadSession bridges scs to Fiber: scs's own middleware is net/http's,
-// and through Fiber's adaptor it would save the session before the handler
+// sessionBridge is one kind of session (the console's, the portal's): its
+// manager, its values typed, and how long it lasts unused.
+type sessionBridge struct {
+	sm      *scs.SessionManager
+	session *handlers.Session
+	idle    time.Duration
+}
+
+// loadSession bridges the console's sessions to Fiber (sessionBridge.load).
+func (s *Server) loadSession(c *fiber.Ctx) error { return s.console.load(c) }
+
+// load bridges scs to Fiber: scs's own middleware is net/http's, and
+// through Fiber's adaptor it would save the session before the handler
 // ran. The session is loaded into the request's context, the handler runs,
 // then a changed session is saved and its cookie set, a destroyed one's
 // cookie expired. The handler's error is returned untouched.
-func (s *Server) loadSession(c *fiber.Ctx) error {
-	token := c.Cookies(s.sessions.Cookie.Name)
-	ctx, err := s.sessions.Load(c.UserContext(), token)
+func (b *sessionBridge) load(c *fiber.Ctx) error {
+	token := c.Cookies(b.sm.Cookie.Name)
+	ctx, err := b.sm.Load(c.UserContext(), token)
 	if err != nil {
 		return err
 	}
 	c.SetUserContext(ctx)
 	c.Vary(fiber.HeaderCookie)
-	s.keepAlive(ctx)
+	b.keepAlive(ctx)
 	herr := c.Next()
-	switch s.sessions.Status(ctx) {
+	switch b.sm.Status(ctx) {
 	case scs.Modified:
-		s.session.MarkSeen(ctx, time.Now())
-		token, _, err := s.sessions.Commit(ctx)
+		b.session.MarkSeen(ctx, time.Now())
+		token, _, err := b.sm.Commit(ctx)
 		if err != nil {
 			return errors.Join(herr, err)
 		}
-		s.sessionCookie(c, token)
+		b.cookie(c, token)
 	case scs.Destroyed:
-		s.sessionCookie(c, "")
+		b.cookie(c, "")
 	}
 	return herr
 }
@@ -129,18 +144,18 @@ func (s idleStore) Commit(token string, data []byte, expiry time.Time) error {
 // new idle expiry; it does so at most every idleRefresh, so that reading a
 // page costs no write. The session may thus end up to idleRefresh before
 // the idle timeout has fully passed, never after.
-func (s *Server) keepAlive(ctx context.Context) {
-	if s.session.Empty(ctx) {
+func (b *sessionBridge) keepAlive(ctx context.Context) {
+	if b.session.Empty(ctx) {
 		return
 	}
-	refresh := min(time.Minute, s.cfg.SessionIdleTimeout/4)
-	if time.Since(s.session.Seen(ctx)) >= refresh {
-		s.session.MarkSeen(ctx, time.Now())
+	refresh := min(time.Minute, b.idle/4)
+	if time.Since(b.session.Seen(ctx)) >= refresh {
+		b.session.MarkSeen(ctx, time.Now())
 	}
 }
 
-// sessionCookie sets the session cookie for the browser's session (the
-// server enforces the expiry); "" deletes it.
-func (s *Server) sessionCookie(c *fiber.Ctx, token string) {
-	handlers.SetCookie(c, s.sessions.Cookie.Name, token, s.sessions.Cookie.Path, 0, s.sessions.Cookie.Secure)
+// cookie sets the session cookie for the browser's session (the server
+// enforces the expiry); "" deletes it.
+func (b *sessionBridge) cookie(c *fiber.Ctx, token string) {
+	handlers.SetCookie(c, b.sm.Cookie.Name, token, b.sm.Cookie.Path, 0, b.sm.Cookie.Secure)
 }

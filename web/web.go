@@ -62,7 +62,9 @@ type Server struct {
 	mail     *Dispatcher
 	sessions *scs.SessionManager // the console's
 	session  *handlers.Session   // its values, typed
-	pages    *handlers.Pages     // the console's
+	console  *sessionBridge      // the console's sessions, bridged to Fiber
+	portal   *sessionBridge      // the portal's: separate sessions, their own cookie
+	pages    *handlers.Pages     // the console's and the portal's
 	csrfKey  *sharedKey          // what the console's CSRF tokens are signed with
 	// corsPaths are the API paths browsers of CORSOrigins may call: set
 	// while routes are registered, read-only afterwards.
