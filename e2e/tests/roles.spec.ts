@@ -33,7 +33,7 @@ test('creates, edits and deletes a role', async ({ page }, testInfo) => {
   const js = !noJS(testInfo);
   const slug = `e2e-${uid()}`;
   await signIn(page, owner);
-  await page.getByRole('link', { name: 'Roles' }).click();
+  await page.getByRole('link', { name: 'Roles', exact: true }).click();
   await expect(page.getByRole('heading', { name: 'Roles and permissions' })).toBeVisible();
 
   const create = page.locator('#new-role');
@@ -179,7 +179,7 @@ test('adds a permission with its key rule shown, and offers no delete for one in
 test('in test mode the roles and the catalog are shown disabled, saying why', async ({ page }) => {
   await signIn(page, owner);
   await switchMode(page, 'test');
-  await page.getByRole('link', { name: 'Roles' }).click();
+  await page.getByRole('link', { name: 'Roles', exact: true }).click();
   await expect(page.getByText('Roles and the permission catalog change in live mode only')).toBeVisible();
   const member = await roleCard(page, 'member');
   await expect(member.getByRole('button', { name: 'Save changes' })).toBeDisabled();

@@ -2,7 +2,7 @@ import { api, expect, signIn, support, test } from './fixtures';
 
 test('support staff see the roles and the team read only, and forged changes are refused', async ({ page }) => {
   await signIn(page, support);
-  await page.getByRole('link', { name: 'Roles' }).click();
+  await page.getByRole('link', { name: 'Roles', exact: true }).click();
   const member = page.locator('article', { has: page.getByRole('heading', { name: /^Member/ }) });
   await expect(member).toContainText('Permissions: billing.read, members.read');
   await expect(page.locator('#permissions tbody')).toContainText('members.manage');
