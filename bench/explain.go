@@ -48,7 +48,7 @@ func planQueries(d *db.DB, s seeded, o options) []plan {
 	return append(ps,
 		plan{fmt.Sprintf("members by status, %d", large.size), d.MembershipListQueryBy("status", 50), []any{ws, live, large.id, "invited", large.id, "invited", ""}},
 		plan{fmt.Sprintf("members by role, %d", large.size), d.MembershipListQueryBy("role_id", 50), []any{ws, live, large.id, s.roleID, large.id, s.roleID, ""}},
-		plan{fmt.Sprintf("memberships removed with an account, %d", large.size), `SELECT am.id FROM account_memberships am WHERE am.workspace_id = ? AND am.livemode = ? AND am.account_id <= ? AND (am.account_id, am.id) > (?, ?) ORDER BY am.account_id, am.id LIMIT 1000`, []any{ws, live, large.id, large.id, ""}},
+		plan{fmt.Sprintf("memberships removed with an account, %d", large.size), d.RemovedMembershipsQuery(), []any{ws, live, large.id, large.id, ""}},
 		plan{"accounts page", `SELECT id FROM accounts WHERE workspace_id = ? AND livemode = ? AND id > ? ORDER BY id LIMIT ?`, []any{ws, live, "", 21}},
 		plan{"user by email", `SELECT id FROM users WHERE workspace_id = ? AND email_lower = ?`, []any{ws, "m1.7@bench.example"}},
 	)

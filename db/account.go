@@ -179,11 +179,18 @@ func (s *DB) accountRemovals(ctx context.Context, sc Scope, id string) (AccountR
 		}
 	}
 	args := append([]any{sc.WorkspaceID, sc.Live}, membersOfAccount.args(id, nil, "")...)
-	if err := s.selectAll(ctx, &r.MembershipIDs, `SELECT am.id FROM account_memberships am
-		WHERE am.workspace_id = ? AND am.livemode = ?`+membersOfAccount.where()+membersOfAccount.order(Page{Limit: maxRemovedIDs - 1}),
-		args...); err != nil {
+	if err := s.selectAll(ctx, &r.MembershipIDs, s.RemovedMembershipsQuery(), args...); err != nil {
 		return r, wrap(err, "list memberships of account %s", id)
 	}
 	r.MembershipIDsComplete = len(r.MembershipIDs) == r.Memberships
 	return r, nil
+}
+
+// RemovedMembershipsQuery is the statement that lists the first
+// maxRemovedIDs ids of the memberships an account's deletion removes; its
+// arguments are the workspace id, the mode, the account id twice and ""
+// (the cursor). The bench explains it.
+func (s *DB) RemovedMembershipsQuery() string {
+	return `SELECT am.id FROM account_memberships am WHERE am.workspace_id = ? AND am.livemode = ?` +
+		membersOfAccount.where(s.Dialect) + membersOfAccount.order(Page{Limit: maxRemovedIDs - 1})
 }

@@ -98,7 +98,7 @@ func (s *DB) ListEvents(ctx context.Context, sc Scope, f EventFilter, page Page)
 	}
 	switch {
 	case f.AccountID != "":
-		q, order = q+eventsOfAccount.where(), eventsOfAccount.order(page)
+		q, order = q+eventsOfAccount.where(s.Dialect), eventsOfAccount.order(page)
 		args = append(args, eventsOfAccount.args(f.AccountID, nil, eventCursor(page))...)
 	case page.After != "":
 		q += ` AND id < ?`
@@ -144,7 +144,7 @@ func eventCursor(page Page) string {
 // workspace id, the mode, the account id twice and the cursor (LastEventID
 // on the first page). The plan tests and the bench explain it.
 func (s *DB) EventListQuery(limit int) string {
-	return eventsOfScope + eventsOfAccount.where() + eventsOfAccount.order(Page{Limit: limit})
+	return eventsOfScope + eventsOfAccount.where(s.Dialect) + eventsOfAccount.order(Page{Limit: limit})
 }
 
 // LastEventID is the cursor of the first page of EventListQuery.

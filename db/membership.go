@@ -131,7 +131,7 @@ func membersBy(column string) accountKeyset {
 // the workspace id, the mode, the account id twice and the cursor. The
 // bench and the plan tests explain it.
 func (s *DB) MembershipListQuery(limit int) string {
-	return s.MembershipSelect() + membersOfAccount.where() + membersOfAccount.order(Page{Limit: limit})
+	return s.MembershipSelect() + membersOfAccount.where(s.Dialect) + membersOfAccount.order(Page{Limit: limit})
 }
 
 // MembershipListQueryBy is the statement ListMemberships runs filtered by
@@ -140,7 +140,7 @@ func (s *DB) MembershipListQuery(limit int) string {
 // the column's value, both twice, and the cursor.
 func (s *DB) MembershipListQueryBy(column string, limit int) string {
 	k := membersBy(column)
-	return s.MembershipSelect() + k.where() + k.order(Page{Limit: limit})
+	return s.MembershipSelect() + k.where(s.Dialect) + k.order(Page{Limit: limit})
 }
 
 // ListMemberships returns a page of an account's memberships, oldest
@@ -183,7 +183,7 @@ func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f 
 	}
 	more, moreArgs = f.person(more, moreArgs)
 	args := append([]any{sc.WorkspaceID, sc.Live}, k.args(accountID, fixed, page.After)...)
-	ms, err := s.loadMemberships(ctx, s.MembershipSelect()+k.where()+more+k.order(page), append(args, moreArgs...)...)
+	ms, err := s.loadMemberships(ctx, s.MembershipSelect()+k.where(s.Dialect)+more+k.order(page), append(args, moreArgs...)...)
 	if err != nil {
 		return nil, wrap(err, "list memberships of account %s", accountID)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/lib/pq"
 
 	"roster/db"
+	"roster/db/dbtest"
 )
 
 // TestListPlansOfABigAccount: on PostgreSQL, the list of an account's
@@ -226,6 +228,49 @@ func TestEventPlansOfABigAccount(t *testing.T) {
 			if why := wasteful(plan, "events_pkey"); why != "" || !strings.Contains(plan, "events_account") {
 				t.Errorf("%s, plan_cache_mode %s: the events are not read through events_account alone (%s):\n%s", p.name, mode, why, plan)
 			}
+		}
+	}
+}
+
+// TestSQLiteListPlans: on SQLite, which plans a statement when it prepares
+// it and keeps no statistics here, a page of one account's memberships
+// (unfiltered, by status, by role) or events is read through the index
+// that starts with the account, in its order: never through an index of
+// the workspace alone with the whole workspace sorted.
+func TestSQLiteListPlans(t *testing.T) {
+	if !slices.Contains(dbtest.Dialects(t), db.SQLite) {
+		t.Skip("SQLite is not among ROSTER_TEST_DIALECTS")
+	}
+	d := dbtest.Open(t, db.SQLite)
+	for _, l := range []struct{ query, index string }{
+		{d.MembershipListQuery(50), "account_memberships_list"},
+		{d.MembershipListQueryBy("status", 50), "account_memberships_status_list"},
+		{d.MembershipListQueryBy("role_id", 50), "account_memberships_role_list"},
+		{d.EventListQuery(20), "events_account"},
+		{d.RemovedMembershipsQuery(), "account_memberships_list"},
+	} {
+		n := strings.Count(l.query, "?")
+		args := make([]any, n)
+		for i := range args {
+			args[i] = "x"
+		}
+		rows, err := d.Query("EXPLAIN QUERY PLAN "+l.query, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		text := strings.Join(plan, "\n")
+		if !strings.Contains(text, "INDEX "+l.index+" ") || strings.Contains(text, "TEMP B-TREE") {
+			t.Errorf("the page is not read through %s in its order:\n%s\n%s", l.index, text, l.query)
 		}
 	}
 }

@@ -73,7 +73,8 @@ func (s *DB) CreatePortalSession(ctx context.Context, sc Scope, in NewPortalSess
 // ExchangePortalToken uses a portal link's token, once: one conditional
 // UPDATE marks it used unless it was used or has expired, so of any number
 // of concurrent exchanges exactly one gets the grant. Every token that
-// cannot be used is portal_session.not_found. The token names no
+// cannot be used is portal_session.not_found, with the way back of a used
+// or expired link in the grant (see spentPortalLink). The token names no
 // workspace: the statement is multi-shard (see multiShard).
 func (s *DB) ExchangePortalToken(ctx context.Context, token string) (PortalGrant, error) {
 	var g PortalGrant
@@ -82,7 +83,20 @@ func (s *DB) ExchangePortalToken(ctx context.Context, token string) (PortalGrant
 		WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?
 		RETURNING id, workspace_id, livemode, account_id, membership_id, user_id, return_url, return_label`, t, HashSecret(token), t)
 	if errors.Is(err, sql.ErrNoRows) {
-		return g, ErrPortalLinkNotFound
+		return s.spentPortalLink(ctx, token)
 	}
 	return g, wrap(err, "exchange portal token")
+}
+
+// spentPortalLink answers a token that cannot be used: always
+// portal_session.not_found, with the way back of a link that was used or
+// has expired (its grant's return URL and label only, which are no secret)
+// and nothing of an unknown one. Multi-shard, like the exchange.
+func (s *DB) spentPortalLink(ctx context.Context, token string) (PortalGrant, error) {
+	var g PortalGrant
+	err := s.get(ctx, &g, `SELECT `+multiShard+`return_url, return_label FROM portal_sessions WHERE token_hash = ?`, HashSecret(token))
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return PortalGrant{}, wrap(err, "find spent portal link")
+	}
+	return g, ErrPortalLinkNotFound
 }

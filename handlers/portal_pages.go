@@ -65,7 +65,7 @@ func SetEnded(c *fiber.Ctx, v PortalVisit) { c.Locals(endedKey{}, v) }
 func (h *PortalPages) Open(c *fiber.Ctx) error {
 	g, err := h.Store.ExchangePortalToken(ctx(c), c.Params("token"))
 	if errors.Is(err, db.ErrPortalLinkNotFound) {
-		return h.expired(c)
+		return h.expired(c, g)
 	}
 	if err != nil {
 		return err
@@ -91,10 +91,11 @@ func (h *PortalPages) Open(c *fiber.Ctx) error {
 
 // expired is the page of a link that cannot be used (404). The way back:
 // the members page when this browser's portal session is still open, and
-// the product it came from.
-func (h *PortalPages) expired(c *fiber.Ctx) error {
+// the product it came from (the open session's, or the spent link's).
+func (h *PortalPages) expired(c *fiber.Ctx, spent db.PortalGrant) error {
 	p := views.PortalEnd{Title: "This link has expired",
-		Message: "Portal links work once, for 5 minutes. Go back to the product that sent you here and open the members page again."}
+		Message:   "Portal links work once, for 5 minutes. Go back to the product that sent you here and open the members page again.",
+		ReturnURL: spent.ReturnURL, ReturnLabel: spent.ReturnLabel}
 	if pa := PrincipalOf(c).Portal; pa != nil {
 		p.Home = true
 		p.ReturnURL, p.ReturnLabel = pa.Visit.Grant.ReturnURL, pa.Visit.Grant.ReturnLabel

@@ -101,17 +101,18 @@ func TestPortalLinkOpensOnce(t *testing.T) {
 			t.Errorf("Referrer-Policy %q on /portal, want no-referrer", got)
 		}
 
-		// Used: another browser is told it has expired; the same browser is
-		// offered its open session and the product.
-		e.browser().Get(link).Expect(t, 404).Has(t, "This link has expired").Lacks(t, "Back to the members page", "Members Co")
+		// Used: another browser is told it has expired, with the way back to
+		// the product; the same browser is offered its open session too.
+		e.browser().Get(link).Expect(t, 404).Has(t, "This link has expired", `href="https://app.example/settings"`, "Back to Shopapp").
+			Lacks(t, "Back to the members page", "Members Co")
 		b.Get(link).Expect(t, 404).Has(t, "This link has expired", `href="/portal"`, "Back to Shopapp")
-		e.browser().Get("/portal/not-a-token").Expect(t, 404).Has(t, "This link has expired")
+		e.browser().Get("/portal/not-a-token").Expect(t, 404).Has(t, "This link has expired").Lacks(t, "Back to Shopapp")
 
 		expired := e.portalLink(t, f, "adam@members.example")
 		if _, err := d.Exec(d.Rebind(`UPDATE portal_sessions SET expires_at = ? WHERE used_at IS NULL`), "2001-01-01 00:00:00"); err != nil {
 			t.Fatal(err)
 		}
-		e.browser().Get(expired).Expect(t, 404).Has(t, "This link has expired")
+		e.browser().Get(expired).Expect(t, 404).Has(t, "This link has expired", "Back to Shopapp")
 
 		// Separate from the console: the portal's token is no console session,
 		// nor the console's a portal one.

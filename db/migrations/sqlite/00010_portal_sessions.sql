@@ -2,11 +2,12 @@
 -- A portal session's link (POST /v1/portal-sessions): a single-use token,
 -- stored as its SHA-256, that signs one account's member into the hosted
 -- members page for 5 minutes (db.ExchangePortalToken uses it once). Keyed
--- by workspace like every per-workspace row, for distribution by
--- workspace_id; the foreign keys need the (workspace_id, id) unique
--- indexes of what they name.
-CREATE UNIQUE INDEX accounts_workspace_id ON accounts (workspace_id, id);
-CREATE UNIQUE INDEX account_memberships_workspace_id ON account_memberships (workspace_id, id);
+-- by workspace like every per-workspace row. SQLite keeps the keys of
+-- its tables as they were (00008): the foreign keys name the id keys of
+-- the account and the membership. No index leads with workspace_id alone
+-- on account_memberships: SQLite, which has no statistics, would prefer
+-- its equality on the workspace to an account's index and sort the whole
+-- workspace for a page of one account (the bench's plan check says so).
 CREATE TABLE portal_sessions (
     workspace_id  TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
     id            TEXT NOT NULL,
@@ -21,8 +22,8 @@ CREATE TABLE portal_sessions (
     used_at       DATETIME,
     created_at    DATETIME NOT NULL,
     PRIMARY KEY (workspace_id, id),
-    FOREIGN KEY (workspace_id, account_id) REFERENCES accounts (workspace_id, id) ON DELETE CASCADE,
-    FOREIGN KEY (workspace_id, membership_id) REFERENCES account_memberships (workspace_id, id) ON DELETE CASCADE
+    FOREIGN KEY (account_id) REFERENCES accounts (id) ON DELETE CASCADE,
+    FOREIGN KEY (membership_id) REFERENCES account_memberships (id) ON DELETE CASCADE
 );
 CREATE UNIQUE INDEX portal_sessions_token ON portal_sessions (token_hash);
 CREATE INDEX portal_sessions_membership ON portal_sessions (workspace_id, membership_id);
@@ -32,5 +33,3 @@ CREATE INDEX portal_sessions_expires ON portal_sessions (expires_at);
 
 -- +goose Down
 DROP TABLE portal_sessions;
-DROP INDEX account_memberships_workspace_id;
-DROP INDEX accounts_workspace_id;
