@@ -178,7 +178,7 @@ func (s *DB) accountRemovals(ctx context.Context, sc Scope, id string) (AccountR
 			r.Invited = c.N
 		}
 	}
-	args := append([]any{sc.WorkspaceID, sc.Live}, membersOfAccount.args(id, nil, "")...)
+	args := append([]any{sc.WorkspaceID, sc.Live}, membersOfAccount.args(s.Dialect, id, nil, "")...)
 	if err := s.selectAll(ctx, &r.MembershipIDs, s.RemovedMembershipsQuery(), args...); err != nil {
 		return r, wrap(err, "list memberships of account %s", id)
 	}

@@ -99,7 +99,7 @@ func (s *DB) ListEvents(ctx context.Context, sc Scope, f EventFilter, page Page)
 	switch {
 	case f.AccountID != "":
 		q, order = q+eventsOfAccount.where(s.Dialect), eventsOfAccount.order(page)
-		args = append(args, eventsOfAccount.args(f.AccountID, nil, eventCursor(page))...)
+		args = append(args, eventsOfAccount.args(s.Dialect, f.AccountID, nil, eventCursor(page))...)
 	case page.After != "":
 		q += ` AND id < ?`
 		args = append(args, page.After)

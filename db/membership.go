@@ -128,16 +128,25 @@ func membersBy(column string) accountKeyset {
 
 // MembershipListQuery is the statement ListMemberships runs without
 // filters for a page of limit rows, in the DB's dialect; its arguments are
-// the workspace id, the mode, the account id twice and the cursor. The
-// bench and the plan tests explain it.
+// the workspace id, the mode and AccountPageArgs. The bench and the plan
+// tests explain it.
 func (s *DB) MembershipListQuery(limit int) string {
 	return s.MembershipSelect() + membersOfAccount.where(s.Dialect) + membersOfAccount.order(Page{Limit: limit})
 }
 
+// AccountPageArgs are the arguments that MembershipListQuery,
+// MembershipListQueryBy, EventListQuery and RemovedMembershipsQuery take
+// after the workspace id and the mode, in the DB's dialect: the account,
+// the filtered column's value (values, for MembershipListQueryBy) and the
+// cursor.
+func (s *DB) AccountPageArgs(accountID string, values []any, cursor string) []any {
+	return membersOfAccount.args(s.Dialect, accountID, values, cursor)
+}
+
 // MembershipListQueryBy is the statement ListMemberships runs filtered by
 // one column, "status" or "role_id" (the role's id), for a page of limit
-// rows; its arguments are the workspace id, the mode, the account id and
-// the column's value, both twice, and the cursor.
+// rows; its arguments are the workspace id, the mode and AccountPageArgs
+// with the column's value.
 func (s *DB) MembershipListQueryBy(column string, limit int) string {
 	k := membersBy(column)
 	return s.MembershipSelect() + k.where(s.Dialect) + k.order(Page{Limit: limit})
@@ -182,7 +191,7 @@ func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f 
 		moreArgs = append(moreArgs, escapeLike(FoldEmail(f.Q))+"%", likePrefix(f.Q))
 	}
 	more, moreArgs = f.person(more, moreArgs)
-	args := append([]any{sc.WorkspaceID, sc.Live}, k.args(accountID, fixed, page.After)...)
+	args := append([]any{sc.WorkspaceID, sc.Live}, k.args(s.Dialect, accountID, fixed, page.After)...)
 	ms, err := s.loadMemberships(ctx, s.MembershipSelect()+k.where(s.Dialect)+more+k.order(page), append(args, moreArgs...)...)
 	if err != nil {
 		return nil, wrap(err, "list memberships of account %s", accountID)

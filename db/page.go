@@ -71,35 +71,47 @@ type accountKeyset struct {
 }
 
 // where is the keyset's condition in the dialect, starting with " AND ";
-// its arguments are those of args. SQLite, which keeps no statistics here,
-// prefers any index it can match by equality (the workspace's) to a range
-// of the account's, and sorts the workspace: there the account and the
-// fixed columns are equalities, which only the account's index matches
-// with the cursor's range; SQLite does not reduce the order as PostgreSQL
-// does (TestSQLiteListPlans).
+// its arguments are those of args.
+//
+// SQLite, which keeps no statistics here, prefers any index it can match
+// by equality (the workspace's) to a range of the account's, and sorts the
+// workspace; and it does not take a row comparison that repeats a column
+// it matches by equality as a range of the index (it scanned the account
+// from its first row to a deep page). There the account and the fixed
+// columns are equalities and the cursor a plain range on id, which only
+// the account's index matches; SQLite does not reduce the order as
+// PostgreSQL does (TestSQLiteListPlans).
 func (k accountKeyset) where(d Dialect) string {
 	cols := append(append([]string{"account_id"}, k.fixed...), "id")
-	bound, cmp := " <= ?", " > ("
+	bound, cmp := " <= ?", " > "
 	if k.newest {
-		bound, cmp = " >= ?", " < ("
-	}
-	if d == SQLite {
-		bound = " = ?"
+		bound, cmp = " >= ?", " < "
 	}
 	var b strings.Builder
+	if d == SQLite {
+		for _, c := range cols[:len(cols)-1] {
+			b.WriteString(" AND " + k.alias + "." + c + " = ?")
+		}
+		b.WriteString(" AND " + k.alias + ".id" + cmp + "?")
+		return b.String()
+	}
 	for _, c := range cols[:len(cols)-1] {
 		b.WriteString(" AND " + k.alias + "." + c + bound)
 	}
-	b.WriteString(" AND (" + k.alias + "." + strings.Join(cols, ", "+k.alias+".") + ")" + cmp)
+	b.WriteString(" AND (" + k.alias + "." + strings.Join(cols, ", "+k.alias+".") + ")" + cmp + "(")
 	b.WriteString(strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")")
 	return b.String()
 }
 
-// args are the arguments of where: the account and the fixed columns'
-// values, twice, then the cursor ("" for the first page oldest first).
-func (k accountKeyset) args(accountID string, values []any, cursor string) []any {
+// args are the arguments of where in the dialect: the account and the
+// fixed columns' values (twice on PostgreSQL, bound and row comparison),
+// then the cursor ("" for the first page oldest first).
+func (k accountKeyset) args(d Dialect, accountID string, values []any, cursor string) []any {
 	bounds := append([]any{accountID}, values...)
-	return append(append(bounds, bounds...), cursor)
+	if d == Postgres {
+		bounds = append(bounds, bounds...)
+	}
+	return append(bounds, cursor)
 }
 
 // order is the keyset's ORDER BY and the LIMIT of the page, as a literal:
