@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,9 @@ type change struct {
 
 // record writes the event of a change; call it inside the change's transaction.
 func (s *DB) record(ctx context.Context, sc Scope, c change) error {
+	if !KnownEventType(c.Type) {
+		return fmt.Errorf("db: event type %q is not in EventTypes", c.Type)
+	}
 	data, err := json.Marshal(c.Data)
 	if err != nil {
 		return wrap(err, "encode event data")

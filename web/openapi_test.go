@@ -319,3 +319,19 @@ func TestOpenAPIDeclaresWhatIsSent(t *testing.T) {
 	last.Expect(t, 429, "rate_limited")
 	check("GET", "/v1/roles", last)
 }
+
+// TestOpenAPIListsEveryEventType checks that the Event schema's type enum
+// is the catalogue db.EventTypes, in its order: a client generated from
+// the document knows every kind of event Roster writes.
+func TestOpenAPIListsEveryEventType(t *testing.T) {
+	e := newEnv(t, dbtest.Open(t, db.SQLite))
+	doc := loadOpenAPI(t, e)
+	typ := doc.resolve(doc["components"].(map[string]any)["schemas"].(map[string]any)["Event"])["properties"].(map[string]any)["type"].(map[string]any)
+	var listed []string
+	for _, v := range typ["enum"].([]any) {
+		listed = append(listed, v.(string))
+	}
+	if strings.Join(listed, ",") != strings.Join(db.EventTypes, ",") {
+		t.Fatalf("the Event type enum is\n%v\nand db.EventTypes is\n%v", listed, db.EventTypes)
+	}
+}
