@@ -185,7 +185,7 @@ func readEvents(ctx context.Context, c *roster.ClientWithResponses, id string) {
 	same(before["slug"], any("member"), "newest event: previous_attributes.role.slug")
 	types := []string{}
 	for _, e := range r.JSON200.Data {
-		types = append(types, e.Type)
+		types = append(types, string(e.Type))
 	}
 	expect(slices.Contains(types, "membership.created"), "events: no membership.created in %v", types)
 }
