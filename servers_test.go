@@ -19,9 +19,9 @@ import (
 
 // serverProcess is one running `roster serve` process.
 type serverProcess struct {
-	URL  string // its base URL, e.g. http://127.0.0.1:41234
-	cmd  *exec.Cmd
-	out  *webtest.SyncBuffer
+	URL    string // its base URL, e.g. http://127.0.0.1:41234
+	cmd    *exec.Cmd
+	out    *webtest.SyncBuffer
 	done   chan struct{} // closed when the process has exited
 	err    error         // how it exited, once done is closed
 	killed bool          // by kill: its exit is no failure

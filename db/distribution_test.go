@@ -436,13 +436,14 @@ func webhookRun(t *testing.T, d *db.DB, sc db.Scope, accountID string) {
 	must(err)
 	claimed, err := d.ClaimWebhookDeliveries(ctx, time.Now().Add(time.Second), time.Minute, 10)
 	must(err)
+	_, err = d.WebhookAttemptsOf(ctx, claimed, time.Now())
+	must(err)
+	var fs []db.WebhookFinish
 	for _, c := range claimed {
-		a, err := d.WebhookAttemptOf(ctx, c, time.Now())
-		must(err)
-		_ = a
-		_, err = d.FinishWebhookDelivery(ctx, c, db.DeliveryOutcome{Status: 500, Error: "HTTP 500"}, time.Now().Add(6*24*time.Hour))
-		must(err)
+		fs = append(fs, db.WebhookFinish{Delivery: c, Outcome: db.DeliveryOutcome{Status: 500, Error: "HTTP 500"}, At: time.Now().Add(6 * 24 * time.Hour)})
 	}
+	_, err = d.FinishWebhookDeliveries(ctx, fs)
+	must(err)
 	_, err = d.RetryWebhookDelivery(ctx, sc, del.ID)
 	must(err)
 	claimed, err = d.ClaimWebhookDeliveries(ctx, time.Now().Add(time.Second), time.Minute, 10)

@@ -226,30 +226,80 @@ func (s *DB) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease ti
 }
 
 // WebhookAttempt is what an attempt of a claimed delivery sends: to the
-// endpoint's URL, the event, signed with each secret.
+// endpoint's URL, the event, signed with each secret. Err, when set, is
+// why it cannot be sent: ErrEndpointDisabled (or not found) for an
+// endpoint disabled or deleted meanwhile, ErrEventNotFound, or a secret
+// the server key does not open.
 type WebhookAttempt struct {
+	Delivery WebhookDelivery
 	Endpoint WebhookEndpoint
 	Secrets  []string // the current secret first, then the unexpired old ones
 	Event    Event
+	Err      error
 }
 
-// WebhookAttemptOf reads what an attempt of a claimed delivery at t
-// sends. An endpoint that is disabled is ErrEndpointDisabled.
-func (s *DB) WebhookAttemptOf(ctx context.Context, d WebhookDelivery, t time.Time) (WebhookAttempt, error) {
-	sc, t := Scope{WorkspaceID: d.WorkspaceID, Live: d.Livemode}, stamp(t)
-	var a WebhookAttempt
-	var err error
-	if a.Endpoint, err = s.endpoint(ctx, sc, d.EndpointID, ""); err != nil {
-		return a, err
+// eventsByIDSQL reads the events of a list of ids of one workspace and mode.
+var eventsByIDSQL = listing(`SELECT ` + eventColumns + ` WHERE workspace_id = ? AND livemode = ? AND id IN (?)`)
+
+// WebhookAttemptsOf reads what the attempts of claimed deliveries at t
+// send, in their order: each endpoint and its secrets once, and the
+// events of each workspace and mode in one query. An error is the
+// database's.
+func (s *DB) WebhookAttemptsOf(ctx context.Context, ds []WebhookDelivery, t time.Time) ([]WebhookAttempt, error) {
+	t = stamp(t)
+	type endpointKey struct{ ws, id string }
+	type scopeKey struct {
+		ws   string
+		live bool
 	}
-	if a.Endpoint.Status != EndpointEnabled {
-		return a, ErrEndpointDisabled.For(d.EndpointID)
+	endpoints := map[endpointKey]WebhookAttempt{}
+	eventIDs := map[scopeKey][]string{}
+	for _, d := range ds {
+		k := endpointKey{d.WorkspaceID, d.EndpointID}
+		eventIDs[scopeKey{d.WorkspaceID, d.Livemode}] = append(eventIDs[scopeKey{d.WorkspaceID, d.Livemode}], d.EventID)
+		if _, ok := endpoints[k]; ok {
+			continue
+		}
+		var a WebhookAttempt
+		a.Endpoint, a.Err = s.endpoint(ctx, Scope{WorkspaceID: d.WorkspaceID, Live: d.Livemode}, d.EndpointID, "")
+		switch {
+		case a.Err != nil && !errors.Is(a.Err, ErrEndpointNotFound):
+			return nil, a.Err
+		case a.Err == nil && a.Endpoint.Status != EndpointEnabled:
+			a.Err = ErrEndpointDisabled.For(d.EndpointID)
+		case a.Err == nil:
+			a.Secrets, a.Err = s.signingSecrets(ctx, a.Endpoint, t)
+			if a.Err != nil && !errors.Is(a.Err, errSecretKey) {
+				return nil, a.Err
+			}
+		}
+		endpoints[k] = a
 	}
-	if a.Secrets, err = s.signingSecrets(ctx, a.Endpoint, t); err != nil {
-		return a, err
+	events := map[string]Event{}
+	for sk, ids := range eventIDs {
+		var evs []Event
+		if err := s.selectAll(ctx, &evs, s.dialect(eventsByIDSQL), sk.ws, sk.live, listArg(ids)); err != nil {
+			return nil, wrap(err, "read the events of %d deliveries", len(ids))
+		}
+		for _, e := range evs {
+			e.decode()
+			events[e.ID] = e
+		}
 	}
-	a.Event, err = s.EventByID(ctx, sc, d.EventID)
-	return a, err
+	as := make([]WebhookAttempt, len(ds))
+	for i, d := range ds {
+		as[i] = endpoints[endpointKey{d.WorkspaceID, d.EndpointID}]
+		as[i].Delivery = d
+		ev, ok := events[d.EventID]
+		switch {
+		case as[i].Err != nil:
+		case !ok:
+			as[i].Err = ErrEventNotFound.For(d.EventID)
+		default:
+			as[i].Event = ev
+		}
+	}
+	return as, nil
 }
 
 // DeliveryOutcome is how an attempt ended.
@@ -294,6 +344,15 @@ func (s *DB) FinishWebhookDelivery(ctx context.Context, d WebhookDelivery, o Del
 	}
 	var held bool
 	err := s.WithTx(ctx, func(ctx context.Context) error {
+		if status == DeliveryPending { // not again for an endpoint disabled meanwhile
+			ep, err := s.endpoint(ctx, sc, d.EndpointID, "")
+			if err != nil && !errors.Is(err, ErrEndpointNotFound) {
+				return err
+			}
+			if err != nil || ep.Status != EndpointEnabled {
+				status, next = DeliverySkipped, nil
+			}
+		}
 		var err error
 		set := `status = ?, next_attempt_at = ?, finished_at = COALESCE(?, finished_at),
 			succeeded_at = COALESCE(?, succeeded_at), once = ?`
@@ -307,8 +366,9 @@ func (s *DB) FinishWebhookDelivery(ctx context.Context, d WebhookDelivery, o Del
 		}
 		switch {
 		case o.Succeeded:
-			_, err = s.exec(ctx, `UPDATE webhook_endpoints SET last_success_at = ? WHERE workspace_id = ? AND id = ?`,
-				t, d.WorkspaceID, d.EndpointID)
+			// Written at most once a minute: only the 5-day rule reads it.
+			_, err = s.exec(ctx, `UPDATE webhook_endpoints SET last_success_at = ? WHERE workspace_id = ? AND id = ?
+				AND (last_success_at IS NULL OR last_success_at < ?)`, t, d.WorkspaceID, d.EndpointID, t.Add(-time.Minute))
 			return wrap(err, "note the success of webhook endpoint %s", d.EndpointID)
 		case o.Gone:
 			return s.disableEndpoint(ctx, sc, d.EndpointID, DisabledGone)
@@ -318,6 +378,40 @@ func (s *DB) FinishWebhookDelivery(ctx context.Context, d WebhookDelivery, o Del
 				return err
 			}
 			return s.disableEndpoint(ctx, sc, d.EndpointID, DisabledFailing)
+		}
+		return nil
+	})
+	return held, err
+}
+
+// WebhookFinish is the outcome of one attempt at a time, for FinishWebhookDeliveries.
+type WebhookFinish struct {
+	Delivery WebhookDelivery
+	Outcome  DeliveryOutcome
+	At       time.Time
+}
+
+// FinishWebhookDeliveries records several outcomes in one transaction (as
+// FinishWebhookDelivery each; a dispatcher's writes then cost one commit
+// per batch) and returns how many were still held. The endpoints' rows
+// are written in the order of their ids, so that batches of several
+// processes never wait for each other in a circle.
+func (s *DB) FinishWebhookDeliveries(ctx context.Context, fs []WebhookFinish) (int, error) {
+	fs = slices.Clone(fs)
+	slices.SortFunc(fs, func(a, b WebhookFinish) int {
+		return strings.Compare(a.Delivery.WorkspaceID+" "+a.Delivery.EndpointID, b.Delivery.WorkspaceID+" "+b.Delivery.EndpointID)
+	})
+	held := 0
+	err := s.WithTx(ctx, func(ctx context.Context) error {
+		held = 0
+		for _, f := range fs {
+			ok, err := s.FinishWebhookDelivery(ctx, f.Delivery, f.Outcome, f.At)
+			if err != nil {
+				return err
+			}
+			if ok {
+				held++
+			}
 		}
 		return nil
 	})

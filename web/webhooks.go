@@ -36,8 +36,9 @@ import (
 // WebhookStore is what the webhook dispatcher needs of the database.
 type WebhookStore interface {
 	ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]db.WebhookDelivery, error)
-	WebhookAttemptOf(ctx context.Context, d db.WebhookDelivery, t time.Time) (db.WebhookAttempt, error)
+	WebhookAttemptsOf(ctx context.Context, ds []db.WebhookDelivery, t time.Time) ([]db.WebhookAttempt, error)
 	FinishWebhookDelivery(ctx context.Context, d db.WebhookDelivery, o db.DeliveryOutcome, t time.Time) (bool, error)
+	FinishWebhookDeliveries(ctx context.Context, fs []db.WebhookFinish) (int, error)
 }
 
 // The dispatcher's defaults and limits.
@@ -172,54 +173,55 @@ func (w *WebhookDispatcher) Stop() {
 	})
 }
 
-// run claims as many due deliveries as it has free workers, each
-// attempted at once, until ctx ends; when nothing is due it waits for
-// the next tick.
+// run claims due deliveries in batches of Workers and hands them to as
+// many workers, whose outcomes one recorder writes in batches (one
+// transaction each), until ctx ends; when a batch of claims was not full
+// it waits for the next tick. A claimed delivery waits at most for one
+// attempt ahead of it (the queue holds one batch), well within its lease.
 func (w *WebhookDispatcher) run(ctx context.Context) {
-	slots := make(chan struct{}, w.opts.Workers)
-	freed := make(chan struct{}, 1)
-	var inFlight sync.WaitGroup
-	defer inFlight.Wait()
+	jobs := make(chan db.WebhookAttempt, w.opts.Workers)
+	outcomes := make(chan db.WebhookFinish, w.opts.Workers)
+	recorded := make(chan struct{})
+	go func() {
+		defer close(recorded)
+		w.record(outcomes)
+	}()
+	var workers sync.WaitGroup
+	for range w.opts.Workers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for a := range jobs {
+				// An attempt begun is finished and recorded, even while stopping.
+				if f, ok := w.try(context.WithoutCancel(ctx), a); ok {
+					outcomes <- f
+				}
+			}
+		}()
+	}
+	defer func() {
+		close(jobs)
+		workers.Wait()
+		close(outcomes)
+		<-recorded
+	}()
 	tick := time.NewTicker(w.opts.Interval)
 	defer tick.Stop()
 	for {
-		free := cap(slots) - len(slots)
-		claimed := 0
-		if free > 0 {
-			ds, err := w.Store.ClaimWebhookDeliveries(ctx, w.opts.Now(), w.opts.Lease, free)
-			if err != nil && ctx.Err() == nil {
-				w.Logger.Error("webhooks: claim", "err", err)
-				select { // the database is away: do not ask again at once
-				case <-ctx.Done():
-					return
-				case <-time.After(5 * time.Second):
-				}
-			}
-			claimed = len(ds)
-			for _, d := range ds {
-				slots <- struct{}{}
-				inFlight.Add(1)
-				go func() {
-					defer func() {
-						<-slots
-						inFlight.Done()
-						select {
-						case freed <- struct{}{}:
-						default:
-						}
-					}()
-					w.attempt(context.WithoutCancel(ctx), d)
-				}()
-			}
-		}
-		if free == 0 || claimed == free {
-			// More may be due: claim again once a worker is free.
-			select {
+		as, err := w.claim(ctx)
+		if err != nil && ctx.Err() == nil {
+			w.Logger.Error("webhooks: claim", "err", err)
+			select { // the database is away: do not ask again at once
 			case <-ctx.Done():
 				return
-			case <-freed:
+			case <-time.After(5 * time.Second):
 			}
-			continue
+		}
+		for _, a := range as {
+			jobs <- a // waits while the queue is full: the claims keep pace with the attempts
+		}
+		if len(as) == w.opts.Workers {
+			continue // more may be due
 		}
 		select {
 		case <-ctx.Done():
@@ -229,60 +231,105 @@ func (w *WebhookDispatcher) run(ctx context.Context) {
 	}
 }
 
+// record writes the outcomes as they come, each batch of those waiting
+// in one transaction, until outcomes is closed.
+func (w *WebhookDispatcher) record(outcomes <-chan db.WebhookFinish) {
+	for f := range outcomes {
+		batch := []db.WebhookFinish{f}
+	gather:
+		for len(batch) < 4*w.opts.Workers {
+			select {
+			case f, ok := <-outcomes:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, f)
+			default:
+				break gather
+			}
+		}
+		held, err := w.Store.FinishWebhookDeliveries(context.Background(), batch)
+		switch {
+		case err != nil:
+			w.Logger.Error("webhooks: record outcomes", "deliveries", len(batch), "err", err)
+		case held < len(batch):
+			w.Logger.Warn("webhooks: leases ran out before outcomes were recorded", "lost", len(batch)-held)
+		}
+		for _, f := range batch {
+			if o := f.Outcome; !o.Succeeded && !o.Skipped {
+				w.Logger.Info("webhook delivery failed", "delivery_id", f.Delivery.ID, "event_id", f.Delivery.EventID,
+					"status", o.Status, "error", o.Error)
+			}
+		}
+	}
+}
+
+// claim claims a batch of due deliveries and reads what their attempts send.
+func (w *WebhookDispatcher) claim(ctx context.Context) ([]db.WebhookAttempt, error) {
+	ds, err := w.Store.ClaimWebhookDeliveries(ctx, w.opts.Now(), w.opts.Lease, w.opts.Workers)
+	if err != nil || len(ds) == 0 {
+		return nil, err
+	}
+	return w.Store.WebhookAttemptsOf(ctx, ds, w.opts.Now())
+}
+
 // Flush attempts every delivery due now, one after the other, until none
 // is due: what the tests call with their clock.
 func (w *WebhookDispatcher) Flush(ctx context.Context) error {
 	for {
-		ds, err := w.Store.ClaimWebhookDeliveries(ctx, w.opts.Now(), w.opts.Lease, w.opts.Workers)
-		if err != nil || len(ds) == 0 {
+		as, err := w.claim(ctx)
+		if err != nil || len(as) == 0 {
 			return err
 		}
-		for _, d := range ds {
-			w.attempt(ctx, d)
+		for _, a := range as {
+			w.attempt(ctx, a)
 		}
 	}
 }
 
-// attempt sends one claimed delivery and records how it went.
-func (w *WebhookDispatcher) attempt(ctx context.Context, d db.WebhookDelivery) {
-	t := w.opts.Now()
-	if d.NextAttemptAt != nil && d.NextAttemptAt.Sub(t) < attemptTimeout(w.opts.Lease) {
-		return // the lease ends before an attempt would: leave it to the next claim
+// attempt sends one claimed delivery and records how it went, alone.
+func (w *WebhookDispatcher) attempt(ctx context.Context, a db.WebhookAttempt) {
+	f, ok := w.try(ctx, a)
+	if !ok {
+		return
 	}
-	o, err := w.send(ctx, d, t)
-	if err != nil {
-		w.Logger.Error("webhooks: attempt", "delivery_id", d.ID, "err", err)
-		return // the lease runs out and the delivery is tried again
-	}
-	held, err := w.Store.FinishWebhookDelivery(ctx, d, o, w.opts.Now())
+	held, err := w.Store.FinishWebhookDelivery(ctx, f.Delivery, f.Outcome, f.At)
 	switch {
 	case err != nil:
-		w.Logger.Error("webhooks: record the outcome", "delivery_id", d.ID, "err", err)
+		w.Logger.Error("webhooks: record the outcome", "delivery_id", f.Delivery.ID, "err", err)
 	case !held:
-		w.Logger.Warn("webhooks: the lease ran out before the outcome was recorded", "delivery_id", d.ID)
-	case !o.Succeeded && !o.Skipped:
-		w.Logger.Info("webhook delivery failed", "delivery_id", d.ID, "event_id", d.EventID, "status", o.Status, "error", o.Error)
+		w.Logger.Warn("webhooks: the lease ran out before the outcome was recorded", "delivery_id", f.Delivery.ID)
 	}
 }
 
-// send makes one attempt of a delivery at t; an error is the database's.
-func (w *WebhookDispatcher) send(ctx context.Context, d db.WebhookDelivery, t time.Time) (db.DeliveryOutcome, error) {
-	a, err := w.Store.WebhookAttemptOf(ctx, d, t)
+// try sends one claimed delivery and returns its outcome; false when it
+// is left to the next claim, its lease ending before an attempt would.
+func (w *WebhookDispatcher) try(ctx context.Context, a db.WebhookAttempt) (db.WebhookFinish, bool) {
+	t := w.opts.Now()
+	if end := a.Delivery.NextAttemptAt; end != nil && end.Sub(t) < attemptTimeout(w.opts.Lease) {
+		return db.WebhookFinish{}, false
+	}
+	return db.WebhookFinish{Delivery: a.Delivery, Outcome: w.send(ctx, a, t), At: w.opts.Now()}, true
+}
+
+// send makes one attempt of a delivery at t.
+func (w *WebhookDispatcher) send(ctx context.Context, a db.WebhookAttempt, t time.Time) db.DeliveryOutcome {
+	d := a.Delivery
 	switch {
-	case errors.Is(err, db.ErrEndpointDisabled) || errors.Is(err, db.ErrEndpointNotFound):
-		return db.DeliveryOutcome{Skipped: true}, nil
-	case errors.Is(err, db.ErrEventNotFound):
-		return db.DeliveryOutcome{Error: "the event no longer exists"}, nil
-	case err != nil:
-		return db.DeliveryOutcome{}, err
+	case errors.Is(a.Err, db.ErrEndpointDisabled) || errors.Is(a.Err, db.ErrEndpointNotFound):
+		return db.DeliveryOutcome{Skipped: true}
+	case errors.Is(a.Err, db.ErrEventNotFound):
+		return db.DeliveryOutcome{Error: "the event no longer exists"}
+	case a.Err != nil:
+		return w.failed(d, t, 0, a.Err.Error(), "", false, 0)
 	}
 	body, err := webhookBody(a.Event)
 	if err != nil {
-		return db.DeliveryOutcome{}, err
+		return w.failed(d, t, 0, "cannot encode the event: "+err.Error(), "", false, 0)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.Endpoint.URL, bytes.NewReader(body))
 	if err != nil {
-		return w.failed(d, t, 0, "cannot make the request: "+err.Error(), "", false, 0), nil
+		return w.failed(d, t, 0, "cannot make the request: "+err.Error(), "", false, 0)
 	}
 	ts := strconv.FormatInt(t.Unix(), 10)
 	req.Header.Set("Content-Type", "application/json")
@@ -292,7 +339,7 @@ func (w *WebhookDispatcher) send(ctx context.Context, d db.WebhookDelivery, t ti
 	req.Header.Set("webhook-signature", signatures(a.Secrets, a.Event.ID, ts, body))
 	resp, err := w.client.Do(req)
 	if err != nil {
-		return w.failed(d, t, 0, attemptError(err), "", isTimeout(err), 0), nil
+		return w.failed(d, t, 0, attemptError(err), "", isTimeout(err), 0)
 	}
 	defer resp.Body.Close()
 	excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, maxWebhookResponse))
@@ -300,16 +347,16 @@ func (w *WebhookDispatcher) send(ctx context.Context, d db.WebhookDelivery, t ti
 	text := strings.ToValidUTF8(strings.ReplaceAll(string(excerpt), "\x00", ""), "")
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		return db.DeliveryOutcome{Succeeded: true, Status: resp.StatusCode, Response: text}, nil
+		return db.DeliveryOutcome{Succeeded: true, Status: resp.StatusCode, Response: text}
 	case resp.StatusCode == http.StatusGone:
-		return db.DeliveryOutcome{Gone: true, Status: resp.StatusCode, Error: "410 Gone: the endpoint is disabled", Response: text}, nil
+		return db.DeliveryOutcome{Gone: true, Status: resp.StatusCode, Error: "410 Gone: the endpoint is disabled", Response: text}
 	}
 	why := "HTTP " + strconv.Itoa(resp.StatusCode)
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		why += ": redirects are not followed (to " + resp.Header.Get("Location") + ")"
 	}
 	return w.failed(d, t, resp.StatusCode, why, text, resp.StatusCode == http.StatusTooManyRequests,
-		retryAfter(resp.Header.Get("Retry-After"), t)), nil
+		retryAfter(resp.Header.Get("Retry-After"), t))
 }
 
 // failed is the outcome of a failed attempt, with its next attempt on

@@ -444,7 +444,8 @@ func TestWebhookFailingEndpointIsDisabled(t *testing.T) {
 			t.Fatalf("endpoint %+v, want disabled as failing", disabled)
 		}
 		if ds := e.deliveries(t, sk, ep.ID, "status=skipped"); len(ds) != 1 {
-			t.Fatalf("skipped deliveries %+v", ds)
+			all := e.deliveries(t, sk, ep.ID, "limit=3")
+			t.Fatalf("skipped deliveries %+v; newest %+v %+v", ds, all[0], all[1])
 		}
 		if ds := e.deliveries(t, sk, ep.ID, "status=pending"); len(ds) != 0 {
 			t.Fatalf("pending deliveries of a disabled endpoint: %+v", ds)
