@@ -233,6 +233,10 @@ type serveConfig struct {
 	jwt                                      web.JWTConfig
 	trustedProxies, corsOrigins              string // as given; parsed into proxies and origins
 	proxies                                  []netip.Prefix
+	secretKey                                string
+	webhookNets                              string // as given; parsed into allowNets
+	allowNets                                []netip.Prefix
+	webhookLease                             time.Duration
 	origins                                  []string
 	metricsAddr, pprof                       string // pprof as given; parsed into withPprof
 	withPprof                                bool
@@ -260,14 +264,24 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", env("ROSTER_METRICS_ADDR", ""),
 		"`address` of a listener of its own for GET /metrics (Prometheus); none by default (env ROSTER_METRICS_ADDR)")
 	fs.StringVar(&cfg.pprof, "pprof", env("ROSTER_PPROF", "0"), "1 adds /debug/pprof/ to the metrics listener (env ROSTER_PPROF)")
+	secretKey := secretString(fs, "secret-key", "ROSTER_SECRET_KEY", "",
+		"`key` (at least 32 characters) that encrypts webhook signing secrets; default: one generated into the database")
+	fs.StringVar(&cfg.webhookNets, "webhook-allow-nets", env("ROSTER_WEBHOOK_ALLOW_NETS", ""),
+		"comma-separated `CIDRs` of loopback, private or link-local networks webhooks may still be sent to (env ROSTER_WEBHOOK_ALLOW_NETS)")
+	lease := fs.String("webhook-lease", env("ROSTER_WEBHOOK_LEASE", "1m"),
+		"how long a process holds a webhook delivery it claimed before another may try it, such as 1m (env ROSTER_WEBHOOK_LEASE)")
 	fs.StringVar(&cfg.corsOrigins, "cors-origins", env("ROSTER_CORS_ORIGINS", ""),
 		"comma-separated `origins` (https://app.example.com) whose browsers may call the routes of publishable keys (env ROSTER_CORS_ORIGINS)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg.dbURL, cfg.jwt.HS256Key, cfg.smtpURL = *dbURL, *hs256, *smtpURL
+	cfg.dbURL, cfg.jwt.HS256Key, cfg.smtpURL, cfg.secretKey = *dbURL, *hs256, *smtpURL, *secretKey
 	if err := cfg.check(*rate, *pool, *drain); err != nil {
 		return err
+	}
+	var err error
+	if cfg.webhookLease, err = time.ParseDuration(*lease); err != nil || cfg.webhookLease < time.Second {
+		return fmt.Errorf("ROSTER_WEBHOOK_LEASE: want a duration of at least 1s, such as 1m, got %q", *lease)
 	}
 	logger := newLogger(cfg.logFormat, stderr)
 
@@ -283,6 +297,8 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 		BaseURL: cfg.baseURL, JWT: cfg.jwt, RateLimit: cfg.rateLimit, Logger: logger,
 		Secure: strings.HasPrefix(cfg.baseURL, "https://"), SMTPURL: cfg.smtpURL, TrustedProxies: cfg.proxies,
 		CORSOrigins: cfg.origins, Metrics: cfg.metricsAddr != "", PProf: cfg.withPprof,
+		SecretKey: cfg.secretKey, WebhookAllowNets: cfg.allowNets,
+		Webhooks: web.WebhookOptions{Lease: cfg.webhookLease, Version: readBuildInfo().Version},
 	})
 	if err != nil {
 		return err
@@ -338,6 +354,12 @@ func (c *serveConfig) check(rate, pool, drain string) error {
 	c.baseURL = strings.TrimRight(c.baseURL, "/")
 	if c.proxies, err = web.ParseTrustedProxies(c.trustedProxies); err != nil {
 		return fmt.Errorf("ROSTER_TRUSTED_PROXIES: %w", err)
+	}
+	if c.allowNets, err = web.ParseTrustedProxies(c.webhookNets); err != nil {
+		return fmt.Errorf("ROSTER_WEBHOOK_ALLOW_NETS: %w", err)
+	}
+	if c.secretKey != "" && len(c.secretKey) < 32 {
+		return errors.New("ROSTER_SECRET_KEY: must be at least 32 characters")
 	}
 	if c.origins, err = web.ParseCORSOrigins(c.corsOrigins); err != nil {
 		return fmt.Errorf("ROSTER_CORS_ORIGINS: %w", err)

@@ -9,7 +9,7 @@ import (
 )
 
 // The variables that hold a secret (DATABASE_URL, ROSTER_JWT_HS256_SECRET,
-// ROSTER_SMTP_URL, and ROSTER_SECRET_KEY once Roster reads one) may each be
+// ROSTER_SMTP_URL and ROSTER_SECRET_KEY) may each be
 // given as NAME_FILE instead: the path of a file holding the value, as
 // Docker and Kubernetes secrets and systemd credentials are mounted. A flag
 // of the same meaning still wins over both.

@@ -36,6 +36,8 @@ type options struct {
 	roster    string
 	reference string
 	explain   bool
+	webhooks  bool    // measure P12
+	hookRate  float64 // membership changes per second of P12's steady load
 }
 
 func main() {
@@ -51,6 +53,8 @@ func main() {
 	flag.StringVar(&o.roster, "roster", "", "roster binary (default: build one)")
 	flag.StringVar(&o.reference, "reference", "", "reference server binary (default: build bench/reference)")
 	flag.BoolVar(&o.explain, "explain", true, "print the query plans of the lists and lookups")
+	flag.BoolVar(&o.webhooks, "webhooks", true, "measure webhook delivery (P12)")
+	flag.Float64Var(&o.hookRate, "webhook-rate", 500, "membership changes per second of the webhook delivery load (P12)")
 	flag.Parse()
 	for _, s := range strings.Split(sizes, ",") {
 		var n int

@@ -28,7 +28,7 @@ func measure(ctx context.Context, o options, dialect, tmp string) ([]result, err
 	if err != nil {
 		return nil, err
 	}
-	srv, err := startServer(ctx, o.roster, dbURL)
+	srv, err := startServer(ctx, o.roster, dbURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +128,17 @@ func measure(ctx context.Context, o options, dialect, tmp string) ([]result, err
 			return nil, fmt.Errorf("explain: %w", err)
 		}
 		rs = append(rs, plans...)
+	}
+
+	// P12: webhooks, on a server of their own (it trusts the bench's receiver).
+	if o.webhooks {
+		srv.stop()
+		fmt.Fprintf(stderr, "%s: P12 webhooks…\n", dialect)
+		hooks, err := measureWebhooks(ctx, o, dialect, tmp, dbURL, s, big)
+		if err != nil {
+			return nil, fmt.Errorf("P12: %w", err)
+		}
+		rs = append(rs, hooks...)
 	}
 	slices.SortStableFunc(rs, func(a, b result) int { return cmp.Compare(rank(a.id), rank(b.id)) })
 	return rs, nil

@@ -20,17 +20,18 @@ type server struct {
 	base string
 }
 
-// startServer starts roster on a free loopback port and waits until it is
-// ready.
-func startServer(ctx context.Context, roster, dbURL string) (*server, error) {
+// startServer starts roster on a free loopback port, with more flags and
+// environment variables (NAME=value) if any, and waits until it is ready.
+func startServer(ctx context.Context, roster, dbURL string, flags []string, env ...string) (*server, error) {
 	return startProcess(ctx, roster, func(addr string) []string {
-		return []string{"serve", "--addr", addr, "--database-url", dbURL, "--rate-limit", "0"}
-	})
+		return append([]string{"serve", "--addr", addr, "--database-url", dbURL, "--rate-limit", "0"}, flags...)
+	}, env...)
 }
 
 // startProcess starts program with the arguments args gives for a free
-// loopback address, and waits until its /readyz answers 200.
-func startProcess(ctx context.Context, program string, args func(addr string) []string) (*server, error) {
+// loopback address and the environment variables env besides the bench's,
+// and waits until its /readyz answers 200.
+func startProcess(ctx context.Context, program string, args func(addr string) []string, env ...string) (*server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -40,7 +41,7 @@ func startProcess(ctx context.Context, program string, args func(addr string) []
 	cmd := exec.CommandContext(ctx, program, args(addr)...)
 	// The JWT secret lets the bench sign the token of GET /v1/me; the
 	// reference server reads none of these.
-	cmd.Env = append(os.Environ(), "ROSTER_LOG_FORMAT=json", "ROSTER_JWT_HS256_SECRET="+benchJWTSecret)
+	cmd.Env = append(append(os.Environ(), "ROSTER_LOG_FORMAT=json", "ROSTER_JWT_HS256_SECRET="+benchJWTSecret), env...)
 	logf, err := os.CreateTemp("", "roster-bench-server-*.log")
 	if err != nil {
 		return nil, err

@@ -19,6 +19,7 @@ const (
 var Scopes = []string{
 	"memberships:read", "memberships:write", "accounts:read", "accounts:write",
 	"roles:read", "roles:write", "staff:read", "staff:write", "events:read",
+	"webhooks:read", "webhooks:write",
 }
 
 // APIKey is a credential of one workspace and one mode. Its secret is never

@@ -27,6 +27,8 @@ type DB struct {
 	stmts     sync.Map       // query text → its *sqlx.Stmt, prepared once per connection
 	preparing sync.Map       // query texts being prepared in the background
 	prepares  sync.WaitGroup // the background prepares running, which Close waits for
+	secrets   secretKeys     // what webhook secrets are encrypted with
+	nets      netPolicy      // where webhook endpoints may point
 
 	// beforeMembershipWrite, set by tests only, runs in the transaction
 	// just before a membership row is written with the role and staff

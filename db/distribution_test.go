@@ -317,10 +317,12 @@ func storeRun(t *testing.T, d *db.DB) {
 	must(err)
 	pending, err := d.PendingEmails(ctx, 10)
 	must(err)
-	for _, e := range pending {
-		_, err := d.ClaimEmail(ctx, e)
+	claimedEmails, err := d.ClaimEmails(ctx, time.Now(), time.Minute, len(pending))
+	must(err)
+	for _, e := range claimedEmails {
+		_, err := d.EmailSent(ctx, e)
 		must(err)
-		must(d.UnclaimEmail(ctx, e))
+		must(d.EmailFailed(ctx, e, time.Now()))
 	}
 	_, _, err = d.OutboxBacklog(ctx)
 	must(err)
@@ -395,11 +397,74 @@ func storeRun(t *testing.T, d *db.DB) {
 	_, err = d.ServerSecret(ctx, "csrf")
 	must(err)
 	must(d.PurgeExpired(ctx))
+	webhookRun(t, d, sc, acct.ID)
 
 	must(d.RemoveStaff(ctx, ed, admin.ID))
 	must(d.DeleteRole(ctx, sc, role.ID))
 	must(d.DeleteAccount(ctx, sc, acct.ID))
 	must(d.DeletePermission(ctx, sc, "reports.read"))
+}
+
+// webhookRun runs every webhook store operation in sc: endpoints, their
+// deliveries, the dispatcher's claims and outcomes.
+func webhookRun(t *testing.T, d *db.DB, sc db.Scope, accountID string) {
+	t.Helper()
+	ctx := context.Background()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ep, err := d.CreateWebhookEndpoint(ctx, sc, db.WebhookEndpointInput{URL: "https://hooks.example.com/", AccountID: accountID})
+	must(err)
+	other, err := d.CreateWebhookEndpoint(ctx, sc, db.WebhookEndpointInput{URL: "https://crm.example.com/", EnabledEvents: []string{"account.updated"}})
+	must(err)
+	_, err = d.ListWebhookEndpoints(ctx, sc, db.Page{Limit: 10})
+	must(err)
+	_, err = d.UpdateWebhookEndpoint(ctx, sc, ep.ID, db.WebhookEndpointPatch{Description: &ep.URL})
+	must(err)
+	_, err = d.RotateWebhookSecret(ctx, sc, ep.ID, time.Hour)
+	must(err)
+	del, err := d.TestWebhookEndpoint(ctx, sc, ep.ID)
+	must(err)
+	_, err = d.ListWebhookDeliveries(ctx, sc, ep.ID, "", db.Page{Limit: 10})
+	must(err)
+	_, err = d.ListWebhookDeliveries(ctx, sc, ep.ID, db.DeliveryPending, db.Page{Limit: 10})
+	must(err)
+	_, err = d.WebhookBacklog(ctx)
+	must(err)
+	claimed, err := d.ClaimWebhookDeliveries(ctx, time.Now().Add(time.Second), time.Minute, 10)
+	must(err)
+	_, err = d.WebhookAttemptsOf(ctx, claimed, time.Now())
+	must(err)
+	var fs []db.WebhookFinish
+	for _, c := range claimed {
+		fs = append(fs, db.WebhookFinish{Delivery: c, Outcome: db.DeliveryOutcome{Status: 500, Error: "HTTP 500"}, At: time.Now().Add(6 * 24 * time.Hour)})
+	}
+	_, err = d.FinishWebhookDeliveries(ctx, fs)
+	must(err)
+	_, err = d.RetryWebhookDelivery(ctx, sc, del.ID)
+	must(err)
+	claimed, err = d.ClaimWebhookDeliveries(ctx, time.Now().Add(time.Second), time.Minute, 10)
+	must(err)
+	for _, c := range claimed {
+		_, err = d.FinishWebhookDelivery(ctx, c, db.DeliveryOutcome{Status: 410, Gone: true}, time.Now())
+		must(err)
+	}
+	on := db.EndpointEnabled
+	_, err = d.UpdateWebhookEndpoint(ctx, sc, ep.ID, db.WebhookEndpointPatch{Status: &on})
+	must(err)
+	_, err = d.RecoverWebhookDeliveries(ctx, sc, ep.ID, time.Now().Add(-time.Hour))
+	must(err)
+	claimed, err = d.ClaimWebhookDeliveries(ctx, time.Now().Add(time.Second), time.Minute, 10)
+	must(err)
+	for _, c := range claimed {
+		_, err = d.FinishWebhookDelivery(ctx, c, db.DeliveryOutcome{Succeeded: true, Status: 200}, time.Now())
+		must(err)
+	}
+	must(d.DeleteWebhookEndpoint(ctx, sc, other.ID))
+	must(d.DeleteWebhookEndpoint(ctx, sc, ep.ID))
 }
 
 // TestLookupsRebuiltByMigration: the lookups that run before the workspace

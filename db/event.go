@@ -41,33 +41,61 @@ type change struct {
 	MembershipID string
 	Data         any
 	Previous     map[string]any
+	// only, when set, is the one webhook endpoint the event goes to,
+	// whatever its enabled_events (the test event).
+	only string
 }
 
-// record writes the event of a change; call it inside the change's transaction.
+// record writes the event of a change and its webhook deliveries; call it
+// inside the change's transaction.
 func (s *DB) record(ctx context.Context, sc Scope, c change) error {
+	_, err := s.recordEvent(ctx, sc, c)
+	return err
+}
+
+// insertEventSQL writes one event; its arguments are those of eventArgs.
+const insertEventSQL = `INSERT INTO events (id, workspace_id, livemode, type, actor_type, actor_id, actor_user_id,
+	account_id, membership_id, target_id, data, previous_attributes, request_id, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// recordEvent is record, returning the event's id. The event's webhook
+// deliveries are written with it, in the transactional outbox: on
+// PostgreSQL by the same statement (the event's INSERT in a WITH), on
+// SQLite, in process, by a second one. Either is one probe of the
+// endpoints' index when the workspace has none.
+func (s *DB) recordEvent(ctx context.Context, sc Scope, c change) (string, error) {
 	if !KnownEventType(c.Type) {
-		return fmt.Errorf("db: event type %q is not in EventTypes", c.Type)
+		return "", fmt.Errorf("db: event type %q is not in EventTypes", c.Type)
 	}
 	data, err := json.Marshal(c.Data)
 	if err != nil {
-		return wrap(err, "encode event data")
+		return "", wrap(err, "encode event data")
 	}
 	var prev *string
 	if c.Previous != nil {
 		b, err := json.Marshal(c.Previous)
 		if err != nil {
-			return wrap(err, "encode event previous attributes")
+			return "", wrap(err, "encode event previous attributes")
 		}
 		p := string(b)
 		prev = &p
 	}
-	a := actorFrom(ctx)
-	_, err = s.exec(ctx, `INSERT INTO events (id, workspace_id, livemode, type, actor_type, actor_id, actor_user_id,
-		account_id, membership_id, target_id, data, previous_attributes, request_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		NewID("evt"), sc.WorkspaceID, sc.Live, c.Type, a.actor.Type, a.actor.ID, nullString(a.actor.UserID),
-		nullString(c.AccountID), nullString(c.MembershipID), c.TargetID, string(data), prev, a.requestID, now())
-	return wrap(err, "insert event %s", c.Type)
+	a, id, t := actorFrom(ctx), NewID("evt"), now()
+	event := []any{id, sc.WorkspaceID, sc.Live, c.Type, a.actor.Type, a.actor.ID, nullString(a.actor.UserID),
+		nullString(c.AccountID), nullString(c.MembershipID), c.TargetID, string(data), prev, a.requestID, t}
+	fanOut, fanArgs := s.dialect(fanOutSQL), fanOutArgs(sc, id, c.Type, c.AccountID, t)
+	if c.only != "" {
+		fanOut, fanArgs = onlyTo(fanOut, fanArgs, c.only)
+	}
+	if s.Dialect == Postgres {
+		_, err = s.exec(ctx, `WITH event AS (`+insertEventSQL+`) `+fanOut, append(event, fanArgs...)...)
+		return id, wrap(err, "insert event %s", c.Type)
+	}
+	if _, err = s.exec(ctx, insertEventSQL, event...); err != nil {
+		return "", wrap(err, "insert event %s", c.Type)
+	}
+	_, err = s.exec(ctx, fanOut, fanArgs...)
+	return id, wrap(err, "queue the webhook deliveries of event %s", c.Type)
 }
 
 // EventFilter narrows a list of events; empty fields match everything.

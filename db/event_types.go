@@ -27,6 +27,11 @@ var EventTypes = []string{
 	"api_key.created",
 	"api_key.rolled",
 	"api_key.revoked",
+	"webhook_endpoint.created",
+	"webhook_endpoint.updated",
+	"webhook_endpoint.deleted",
+	"webhook_endpoint.disabled",
+	"webhook_endpoint.test",
 }
 
 // KnownEventType reports whether t is in the catalogue.

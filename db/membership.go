@@ -30,7 +30,7 @@ type Membership struct {
 	InvitationExpiresAt  *time.Time     `db:"invitation_expires_at" json:"-"`
 	User                 User           `db:"user" json:"user"`
 	Livemode             bool           `db:"livemode" json:"livemode"`
-	Version              int64          `db:"version" json:"-"`
+	Version              int64          `db:"version" json:"version"`
 	CreatedAt            time.Time      `db:"created_at" json:"created_at"`
 	UpdatedAt            time.Time      `db:"updated_at" json:"updated_at"`
 	Links                Links          `db:"-" json:"links"`

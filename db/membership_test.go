@@ -127,14 +127,19 @@ func TestOutbox(t *testing.T) {
 		if err != nil || len(pending) != 2 || pending[0].To != "a@example.com" || !strings.Contains(pending[0].Body, a.Invitation.AcceptURL) {
 			t.Fatalf("pending %+v, %v", pending, err)
 		}
-		if ok, err := d.ClaimEmail(ctx, pending[0]); !ok || err != nil {
-			t.Fatalf("claim: %v %v", ok, err)
+		claimed, err := d.ClaimEmails(ctx, time.Now(), time.Minute, 1)
+		if err != nil || len(claimed) != 1 || claimed[0].ID != pending[0].ID || claimed[0].LeaseToken == "" {
+			t.Fatalf("claim: %+v %v", claimed, err)
 		}
-		if ok, _ := d.ClaimEmail(ctx, pending[0]); ok {
-			t.Fatal("an email was claimed twice")
+		if again, err := d.ClaimEmails(ctx, time.Now(), time.Minute, 10); err != nil || len(again) != 1 || again[0].ID == pending[0].ID {
+			t.Fatalf("a claimed email was claimed again, or the other not: %+v %v", again, err)
 		}
-		if err := d.UnclaimEmail(ctx, pending[0]); err != nil {
+		if err := d.EmailFailed(ctx, claimed[0], time.Now()); err != nil {
 			t.Fatal(err)
+		}
+		// A lease that ran out gives the email to the next claim.
+		if again, err := d.ClaimEmails(ctx, time.Now().Add(2*time.Minute), time.Minute, 10); err != nil || len(again) != 2 {
+			t.Fatalf("after the lease: %+v %v", again, err)
 		}
 
 		// Resending replaces b's unsent email; revoking a drops a's.

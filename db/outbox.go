@@ -20,14 +20,18 @@ type Email struct {
 	Body         string     `db:"body"`
 	CreatedAt    time.Time  `db:"created_at"`
 	SentAt       *time.Time `db:"sent_at"`
+	// LeaseToken names the claim of the process handling the email.
+	LeaseToken string `db:"lease_token"`
 }
 
-const emailColumns = `id, workspace_id, livemode, membership_id, to_email, subject, body, created_at, sent_at FROM outbox`
+const emailColumns = `id, workspace_id, livemode, membership_id, to_email, subject, body, created_at, sent_at,
+	COALESCE(lease_token, '') AS lease_token`
 
 // queueEmail puts an email of a membership in the outbox.
 func (s *DB) queueEmail(ctx context.Context, sc Scope, membershipID, to, subject, body string) error {
-	_, err := s.exec(ctx, `INSERT INTO outbox (id, workspace_id, livemode, membership_id, to_email, subject, body, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, NewID("email"), sc.WorkspaceID, sc.Live, nullString(membershipID), to, subject, body, now())
+	t := now()
+	_, err := s.exec(ctx, `INSERT INTO outbox (id, workspace_id, livemode, membership_id, to_email, subject, body, created_at, next_attempt_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, NewID("email"), sc.WorkspaceID, sc.Live, nullString(membershipID), to, subject, body, t, t)
 	return wrap(err, "queue email of membership %s", membershipID)
 }
 
@@ -39,35 +43,44 @@ func (s *DB) dropUnsentEmails(ctx context.Context, sc Scope, membershipID string
 	return wrap(err, "drop unsent emails of membership %s", membershipID)
 }
 
-// PendingEmails returns up to limit emails not yet handled, oldest first,
-// of every workspace: the dispatcher works for all of them, so this read
-// is over every workspace (multi-shard); it claims each email in its
-// workspace.
+// PendingEmails returns up to limit emails not yet handed over, oldest
+// first, of every workspace (multi-shard), claimed or not: what support
+// and the tests see of the queue.
 func (s *DB) PendingEmails(ctx context.Context, limit int) ([]Email, error) {
 	var es []Email
-	err := s.selectAll(ctx, &es, `SELECT `+multiShard+emailColumns+` WHERE sent_at IS NULL ORDER BY id LIMIT ?`, limit)
+	err := s.selectAll(ctx, &es, `SELECT `+multiShard+emailColumns+` FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?`, limit)
 	return es, wrap(err, "list pending emails")
 }
 
-// ClaimEmail marks an email handled before it is handed over, so that of
-// several processes only one sends it; false when another came first.
-func (s *DB) ClaimEmail(ctx context.Context, e Email) (bool, error) {
-	n, err := s.exec(ctx, `UPDATE outbox SET sent_at = ? WHERE workspace_id = ? AND id = ? AND sent_at IS NULL`,
-		now(), e.WorkspaceID, e.ID)
-	return n == 1, wrap(err, "claim email %s", e.ID)
+// emailQueue is the outbox as a lease queue (lease.go): an email is due
+// until it is handed over.
+var emailQueue = leaseQueue{table: "outbox", due: "sent_at IS NULL AND next_attempt_at <= ?", columns: emailColumns}
+
+// ClaimEmails claims up to limit due emails of every workspace for this
+// process until the lease ends: of several processes one handles each,
+// and an email a process does not finish is due again when its lease
+// ends.
+func (s *DB) ClaimEmails(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Email, error) {
+	return claimLeased[Email](ctx, s, emailQueue, now, now.Add(lease), limit)
 }
 
-// UnclaimEmail puts an email back in the queue after a failed send.
-func (s *DB) UnclaimEmail(ctx context.Context, e Email) error {
-	_, err := s.exec(ctx, `UPDATE outbox SET sent_at = NULL WHERE workspace_id = ? AND id = ?`, e.WorkspaceID, e.ID)
-	return wrap(err, "unclaim email %s", e.ID)
+// EmailSent marks a claimed email handed over; false when its lease ran
+// out and another process has it.
+func (s *DB) EmailSent(ctx context.Context, e Email) (bool, error) {
+	return s.finishLeased(ctx, emailQueue, e.WorkspaceID, e.ID, e.LeaseToken, "sent_at = ?", now())
+}
+
+// EmailFailed puts a claimed email back in the queue, due at retryAt.
+func (s *DB) EmailFailed(ctx context.Context, e Email, retryAt time.Time) error {
+	_, err := s.finishLeased(ctx, emailQueue, e.WorkspaceID, e.ID, e.LeaseToken, "next_attempt_at = ?", stamp(retryAt))
+	return err
 }
 
 // InvitationEmail returns the newest email of a membership's invitation,
 // whose body holds the accept link support can copy.
 func (s *DB) InvitationEmail(ctx context.Context, sc Scope, membershipID string) (Email, error) {
 	var e Email
-	err := s.get(ctx, &e, `SELECT `+emailColumns+` WHERE workspace_id = ? AND livemode = ? AND membership_id = ?
+	err := s.get(ctx, &e, `SELECT `+emailColumns+` FROM outbox WHERE workspace_id = ? AND livemode = ? AND membership_id = ?
 		ORDER BY id DESC LIMIT 1`, sc.WorkspaceID, sc.Live, membershipID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, ErrInvitationNotFound.Saying("Invitation not found").For(membershipID)

@@ -10,16 +10,18 @@ import (
 
 // Role is a named set of permissions of a workspace.
 type Role struct {
-	Object      string    `db:"object" json:"object"`
-	ID          string    `db:"id" json:"id"`
-	WorkspaceID string    `db:"workspace_id" json:"-"`
-	Slug        string    `db:"slug" json:"slug"`
-	Name        string    `db:"name" json:"name"`
-	Description string    `db:"description" json:"description"`
-	Permissions []string  `db:"-" json:"permissions"`
-	IsDefault   bool      `db:"is_default" json:"is_default"`
-	CreatedAt   time.Time `db:"created_at" json:"created_at"`
-	UpdatedAt   time.Time `db:"updated_at" json:"updated_at"`
+	Object      string   `db:"object" json:"object"`
+	ID          string   `db:"id" json:"id"`
+	WorkspaceID string   `db:"workspace_id" json:"-"`
+	Slug        string   `db:"slug" json:"slug"`
+	Name        string   `db:"name" json:"name"`
+	Description string   `db:"description" json:"description"`
+	Permissions []string `db:"-" json:"permissions"`
+	IsDefault   bool     `db:"is_default" json:"is_default"`
+	// Version counts the role's changes: its ETag and its events' data.version.
+	Version   int64     `db:"version" json:"version"`
+	CreatedAt time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt time.Time `db:"updated_at" json:"updated_at"`
 }
 
 // asMembershipRole is the role as a membership shows it.
@@ -31,7 +33,7 @@ func (r Role) asMembershipRole() MembershipRole {
 // (read with keyList), open to more "AND …" conditions; its argument is the
 // workspace id.
 var roleSQL = aggregating(`SELECT 'role' AS object, r.id, r.workspace_id, r.slug, r.name, r.description,
-	r.is_default, r.created_at, r.updated_at,
+	r.is_default, r.version, r.created_at, r.updated_at,
 	(SELECT string_agg(rp.permission_key, ' ') FROM role_permissions rp
 		WHERE rp.workspace_id = r.workspace_id AND rp.role_id = r.id) AS role_keys
 	FROM roles r WHERE r.workspace_id = ?`)
@@ -113,7 +115,7 @@ func (s *DB) CreateRole(ctx context.Context, sc Scope, in NewRole) (Role, error)
 	}
 	t := now()
 	r := Role{Object: "role", ID: NewID("role"), WorkspaceID: sc.WorkspaceID, Slug: in.Slug, Name: in.Name,
-		Description: in.Description, IsDefault: in.IsDefault, CreatedAt: t, UpdatedAt: t}
+		Description: in.Description, IsDefault: in.IsDefault, Version: 1, CreatedAt: t, UpdatedAt: t}
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		if err := s.lockWorkspace(ctx, sc.WorkspaceID); err != nil {
 			return err
@@ -165,8 +167,9 @@ func (s *DB) UpdateRole(ctx context.Context, sc Scope, ref string, p RolePatch) 
 			return err
 		}
 		prev["updated_at"], r.UpdatedAt = r.UpdatedAt, now()
-		if _, err := s.exec(ctx, `UPDATE roles SET name = ?, description = ?, is_default = ?, updated_at = ?
-			WHERE workspace_id = ? AND id = ?`, r.Name, r.Description, r.IsDefault, r.UpdatedAt, sc.WorkspaceID, r.ID); err != nil {
+		r.Version++
+		if _, err := s.exec(ctx, `UPDATE roles SET name = ?, description = ?, is_default = ?, version = ?, updated_at = ?
+			WHERE workspace_id = ? AND id = ?`, r.Name, r.Description, r.IsDefault, r.Version, r.UpdatedAt, sc.WorkspaceID, r.ID); err != nil {
 			return wrap(err, "update role %s", r.ID)
 		}
 		return s.record(ctx, sc, change{Type: "role.updated", TargetID: r.ID, Data: r, Previous: prev})
@@ -218,8 +221,9 @@ func (s *DB) clearDefaultRole(ctx context.Context, sc Scope) error {
 	}
 	prev := map[string]any{"is_default": true, "updated_at": r.UpdatedAt}
 	r.IsDefault, r.UpdatedAt = false, now()
-	if _, err := s.exec(ctx, `UPDATE roles SET is_default = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
-		false, r.UpdatedAt, sc.WorkspaceID, r.ID); err != nil {
+	r.Version++
+	if _, err := s.exec(ctx, `UPDATE roles SET is_default = ?, version = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
+		false, r.Version, r.UpdatedAt, sc.WorkspaceID, r.ID); err != nil {
 		return wrap(err, "clear the default flag of role %s", r.ID)
 	}
 	return s.record(ctx, sc, change{Type: "role.updated", TargetID: r.ID, Data: r, Previous: prev})

@@ -58,7 +58,12 @@ func keyList(list sql.NullString) []string {
 
 // now is the time stamp stores write: UTC, to the microsecond, so both
 // databases store and return the same value.
-func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+func now() time.Time { return stamp(time.Now()) }
+
+// stamp is t as the stores write time stamps (see now): a time from
+// outside the stores (a dispatcher's clock) is compared with stored ones
+// as such, SQLite comparing their text.
+func stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 // nullString turns "" into NULL.
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

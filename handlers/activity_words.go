@@ -33,6 +33,11 @@ var eventWords = map[string]string{
 	"workspace_membership.created": "Staff member added",
 	"workspace_membership.updated": "Staff member's console role changed",
 	"workspace_membership.deleted": "Staff member removed",
+	"webhook_endpoint.created":     "Webhook endpoint added",
+	"webhook_endpoint.updated":     "Webhook endpoint changed",
+	"webhook_endpoint.deleted":     "Webhook endpoint deleted",
+	"webhook_endpoint.disabled":    "Webhook endpoint disabled by Roster",
+	"webhook_endpoint.test":        "Webhook test event sent",
 }
 
 // eventWord is an action type in words; a type without words is shown as

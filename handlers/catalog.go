@@ -42,7 +42,7 @@ func (h *Catalog) GetRole(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return writeOne(c, fiber.StatusOK, r)
+	return writeVersioned(c, fiber.StatusOK, r, r.Version)
 }
 
 type roleCreateBody struct {
@@ -68,7 +68,7 @@ func (h *Catalog) CreateRole(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return writeOne(c, fiber.StatusCreated, r)
+	return writeVersioned(c, fiber.StatusCreated, r, r.Version)
 }
 
 type rolePatchBody struct {
@@ -94,7 +94,7 @@ func (h *Catalog) UpdateRole(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return writeOne(c, fiber.StatusOK, r)
+	return writeVersioned(c, fiber.StatusOK, r, r.Version)
 }
 
 // DeleteRole answers DELETE /v1/roles/{id_or_slug}.

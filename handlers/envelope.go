@@ -44,6 +44,12 @@ func writeOne(c *fiber.Ctx, status int, v any) error {
 	return c.Status(status).JSON(Envelope{Message: "success", Success: true, Data: v})
 }
 
+// writeVersioned answers with one object whose version is its ETag.
+func writeVersioned(c *fiber.Ctx, status int, v any, version int64) error {
+	c.Set(fiber.HeaderETag, `"`+strconv.FormatInt(version, 10)+`"`)
+	return writeOne(c, status, v)
+}
+
 // writeVoid answers a success with nothing to return.
 func writeVoid(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusOK).JSON(Envelope{Message: "success", Success: true})

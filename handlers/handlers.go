@@ -22,6 +22,7 @@ type Handlers struct {
 	Events      *Events
 	People      *People
 	Portal      *PortalSessions
+	Webhooks    *Webhooks
 	OpenAPI     *OpenAPI
 }
 
@@ -36,6 +37,7 @@ func New(store *db.DB, opts Options) *Handlers {
 		Events:      &Events{Store: store},
 		People:      &People{Store: store},
 		Portal:      &PortalSessions{Store: store, BaseURL: opts.BaseURL},
+		Webhooks:    &Webhooks{Store: store},
 		OpenAPI:     NewOpenAPI(opts.BaseURL),
 	}
 }

@@ -243,11 +243,10 @@ func (h *Memberships) Accept(c *fiber.Ctx) error {
 // that carries an invitation's accept_url (a secret) is not to be stored
 // by any cache.
 func writeMembership(c *fiber.Ctx, status int, m db.Membership) error {
-	c.Set(fiber.HeaderETag, `"`+strconv.FormatInt(m.Version, 10)+`"`)
 	if m.Invitation != nil && m.Invitation.AcceptURL != "" {
 		c.Set(fiber.HeaderCacheControl, "no-store")
 	}
-	return writeOne(c, status, m)
+	return writeVersioned(c, status, m, m.Version)
 }
 
 // accountOf is the account a membership request is about: the path's

@@ -86,6 +86,7 @@ func (e *env) v1Routes() map[string]bool {
 // workspace's live mode, and one token per credential column.
 type matrixFixture struct {
 	account, membership, role, permission, staff, event string
+	endpoint, delivery                                  string
 	tokens                                              []string
 }
 
@@ -124,6 +125,15 @@ func newMatrixFixture(t *testing.T, e *env) matrixFixture {
 		t.Fatalf("%d account.created events", len(evs))
 	}
 	f.event = evs[0].ID
+	ep, err := e.db.CreateWebhookEndpoint(ctx, e.ws.Live(), db.WebhookEndpointInput{URL: "https://127.0.0.1:9/matrix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := e.db.TestWebhookEndpoint(ctx, e.ws.Live(), ep.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.endpoint, f.delivery = ep.ID, d.ID
 
 	demoted, departed := addStaff(t, e.db, e.ws, "demoted@acme.example", db.RoleAdmin), addStaff(t, e.db, e.ws, "departed@acme.example", db.RoleAdmin)
 	f.tokens = []string{
@@ -188,6 +198,8 @@ func (f matrixFixture) request(route string) (method, path, body string) {
 			"account-memberships":   {f.membership, "am"},
 			"workspace-memberships": {f.staff, "wm"},
 			"events":                {f.event, "evt"},
+			"webhook-endpoints":     {f.endpoint, "we"},
+			"webhook-deliveries":    {f.delivery, "whd"},
 		}[resource]
 		if missing {
 			return db.NewID(ids[1])
@@ -210,6 +222,12 @@ func (f matrixFixture) request(route string) (method, path, body string) {
 		body = `{"role":"member","role_slug":"member"}`
 	case method == "PATCH" && strings.HasPrefix(pattern, "/v1/roles/"):
 		body = `{"name":" "}`
+	case method == "PATCH" && strings.HasPrefix(pattern, "/v1/webhook-endpoints/"):
+		body = `{"status":"paused"}`
+	case strings.HasSuffix(pattern, "/rotate-secret"):
+		body = `{"expires_in":-1}`
+	case strings.HasSuffix(pattern, "/test") || strings.HasSuffix(pattern, "/retry"):
+		body = `{"now":true}`
 	default:
 		body = `{}`
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,7 @@ type env struct {
 	db             *db.DB
 	srv            *web.Server
 	ws             dbtest.Fixture
+	clk            *clock // the webhook dispatcher's, when the test holds it (hookEnv)
 }
 
 // newEnv builds a server on d; adjust changes its configuration.
@@ -35,6 +37,8 @@ func newEnv(t testing.TB, d *db.DB, adjust ...func(*web.Config)) *env {
 		BaseURL: "http://roster.test",
 		JWT:     web.JWTConfig{HS256Key: testHS256Secret},
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// Receivers of the tests listen on 127.0.0.1, and nowhere else.
+		WebhookAllowNets: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 	}
 	for _, f := range adjust {
 		f(&cfg)

@@ -8,6 +8,7 @@ package web
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"mime"
@@ -23,10 +24,15 @@ import (
 
 // OutboxStore is what the dispatcher needs of the database.
 type OutboxStore interface {
-	PendingEmails(ctx context.Context, limit int) ([]db.Email, error)
-	ClaimEmail(ctx context.Context, e db.Email) (bool, error)
-	UnclaimEmail(ctx context.Context, e db.Email) error
+	ClaimEmails(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]db.Email, error)
+	EmailSent(ctx context.Context, e db.Email) (bool, error)
+	EmailFailed(ctx context.Context, e db.Email, retryAt time.Time) error
 }
+
+// emailLease is how long a process holds the emails it claims: longer
+// than handing one over takes. One it has not finished by then, because
+// it died, goes to another process.
+const emailLease = 2 * time.Minute
 
 // Dispatcher sends the outbox's pending emails, every Interval while it runs.
 type Dispatcher struct {
@@ -88,38 +94,40 @@ func (d *Dispatcher) Stop() {
 	})
 }
 
-// Flush handles every pending email once: claims it (so that of several
-// processes one sends it), then sends or logs it; a failed send puts it back
-// for the next round.
+// Flush handles every due email once: claims a batch with a lease (so
+// that of several processes one sends each, and one that dies mid-send
+// loses nothing: the lease runs out and another sends it), sends or logs
+// each, and marks it sent only then; a failed send is due again at the
+// next round.
 func (d *Dispatcher) Flush(ctx context.Context) error {
 	for {
-		emails, err := d.Store.PendingEmails(ctx, 50)
+		emails, err := d.Store.ClaimEmails(ctx, time.Now(), emailLease, 50)
 		if err != nil || len(emails) == 0 {
 			return err
 		}
+		var errs []error
 		for _, e := range emails {
-			if err := d.handle(ctx, e); err != nil {
-				return err
-			}
+			errs = append(errs, d.handle(ctx, e))
+		}
+		if err := errors.Join(errs...); err != nil {
+			return err
 		}
 	}
 }
 
-// handle claims one email and sends or logs it.
+// handle sends or logs one claimed email.
 func (d *Dispatcher) handle(ctx context.Context, e db.Email) error {
-	ok, err := d.Store.ClaimEmail(ctx, e)
-	if err != nil || !ok {
+	if d.sender != nil {
+		if err := d.sender.send(e); err != nil {
+			return errors.Join(fmt.Errorf("mail: send %s: %w", e.ID, err), d.Store.EmailFailed(ctx, e, time.Now()))
+		}
+	}
+	if _, err := d.Store.EmailSent(ctx, e); err != nil {
 		return err
 	}
 	if d.sender == nil {
 		d.Logger.Info("invitation email to "+e.To+" kept in the outbox", "email_id", e.ID)
 		return nil
-	}
-	if err := d.sender.send(e); err != nil {
-		if uerr := d.Store.UnclaimEmail(ctx, e); uerr != nil {
-			return uerr
-		}
-		return fmt.Errorf("mail: send %s: %w", e.ID, err)
 	}
 	d.Logger.Info("email sent", "email_id", e.ID, "to", e.To)
 	return nil

@@ -94,6 +94,18 @@ func (s *Server) routes(h *handlers.Handlers) {
 	eventsRead := allow(forMembers(read("events:read")))
 	api.Get("/events", eventsRead, h.Events.List)
 	api.Get("/events/:id", eventsRead, h.Events.Get)
+	// Webhooks: staff owners and admins manage them, support reads.
+	hooksRead, hooksWrite := allow(read("webhooks:read")), allow(write("webhooks:write"))
+	api.Get("/webhook-endpoints", hooksRead, h.Webhooks.ListEndpoints)
+	api.Post("/webhook-endpoints", hooksWrite, h.Webhooks.CreateEndpoint)
+	api.Get("/webhook-endpoints/:id", hooksRead, h.Webhooks.GetEndpoint)
+	api.Patch("/webhook-endpoints/:id", hooksWrite, h.Webhooks.UpdateEndpoint)
+	api.Delete("/webhook-endpoints/:id", hooksWrite, h.Webhooks.DeleteEndpoint)
+	api.Post("/webhook-endpoints/:id/rotate-secret", hooksWrite, h.Webhooks.RotateSecret)
+	api.Post("/webhook-endpoints/:id/test", hooksWrite, h.Webhooks.Test)
+	api.Post("/webhook-endpoints/:id/recover", hooksWrite, h.Webhooks.Recover)
+	api.Get("/webhook-endpoints/:id/deliveries", hooksRead, h.Webhooks.ListDeliveries)
+	api.Post("/webhook-deliveries/:id/retry", hooksWrite, h.Webhooks.RetryDelivery)
 
 }
 

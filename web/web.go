@@ -39,6 +39,18 @@ type Config struct {
 	// there. Neither is ever on the public listener.
 	Metrics, PProf bool
 
+	// SecretKey encrypts the webhook endpoints' signing secrets
+	// (ROSTER_SECRET_KEY); "" uses a key generated into the database on
+	// the first start.
+	SecretKey string
+	// WebhookAllowNets are the networks of otherwise refused addresses
+	// (loopback, private, link-local…) webhooks may still be sent to
+	// (ROSTER_WEBHOOK_ALLOW_NETS).
+	WebhookAllowNets []netip.Prefix
+	// Webhooks tune the webhook dispatcher (its clock, its lease…); the
+	// zero value is the defaults.
+	Webhooks WebhookOptions
+
 	SessionIdleTimeout time.Duration // a console session ends after this long unused (default 2 h)
 	SessionLifetime    time.Duration // and this long after sign-in in any case (default 24 h)
 	LoginAttempts      int           // failed sign-ins per email per LoginWindow (default 5; per client address, 4 times as many)
@@ -60,6 +72,7 @@ type Server struct {
 	db       *db.DB
 	jwt      *jwtVerifier
 	mail     *Dispatcher
+	hooks    *WebhookDispatcher
 	sessions *scs.SessionManager // the console's
 	session  *handlers.Session   // its values, typed
 	console  *sessionBridge      // the console's sessions, bridged to Fiber
@@ -87,11 +100,14 @@ func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	useSecretKey(ctx, store, cfg)
+	store.UseNetPolicy(db.NetPolicy{Allow: cfg.WebhookAllowNets})
 	outbox, err := NewDispatcher(store, cfg.SMTPURL, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, db: store, jwt: jv, mail: outbox}
+	hooks := NewWebhookDispatcher(store, db.NetPolicy{Allow: cfg.WebhookAllowNets}, cfg.Webhooks, cfg.Logger)
+	s := &Server{cfg: cfg, db: store, jwt: jv, mail: outbox, hooks: hooks}
 	if cfg.Metrics {
 		s.metrics = newMetrics(store)
 	}
@@ -121,8 +137,31 @@ func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
 	s.routes(handlers.New(store, handlers.Options{BaseURL: cfg.BaseURL, Logger: cfg.Logger}))
 	s.startMetrics()
 	outbox.Start()
+	hooks.Start()
 	return s, nil
 }
+
+// useSecretKey sets the key webhook secrets are encrypted with: the
+// configured one, else the database's, saying so in the log when this
+// start generated it. A database that cannot be read now is read when a
+// secret is first needed: the server starts without it.
+func useSecretKey(ctx context.Context, store *db.DB, cfg Config) {
+	if cfg.SecretKey != "" {
+		store.UseSecretKey(cfg.SecretKey)
+		return
+	}
+	generated, err := store.SecretKeyFromDatabase(ctx)
+	switch {
+	case err != nil:
+		cfg.Logger.Warn("cannot read the server key of webhook secrets yet; reading it when first needed", "err", err)
+	case generated:
+		cfg.Logger.Info("generated the server key that encrypts webhook secrets and stored it in the database; " +
+			"set ROSTER_SECRET_KEY to keep it elsewhere")
+	}
+}
+
+// Webhooks is the server's webhook dispatcher: tests flush it.
+func (s *Server) Webhooks() *WebhookDispatcher { return s.hooks }
 
 // Listen serves on addr until Shutdown.
 func (s *Server) Listen(addr string) error {
@@ -138,9 +177,10 @@ func (s *Server) Listen(addr string) error {
 func (s *Server) Serve(ln net.Listener) error { return s.App.Listener(lingeringListener{ln}) }
 
 // Shutdown stops accepting connections and waits up to timeout for the
-// requests in flight, and stops the outbox's dispatcher and the metrics
-// listener.
+// requests in flight, and stops the outbox's and the webhooks'
+// dispatchers and the metrics listener.
 func (s *Server) Shutdown(timeout time.Duration) error {
 	defer s.mail.Stop()
+	defer s.hooks.Stop()
 	return errors.Join(s.App.ShutdownWithTimeout(timeout), s.stopMetrics(timeout))
 }

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// hookReceiver is the bench's webhook endpoint: HTTPS on loopback (live
+// endpoints are https), answering its status at once, noting when each
+// delivery arrived after its event was written.
+type hookReceiver struct {
+	srv      *httptest.Server
+	certFile string // its certificate, for the server's SSL_CERT_FILE
+	status   atomic.Int32
+
+	mu           sync.Mutex
+	delays       []time.Duration // from the event's created_at to the arrival
+	first, last  time.Time
+	seen, unread int
+}
+
+// startHookReceiver starts a receiver and writes its certificate into tmp.
+func startHookReceiver(tmp string) (*hookReceiver, error) {
+	r := &hookReceiver{}
+	r.status.Store(http.StatusOK)
+	r.srv = httptest.NewTLSServer(http.HandlerFunc(r.serve))
+	r.certFile = filepath.Join(tmp, "webhook-receiver.pem")
+	cert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: r.srv.Certificate().Raw})
+	if err := os.WriteFile(r.certFile, cert, 0o600); err != nil {
+		r.srv.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// serve notes one delivery and answers it.
+func (r *hookReceiver) serve(w http.ResponseWriter, req *http.Request) {
+	at := time.Now()
+	body, _ := io.ReadAll(req.Body)
+	var e struct {
+		CreatedAt time.Time `json:"created_at"`
+	}
+	r.mu.Lock()
+	if json.Unmarshal(body, &e) == nil {
+		r.delays = append(r.delays, at.Sub(e.CreatedAt))
+	} else {
+		r.unread++
+	}
+	if r.seen == 0 {
+		r.first = at
+	}
+	r.seen++
+	r.last = at
+	r.mu.Unlock()
+	w.WriteHeader(int(r.status.Load()))
+}
+
+// reset forgets what was received.
+func (r *hookReceiver) reset() {
+	r.mu.Lock()
+	r.delays, r.seen, r.unread = nil, 0, 0
+	r.mu.Unlock()
+}
+
+// measureWebhooks is P12, on a server of its own that trusts the
+// receiver: the PATCH throughput of P1 without webhooks; deliveries per
+// second and the delay from an event's commit to its delivery at a
+// steady o.hookRate membership changes per second (each request creates
+// a membership: one event each), to an endpoint answering 200; and the
+// PATCH throughput again while every delivery fails (500).
+func measureWebhooks(ctx context.Context, o options, dialect, tmp, dbURL string, s seeded, big seededAccount) ([]result, error) {
+	rcv, err := startHookReceiver(tmp)
+	if err != nil {
+		return nil, err
+	}
+	defer rcv.srv.Close()
+	srv, err := startServer(ctx, o.roster, dbURL, []string{"--webhook-allow-nets", "127.0.0.0/8"}, "SSL_CERT_FILE="+rcv.certFile)
+	if err != nil {
+		return nil, err
+	}
+	defer srv.stop()
+	c := newClient(srv.base, s.key)
+	patch := patchOn([]seededAccount{big})
+	without, err := c.closedLoop(o.clients, o.duration, patch)
+	if err != nil {
+		return nil, fmt.Errorf("PATCH without webhooks: %w", err)
+	}
+
+	status, _, body, err := c.send(request{"POST", "/v1/webhook-endpoints", `{"url":"` + rcv.srv.URL + `/hooks"}`})
+	var ep struct {
+		Data struct{ ID string } `json:"data"`
+	}
+	if err != nil || status != 201 || json.Unmarshal(body, &ep) != nil {
+		return nil, fmt.Errorf("create the endpoint: %d %v %.200s", status, err, body)
+	}
+	rcv.reset()
+	small := s.accounts[0]
+	create := func(i int64) request {
+		return request{"POST", "/v1/account-memberships?account_id=" + small.id,
+			`{"email":"hook` + strconv.FormatInt(i, 10) + `-` + strconv.FormatInt(time.Now().UnixNano(), 36) + `@bench.example","send_email":false}`}
+	}
+	start := time.Now()
+	// Enough senders that the load's rate, not their number, sets the pace.
+	if _, _, err := c.openLoop(o.hookRate, o.duration, max(o.clients*2, 128), create); err != nil {
+		return nil, fmt.Errorf("steady load: %w", err)
+	}
+	changes := float64(int(o.hookRate*o.duration.Seconds())) / time.Since(start).Seconds()
+	if err := drained(c, ep.Data.ID, 60*time.Second); err != nil {
+		return nil, err
+	}
+	rcv.mu.Lock()
+	delivered, delays, last, unread := rcv.seen, rcv.delays, rcv.last, rcv.unread
+	rcv.mu.Unlock()
+	if unread > 0 || delivered == 0 {
+		return nil, fmt.Errorf("%d deliveries, %d unreadable", delivered, unread)
+	}
+	rate := float64(delivered) / last.Sub(start).Seconds()
+	p99 := percentile(delays, 99)
+
+	rcv.status.Store(http.StatusInternalServerError)
+	failing, err := c.closedLoop(o.clients, o.duration, patch)
+	if err != nil {
+		return nil, fmt.Errorf("PATCH while deliveries fail: %w", err)
+	}
+	if status, _, body, err := c.send(request{"DELETE", "/v1/webhook-endpoints/" + ep.Data.ID, ""}); err != nil || status != 200 {
+		return nil, fmt.Errorf("delete the endpoint: %d %v %.200s", status, err, body)
+	}
+	load := fmt.Sprintf("%.0f changes/s", o.hookRate)
+	return []result{
+		info(dialect, "P12", "PATCH without webhooks, req/s", perSecond(without)),
+		info(dialect, "P12", "membership changes/s the server kept up with (of "+load+" sent)", fmt.Sprintf("%.0f", changes)),
+		figure(dialect, "P12", "deliveries/s at "+load+" (receiver answers 200)", fmt.Sprintf("%.0f", rate),
+			fmt.Sprintf("≥ %.0f", 0.95*o.hookRate), rate >= 0.95*o.hookRate),
+		info(dialect, "P12", "commit → delivery p50 at "+load, ms(percentile(delays, 50))),
+		figure(dialect, "P12", "commit → delivery p99 at "+load, ms(p99), "< 1000 ms", p99 < time.Second),
+		atLeast(dialect, "P12", fmt.Sprintf("PATCH with every delivery failing / without (%s → %s)", perSecond(without), perSecond(failing)),
+			failing.perSecond/without.perSecond, 0.9),
+	}, nil
+}
+
+// drained waits until the endpoint has no delivery pending or being sent.
+func drained(c *client, endpointID string, within time.Duration) error {
+	for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		empty := true
+		for _, st := range []string{"pending", "sending"} {
+			status, _, body, err := c.send(request{"GET", "/v1/webhook-endpoints/" + endpointID + "/deliveries?limit=1&status=" + st, ""})
+			var page struct{ Data []json.RawMessage }
+			if err != nil || status != 200 || json.Unmarshal(body, &page) != nil {
+				return fmt.Errorf("deliveries: %d %v %.200s", status, err, body)
+			}
+			empty = empty && len(page.Data) == 0
+		}
+		if empty {
+			return nil
+		}
+	}
+	return fmt.Errorf("deliveries still pending %s after the load", within)
+}

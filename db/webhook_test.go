@@ -1,0 +1,160 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"roster/db"
+	"roster/db/dbtest"
+)
+
+// pendingDeliveries lists an endpoint's pending deliveries.
+func pendingDeliveries(t *testing.T, d *db.DB, sc db.Scope, endpointID string) []db.WebhookDelivery {
+	t.Helper()
+	ds, err := d.ListWebhookDeliveries(context.Background(), sc, endpointID, db.DeliveryPending, db.Page{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+// TestWebhookOutbox: the deliveries of an event are written in its
+// transaction: a change that rolls back leaves none, a committed one
+// leaves one per matching endpoint (its type or "*", its account or
+// none, its mode), never for a disabled endpoint.
+func TestWebhookOutbox(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := dbtest.Workspace(t, d, "Acme")
+		sc := f.Test()
+		all, err := d.CreateWebhookEndpoint(ctx, sc, db.WebhookEndpointInput{URL: "http://hooks.example.com/all"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rolledBack := errors.New("rolled back")
+		err = d.WithTx(ctx, func(ctx context.Context) error {
+			if _, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Never"}); err != nil {
+				return err
+			}
+			if n := len(pendingDeliveries(t, d, sc, all.ID)); n != 0 {
+				// read outside the transaction: nothing shows before commit
+				t.Errorf("%d deliveries seen before the commit", n)
+			}
+			return rolledBack
+		})
+		if !errors.Is(err, rolledBack) {
+			t.Fatal(err)
+		}
+		if n := len(pendingDeliveries(t, d, sc, all.ID)); n != 0 {
+			t.Fatalf("%d deliveries of a change that rolled back", n)
+		}
+		acct, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Shop"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Other"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		renames, err := d.CreateWebhookEndpoint(ctx, sc, db.WebhookEndpointInput{URL: "http://hooks.example.com/renames",
+			EnabledEvents: []string{"account.updated"}, AccountID: acct.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		live, err := d.CreateWebhookEndpoint(ctx, f.Live(), db.WebhookEndpointInput{URL: "https://hooks.example.com/live"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		off := db.EndpointDisabled
+		disabled, err := d.CreateWebhookEndpoint(ctx, sc, db.WebhookEndpointInput{URL: "http://hooks.example.com/off"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.UpdateWebhookEndpoint(ctx, sc, disabled.ID, db.WebhookEndpointPatch{Status: &off}); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{acct.ID, other.ID} {
+			if _, err := d.RenameAccount(ctx, sc, id, db.AccountInput{Name: "Renamed " + id}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// all: Shop, Other, two test endpoints created (not the live one), the disabling, two renames.
+		for _, c := range []struct {
+			sc   db.Scope
+			id   string
+			want int
+		}{{sc, all.ID, 7}, {sc, renames.ID, 1}, {f.Live(), live.ID, 0}, {sc, disabled.ID, 0}} {
+			if n := len(pendingDeliveries(t, d, c.sc, c.id)); n != c.want {
+				t.Errorf("endpoint %s: %d deliveries, want %d", c.id, n, c.want)
+			}
+		}
+	})
+}
+
+// TestWebhookLease: of claimants at once each delivery goes to one; a
+// lease that ran out makes it due again, and the first claimant, whose
+// lease is lost, cannot record an outcome over the second's.
+func TestWebhookLease(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := dbtest.Workspace(t, d, "Acme")
+		sc := f.Test()
+		if _, err := d.CreateWebhookEndpoint(ctx, sc, db.WebhookEndpointInput{URL: "http://hooks.example.com/"}); err != nil {
+			t.Fatal(err)
+		}
+		for range 20 {
+			if _, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Shop"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t0 := time.Now().Add(time.Second)
+		var mu sync.Mutex
+		seen := map[string]int{}
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					ds, err := d.ClaimWebhookDeliveries(ctx, t0, time.Minute, 3)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if len(ds) == 0 {
+						return
+					}
+					mu.Lock()
+					for _, x := range ds {
+						seen[x.ID]++
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if len(seen) != 20 {
+			t.Fatalf("%d deliveries claimed, want 20", len(seen))
+		}
+		for id, n := range seen {
+			if n != 1 {
+				t.Fatalf("%s claimed %d times under one lease", id, n)
+			}
+		}
+		again, err := d.ClaimWebhookDeliveries(ctx, t0.Add(2*time.Minute), time.Minute, 100)
+		if err != nil || len(again) != 20 || again[0].Attempts != 2 {
+			t.Fatalf("after the leases ran out: %d claimed, %v", len(again), err)
+		}
+		stale := again[0]
+		stale.LeaseToken = "lost"
+		if held, err := d.FinishWebhookDelivery(ctx, stale, db.DeliveryOutcome{Succeeded: true, Status: 200}, t0); held || err != nil {
+			t.Fatalf("a lost lease recorded an outcome: %v %v", held, err)
+		}
+		if held, err := d.FinishWebhookDelivery(ctx, again[0], db.DeliveryOutcome{Succeeded: true, Status: 200}, t0); !held || err != nil {
+			t.Fatalf("the lease holder could not record: %v %v", held, err)
+		}
+	})
+}
