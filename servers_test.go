@@ -22,8 +22,9 @@ type serverProcess struct {
 	URL  string // its base URL, e.g. http://127.0.0.1:41234
 	cmd  *exec.Cmd
 	out  *webtest.SyncBuffer
-	done chan struct{} // closed when the process has exited
-	err  error         // how it exited, once done is closed
+	done   chan struct{} // closed when the process has exited
+	err    error         // how it exited, once done is closed
+	killed bool          // by kill: its exit is no failure
 }
 
 // Output is what the process wrote so far, for a failing test to show.
@@ -106,8 +107,18 @@ func (s *serverProcess) exited() bool {
 	}
 }
 
+// kill ends the process at once (SIGKILL), as a crash would, and waits for it.
+func (s *serverProcess) kill() {
+	s.killed = true
+	_ = s.cmd.Process.Kill()
+	<-s.done
+}
+
 // stop asks the process to drain and exit, and kills it after 10 s.
 func (s *serverProcess) stop(t testing.TB) {
+	if s.killed {
+		return
+	}
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-s.done:

@@ -176,7 +176,7 @@ func readEvents(ctx context.Context, c *roster.ClientWithResponses, id string) {
 	check(err)
 	expect(r.JSON200 != nil && len(r.JSON200.Data) > 0, "events: %d %s", r.StatusCode(), r.Body)
 	ev := r.JSON200.Data[0]
-	same(ev.Type, "membership.updated", "newest event: type")
+	same(string(ev.Type), "membership.updated", "newest event: type")
 	same(ev.Actor.Type, roster.ActorTypeApiKey, "newest event: actor")
 	role, _ := ev.Data["role"].(map[string]any)
 	same(role["slug"], any("admin"), "newest event: data.role.slug")
