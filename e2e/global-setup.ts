@@ -56,8 +56,10 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const base = `http://127.0.0.1:${port}`;
   // The server's request log goes to e2e/server.log, to read when a test fails.
   const log = openSync(resolve(__dirname, 'server.log'), 'w');
+  // Webhooks may reach the receivers the specs start on 127.0.0.1.
   const server = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--database-url', dbURL, '--rate-limit', '0'], {
     stdio: ['ignore', log, log],
+    env: { ...process.env, ROSTER_WEBHOOK_ALLOW_NETS: '127.0.0.0/8' },
   });
   await waitFor(`${base}/healthz`, Date.now() + 20_000);
   process.env.ROSTER_E2E_URL = base;

@@ -6,7 +6,6 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -46,8 +45,9 @@ func (h *KeyPages) list(c *fiber.Ctx, status int, f views.Form) error {
 		return err
 	}
 	v := views.KeysPage{Live: p.Scope.Live, Keys: keys, Now: time.Now(), CanWrite: p.MayChange(), Scopes: db.Scopes, Form: f}
-	if !isFragment(c) {
-		v.NewKey = h.popNewKey(c)
+	var nk views.NewKey
+	if !isFragment(c) && newKeyOnce.pop(h.Console, c, &nk) {
+		v.NewKey = &nk
 	}
 	return h.render(c, status, "API keys", "api-keys", views.Keys(v))
 }
@@ -139,51 +139,12 @@ func (h *KeyPages) find(c *fiber.Ctx) (db.APIKey, error) {
 	return db.APIKey{}, db.ErrAPIKeyNotFound.For(id)
 }
 
-// newKeyCookie holds, in the browser only, the key that opens the sealed
-// secret the session holds between a key's creation (or roll) and the
-// keys page that shows it: the database never holds the secret in a form
-// it alone can read, and neither does the cookie.
-const newKeyCookie = "roster_new_key"
+// newKeyOnce is where a new key's secret waits for the keys page.
+var newKeyOnce = once{slot: NewKeySlot, cookie: "roster_new_key", path: "/api-keys"}
 
-// putNewKey seals a new key's secret for the next keys page: sealed in
-// the session, the opener in a cookie sent to that page only, for ten
-// minutes.
+// putNewKey keeps a new key's secret for the next keys page.
 func (h *KeyPages) putNewKey(c *fiber.Ctx, k db.APIKey, secret string) error {
-	b, err := json.Marshal(views.NewKey{ID: k.ID, Secret: secret, Kind: k.Kind, Name: k.Name})
-	if err != nil {
-		return fmt.Errorf("handlers: encode new key %s: %w", k.ID, err)
-	}
-	opener := make([]byte, 32)
-	rand.Read(opener) // never fails (crypto/rand)
-	sealed, err := seal(opener, b)
-	if err != nil {
-		return fmt.Errorf("handlers: seal new key %s: %w", k.ID, err)
-	}
-	h.Session.PutNewKey(c.UserContext(), sealed)
-	SetCookie(c, newKeyCookie, base64.RawURLEncoding.EncodeToString(opener), "/api-keys", 600, h.Secure)
-	return nil
-}
-
-// popNewKey opens the secret putNewKey sealed, once: both halves are
-// dropped. Without either half there is nothing to show.
-func (h *KeyPages) popNewKey(c *fiber.Ctx) *views.NewKey {
-	sealed := h.Session.PopNewKey(c.UserContext())
-	opener, err := base64.RawURLEncoding.DecodeString(c.Cookies(newKeyCookie))
-	if c.Cookies(newKeyCookie) != "" {
-		SetCookie(c, newKeyCookie, "", "/api-keys", 0, h.Secure)
-	}
-	if sealed == "" || err != nil {
-		return nil
-	}
-	b, err := unseal(opener, sealed)
-	if err != nil {
-		return nil
-	}
-	var nk views.NewKey
-	if json.Unmarshal(b, &nk) != nil {
-		return nil
-	}
-	return &nk
+	return newKeyOnce.put(h.Console, c, views.NewKey{ID: k.ID, Secret: secret, Kind: k.Kind, Name: k.Name})
 }
 
 // seal encrypts plain with AES-256-GCM under key (32 bytes), nonce first.

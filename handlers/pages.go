@@ -13,6 +13,7 @@ type Pages struct {
 	SignIn   *SignIn
 	Accounts *AccountPages
 	Keys     *KeyPages
+	Webhooks *WebhookPages
 	Activity *ActivityPages
 	Staff    *StaffPages
 	Roles    *RolePages
@@ -43,6 +44,7 @@ func NewPages(store *db.DB, session *Session, opts PageOptions) *Pages {
 		SignIn:   &SignIn{Console: console, Store: store},
 		Accounts: &AccountPages{Console: console, Store: store},
 		Keys:     &KeyPages{Console: console, Store: store},
+		Webhooks: &WebhookPages{Console: console, Store: store},
 		Activity: &ActivityPages{Console: console, Store: store},
 		Staff:    &StaffPages{Console: console, Store: store},
 		Roles:    &RolePages{Console: console, Store: store},

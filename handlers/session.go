@@ -25,7 +25,6 @@ type SessionManager interface {
 const (
 	sessionSignedIn = "signed_in"           // SignedIn, as JSON
 	sessionFlash    = "flash"               // a message for the next page
-	sessionNewKey   = "new_key"             // a key's sealed secret, shown once on the next keys page
 	sessionAccepted = "accepted_invitation" // views.InvitationAccepted as JSON, shown once
 	sessionSeen     = "seen"                // when (Unix seconds) the session was last saved for being used
 )
@@ -83,13 +82,25 @@ func (s *Session) Flash(ctx context.Context, message string) {
 // PopFlash takes the message the last action left, "" when none.
 func (s *Session) PopFlash(ctx context.Context) string { return s.m.PopString(ctx, sessionFlash) }
 
-// PutNewKey keeps a key's sealed secret for the next keys page.
-func (s *Session) PutNewKey(ctx context.Context, sealed string) {
-	s.m.Put(ctx, sessionNewKey, sealed)
+// OnceSlot is the key of a session value shown once: a sealed secret
+// kept for the next page that shows it.
+type OnceSlot string
+
+// The secrets the console shows once.
+const (
+	NewKeySlot    OnceSlot = "new_key"            // a key's secret, for the next keys page
+	NewSecretSlot OnceSlot = "new_webhook_secret" // an endpoint's signing secret, for its next page
+)
+
+// PutOnce keeps a sealed secret in slot for the next page that shows it.
+func (s *Session) PutOnce(ctx context.Context, slot OnceSlot, sealed string) {
+	s.m.Put(ctx, string(slot), sealed)
 }
 
-// PopNewKey takes the sealed secret PutNewKey kept, "" when none.
-func (s *Session) PopNewKey(ctx context.Context) string { return s.m.PopString(ctx, sessionNewKey) }
+// PopOnce takes the sealed secret PutOnce kept in slot, "" when none.
+func (s *Session) PopOnce(ctx context.Context, slot OnceSlot) string {
+	return s.m.PopString(ctx, string(slot))
+}
 
 // PutAccepted keeps what the page after accepting an invitation shows.
 func (s *Session) PutAccepted(ctx context.Context, done views.InvitationAccepted) {

@@ -14,7 +14,7 @@ import (
 // Layout is what the frame around every page shows.
 type Layout struct {
 	Title     string // the page's title, before " · Roster"
-	Nav       string // the navigation entry of the page: "accounts", "team", "roles", "api-keys", "activity"; in the portal "members", "activity"
+	Nav       string // the navigation entry of the page: "accounts", "team", "roles", "api-keys", "webhooks", "activity"; in the portal "members", "activity"
 	SignedIn  bool
 	UserEmail string
 	Role      string        // the signed-in person's console role
@@ -325,5 +325,6 @@ var nav = []navItem{
 	{"team", "Team", "/team"},
 	{"roles", "Roles", "/roles"},
 	{"api-keys", "API keys", "/api-keys"},
+	{"webhooks", "Webhooks", "/webhooks"},
 	{"activity", "Activity", "/activity"},
 }

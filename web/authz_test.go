@@ -351,3 +351,72 @@ func TestPathsAreCaseSensitive(t *testing.T) {
 		}
 	})
 }
+
+// webhookPageMatrix is the authorization matrix of the webhooks pages:
+// the status each route answers to a visitor who is not signed in, and to
+// support, admin and owner staff. Paths name the live endpoint and
+// delivery of the fixture, except those of writes, which name an
+// endpoint and delivery that exist nowhere (a caller allowed finds
+// nothing: 404), and POST /webhooks, whose form is empty (422). Nothing a
+// request does changes anything.
+var webhookPageMatrix = []struct {
+	route string
+	want  [4]int // none, supp, admn, ownr
+}{
+	{"GET /webhooks", [4]int{303, 200, 200, 200}},
+	{"POST /webhooks", [4]int{303, 403, 422, 422}},
+	{"GET /webhooks/:id", [4]int{303, 200, 200, 200}},
+	{"POST /webhooks/:id/rotate", [4]int{303, 403, 404, 404}},
+	{"GET /webhooks/:id/rotate", [4]int{303, 303, 303, 303}},
+	{"POST /webhooks/:id/status", [4]int{303, 403, 404, 404}},
+	{"GET /webhooks/:id/status", [4]int{303, 303, 303, 303}},
+	{"POST /webhooks/:id/test", [4]int{303, 403, 404, 404}},
+	{"GET /webhooks/:id/test", [4]int{303, 303, 303, 303}},
+	{"POST /webhooks/:id/deliveries/:did/retry", [4]int{303, 403, 404, 404}},
+	{"GET /webhooks/:id/deliveries/:did/retry", [4]int{303, 303, 303, 303}},
+	{"GET /webhooks/:id/delete", [4]int{303, 403, 200, 200}},
+	{"POST /webhooks/:id/delete", [4]int{303, 403, 404, 404}},
+}
+
+// TestWebhookPagesAuthorization sends every cell of webhookPageMatrix
+// and fails on any difference, and on a webhooks page route without a row.
+func TestWebhookPagesAuthorization(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		staffWithPassword(t, d, e.ws, "help@acme.example", db.RoleSupport, "support password")
+		staffWithPassword(t, d, e.ws, "admin@acme.example", db.RoleAdmin, "admin password")
+		ep, dl := endpointWithDelivery(t, d, e.ws, "https://127.0.0.1:9/pages")
+		none, supp, admn := e.browser(), e.browser(), e.browser()
+		none.Get("/login")
+		supp.SignIn("help@acme.example", "support password")
+		admn.SignIn("admin@acme.example", "admin password")
+		browsers := []*browser{none, supp, admn, e.ownerBrowser()}
+
+		rows := map[string]bool{}
+		for _, row := range webhookPageMatrix {
+			rows[row.route] = true
+			method, pattern, _ := strings.Cut(row.route, " ")
+			id, did := ep.ID, dl.ID
+			if method == "POST" {
+				id, did = "we_01HQZC8G2T9YX5J8VQBW3KPQR7", "whd_01HQZC8G2T9YX5J8VQBW3KPQR7ZZZZZZ"
+			}
+			path := strings.NewReplacer(":id", id, ":did", did).Replace(pattern)
+			for i, b := range browsers {
+				if got := b.Request(method, path, nil).Status; got != row.want[i] {
+					t.Errorf("%s %s as %s: %d, want %d", method, path, []string{"none", "supp", "admn", "ownr"}[i], got, row.want[i])
+				}
+			}
+		}
+		for _, rt := range e.srv.App.GetRoutes(true) {
+			route := rt.Method + " " + rt.Path
+			if rt.Method != "HEAD" && strings.HasPrefix(rt.Path, "/webhooks") && !rows[route] {
+				t.Errorf("%s has no row in webhookPageMatrix", route)
+			}
+		}
+		after, err := d.WebhookEndpoint(ctx, e.ws.Live(), ep.ID)
+		if err != nil || after.Version != ep.Version {
+			t.Fatalf("the matrix changed the endpoint: %+v, %v", after, err)
+		}
+	})
+}

@@ -128,6 +128,20 @@ func (s *Server) consoleRoutes(p *handlers.Pages) {
 	app.Post("/api-keys/:id/revoke", signedIn, allow(write("")), p.Keys.Revoke)
 	app.Get("/api-keys/:id/roll", signedIn, allow(write("")), p.Keys.Confirm("roll"))
 	app.Post("/api-keys/:id/roll", signedIn, allow(write("")), p.Keys.Roll)
+	// Webhooks: owners and admins manage the mode's endpoints, support reads.
+	hooksRead, hooksWrite := allow(read("webhooks:read")), allow(write("webhooks:write"))
+	app.Get("/webhooks", signedIn, hooksRead, p.Webhooks.List)
+	app.Post("/webhooks", signedIn, hooksWrite, p.Webhooks.Create)
+	app.Get("/webhooks/:id", signedIn, hooksRead, p.Webhooks.Show)
+	app.Post("/webhooks/:id/rotate", signedIn, hooksWrite, p.Webhooks.Rotate)
+	app.Post("/webhooks/:id/status", signedIn, hooksWrite, p.Webhooks.SetStatus)
+	app.Post("/webhooks/:id/test", signedIn, hooksWrite, p.Webhooks.Test)
+	app.Post("/webhooks/:id/deliveries/:did/retry", signedIn, hooksWrite, p.Webhooks.Retry)
+	for _, path := range []string{"/webhooks/:id/rotate", "/webhooks/:id/status", "/webhooks/:id/test", "/webhooks/:id/deliveries/:did/retry"} {
+		app.Get(path, signedIn, hooksRead, p.Webhooks.Back)
+	}
+	app.Get("/webhooks/:id/delete", signedIn, hooksWrite, p.Webhooks.ConfirmDelete)
+	app.Post("/webhooks/:id/delete", signedIn, hooksWrite, p.Webhooks.Delete)
 	app.Get("/activity", signedIn, allow(read("events:read")), p.Activity.List)
 	app.Get("/team", signedIn, allow(read("")), p.Staff.List)
 	staffWrite := allow(shared(""))

@@ -1,5 +1,5 @@
 import { type Page } from '@playwright/test';
-import { expect, expectAccessible, noJS, owner, signIn, switchMode, test } from './fixtures';
+import { api, expect, expectAccessible, noJS, owner, signIn, switchMode, test } from './fixtures';
 
 // axe-core runs inside the page, so these checks need JavaScript. One test
 // per page keeps each within its time budget on a busy machine.
@@ -25,11 +25,25 @@ test.describe('no serious or critical accessibility violation', () => {
     return id!;
   }
 
+  /** The id of a live webhook endpoint that gets (almost) no events, made once. */
+  async function someEndpoint(): Promise<string> {
+    const url = 'https://127.0.0.1:9/axe';
+    const list = await api('GET', '/v1/webhook-endpoints?limit=100');
+    const found = list.body.data.find((ep: any) => ep.url === url);
+    if (found) return found.id;
+    const made = await api('POST', '/v1/webhook-endpoints', { url, enabled_events: ['webhook_endpoint.disabled'] });
+    expect(made.status).toBe(201);
+    return made.body.data.id;
+  }
+
   const pages: Array<[string, (page: Page) => Promise<string>]> = [
     ['accounts', async () => '/accounts'],
     ['API keys', async () => '/api-keys'],
     ['revoke-key confirmation', async (page) => `/api-keys/${await someKey(page)}/revoke`],
     ['roll-key confirmation', async (page) => `/api-keys/${await someKey(page)}/roll`],
+    ['webhooks', async () => '/webhooks'],
+    ['webhook endpoint', async () => `/webhooks/${await someEndpoint()}`],
+    ['delete-endpoint confirmation', async () => `/webhooks/${await someEndpoint()}/delete`],
     ['activity', async () => '/activity'],
     ['team', async () => '/team'],
     ['not-found', async () => '/no-such-page'],
