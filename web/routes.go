@@ -49,6 +49,8 @@ func (s *Server) routes(h *handlers.Handlers) {
 	api.Put("/account-memberships/:id", membersWrite, h.Memberships.Replace)
 	api.Patch("/account-memberships/:id", membersWrite, h.Memberships.Patch)
 	api.Delete("/account-memberships/:id", membersWrite, h.Memberships.Delete)
+	api.Post("/account-memberships/:id/deactivate", membersWrite, h.Memberships.Deactivate)
+	api.Post("/account-memberships/:id/reactivate", membersWrite, h.Memberships.Reactivate)
 	api.Post("/account-memberships/:id/resend-invitation",
 		allow(access{scope: "memberships:write", write: true, support: true, members: true}), h.Memberships.Resend)
 	for _, base := range []string{"/accounts/:account_id/memberships",
@@ -59,6 +61,8 @@ func (s *Server) routes(h *handlers.Handlers) {
 		api.Put(base+"/:id", membersWrite, h.Memberships.Replace)
 		api.Patch(base+"/:id", membersWrite, h.Memberships.Patch)
 		api.Delete(base+"/:id", membersWrite, h.Memberships.Delete)
+		api.Post(base+"/:id/deactivate", membersWrite, h.Memberships.Deactivate)
+		api.Post(base+"/:id/reactivate", membersWrite, h.Memberships.Reactivate)
 	}
 
 	// Roles, permissions, workspace memberships and events.
