@@ -263,10 +263,14 @@ func (s *DB) editOf(ctx context.Context, wsID string, ch MembershipChange) (edit
 		e.set = &set
 	}
 	if ch.Expiry != nil {
-		if err := s.checkExpiry(ch.Expiry.At); err != nil {
+		e.expiry = &Expiry{}
+		if ch.Expiry.At != nil {
+			at := stamp(*ch.Expiry.At)
+			e.expiry.At = &at
+		}
+		if err := s.checkExpiry(e.expiry.At); err != nil {
 			return e, err
 		}
-		e.expiry = ch.Expiry
 	}
 	return e, nil
 }
