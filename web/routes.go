@@ -175,6 +175,12 @@ func (s *Server) consoleRoutes(p *handlers.Pages) {
 	app.Post("/accounts/:id/link", signedIn, membersWrite, p.Members.Link)
 	app.Post("/accounts/:id/members/:mid/role", signedIn, membersWrite, p.Members.ChangeRole)
 	app.Post("/accounts/:id/members/:mid/permissions", signedIn, membersWrite, p.Members.SetPermissions)
+	app.Post("/accounts/:id/members/:mid/deactivate", signedIn, membersWrite, p.Members.Deactivate)
+	app.Post("/accounts/:id/members/:mid/reactivate", signedIn, membersWrite, p.Members.Reactivate)
+	app.Post("/accounts/:id/members/:mid/expiry", signedIn, membersWrite, p.Members.SetExpiry)
+	for _, action := range []string{"deactivate", "reactivate", "expiry"} {
+		app.Get("/accounts/:id/members/:mid/"+action, signedIn, allow(read("memberships:read")), p.Members.BackToMembers)
+	}
 	app.Get("/accounts/:id/members/:mid/role", signedIn, allow(read("memberships:read")), p.Members.ConfirmOwner)
 	for _, path := range []string{"/accounts/:id/invite", "/accounts/:id/link", "/accounts/:id/members/:mid/permissions", "/accounts/:id/members/:mid/resend"} {
 		app.Get(path, signedIn, allow(read("memberships:read")), p.Members.BackToMembers)

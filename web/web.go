@@ -73,7 +73,7 @@ type Server struct {
 	jwt      *jwtVerifier
 	mail     *Dispatcher
 	hooks    *WebhookDispatcher
-	sweeper  *Sweeper // memberships' expiry and its notice
+	sweeper  *Sweeper            // memberships' expiry and its notice
 	sessions *scs.SessionManager // the console's
 	session  *handlers.Session   // its values, typed
 	console  *sessionBridge      // the console's sessions, bridged to Fiber
