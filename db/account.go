@@ -27,7 +27,7 @@ func (s *DB) ListAccounts(ctx context.Context, sc Scope, q string, page Page) ([
 	args := []any{sc.WorkspaceID, sc.Live, page.After}
 	if sc.Member != "" {
 		query += ` AND id IN (` + memberAccountIDs + `)`
-		args = append(args, memberArgs(sc)...)
+		args = append(args, s.memberArgs(sc)...)
 	}
 	if q != "" {
 		query += ` AND LOWER(name) LIKE ? ESCAPE '\'`

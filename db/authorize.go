@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"slices"
+	"time"
 )
 
 // Authorization is the answer of POST /v1/authorize: whether the person
@@ -34,13 +35,13 @@ const (
 // row, so the reason needs no second query. Its arguments are the
 // workspace id, the mode, the account id, the person (see
 // authorizeByUser), the workspace id and the keys (a listing's list).
-const authorizeSQL = `SELECT p.key, m.id AS membership_id, m.status,
+const authorizeSQL = `SELECT p.key, m.id AS membership_id, m.status, m.expires_at,
 	CASE WHEN m.id IS NULL THEN FALSE ELSE
 		(EXISTS (SELECT 1 FROM role_permissions rp WHERE rp.workspace_id = p.workspace_id AND rp.role_id = m.role_id AND rp.permission_key = p.key)
 		OR EXISTS (SELECT 1 FROM membership_permissions mp WHERE mp.workspace_id = p.workspace_id AND mp.membership_id = m.id AND mp.permission_key = p.key))
 	END AS held
 	FROM permissions p
-	LEFT JOIN (SELECT am.id, am.status, am.role_id FROM account_memberships am
+	LEFT JOIN (SELECT am.id, am.status, am.expires_at, am.role_id FROM account_memberships am
 		JOIN users u ON u.workspace_id = am.workspace_id AND u.id = am.user_id
 		WHERE am.workspace_id = ? AND am.livemode = ? AND am.account_id = ? AND `
 
@@ -60,6 +61,7 @@ type authorizeRow struct {
 	Key          string         `db:"key"`
 	MembershipID sql.NullString `db:"membership_id"`
 	Status       sql.NullString `db:"status"`
+	ExpiresAt    *time.Time     `db:"expires_at"`
 	Held         bool           `db:"held"`
 }
 
@@ -80,17 +82,19 @@ func (s *DB) Authorize(ctx context.Context, sc Scope, in AuthorizationQuestion) 
 		sc.WorkspaceID, sc.Live, in.AccountID, person, sc.WorkspaceID, listArg(in.Permissions)); err != nil {
 		return Authorization{}, wrap(err, "authorize in account %s", in.AccountID)
 	}
-	return authorization(in, rows)
+	return authorization(in, rows, s.clock())
 }
 
 // authorization reads the rows of authorizeSQL into the answer.
-func authorization(in AuthorizationQuestion, rows []authorizeRow) (Authorization, error) {
+func authorization(in AuthorizationQuestion, rows []authorizeRow, at time.Time) (Authorization, error) {
 	a := Authorization{Object: "authorization", Granted: []string{}, Missing: []string{}}
 	known := make([]string, 0, len(rows))
 	for _, r := range rows {
 		known = append(known, r.Key)
 		if r.MembershipID.Valid {
-			a.MembershipID, a.Status = &r.MembershipID.String, &r.Status.String
+			m := Membership{Status: r.Status.String, ExpiresAt: r.ExpiresAt}
+			m.settle(at)
+			a.MembershipID, a.Status = &r.MembershipID.String, &m.Status
 		}
 	}
 	if unknown := difference(in.Permissions, known); len(unknown) > 0 {

@@ -6,6 +6,7 @@ package db
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -35,6 +36,11 @@ type DB struct {
 	// member read earlier in it: a test deletes one of them there, as a
 	// concurrent request can on PostgreSQL.
 	beforeMembershipWrite func(ctx context.Context)
+
+	// Now, when set, is the clock the lifecycle reads (read-time expiry,
+	// the sweeper, the validation of expires_at): tests move it to make an
+	// expiry pass. Nil is the system clock.
+	Now func() time.Time
 
 	// onStatement, set by tests only, is given the text of every
 	// statement the stores send (see sent).

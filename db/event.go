@@ -126,7 +126,7 @@ func (s *DB) ListEvents(ctx context.Context, sc Scope, f EventFilter, page Page)
 	}
 	if sc.Member != "" {
 		q += accountsReadByMember
-		args = append(args, memberArgs(sc)...)
+		args = append(args, s.memberArgs(sc)...)
 	}
 	switch {
 	case f.AccountID != "":
@@ -189,7 +189,7 @@ func (s *DB) EventByID(ctx context.Context, sc Scope, id string) (Event, error) 
 	q, args := `SELECT `+eventColumns+` WHERE workspace_id = ? AND livemode = ? AND id = ?`, []any{sc.WorkspaceID, sc.Live, id}
 	if sc.Member != "" {
 		q += accountsReadByMember
-		args = append(args, memberArgs(sc)...)
+		args = append(args, s.memberArgs(sc)...)
 	}
 	err := s.get(ctx, &e, q, args...)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -224,7 +224,7 @@ func (s *DB) EventTypes(ctx context.Context, sc Scope) ([]string, error) {
 	var types []string
 	q, args := `SELECT DISTINCT type FROM events WHERE workspace_id = ? AND livemode = ?`, []any{sc.WorkspaceID, sc.Live}
 	if sc.Member != "" {
-		q, args = q+accountsReadByMember, append(args, memberArgs(sc)...)
+		q, args = q+accountsReadByMember, append(args, s.memberArgs(sc)...)
 	}
 	err := s.selectAll(ctx, &types, q+` ORDER BY type`, args...)
 	return types, wrap(err, "list event types")

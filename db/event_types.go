@@ -32,6 +32,10 @@ var EventTypes = []string{
 	"webhook_endpoint.deleted",
 	"webhook_endpoint.disabled",
 	"webhook_endpoint.test",
+	"membership.deactivated",
+	"membership.reactivated",
+	"membership.expiring",
+	"membership.expired",
 }
 
 // KnownEventType reports whether t is in the catalogue.

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -40,9 +41,10 @@ type NewMembership struct {
 	StaffID     string
 	Email       string
 	Name        string
-	Role        string   // a role's slug or id; "" for the default role
-	Permissions []string // direct permissions; nil when not given
-	SendEmail   bool     // queue the invitation email
+	Role        string     // a role's slug or id; "" for the default role
+	Permissions []string   // direct permissions; nil when not given
+	SendEmail   bool       // queue the invitation email
+	ExpiresAt   *time.Time // when the membership ends by itself; nil: never
 	// AcceptURL makes the link an invitation token is accepted at.
 	AcceptURL func(token string) string
 }
@@ -82,6 +84,12 @@ type MembershipChange struct {
 	Add         []string  // direct permissions to add
 	Remove      []string  // direct permissions to take away
 	IfMatch     IfMatch   // the versions the caller expects
+	Expiry      *Expiry   // a new expires_at; nil keeps it
+}
+
+// Expiry is a new expires_at of a membership: At, or none when At is nil.
+type Expiry struct {
+	At *time.Time
 }
 
 // Validate trims the change and checks its fields: lists of at most
@@ -114,13 +122,15 @@ type MembershipFilter struct {
 	Q      string
 	UserID string
 	Email  string
+	// ExpiresBefore keeps memberships whose expires_at is before it.
+	ExpiresBefore *time.Time
 }
 
 // Validate checks the status and the email asked for.
 func (in *MembershipFilter) Validate() error {
 	f := fieldErrors{}
-	if in.Status != "" && in.Status != StatusInvited && in.Status != StatusActive {
-		f["status"] = "must be invited or active"
+	if in.Status != "" && !slices.Contains(MembershipStatuses, in.Status) {
+		f["status"] = "must be invited, active, inactive or expired"
 	}
 	f.ref("user_id", &in.UserID)
 	f.email("email", &in.Email, false)

@@ -47,8 +47,8 @@ func (s *DB) Me(ctx context.Context, sc Scope, u User, staff *StaffMember) (Me, 
 	if staff != nil {
 		me.Staff = &MeStaff{StaffID: staff.ID, Role: staff.Role}
 	}
-	ms, err := s.loadMemberships(ctx, s.MembershipSelect()+` AND am.user_id = ? AND am.status = ? ORDER BY am.id`,
-		sc.WorkspaceID, sc.Live, u.ID, StatusActive)
+	ms, err := s.loadMemberships(ctx, s.MembershipSelect()+` AND am.user_id = ? AND am.status = ?`+notExpiredSQL+` ORDER BY am.id`,
+		sc.WorkspaceID, sc.Live, u.ID, StatusActive, s.clock())
 	if err != nil || len(ms) == 0 {
 		return me, wrap(err, "list memberships of user %s", u.ID)
 	}

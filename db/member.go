@@ -41,11 +41,11 @@ func lacking(key string) error {
 		With(map[string]any{"required_permission": key})
 }
 
-// memberAccountIDs selects the accounts where a user is an active member;
-// its arguments are the workspace id, the mode and the user's id
-// (memberArgs).
+// memberAccountIDs selects the accounts where a user is an active member
+// (not expired by now); its arguments are the workspace id, the mode, the
+// user's id and the time (memberArgs).
 const memberAccountIDs = `SELECT am.account_id FROM account_memberships am
-	WHERE am.workspace_id = ? AND am.livemode = ? AND am.user_id = ? AND am.status = 'active'`
+	WHERE am.workspace_id = ? AND am.livemode = ? AND am.user_id = ? AND am.status = 'active'` + notExpiredSQL
 
 // accountsReadByMember is the condition that a row's account_id
 // (unqualified) is one of memberAccountIDs where the user holds
@@ -57,7 +57,7 @@ const accountsReadByMember = ` AND account_id IN (` + memberAccountIDs + `
 			AND mp.membership_id = am.id AND mp.permission_key = '` + PermMembersRead + `')))`
 
 // memberArgs are the arguments of memberAccountIDs and accountsReadByMember.
-func memberArgs(sc Scope) []any { return []any{sc.WorkspaceID, sc.Live, sc.Member} }
+func (s *DB) memberArgs(sc Scope) []any { return []any{sc.WorkspaceID, sc.Live, sc.Member, s.clock()} }
 
 // MemberByEmail returns the user with this email who can act as a member
 // principal in the mode: not on the workspace's staff, and an active
@@ -72,9 +72,9 @@ func (s *DB) MemberByEmail(ctx context.Context, wsID, email string, live bool) (
 	}
 	q += ` AND NOT EXISTS (SELECT 1 FROM workspace_memberships wm WHERE wm.workspace_id = u.workspace_id AND wm.user_id = u.id)
 		AND EXISTS (SELECT 1 FROM account_memberships am WHERE am.workspace_id = u.workspace_id AND am.user_id = u.id
-			AND am.livemode = ? AND am.status = 'active') LIMIT 2`
+			AND am.livemode = ? AND am.status = 'active'` + notExpiredSQL + `) LIMIT 2`
 	var users []User
-	if err := s.selectAll(ctx, &users, q, append(args, live)...); err != nil {
+	if err := s.selectAll(ctx, &users, q, append(args, live, s.clock())...); err != nil {
 		return User{}, wrap(err, "find member by email")
 	}
 	if len(users) != 1 {
@@ -99,8 +99,9 @@ func (s *DB) actingMember(ctx context.Context, sc Scope, accountID string, lock 
 	notMember := ErrAccountNotFound.For(accountID)
 	if lock {
 		var id string
-		err := s.get(ctx, &id, `SELECT id FROM account_memberships WHERE workspace_id = ? AND livemode = ?
-			AND account_id = ? AND user_id = ? AND status = 'active'`+s.forShare(), sc.WorkspaceID, sc.Live, accountID, sc.Member)
+		err := s.get(ctx, &id, `SELECT am.id FROM account_memberships am WHERE am.workspace_id = ? AND am.livemode = ?
+			AND am.account_id = ? AND am.user_id = ? AND am.status = 'active'`+notExpiredSQL+s.forShare(),
+			sc.WorkspaceID, sc.Live, accountID, sc.Member, s.clock())
 		if errors.Is(err, sql.ErrNoRows) {
 			return Membership{}, notMember
 		}
@@ -113,7 +114,7 @@ func (s *DB) actingMember(ctx context.Context, sc Scope, accountID string, lock 
 	if err != nil {
 		return Membership{}, wrap(err, "get membership of user %s", sc.Member)
 	}
-	if len(ms) == 0 {
+	if len(ms) == 0 || ms[0].Status != StatusActive { // expired since the lock
 		return Membership{}, notMember
 	}
 	return ms[0], nil

@@ -28,6 +28,7 @@ type Membership struct {
 	EffectivePermissions []string       `db:"-" json:"effective_permissions"`
 	Invitation           *Invitation    `db:"-" json:"invitation"`
 	InvitationExpiresAt  *time.Time     `db:"invitation_expires_at" json:"-"`
+	ExpiresAt            *time.Time     `db:"expires_at" json:"expires_at"`
 	User                 User           `db:"user" json:"user"`
 	Livemode             bool           `db:"livemode" json:"livemode"`
 	Version              int64          `db:"version" json:"version"`
@@ -86,7 +87,7 @@ func (m IfMatch) check(version int64) error {
 // permissions, space-separated (keys hold no spaces) and in no order. It is
 // written for PostgreSQL; MembershipSelect gives it in the DB's dialect.
 const membershipSQL = `SELECT 'account_membership' AS object, am.id, am.workspace_id, am.account_id, am.user_id,
-	am.workspace_membership_id, am.status, am.livemode, am.version, am.created_at, am.updated_at,
+	am.workspace_membership_id, am.status, am.expires_at, am.livemode, am.version, am.created_at, am.updated_at,
 	r.id AS "role.id", r.slug AS "role.slug", r.name AS "role.name", r.is_default AS "role.is_default",
 	u.id AS "user.id", u.email AS "user.email", u.name AS "user.name",
 	i.expires_at AS invitation_expires_at,
@@ -166,11 +167,12 @@ func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f 
 		return nil, err
 	}
 	k, fixed := membersOfAccount, []any(nil)
-	var more string // filters beyond the keyset's
-	var moreArgs []any
-	if f.Status != "" {
+	more, moreArgs, byStatus := s.statusFilter(f.Status) // filters beyond the keyset's
+	if byStatus {
 		k, fixed = membersBy("status"), []any{f.Status}
 	}
+	before, beforeArgs := expiresBeforeFilter(f)
+	more, moreArgs = more+before, append(moreArgs, beforeArgs...)
 	if f.Role != "" {
 		var roleID string
 		err := s.get(ctx, &roleID, `SELECT id FROM roles WHERE workspace_id = ? AND (slug = ? OR id = ?)`, sc.WorkspaceID, f.Role, f.Role)
@@ -183,7 +185,7 @@ func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f 
 		if fixed == nil {
 			k, fixed = membersBy("role_id"), []any{roleID}
 		} else {
-			more, moreArgs = ` AND am.role_id = ?`, []any{roleID}
+			more, moreArgs = more+` AND am.role_id = ?`, append(moreArgs, roleID)
 		}
 	}
 	if f.Q != "" {
@@ -215,10 +217,13 @@ func (s *DB) membershipsOfPerson(ctx context.Context, sc Scope, f MembershipFilt
 		return nil, Invalid(map[string]string{"role": "filters one account's memberships: give account_id too"})
 	}
 	q, args := f.person(s.MembershipSelect()+` AND am.id > ?`, []any{sc.WorkspaceID, sc.Live, page.After})
-	if f.Status != "" {
+	cond, condArgs, byStatus := s.statusFilter(f.Status)
+	if byStatus {
 		q += ` AND am.status = ?`
 		args = append(args, f.Status)
 	}
+	before, beforeArgs := expiresBeforeFilter(f)
+	q, args = q+cond+before, append(append(args, condArgs...), beforeArgs...)
 	if f.Q != "" {
 		q += ` AND (u.email_lower LIKE ? ESCAPE '\' OR LOWER(u.name) LIKE ? ESCAPE '\')`
 		args = append(args, escapeLike(FoldEmail(f.Q))+"%", likePrefix(f.Q))
@@ -292,7 +297,7 @@ func (s *DB) loadMemberships(ctx context.Context, query string, args ...any) ([]
 		m := row.Membership
 		m.Permissions = keyList(row.DirectKeys)
 		m.Role.Permissions = keyList(row.RoleKeys)
-		m.EffectivePermissions = effective(m.Role.Permissions, m.Permissions)
+		m.settle(s.clock())
 		if m.InvitationExpiresAt != nil {
 			m.Invitation = &Invitation{ExpiresAt: m.InvitationExpiresAt.UTC()}
 		}

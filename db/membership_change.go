@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"time"
 )
 
 // CreateMembership adds a member to an account: it links a staff member
@@ -32,6 +33,9 @@ func (s *DB) CreateMembership(ctx context.Context, sc Scope, accountID string, i
 			return ErrStaffOnly.Saying("Only the workspace's staff may link a staff member to an account")
 		}
 		ch := MembershipChange{Role: in.Role}
+		if in.ExpiresAt != nil {
+			ch.Expiry = &Expiry{At: in.ExpiresAt}
+		}
 		if in.Permissions != nil {
 			ch.Permissions = &in.Permissions
 		}
@@ -66,6 +70,9 @@ func (s *DB) CreateMembership(ctx context.Context, sc Scope, accountID string, i
 		}
 		if err := by.mayGive(e.role, in.Permissions); err != nil {
 			return err
+		}
+		if e.role.Slug == OwnerRoleSlug && in.ExpiresAt != nil {
+			return ErrOwnerCannotExpire
 		}
 		created = true
 		m, err = s.insertMembership(ctx, sc, a, user.ID, staffID, e, in)
@@ -118,8 +125,8 @@ func (s *DB) insertMembership(ctx context.Context, sc Scope, a Account, userID, 
 	id, t := NewID("am"), now()
 	s.aboutToWriteMembership(ctx)
 	_, err := s.exec(ctx, `INSERT INTO account_memberships (id, workspace_id, livemode, account_id, user_id,
-		workspace_membership_id, role_id, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		id, sc.WorkspaceID, sc.Live, a.ID, userID, nullString(staffID), e.role.ID, status, t, t)
+		workspace_membership_id, role_id, status, created_at, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, sc.WorkspaceID, sc.Live, a.ID, userID, nullString(staffID), e.role.ID, status, t, t, e.expiresAt())
 	if isUniqueViolation(err) {
 		return Membership{}, alreadyMember("")
 	}
@@ -145,6 +152,9 @@ func (s *DB) insertMembership(ctx context.Context, sc Scope, a Account, userID, 
 		return m, err
 	}
 	if err := s.record(ctx, sc, change{Type: "membership.created", TargetID: id, AccountID: a.ID, MembershipID: id, Data: m}); err != nil {
+		return m, err
+	}
+	if err := s.noticeIfNear(ctx, sc, m); err != nil {
 		return m, err
 	}
 	if token == "" {
@@ -224,6 +234,15 @@ type edit struct {
 	role        *Role
 	set         *[]string
 	add, remove []string
+	expiry      *Expiry // checked: at least MinExpiry in the future
+}
+
+// expiresAt is the expires_at an edit gives a new membership.
+func (e edit) expiresAt() *time.Time {
+	if e.expiry == nil {
+		return nil
+	}
+	return e.expiry.At
 }
 
 // editOf checks a validated change's role against the workspace.
@@ -243,6 +262,16 @@ func (s *DB) editOf(ctx context.Context, wsID string, ch MembershipChange) (edit
 		set := SortedUnique(*ch.Permissions)
 		e.set = &set
 	}
+	if ch.Expiry != nil {
+		e.expiry = &Expiry{}
+		if ch.Expiry.At != nil {
+			at := stamp(*ch.Expiry.At)
+			e.expiry.At = &at
+		}
+		if err := s.checkExpiry(e.expiry.At); err != nil {
+			return e, err
+		}
+	}
 	return e, nil
 }
 
@@ -258,7 +287,8 @@ func (s *DB) UpdateMembership(ctx context.Context, sc Scope, ref MembershipRef, 
 		var err error
 		// A member principal's changes all lock the account first, so
 		// that the locks of two members' changes cannot cross.
-		if m, _, err = s.lockMembership(ctx, sc, ref, ch.Role != "" || sc.Member != ""); err != nil {
+		// Bringing an expired membership back takes a seat of the account.
+		if m, _, err = s.lockMembership(ctx, sc, ref, ch.Role != "" || sc.Member != "" || ch.Expiry != nil); err != nil {
 			return err
 		}
 		var by Membership
@@ -279,8 +309,10 @@ func (s *DB) UpdateMembership(ctx context.Context, sc Scope, ref MembershipRef, 
 		if err != nil || len(prev) == 0 {
 			return err
 		}
-		m, err = s.finishChange(ctx, sc, m, after, prev, "membership.updated")
-		return err
+		if m, err = s.finishChange(ctx, sc, m, after, prev, "membership.updated"); err != nil {
+			return err
+		}
+		return s.noticeIfNear(ctx, sc, m)
 	})
 	return m, err
 }
@@ -326,9 +358,17 @@ func (s *DB) apply(ctx context.Context, sc Scope, m Membership, e edit) (Members
 		prev["role"] = m.Role
 		after.Role = e.role.asMembershipRole()
 	}
+	if e.expiry != nil {
+		if err := s.applyExpiry(ctx, sc, m, &after, prev, e.expiry.At); err != nil {
+			return m, nil, err
+		}
+	}
+	if err := ownerMayNotExpire(after); err != nil {
+		return m, nil, err
+	}
 	if len(prev) > 0 {
 		prev["effective_permissions"] = m.EffectivePermissions
-		after.EffectivePermissions = effective(after.Role.Permissions, after.Permissions)
+		after.EffectivePermissions = after.granted()
 	}
 	return after, prev, nil
 }

@@ -55,7 +55,9 @@ func Open(url string) (*DB, error) {
 		// Every transaction takes the write lock when it begins, so the
 		// read-then-write rules in the stores are serialised on SQLite as
 		// row locks serialise them on PostgreSQL.
-		dsn := "file:" + path + "?_txlock=immediate&_time_format=sqlite" +
+		// The path is part of a URI: '#' and '?' in it (a test's temporary
+		// directory is named after the test, "sqlite#01") must not end it.
+		dsn := "file:" + uriPath.Replace(path) + "?_txlock=immediate&_time_format=sqlite" +
 			"&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
 		x, err := sqlx.Open("sqlite", dsn)
 		if err != nil {
@@ -70,6 +72,9 @@ func Open(url string) (*DB, error) {
 		return nil, fmt.Errorf("db: unsupported database URL %q (want postgres://… or sqlite:PATH)", redactURL(url))
 	}
 }
+
+// uriPath escapes what would end the path of a file: URI.
+var uriPath = strings.NewReplacer("%", "%25", "#", "%23", "?", "%3F")
 
 // SQLitePath is the file an "sqlite:PATH" URL names, and whether url is
 // one.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -28,8 +29,9 @@ var addVerbs = map[string]string{addInvite: "Invited", addLink: "Linked"}
 // the role and direct permissions chosen, each on its own, so that one
 // person who is already a member does not stop the others.
 func (h *MemberPages) Invite(c *fiber.Ctx) error {
-	f := formOf(c, "emails", "role")
+	f := formOf(c, "emails", "role", "expires_at")
 	perms := formMulti(c, f, "permissions")
+	expiry := formExpiryField(f)
 	emails, same := splitEmails(f.Value("emails"))
 	switch {
 	case len(emails) == 0:
@@ -41,7 +43,7 @@ func (h *MemberPages) Invite(c *fiber.Ctx) error {
 		return h.show(c, statusFormErrors, pageState{invite: views.AddForm{Form: f}})
 	}
 	a, err := addEach(f, emails, func(email string) (views.AddResult, error) {
-		return h.inviteOne(c, email, f.Value("role"), perms)
+		return h.inviteOne(c, email, f.Value("role"), perms, expiry)
 	}, inviteSays(perms))
 	if err != nil {
 		return err
@@ -79,8 +81,8 @@ func splitEmails(s string) ([]string, []views.AddResult) {
 
 // inviteOne invites one address; an error is returned only when it
 // concerns the whole form or is not the person's to fix.
-func (h *MemberPages) inviteOne(c *fiber.Ctx, email, role string, perms []string) (views.AddResult, error) {
-	in := db.NewMembership{Email: email, Role: role, Permissions: perms, SendEmail: true, AcceptURL: h.AcceptURL}
+func (h *MemberPages) inviteOne(c *fiber.Ctx, email, role string, perms []string, expiry *time.Time) (views.AddResult, error) {
+	in := db.NewMembership{Email: email, Role: role, Permissions: perms, SendEmail: true, AcceptURL: h.AcceptURL, ExpiresAt: expiry}
 	_, _, err := h.Store.CreateMembership(ctx(c), PrincipalOf(c).Scope, listOf(c).accountID, in)
 	var bad *db.InvalidInput
 	switch {
@@ -98,8 +100,9 @@ func (h *MemberPages) inviteOne(c *fiber.Ctx, email, role string, perms []string
 // active members with the role chosen (an invited one's membership becomes
 // active).
 func (h *MemberPages) Link(c *fiber.Ctx) error {
-	f := formOf(c, "role")
+	f := formOf(c, "role", "expires_at")
 	ids := formMulti(c, f, "staff")
+	expiry := formExpiryField(f)
 	if len(ids) == 0 {
 		f.Errors["staff"] = "Choose at least one person to link."
 	}
@@ -116,7 +119,7 @@ func (h *MemberPages) Link(c *fiber.Ctx) error {
 		emails[sm.ID] = sm.User.Email
 	}
 	a, err := addEach(f, ids, func(id string) (views.AddResult, error) {
-		return h.linkOne(c, id, emails[id], f.Value("role"))
+		return h.linkOne(c, id, emails[id], f.Value("role"), expiry)
 	}, nil)
 	if err != nil {
 		return err
@@ -126,11 +129,11 @@ func (h *MemberPages) Link(c *fiber.Ctx) error {
 }
 
 // linkOne links one team member, like inviteOne.
-func (h *MemberPages) linkOne(c *fiber.Ctx, staffID, email, role string) (views.AddResult, error) {
+func (h *MemberPages) linkOne(c *fiber.Ctx, staffID, email, role string, expiry *time.Time) (views.AddResult, error) {
 	if email == "" {
 		return views.AddResult{Who: staffID, Says: "no longer on the team"}, nil
 	}
-	in := db.NewMembership{StaffID: staffID, Role: role}
+	in := db.NewMembership{StaffID: staffID, Role: role, ExpiresAt: expiry}
 	_, created, err := h.Store.CreateMembership(ctx(c), PrincipalOf(c).Scope, listOf(c).accountID, in)
 	switch {
 	case err == nil && created:
@@ -165,7 +168,8 @@ func addEach(f views.Form, people []string, add func(string) (views.AddResult, e
 	for i, who := range people {
 		res, err := add(who)
 		if err != nil {
-			own := []saying{{db.ErrUnknownRole, "role", "This role no longer exists: choose another."}}
+			own := []saying{{db.ErrUnknownRole, "role", "This role no longer exists: choose another."},
+				{db.ErrOwnerCannotExpire, "expires_at", "An owner's membership cannot end by itself: choose another role, or leave the end empty."}}
 			if says != nil {
 				own = append(says(err), own...)
 			}
@@ -207,7 +211,7 @@ func inviteSays(perms []string) func(error) []saying {
 
 // addLabels name the fields of the invite and link forms: the reason alone
 // says what is wrong with them.
-var addLabels = labels{"role": "", "permissions": ""}
+var addLabels = labels{"role": "", "permissions": "", "expires_at": "The end"}
 
 // added ends an invite or a link. Everyone added: the flash and back to the
 // list; with htmx, the section says who was added, its form empty again,

@@ -335,7 +335,7 @@ func forbiddenSays(err error, field string) []saying {
 
 // rowLabels name the fields of a row's forms: a row says what is wrong
 // with them by the reason alone.
-var rowLabels = labels{actRole: "", actPermissions: ""}
+var rowLabels = labels{actRole: "", actPermissions: "", "expires_at": "The end"}
 
 // rowSays are the members table's own words for the refusals of a row's
 // action, given the member as they are now.
@@ -347,6 +347,8 @@ func rowSays(action string, now db.Membership) []saying {
 		lastOwner = "This is the account's last active owner: make someone else owner before giving them another role."
 		stale = "Someone changed this member since you loaded the page: their role is now " + now.Role.Name +
 			". Choose the role again and save if you still want to change it."
+	case views.ActDeactivate:
+		lastOwner = "This is the account's last active owner: make someone else owner before deactivating them."
 	case actPermissions:
 		stale = "Someone changed this member since you loaded the page (the role is now " + now.Role.Name +
 			"). The row shows how they are now, with your choice kept: save again to apply it."
@@ -356,6 +358,7 @@ func rowSays(action string, now db.Membership) []saying {
 		{db.ErrLastOwner, action, lastOwner},
 		{db.ErrUnknownRole, action, "That role no longer exists: reload the page and choose another."},
 	}
+	says = append(says, lifecycleSays(action)...)
 	if action == actResend {
 		says = append(says, saying{db.ErrNotInvited, action, "There is no invitation to resend: this person has accepted it already."})
 	}

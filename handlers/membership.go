@@ -20,6 +20,8 @@ type MembershipStore interface {
 	DeleteMembership(ctx context.Context, sc db.Scope, ref db.MembershipRef, ifMatch db.IfMatch) error
 	ResendInvitation(ctx context.Context, sc db.Scope, ref db.MembershipRef, acceptURL func(token string) string) (db.Membership, error)
 	AcceptInvitation(ctx context.Context, in db.Acceptance) (db.Membership, error)
+	Deactivate(ctx context.Context, sc db.Scope, ref db.MembershipRef, ifMatch db.IfMatch) (db.Membership, error)
+	Reactivate(ctx context.Context, sc db.Scope, ref db.MembershipRef, ifMatch db.IfMatch) (db.Membership, error)
 }
 
 // Memberships serves /v1/account-memberships, the same resource under
@@ -67,6 +69,7 @@ func (r roleField) role(bad map[string]string) string {
 
 type createMembershipBody struct {
 	roleField
+	expiresAtField
 	StaffID     string    `json:"workspace_membership_id"`
 	Email       string    `json:"email"`
 	Name        string    `json:"name"`
@@ -88,16 +91,21 @@ func (b *createMembershipBody) input(acceptURL func(string) string) (db.NewMembe
 	if b.Permissions != nil {
 		in.Permissions = *b.Permissions
 	}
+	if e := b.expiry(bad); e != nil {
+		in.ExpiresAt = e.At
+	}
 	return in, invalid(bad)
 }
 
 type replaceMembershipBody struct {
 	roleField
+	expiresAtField
 	Permissions *[]string `json:"permissions"`
 }
 
 type patchMembershipBody struct {
 	roleField
+	expiresAtField
 	AddPermissions    []string `json:"add_permissions"`
 	RemovePermissions []string `json:"remove_permissions"`
 }
@@ -121,6 +129,9 @@ func (h *Memberships) List(c *fiber.Ctx) error {
 		Q:      strings.TrimSpace(c.Query("q")),
 		UserID: c.Query("user_id"),
 		Email:  c.Query("email"),
+	}
+	if err := expiresBeforeOf(c, &filter); err != nil {
+		return err
 	}
 	// The store asks for an account unless the filter names a person.
 	accountID, _ := accountOf(c)
@@ -175,7 +186,7 @@ func (h *Memberships) Replace(c *fiber.Ctx) error {
 		return err
 	}
 	bad := map[string]string{}
-	ch := db.MembershipChange{Role: b.role(bad), Permissions: b.Permissions, IfMatch: ifMatchOf(c)}
+	ch := db.MembershipChange{Role: b.role(bad), Permissions: b.Permissions, IfMatch: ifMatchOf(c), Expiry: b.expiry(bad)}
 	if b.Permissions == nil {
 		bad["permissions"] = "is required (an empty list takes every direct permission away)"
 	}
@@ -190,7 +201,8 @@ func (h *Memberships) Patch(c *fiber.Ctx) error {
 		return err
 	}
 	bad := map[string]string{}
-	ch := db.MembershipChange{Role: b.role(bad), Add: b.AddPermissions, Remove: b.RemovePermissions, IfMatch: ifMatchOf(c)}
+	ch := db.MembershipChange{Role: b.role(bad), Add: b.AddPermissions, Remove: b.RemovePermissions, IfMatch: ifMatchOf(c),
+		Expiry: b.expiry(bad)}
 	return h.update(c, ch, bad)
 }
 

@@ -174,7 +174,7 @@ var routeParam = regexp.MustCompile(`:[a-z_]+`)
 func (f matrixFixture) request(route string) (method, path, body string) {
 	method, pattern, _ := strings.Cut(route, " ")
 	ownerRule := strings.HasPrefix(pattern, "/v1/workspace-memberships") && method != "GET"
-	missing := (method == "DELETE" && !ownerRule) || strings.HasSuffix(pattern, "/resend-invitation")
+	missing := (method == "DELETE" && !ownerRule) || strings.HasSuffix(pattern, "/resend-invitation") || statusChange(pattern)
 	path = routeParam.ReplaceAllStringFunc(pattern, func(p string) string {
 		switch {
 		case p == ":account_id" || p == ":organization_id":
@@ -210,7 +210,7 @@ func (f matrixFixture) request(route string) (method, path, body string) {
 		path += "?account_id=" + f.account
 	}
 	switch {
-	case method == "GET" || method == "DELETE" || strings.HasSuffix(pattern, "/resend-invitation"):
+	case method == "GET" || method == "DELETE" || strings.HasSuffix(pattern, "/resend-invitation") || statusChange(pattern):
 		body = ""
 	case ownerRule && method == "POST":
 		body = `{"email":"new-owner@example.com","role":"owner"}`
@@ -419,4 +419,11 @@ func TestWebhookPagesAuthorization(t *testing.T) {
 			t.Fatalf("the matrix changed the endpoint: %+v, %v", after, err)
 		}
 	})
+}
+
+// statusChange reports whether a route deactivates or reactivates a
+// membership: the matrix names one that exists nowhere, with no body, as
+// for DELETE.
+func statusChange(pattern string) bool {
+	return strings.HasSuffix(pattern, "/deactivate") || strings.HasSuffix(pattern, "/reactivate")
 }

@@ -76,6 +76,12 @@ func (s *Server) portalRoutes(p *handlers.PortalPages) {
 	portal.Get("/members/:mid/role", in, m.ConfirmOwner)
 	portal.Post("/members/:mid/permissions", in, m.SetPermissions)
 	portal.Post("/members/:mid/resend", in, m.Resend)
+	portal.Post("/members/:mid/deactivate", in, m.Deactivate)
+	portal.Post("/members/:mid/reactivate", in, m.Reactivate)
+	portal.Post("/members/:mid/expiry", in, m.SetExpiry)
+	for _, action := range []string{"deactivate", "reactivate", "expiry"} {
+		portal.Get("/members/:mid/"+action, in, m.BackToMembers)
+	}
 	for _, path := range []string{"/members/:mid/permissions", "/members/:mid/resend"} {
 		portal.Get(path, in, m.BackToMembers)
 	}

@@ -49,6 +49,8 @@ func (s *Server) routes(h *handlers.Handlers) {
 	api.Put("/account-memberships/:id", membersWrite, h.Memberships.Replace)
 	api.Patch("/account-memberships/:id", membersWrite, h.Memberships.Patch)
 	api.Delete("/account-memberships/:id", membersWrite, h.Memberships.Delete)
+	api.Post("/account-memberships/:id/deactivate", membersWrite, h.Memberships.Deactivate)
+	api.Post("/account-memberships/:id/reactivate", membersWrite, h.Memberships.Reactivate)
 	api.Post("/account-memberships/:id/resend-invitation",
 		allow(access{scope: "memberships:write", write: true, support: true, members: true}), h.Memberships.Resend)
 	for _, base := range []string{"/accounts/:account_id/memberships",
@@ -59,6 +61,8 @@ func (s *Server) routes(h *handlers.Handlers) {
 		api.Put(base+"/:id", membersWrite, h.Memberships.Replace)
 		api.Patch(base+"/:id", membersWrite, h.Memberships.Patch)
 		api.Delete(base+"/:id", membersWrite, h.Memberships.Delete)
+		api.Post(base+"/:id/deactivate", membersWrite, h.Memberships.Deactivate)
+		api.Post(base+"/:id/reactivate", membersWrite, h.Memberships.Reactivate)
 	}
 
 	// Roles, permissions, workspace memberships and events.
@@ -171,6 +175,12 @@ func (s *Server) consoleRoutes(p *handlers.Pages) {
 	app.Post("/accounts/:id/link", signedIn, membersWrite, p.Members.Link)
 	app.Post("/accounts/:id/members/:mid/role", signedIn, membersWrite, p.Members.ChangeRole)
 	app.Post("/accounts/:id/members/:mid/permissions", signedIn, membersWrite, p.Members.SetPermissions)
+	app.Post("/accounts/:id/members/:mid/deactivate", signedIn, membersWrite, p.Members.Deactivate)
+	app.Post("/accounts/:id/members/:mid/reactivate", signedIn, membersWrite, p.Members.Reactivate)
+	app.Post("/accounts/:id/members/:mid/expiry", signedIn, membersWrite, p.Members.SetExpiry)
+	for _, action := range []string{"deactivate", "reactivate", "expiry"} {
+		app.Get("/accounts/:id/members/:mid/"+action, signedIn, allow(read("memberships:read")), p.Members.BackToMembers)
+	}
 	app.Get("/accounts/:id/members/:mid/role", signedIn, allow(read("memberships:read")), p.Members.ConfirmOwner)
 	for _, path := range []string{"/accounts/:id/invite", "/accounts/:id/link", "/accounts/:id/members/:mid/permissions", "/accounts/:id/members/:mid/resend"} {
 		app.Get(path, signedIn, allow(read("memberships:read")), p.Members.BackToMembers)

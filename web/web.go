@@ -73,6 +73,7 @@ type Server struct {
 	jwt      *jwtVerifier
 	mail     *Dispatcher
 	hooks    *WebhookDispatcher
+	sweeper  *Sweeper            // memberships' expiry and its notice
 	sessions *scs.SessionManager // the console's
 	session  *handlers.Session   // its values, typed
 	console  *sessionBridge      // the console's sessions, bridged to Fiber
@@ -107,7 +108,7 @@ func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	hooks := NewWebhookDispatcher(store, db.NetPolicy{Allow: cfg.WebhookAllowNets}, cfg.Webhooks, cfg.Logger)
-	s := &Server{cfg: cfg, db: store, jwt: jv, mail: outbox, hooks: hooks}
+	s := &Server{cfg: cfg, db: store, jwt: jv, mail: outbox, hooks: hooks, sweeper: NewSweeper(store, cfg.Logger)}
 	if cfg.Metrics {
 		s.metrics = newMetrics(store)
 	}
@@ -138,6 +139,7 @@ func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
 	s.startMetrics()
 	outbox.Start()
 	hooks.Start()
+	s.sweeper.Start()
 	return s, nil
 }
 
@@ -160,6 +162,9 @@ func useSecretKey(ctx context.Context, store *db.DB, cfg Config) {
 	}
 }
 
+// Sweeper is the server's membership sweeper: tests run it.
+func (s *Server) Sweeper() *Sweeper { return s.sweeper }
+
 // Webhooks is the server's webhook dispatcher: tests flush it.
 func (s *Server) Webhooks() *WebhookDispatcher { return s.hooks }
 
@@ -178,9 +183,10 @@ func (s *Server) Serve(ln net.Listener) error { return s.App.Listener(lingeringL
 
 // Shutdown stops accepting connections and waits up to timeout for the
 // requests in flight, and stops the outbox's and the webhooks'
-// dispatchers and the metrics listener.
+// dispatchers, the membership sweeper and the metrics listener.
 func (s *Server) Shutdown(timeout time.Duration) error {
 	defer s.mail.Stop()
 	defer s.hooks.Stop()
+	defer s.sweeper.Stop()
 	return errors.Join(s.App.ShutdownWithTimeout(timeout), s.stopMetrics(timeout))
 }
