@@ -32,6 +32,7 @@ var EventTypes = []string{
 	"webhook_endpoint.deleted",
 	"webhook_endpoint.disabled",
 	"webhook_endpoint.test",
+	"account.ownership_transferred",
 }
 
 // KnownEventType reports whether t is in the catalogue.

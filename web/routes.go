@@ -39,6 +39,7 @@ func (s *Server) routes(h *handlers.Handlers) {
 		api.Patch(base+"/:id", accountsRename, h.Accounts.Rename)
 		api.Post(base+"/:id", accountsRename, h.Accounts.Rename)
 		api.Delete(base+"/:id", allow(write("accounts:write")), h.Accounts.Delete)
+		api.Post(base+"/:id/transfer-ownership", accountsRename, h.Accounts.TransferOwnership)
 	}
 
 	// Account memberships and invitations.
