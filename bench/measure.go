@@ -63,6 +63,14 @@ func measure(ctx context.Context, o options, dialect, tmp string) ([]result, err
 		return nil, fmt.Errorf("P8: %w", err)
 	}
 
+	// P13: the same PATCH with a seat limit on the account.
+	fmt.Fprintf(stderr, "%s: P13 PATCH with a seat limit…\n", dialect)
+	seats, err := measureSeats(c, dialect, o, big)
+	if err != nil {
+		return nil, fmt.Errorf("P13: %w", err)
+	}
+	rs = append(rs, seats...)
+
 	// P2: GET latency at half of the measured maximum.
 	fmt.Fprintf(stderr, "%s: P2 GET…\n", dialect)
 	get := func(int64) request {
@@ -144,7 +152,7 @@ func measure(ctx context.Context, o options, dialect, tmp string) ([]result, err
 	return rs, nil
 }
 
-// rank orders the figures in the table: the floors, P1 … P11, the plans.
+// rank orders the figures in the table: the floors, P1 … P13, the plans.
 func rank(id string) int {
 	switch {
 	case id == "floor":

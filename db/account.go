@@ -9,22 +9,36 @@ import (
 
 // Account is what members are added to: a merchant, an organization.
 type Account struct {
-	Object      string    `db:"object" json:"object"`
-	ID          string    `db:"id" json:"id"`
-	WorkspaceID string    `db:"workspace_id" json:"-"`
-	Name        string    `db:"name" json:"name"`
-	Livemode    bool      `db:"livemode" json:"livemode"`
-	CreatedAt   time.Time `db:"created_at" json:"created_at"`
-	UpdatedAt   time.Time `db:"updated_at" json:"updated_at"`
+	Object      string `db:"object" json:"object"`
+	ID          string `db:"id" json:"id"`
+	WorkspaceID string `db:"workspace_id" json:"-"`
+	Name        string `db:"name" json:"name"`
+	// SeatLimit is the most seats its memberships may hold; nil: unlimited.
+	SeatLimit *int `db:"seat_limit" json:"seat_limit"`
+	// SeatsUsed is the seats held: active memberships and invitations not
+	// yet expired (db/seats.go).
+	SeatsUsed int       `db:"seats_used" json:"seats_used"`
+	Livemode  bool      `db:"livemode" json:"livemode"`
+	Version   int64     `db:"version" json:"version"`
+	CreatedAt time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt time.Time `db:"updated_at" json:"updated_at"`
 }
 
-const accountColumns = `'account' AS object, id, workspace_id, name, livemode, created_at, updated_at FROM accounts`
+// accountColumns reads accounts with their seats used; its one argument,
+// before those of the WHERE it is followed by, is the time (now()) at
+// which seats lapse.
+const accountColumns = `'account' AS object, id, workspace_id, name, seat_limit,
+	seats_held - (` + lapsedSeatsOf + `) AS seats_used, livemode, version, created_at, updated_at FROM accounts`
+
+// lapsedSeatsOf is lapsedSeatsSQL for the account of the row read.
+const lapsedSeatsOf = `SELECT COUNT(*) FROM account_memberships ls WHERE ls.workspace_id = accounts.workspace_id
+	AND ls.livemode = accounts.livemode AND ls.account_id = accounts.id AND ls.holds_seat AND ls.seat_until <= ?`
 
 // ListAccounts returns a page of the scope's accounts, oldest first;
 // q, when set, keeps those whose name starts with it (case-insensitively).
 func (s *DB) ListAccounts(ctx context.Context, sc Scope, q string, page Page) ([]Account, error) {
 	query := `SELECT ` + accountColumns + ` WHERE workspace_id = ? AND livemode = ? AND id > ?`
-	args := []any{sc.WorkspaceID, sc.Live, page.After}
+	args := []any{now(), sc.WorkspaceID, sc.Live, page.After}
 	if sc.Member != "" {
 		query += ` AND id IN (` + memberAccountIDs + `)`
 		args = append(args, s.memberArgs(sc)...)
@@ -62,7 +76,7 @@ func (s *DB) lockAccount(ctx context.Context, sc Scope, id string) (Account, err
 func (s *DB) account(ctx context.Context, sc Scope, id, lock string) (Account, error) {
 	var a Account
 	err := s.get(ctx, &a, `SELECT `+accountColumns+` WHERE workspace_id = ? AND livemode = ? AND id = ?`+lock,
-		sc.WorkspaceID, sc.Live, id)
+		now(), sc.WorkspaceID, sc.Live, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, ErrAccountNotFound.For(id)
 	}
@@ -74,11 +88,15 @@ func (s *DB) CreateAccount(ctx context.Context, sc Scope, in AccountInput) (Acco
 	if err := in.Validate(); err != nil {
 		return Account{}, err
 	}
+	if sc.Member != "" && in.SeatLimit != nil {
+		return Account{}, errSeatLimitStaffOnly
+	}
 	t := now()
-	a := Account{Object: "account", ID: NewID("acct"), WorkspaceID: sc.WorkspaceID, Name: in.Name, Livemode: sc.Live, CreatedAt: t, UpdatedAt: t}
+	a := Account{Object: "account", ID: NewID("acct"), WorkspaceID: sc.WorkspaceID, Name: in.Name, SeatLimit: in.SeatLimit,
+		Livemode: sc.Live, Version: 1, CreatedAt: t, UpdatedAt: t}
 	err := s.WithTx(ctx, func(ctx context.Context) error {
-		if _, err := s.exec(ctx, `INSERT INTO accounts (id, workspace_id, livemode, name, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, a.ID, a.WorkspaceID, a.Livemode, a.Name, t, t); err != nil {
+		if _, err := s.exec(ctx, `INSERT INTO accounts (id, workspace_id, livemode, name, seat_limit, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, a.ID, a.WorkspaceID, a.Livemode, a.Name, a.SeatLimit, t, t); err != nil {
 			return wrap(err, "insert account")
 		}
 		return s.record(ctx, sc, change{Type: "account.created", TargetID: a.ID, AccountID: a.ID, Data: a})
@@ -91,27 +109,7 @@ func (s *DB) RenameAccount(ctx context.Context, sc Scope, id string, in AccountI
 	if err := in.Validate(); err != nil {
 		return Account{}, err
 	}
-	var a Account
-	err := s.WithTx(ctx, func(ctx context.Context) error {
-		var err error
-		if a, err = s.lockAccount(ctx, sc, id); err != nil {
-			return err
-		}
-		if _, ctx, err = s.memberActing(ctx, sc, id, PermOrgManage); err != nil {
-			return err
-		}
-		if a.Name == in.Name {
-			return nil
-		}
-		prev := map[string]any{"name": a.Name, "updated_at": a.UpdatedAt}
-		a.Name, a.UpdatedAt = in.Name, now()
-		if _, err := s.exec(ctx, `UPDATE accounts SET name = ?, updated_at = ? WHERE workspace_id = ? AND livemode = ? AND id = ?`,
-			a.Name, a.UpdatedAt, sc.WorkspaceID, sc.Live, id); err != nil {
-			return wrap(err, "rename account %s", id)
-		}
-		return s.record(ctx, sc, change{Type: "account.updated", TargetID: a.ID, AccountID: a.ID, Data: a, Previous: prev})
-	})
-	return a, err
+	return s.UpdateAccount(ctx, sc, id, AccountChange{Name: &in.Name})
 }
 
 // maxRemovedIDs is the most membership ids an account.deleted event lists.
@@ -138,11 +136,15 @@ type AccountRemovals struct {
 
 // DeleteAccount deletes an account and, with it, its memberships and their
 // invitations, recording account.deleted with what went (two bounded
-// queries, whatever the account's size).
-func (s *DB) DeleteAccount(ctx context.Context, sc Scope, id string) error {
+// queries, whatever the account's size); a version ifMatch does not name
+// is precondition_failed.
+func (s *DB) DeleteAccount(ctx context.Context, sc Scope, id string, ifMatch IfMatch) error {
 	return s.WithTx(ctx, func(ctx context.Context) error {
 		a, err := s.lockAccount(ctx, sc, id)
 		if err != nil {
+			return err
+		}
+		if err := ifMatch.check(a.Version); err != nil {
 			return err
 		}
 		removed, err := s.accountRemovals(ctx, sc, id)

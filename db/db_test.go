@@ -124,7 +124,7 @@ func TestAccountsAreScoped(t *testing.T) {
 			if _, err := d.RenameAccount(ctx, sc, acct.ID, db.AccountInput{Name: "x"}); !errors.Is(err, db.ErrAccountNotFound) {
 				t.Errorf("scope %+v renames the account: %v", sc, err)
 			}
-			if err := d.DeleteAccount(ctx, sc, acct.ID); !errors.Is(err, db.ErrAccountNotFound) {
+			if err := d.DeleteAccount(ctx, sc, acct.ID, nil); !errors.Is(err, db.ErrAccountNotFound) {
 				t.Errorf("scope %+v deletes the account: %v", sc, err)
 			}
 		}

@@ -401,7 +401,7 @@ func storeRun(t *testing.T, d *db.DB) {
 
 	must(d.RemoveStaff(ctx, ed, admin.ID))
 	must(d.DeleteRole(ctx, sc, role.ID))
-	must(d.DeleteAccount(ctx, sc, acct.ID))
+	must(d.DeleteAccount(ctx, sc, acct.ID, nil))
 	must(d.DeletePermission(ctx, sc, "reports.read"))
 }
 
@@ -505,7 +505,7 @@ func TestLookupsRebuiltByMigration(t *testing.T) {
 		if sm, err := d.SignIn(ctx, f.OwnerEmail, f.Password); err != nil || sm.ID != f.StaffID {
 			t.Fatalf("sign-in after migrating: %+v, %v", sm, err)
 		}
-		if err := d.DeleteAccount(ctx, f.Live(), acct.ID); err != nil {
+		if err := d.DeleteAccount(ctx, f.Live(), acct.ID, nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := d.InvitationByToken(ctx, token); !errors.Is(err, db.ErrInvitationNotFound) {
@@ -584,7 +584,7 @@ func TestDeleteRulesKeepTheirWorkspace(t *testing.T) {
 		if err != nil || m.StaffID != nil || m.UserID != linked.UserID || len(m.Permissions) != 1 {
 			t.Fatalf("the membership of a removed staff member: %+v, %v", m, err)
 		}
-		if err := d.DeleteAccount(ctx, f.Live(), acct.ID); err != nil {
+		if err := d.DeleteAccount(ctx, f.Live(), acct.ID, nil); err != nil {
 			t.Fatal(err)
 		}
 		for _, table := range []string{"account_memberships", "membership_permissions", "invitations", "outbox"} {

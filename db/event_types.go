@@ -10,9 +10,14 @@ var EventTypes = []string{
 	"account.created",
 	"account.updated",
 	"account.deleted",
+	"account.ownership_transferred",
 	"membership.created",
 	"membership.updated",
 	"membership.deleted",
+	"membership.deactivated",
+	"membership.reactivated",
+	"membership.expiring",
+	"membership.expired",
 	"invitation.sent",
 	"invitation.accepted",
 	"invitation.revoked",
@@ -32,10 +37,6 @@ var EventTypes = []string{
 	"webhook_endpoint.deleted",
 	"webhook_endpoint.disabled",
 	"webhook_endpoint.test",
-	"membership.deactivated",
-	"membership.reactivated",
-	"membership.expiring",
-	"membership.expired",
 }
 
 // KnownEventType reports whether t is in the catalogue.

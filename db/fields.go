@@ -25,12 +25,16 @@ import (
 // AccountInput is what an account is created or renamed with.
 type AccountInput struct {
 	Name string
+	// SeatLimit is a new account's seat limit (nil: unlimited); staff and
+	// keys only, renaming ignores it.
+	SeatLimit *int
 }
 
 // Validate trims the input and checks its fields.
 func (in *AccountInput) Validate() error {
 	f := fieldErrors{}
 	f.name("name", &in.Name, true)
+	f.seatLimit("seat_limit", in.SeatLimit)
 	return f.err()
 }
 

@@ -229,6 +229,9 @@ func (s *DB) ResendInvitation(ctx context.Context, sc Scope, ref MembershipRef, 
 		if m, err = s.membershipIn(ctx, sc, a.ID, before.ID); err != nil {
 			return err
 		}
+		if err := s.takeSeat(ctx, sc, a.ID, m.ID, m.InvitationExpiresAt); err != nil {
+			return err
+		}
 		m, err = s.announceInvitation(ctx, sc, a, m, token, invitationNotice{send: true, acceptURL: acceptURL,
 			previous: map[string]any{"invitation": before.Invitation, "updated_at": before.UpdatedAt}})
 		return err
@@ -271,6 +274,11 @@ func (s *DB) AcceptInvitation(ctx context.Context, in Acceptance) (Membership, e
 		sc := Scope{WorkspaceID: inv.WorkspaceID, Live: inv.Livemode}
 		before, _, err := s.lockMembership(ctx, sc, MembershipRef{ID: inv.MembershipID}, true)
 		if err != nil {
+			return err
+		}
+		// An invitation not yet expired holds its seat: it is kept, for
+		// good, even when the limit was lowered meanwhile.
+		if err := s.takeSeat(ctx, sc, before.AccountID, before.ID, nil); err != nil {
 			return err
 		}
 		// The token is spent by deleting its row: of two acceptances, the

@@ -151,6 +151,9 @@ func (s *DB) insertMembership(ctx context.Context, sc Scope, a Account, userID, 
 	if err != nil {
 		return m, err
 	}
+	if err := s.takeSeat(ctx, sc, a.ID, id, m.InvitationExpiresAt); err != nil {
+		return m, err
+	}
 	if err := s.record(ctx, sc, change{Type: "membership.created", TargetID: id, AccountID: a.ID, MembershipID: id, Data: m}); err != nil {
 		return m, err
 	}
@@ -206,6 +209,9 @@ func (s *DB) activateByLink(ctx context.Context, sc Scope, m Membership, staffID
 		return m, wrap(err, "drop invitation of membership %s", m.ID)
 	}
 	if err := s.dropUnsentEmails(ctx, sc, m.ID); err != nil {
+		return m, err
+	}
+	if err := s.takeSeat(ctx, sc, m.AccountID, m.ID, nil); err != nil {
 		return m, err
 	}
 	s.aboutToWriteMembership(ctx)
@@ -439,6 +445,9 @@ func (s *DB) deleteMembership(ctx context.Context, sc Scope, ref MembershipRef, 
 			return err
 		}
 		if err := s.keepOwner(ctx, sc, m); err != nil {
+			return err
+		}
+		if err := s.freeSeat(ctx, sc, m.ID); err != nil {
 			return err
 		}
 		if _, err := s.exec(ctx, `DELETE FROM account_memberships WHERE workspace_id = ? AND livemode = ? AND id = ?`,

@@ -90,6 +90,8 @@ func (h *MemberPages) inviteOne(c *fiber.Ctx, email, role string, perms []string
 		return views.AddResult{Who: email, OK: true, Says: "invited"}, nil
 	case errors.Is(err, db.ErrAlreadyMember):
 		return views.AddResult{Who: email, Says: "already a member of this account"}, nil
+	case errors.Is(err, db.ErrSeatLimitReached):
+		return views.AddResult{Who: email, Says: seatRefusal(err)}, nil
 	case errors.As(err, &bad) && bad.Fields["email"] != "":
 		return views.AddResult{Who: email, Says: "not a valid email address"}, nil
 	}
@@ -144,6 +146,8 @@ func (h *MemberPages) linkOne(c *fiber.Ctx, staffID, email, role string, expiry 
 		return views.AddResult{Who: email, Says: "already a member of this account"}, nil
 	case errors.Is(err, db.ErrStaffNotFound):
 		return views.AddResult{Who: email, Says: "no longer on the team"}, nil
+	case errors.Is(err, db.ErrSeatLimitReached):
+		return views.AddResult{Who: email, Says: seatRefusal(err)}, nil
 	}
 	return views.AddResult{}, err
 }

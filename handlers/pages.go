@@ -20,6 +20,7 @@ type Pages struct {
 	Members  *MemberPages
 	Invite   *InvitationPages
 	Portal   *PortalPages // one account's members page for its member, over the portal's sessions
+	Seats    *SeatPages   // an account's seat limit and the transfer of its ownership
 }
 
 // PageOptions are the settings of the console's pages besides the
@@ -50,7 +51,8 @@ func NewPages(store *db.DB, session *Session, opts PageOptions) *Pages {
 		Roles:    &RolePages{Console: console, Store: store},
 		Members:  &MemberPages{Console: console, Store: store, AcceptURL: acceptURLs(opts.BaseURL)},
 		Invite:   &InvitationPages{Console: console, Store: store},
-		Portal: &PortalPages{Console: portal, Store: store,
+		Seats:    &SeatPages{Console: console, Store: store},
+		Portal: &PortalPages{Console: portal, Store: store, Seats: &SeatPages{Console: portal, Store: store},
 			Members:  &MemberPages{Console: portal, Store: store, AcceptURL: acceptURLs(opts.BaseURL)},
 			Activity: &ActivityPages{Console: portal, Store: store}},
 	}

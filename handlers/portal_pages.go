@@ -49,6 +49,7 @@ type PortalPages struct {
 	Store    PortalStore
 	Members  *MemberPages
 	Activity *ActivityPages
+	Seats    *SeatPages // the transfer of ownership, for an owner
 }
 
 // endedKey is the request local holding the PortalVisit of a portal

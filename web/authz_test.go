@@ -220,6 +220,10 @@ func (f matrixFixture) request(route string) (method, path, body string) {
 		// Every field of a membership PATCH is optional: two spellings of
 		// the role are what makes it invalid.
 		body = `{"role":"member","role_slug":"member"}`
+	case (method == "PATCH" || method == "POST") && (pattern == "/v1/accounts/:id" || pattern == "/v1/organizations/:id"):
+		// Every field of an account PATCH is optional: a blank name is
+		// what makes it invalid.
+		body = `{"name":" "}`
 	case method == "PATCH" && strings.HasPrefix(pattern, "/v1/roles/"):
 		body = `{"name":" "}`
 	case method == "PATCH" && strings.HasPrefix(pattern, "/v1/webhook-endpoints/"):

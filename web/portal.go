@@ -89,6 +89,8 @@ func (s *Server) portalRoutes(p *handlers.PortalPages) {
 		portal.Get("/members/:mid/"+action, in, m.Confirm(action))
 		portal.Post("/members/:mid/"+action, in, m.Remove(action))
 	}
+	portal.Get("/members/:mid/transfer", in, p.Seats.ConfirmTransfer)
+	portal.Post("/members/:mid/transfer", in, p.Seats.Transfer)
 	portal.Get("/:token", p.Open)
 }
 

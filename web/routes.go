@@ -39,6 +39,7 @@ func (s *Server) routes(h *handlers.Handlers) {
 		api.Patch(base+"/:id", accountsRename, h.Accounts.Rename)
 		api.Post(base+"/:id", accountsRename, h.Accounts.Rename)
 		api.Delete(base+"/:id", allow(write("accounts:write")), h.Accounts.Delete)
+		api.Post(base+"/:id/transfer-ownership", accountsRename, h.Accounts.TransferOwnership)
 	}
 
 	// Account memberships and invitations.
@@ -189,6 +190,11 @@ func (s *Server) consoleRoutes(p *handlers.Pages) {
 		app.Get("/accounts/:id/members/:mid/"+action, signedIn, membersWrite, p.Members.Confirm(action))
 		app.Post("/accounts/:id/members/:mid/"+action, signedIn, membersWrite, p.Members.Remove(action))
 	}
+	// Seats and ownership: staff owners and admins (db/seats.go, db/ownership.go).
+	app.Get("/accounts/:id/seats", signedIn, membersWrite, p.Seats.SeatLimitForm)
+	app.Post("/accounts/:id/seats", signedIn, allow(write("accounts:write")), p.Seats.SetSeatLimit)
+	app.Get("/accounts/:id/members/:mid/transfer", signedIn, membersWrite, p.Seats.ConfirmTransfer)
+	app.Post("/accounts/:id/members/:mid/transfer", signedIn, allow(write("accounts:write")), p.Seats.Transfer)
 	app.Post("/accounts/:id/members/:mid/resend", signedIn,
 		allow(access{scope: "memberships:write", write: true, support: true}), p.Members.Resend)
 

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"fmt"
+)
+
+// measureSeats is P13: the PATCH of P1 (permissions) on the PATCH
+// account without a seat limit, then with one (its size, so that every
+// seat is taken), then without again; the seat checks belong to the
+// paths that add seats, so the PATCH must cost the same with a limit.
+// The account is left without a limit.
+func measureSeats(c *client, dialect string, o options, big seededAccount) ([]result, error) {
+	limit := func(body string) error {
+		status, _, b, err := c.send(request{"PATCH", "/v1/accounts/" + big.id, body})
+		if err == nil && status != 200 {
+			err = fmt.Errorf("set the seat limit: %d %.200s", status, b)
+		}
+		return err
+	}
+	patch := patchOn([]seededAccount{big})
+	before, err := c.closedLoop(o.clients, o.duration, patch)
+	if err != nil {
+		return nil, fmt.Errorf("PATCH without a seat limit: %w", err)
+	}
+	if err := limit(fmt.Sprintf(`{"seat_limit":%d}`, big.size)); err != nil {
+		return nil, err
+	}
+	with, err := c.closedLoop(o.clients, o.duration, patch)
+	if err != nil {
+		return nil, fmt.Errorf("PATCH with a seat limit: %w", err)
+	}
+	if err := limit(`{"seat_limit":null}`); err != nil {
+		return nil, err
+	}
+	return []result{
+		info(dialect, "P13", "PATCH membership, no seat limit, req/s", perSecond(before)),
+		atLeast(dialect, "P13", fmt.Sprintf("PATCH with a seat limit / without (%s → %s)", perSecond(before), perSecond(with)),
+			with.perSecond/before.perSecond, 0.9),
+	}, nil
+}
