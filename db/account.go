@@ -25,7 +25,7 @@ type Account struct {
 }
 
 // accountColumns reads accounts with their seats used; its one argument,
-// before those of the WHERE it is followed by, is the time (now()) at
+// before those of the WHERE it is followed by, is the time (DB.clock) at
 // which seats lapse.
 const accountColumns = `'account' AS object, id, workspace_id, name, seat_limit,
 	seats_held - (` + lapsedSeatsOf + `) AS seats_used, livemode, version, created_at, updated_at FROM accounts`
@@ -38,7 +38,7 @@ const lapsedSeatsOf = `SELECT COUNT(*) FROM account_memberships ls WHERE ls.work
 // q, when set, keeps those whose name starts with it (case-insensitively).
 func (s *DB) ListAccounts(ctx context.Context, sc Scope, q string, page Page) ([]Account, error) {
 	query := `SELECT ` + accountColumns + ` WHERE workspace_id = ? AND livemode = ? AND id > ?`
-	args := []any{now(), sc.WorkspaceID, sc.Live, page.After}
+	args := []any{s.clock(), sc.WorkspaceID, sc.Live, page.After}
 	if sc.Member != "" {
 		query += ` AND id IN (` + memberAccountIDs + `)`
 		args = append(args, s.memberArgs(sc)...)
@@ -76,7 +76,7 @@ func (s *DB) lockAccount(ctx context.Context, sc Scope, id string) (Account, err
 func (s *DB) account(ctx context.Context, sc Scope, id, lock string) (Account, error) {
 	var a Account
 	err := s.get(ctx, &a, `SELECT `+accountColumns+` WHERE workspace_id = ? AND livemode = ? AND id = ?`+lock,
-		now(), sc.WorkspaceID, sc.Live, id)
+		s.clock(), sc.WorkspaceID, sc.Live, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, ErrAccountNotFound.For(id)
 	}

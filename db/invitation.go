@@ -229,7 +229,7 @@ func (s *DB) ResendInvitation(ctx context.Context, sc Scope, ref MembershipRef, 
 		if m, err = s.membershipIn(ctx, sc, a.ID, before.ID); err != nil {
 			return err
 		}
-		if err := s.takeSeat(ctx, sc, a.ID, m.ID, m.InvitationExpiresAt); err != nil {
+		if err := s.settleSeat(ctx, sc, m); err != nil {
 			return err
 		}
 		m, err = s.announceInvitation(ctx, sc, a, m, token, invitationNotice{send: true, acceptURL: acceptURL,
@@ -276,11 +276,6 @@ func (s *DB) AcceptInvitation(ctx context.Context, in Acceptance) (Membership, e
 		if err != nil {
 			return err
 		}
-		// An invitation not yet expired holds its seat: it is kept, for
-		// good, even when the limit was lowered meanwhile.
-		if err := s.takeSeat(ctx, sc, before.AccountID, before.ID, nil); err != nil {
-			return err
-		}
 		// The token is spent by deleting its row: of two acceptances, the
 		// second deletes nothing.
 		n, err := s.exec(ctx, `DELETE FROM invitations WHERE workspace_id = ? AND livemode = ? AND membership_id = ? AND token_hash = ?`,
@@ -299,6 +294,11 @@ func (s *DB) AcceptInvitation(ctx context.Context, in Acceptance) (Membership, e
 		}
 		after, prev, err := s.activate(ctx, sc, before, name)
 		if err != nil {
+			return err
+		}
+		// An invitation not yet expired holds its seat: it is kept, for
+		// good, even when the limit was lowered meanwhile.
+		if err := s.settleSeat(ctx, sc, after); err != nil {
 			return err
 		}
 		ctx = WithActor(ctx, Actor{Type: "user", ID: before.UserID})

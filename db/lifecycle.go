@@ -150,6 +150,9 @@ func (s *DB) setStatus(ctx context.Context, sc Scope, m Membership, status, typ 
 	after := m
 	after.Status = status
 	after.settle(s.clock())
+	if err := s.settleSeat(ctx, sc, after); err != nil {
+		return m, err
+	}
 	prev := map[string]any{"status": m.Status, "effective_permissions": m.EffectivePermissions}
 	return s.finishChange(ctx, sc, m, after, prev, typ)
 }
@@ -199,7 +202,7 @@ func (s *DB) applyExpiry(ctx context.Context, sc Scope, m Membership, after *Mem
 		}
 		prev["status"], after.Status = m.Status, StatusActive
 	}
-	return nil
+	return s.settleSeat(ctx, sc, *after)
 }
 
 // sameTime reports whether two optional times are the same.

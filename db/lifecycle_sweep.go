@@ -81,6 +81,9 @@ func (s *DB) expire(ctx context.Context, sc Scope, id string, at time.Time) (boo
 		if n != 1 {
 			return nil // swept already, or no longer due
 		}
+		if err := s.freeSeat(ctx, sc, id); err != nil {
+			return err
+		}
 		m, err := s.membershipIn(ctx, sc, "", id)
 		if err != nil {
 			return err

@@ -151,7 +151,7 @@ func (s *DB) insertMembership(ctx context.Context, sc Scope, a Account, userID, 
 	if err != nil {
 		return m, err
 	}
-	if err := s.takeSeat(ctx, sc, a.ID, id, m.InvitationExpiresAt); err != nil {
+	if err := s.settleSeat(ctx, sc, m); err != nil {
 		return m, err
 	}
 	if err := s.record(ctx, sc, change{Type: "membership.created", TargetID: id, AccountID: a.ID, MembershipID: id, Data: m}); err != nil {
@@ -211,9 +211,6 @@ func (s *DB) activateByLink(ctx context.Context, sc Scope, m Membership, staffID
 	if err := s.dropUnsentEmails(ctx, sc, m.ID); err != nil {
 		return m, err
 	}
-	if err := s.takeSeat(ctx, sc, m.AccountID, m.ID, nil); err != nil {
-		return m, err
-	}
 	s.aboutToWriteMembership(ctx)
 	_, err := s.exec(ctx, `UPDATE account_memberships SET status = ?, workspace_membership_id = ?
 		WHERE workspace_id = ? AND livemode = ? AND id = ?`, StatusActive, staffID, sc.WorkspaceID, sc.Live, m.ID)
@@ -229,6 +226,9 @@ func (s *DB) activateByLink(ctx context.Context, sc Scope, m Membership, staffID
 	}
 	prev["status"], prev["workspace_membership_id"], prev["invitation"] = m.Status, m.StaffID, m.Invitation
 	after.Status, after.StaffID, after.Invitation, after.InvitationExpiresAt = StatusActive, &staffID, nil, nil
+	if err := s.settleSeat(ctx, sc, after); err != nil {
+		return m, err
+	}
 	return s.finishChange(ctx, sc, m, after, prev, "membership.updated")
 }
 

@@ -49,10 +49,12 @@ func (in *TransferInput) Validate() error {
 }
 
 // transferTargetOK refuses a target that may not become owner for what its
-// membership itself holds. The integrator adds here: a membership with an
-// expires_at is ErrTargetExpiring.
+// membership itself holds: one that ends by itself (an expires_at), since
+// owners never expire.
 func transferTargetOK(m Membership) error {
-	_ = m
+	if m.ExpiresAt != nil {
+		return ErrTargetExpiring.With(map[string]any{"id": m.ID, "expires_at": m.ExpiresAt})
+	}
 	return nil
 }
 

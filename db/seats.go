@@ -63,7 +63,7 @@ func (s *DB) takeSeat(ctx context.Context, sc Scope, accountID, membershipID str
 func (s *DB) releaseLapsedSeats(ctx context.Context, sc Scope, accountID string) error {
 	n, err := s.exec(ctx, `UPDATE account_memberships SET holds_seat = FALSE, seat_until = NULL
 		WHERE workspace_id = ? AND livemode = ? AND account_id = ? AND holds_seat AND seat_until <= ?`,
-		sc.WorkspaceID, sc.Live, accountID, now())
+		sc.WorkspaceID, sc.Live, accountID, s.clock())
 	if err != nil || n == 0 {
 		return wrap(err, "release lapsed seats of account %s", accountID)
 	}
@@ -105,4 +105,30 @@ func (s *DB) freeSeat(ctx context.Context, sc Scope, membershipID string) error 
 			sc.WorkspaceID, sc.Live, accounts[0])
 		return wrap(err, "count the freed seat of account %s", accounts[0])
 	})
+}
+
+// seatEnd is when the seat of membership m lapses by itself: the earlier
+// of its invitation's expiry, while it is invited, and its expires_at; nil
+// when it lasts as long as the membership.
+func seatEnd(m Membership) *time.Time {
+	var end *time.Time
+	if m.Status == StatusInvited {
+		end = m.InvitationExpiresAt
+	}
+	if m.ExpiresAt != nil && (end == nil || m.ExpiresAt.Before(*end)) {
+		end = m.ExpiresAt
+	}
+	return end
+}
+
+// settleSeat makes a membership's seat follow its state after a change,
+// inside the change's transaction: an invited or active one holds a seat
+// until seatEnd (taking one, within the limit, if it had none); an inactive
+// or expired one holds none.
+func (s *DB) settleSeat(ctx context.Context, sc Scope, m Membership) error {
+	switch m.Status {
+	case StatusInvited, StatusActive:
+		return s.takeSeat(ctx, sc, m.AccountID, m.ID, seatEnd(m))
+	}
+	return s.freeSeat(ctx, sc, m.ID)
 }
