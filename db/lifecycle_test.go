@@ -407,7 +407,7 @@ func TestLifecycleSQLitePlans(t *testing.T) {
 		}
 		var plan []struct {
 			ID, Parent, Notused int
-			Detail               string
+			Detail              string
 		}
 		if err := d.Select(&plan, "EXPLAIN QUERY PLAN "+q, args...); err != nil {
 			t.Fatal(err)
