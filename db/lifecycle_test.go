@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -360,6 +361,59 @@ func sweepTwice(t *testing.T, d *db.DB) {
 	for err := range errs {
 		if err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestLifecycleSQLitePlans: the lists filtered by expiry and the sweeper's
+// reads go through their indexes, whatever the size of the account.
+func TestLifecycleSQLitePlans(t *testing.T) {
+	if !slices.Contains(dbtest.Dialects(t), db.SQLite) {
+		t.Skip("SQLite is not among ROSTER_TEST_DIALECTS")
+	}
+	d := dbtest.Open(t, db.SQLite)
+	ctx := context.Background()
+	sc, a, _ := lifecycleAccount(t, d)
+	var sent []string
+	d.OnStatement(func(q string) {
+		if strings.Contains(q, "expires_at") && strings.HasPrefix(strings.TrimSpace(q), "SELECT") {
+			sent = append(sent, q)
+		}
+	})
+	soon := time.Now().Add(time.Hour)
+	for _, f := range []db.MembershipFilter{{Status: db.StatusExpired}, {ExpiresBefore: &soon}} {
+		if _, err := d.ListMemberships(ctx, sc, a.ID, f, db.Page{Limit: 20}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.SweepMemberships(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	d.OnStatement(nil)
+	want := []string{"account_memberships_expiry_list", "account_memberships_expiry_list", "account_memberships_expiry", "account_memberships_expiring"}
+	var lists []string
+	for _, q := range sent {
+		if strings.Contains(q, "am.expires_at <") || strings.Contains(q, "am.expires_at <=") {
+			lists = append(lists, q)
+		}
+	}
+	if len(lists) != len(want) {
+		t.Fatalf("%d statements read by expiry, want %d:\n%s", len(lists), len(want), strings.Join(lists, "\n"))
+	}
+	for i, q := range lists {
+		args := make([]any, strings.Count(q, "?"))
+		for j := range args {
+			args[j] = "x"
+		}
+		var plan []struct {
+			ID, Parent, Notused int
+			Detail              string
+		}
+		if err := d.Select(&plan, "EXPLAIN QUERY PLAN "+q, args...); err != nil {
+			t.Fatal(err)
+		}
+		if len(plan) == 0 || !strings.Contains(plan[0].Detail, "INDEX "+want[i]+" ") || strings.Contains(fmt.Sprint(plan), "TEMP B-TREE") {
+			t.Errorf("not read through %s in its order: %+v\n%s", want[i], plan, q)
 		}
 	}
 }

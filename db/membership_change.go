@@ -54,8 +54,10 @@ func (s *DB) CreateMembership(ctx context.Context, sc Scope, accountID string, i
 		existing, err := s.membershipOfUser(ctx, sc, a.ID, user.ID)
 		switch {
 		case err == nil && staffID != "" && existing.Status == StatusInvited:
-			m, err = s.activateByLink(ctx, sc, existing, staffID, e)
-			return err
+			if m, err = s.activateByLink(ctx, sc, existing, staffID, e); err != nil {
+				return err
+			}
+			return s.noticeIfNear(ctx, sc, m)
 		case err == nil:
 			return alreadyMember(existing.ID)
 		case !errors.Is(err, ErrMembershipNotFound):

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,7 +65,7 @@ func listOf(c *fiber.Ctx) memberList {
 		}
 	}
 	l.filter = views.MemberFilter{Status: q.Get("status"), Role: strings.TrimSpace(q.Get("role")), Q: strings.TrimSpace(q.Get("q"))}
-	if l.filter.Status != db.StatusInvited && l.filter.Status != db.StatusActive {
+	if !slices.Contains(db.MembershipStatuses, l.filter.Status) {
 		l.filter.Status = ""
 	}
 	l.after = q.Get("after")

@@ -2331,7 +2331,7 @@ func actionsCell(t MemberTable, r MemberRow) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = lifecycleErrors(r).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = lifecycleErrors(t, r).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
