@@ -57,6 +57,11 @@ test('transfers the ownership of an account', async ({ page }, testInfo) => {
   await page.goto(`/accounts/${acct}`);
   await expect(page.locator('#seat-count')).toContainText('2 seats used, no limit');
   await expect(memberRow(page, first.user.email).getByRole('button', { name: /Transfer ownership/ })).toHaveCount(0);
+  // The confirmation page, as a browser without scripts reaches it.
+  await page.goto(`/accounts/${acct}/members/${next.id}/transfer`);
+  await expect(page.getByRole('heading', { name: `Transfer ownership to ${next.user.email}?` })).toBeVisible();
+  await expectAccessible(page, testInfo);
+  await page.getByRole('link', { name: 'Cancel' }).click();
   await confirmAction(page, testInfo, `Transfer ownership to ${next.user.email}`, 'Transfer ownership');
   await expect(page.getByText(`${next.user.email} is now the owner of the account.`)).toBeVisible();
   await expect(memberRow(page, next.user.email).getByLabel(/Role/)).toHaveValue('owner');
