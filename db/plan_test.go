@@ -255,21 +255,7 @@ func TestSQLiteListPlans(t *testing.T) {
 		for i := range args {
 			args[i] = "x"
 		}
-		rows, err := d.Query("EXPLAIN QUERY PLAN "+l.query, args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		text := strings.Join(plan, "\n")
+		text := sqlitePlan(t, d, l.query, args...)
 		fromCursor := strings.Contains(text, "id>?)") || strings.Contains(text, "id<?)")
 		if !strings.Contains(text, "INDEX "+l.index+" ") || !fromCursor || strings.Contains(text, "TEMP B-TREE") {
 			t.Errorf("the page is not read through %s from its cursor, in its order:\n%s\n%s", l.index, text, l.query)

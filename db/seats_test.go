@@ -20,7 +20,15 @@ func TestSQLiteSeatPlans(t *testing.T) {
 		t.Skip("SQLite is not among ROSTER_TEST_DIALECTS")
 	}
 	d := dbtest.Open(t, db.SQLite)
-	rows, err := d.Query("EXPLAIN QUERY PLAN "+db.LapsedSeatsSQL, "ws", true, "acct", time.Now())
+	if text := sqlitePlan(t, d, db.LapsedSeatsSQL, "ws", true, "acct", time.Now()); !strings.Contains(text, "INDEX account_memberships_seats ") || !strings.Contains(text, "seat_until<?") {
+		t.Errorf("the lapsed seats are not counted from account_memberships_seats:\n%s", text)
+	}
+}
+
+// sqlitePlan is SQLite's plan of a query, a line a step.
+func sqlitePlan(t *testing.T, d *db.DB, query string, args ...any) string {
+	t.Helper()
+	rows, err := d.Query("EXPLAIN QUERY PLAN "+query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,9 +42,7 @@ func TestSQLiteSeatPlans(t *testing.T) {
 		}
 		plan = append(plan, detail)
 	}
-	if text := strings.Join(plan, "\n"); !strings.Contains(text, "INDEX account_memberships_seats ") || !strings.Contains(text, "seat_until<?") {
-		t.Errorf("the lapsed seats are not counted from account_memberships_seats:\n%s", text)
-	}
+	return strings.Join(plan, "\n")
 }
 
 // TestSeatCounter: the counter the limit is checked against stays the

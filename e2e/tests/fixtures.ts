@@ -114,3 +114,19 @@ export async function expectNoOverlaps(page: Page, scope = 'main'): Promise<void
   }, scope);
   expect(overlaps).toEqual([]);
 }
+
+/** The table row of the member with this email on a members page. */
+export function memberRow(page: Page, email: string) {
+  return page.locator('#members-results tbody tr', { hasText: email });
+}
+
+/** Confirms a destructive action: hx-confirm's dialog with scripts, the confirmation page without. */
+export async function confirmAction(page: Page, testInfo: TestInfo, link: string, button: string): Promise<void> {
+  if (noJS(testInfo)) {
+    await page.getByRole('button', { name: link }).click();
+    await page.getByRole('button', { name: button }).click();
+  } else {
+    page.once('dialog', (d) => d.accept());
+    await page.getByRole('button', { name: link }).click();
+  }
+}

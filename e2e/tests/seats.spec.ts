@@ -1,6 +1,4 @@
-import type { Page, TestInfo } from '@playwright/test';
-
-import { api, expect, expectAccessible, noJS, owner, screenshot, signIn, test, uid } from './fixtures';
+import { api, confirmAction, expect, expectAccessible, memberRow, owner, screenshot, signIn, test, uid } from './fixtures';
 
 /** Creates an account with a seat limit through the API and returns its id. */
 async function seatedAccount(name: string, seatLimit: number | null): Promise<string> {
@@ -21,22 +19,6 @@ async function activeMember(acct: string, email: string, role: string): Promise<
   });
   expect(res.status).toBe(200);
   return (await res.json()).data;
-}
-
-/** The table row of the member with this email. */
-function row(page: Page, email: string) {
-  return page.locator('#members-results tbody tr', { hasText: email });
-}
-
-/** Confirms a destructive action: the browser's dialog with scripts, the confirmation page without. */
-async function confirm(page: Page, testInfo: TestInfo, link: string, button: string): Promise<void> {
-  if (noJS(testInfo)) {
-    await page.getByRole('button', { name: link }).click();
-    await page.getByRole('button', { name: button }).click();
-  } else {
-    page.once('dialog', (d) => d.accept());
-    await page.getByRole('button', { name: link }).click();
-  }
 }
 
 test('counts seats, says why an invitation is refused, and sets the limit', async ({ page }, testInfo) => {
@@ -74,11 +56,16 @@ test('transfers the ownership of an account', async ({ page }, testInfo) => {
   await signIn(page, owner);
   await page.goto(`/accounts/${acct}`);
   await expect(page.locator('#seat-count')).toContainText('2 seats used, no limit');
-  await expect(row(page, first.user.email).getByRole('button', { name: /Transfer ownership/ })).toHaveCount(0);
-  await confirm(page, testInfo, `Transfer ownership to ${next.user.email}`, 'Transfer ownership');
+  await expect(memberRow(page, first.user.email).getByRole('button', { name: /Transfer ownership/ })).toHaveCount(0);
+  // The confirmation page, as a browser without scripts reaches it.
+  await page.goto(`/accounts/${acct}/members/${next.id}/transfer`);
+  await expect(page.getByRole('heading', { name: `Transfer ownership to ${next.user.email}?` })).toBeVisible();
+  await expectAccessible(page, testInfo);
+  await page.getByRole('link', { name: 'Cancel' }).click();
+  await confirmAction(page, testInfo, `Transfer ownership to ${next.user.email}`, 'Transfer ownership');
   await expect(page.getByText(`${next.user.email} is now the owner of the account.`)).toBeVisible();
-  await expect(row(page, next.user.email).getByLabel(/Role/)).toHaveValue('owner');
-  await expect(row(page, first.user.email).getByLabel(/Role/)).toHaveValue('member');
+  await expect(memberRow(page, next.user.email).getByLabel(/Role/)).toHaveValue('owner');
+  await expect(memberRow(page, first.user.email).getByLabel(/Role/)).toHaveValue('member');
   await expectAccessible(page, testInfo);
   await screenshot(page, testInfo, 'ownership-transferred');
 });
