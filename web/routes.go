@@ -26,6 +26,9 @@ func (s *Server) routes(h *handlers.Handlers) {
 	// Accepting an invitation takes no credential: it is registered before
 	// the group whose middleware authenticates every /v1 path after it.
 	v1.Post("/invitations/accept", s.idempotent, h.Memberships.Accept)
+	// Domain joins take any person's JWT, known or not (web/domain_joins.go).
+	v1.Post("/me/domain-joins", s.authenticateJoiner, s.idempotent, h.DomainJoins.List)
+	v1.Post("/me/domain-joins/:account_id", s.authenticateJoiner, s.idempotent, h.DomainJoins.Join)
 	api := v1.Group("", s.authenticateAPI, s.idempotent)
 
 	// Member principals reach their own accounts (and rename them with
@@ -106,6 +109,17 @@ func (s *Server) routes(h *handlers.Handlers) {
 	api.Post("/webhook-endpoints/:id/recover", hooksWrite, h.Webhooks.Recover)
 	api.Get("/webhook-endpoints/:id/deliveries", hooksRead, h.Webhooks.ListDeliveries)
 	api.Post("/webhook-deliveries/:id/retry", hooksWrite, h.Webhooks.RetryDelivery)
+	// Email domains of accounts: staff and keys (accounts:*), and member
+	// principals with org.manage in their own accounts (db/domain.go).
+	domainsRead, domainsWrite := allow(forMembers(read("accounts:read"))), allow(forMembers(write("accounts:write")))
+	for _, base := range []string{"/accounts/:account_id/domains", "/organizations/:account_id/domains"} {
+		api.Get(base, domainsRead, h.Domains.List)
+		api.Post(base, domainsWrite, h.Domains.Create)
+	}
+	api.Get("/account-domains/:id", domainsRead, h.Domains.Get)
+	api.Patch("/account-domains/:id", domainsWrite, h.Domains.Patch)
+	api.Delete("/account-domains/:id", domainsWrite, h.Domains.Delete)
+	api.Post("/account-domains/:id/verify", domainsWrite, h.Domains.Verify)
 
 }
 
