@@ -103,7 +103,7 @@ func (h *Domains) Verify(c *fiber.Ctx) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	check, err := h.check(ctx(c), PrincipalOf(c).Scope, c.Params("id"), b.Method)
+	check, err := checkDomain(ctx(c), h.Store, h.DNS, PrincipalOf(c).Scope, c.Params("id"), b.Method)
 	if err != nil {
 		return err
 	}
@@ -111,10 +111,11 @@ func (h *Domains) Verify(c *fiber.Ctx) error {
 	return answer(c, d, err)
 }
 
-// check makes the verification of a domain by method: by hand, or the
-// TXT records at its verification name (none when the lookup fails: the
-// domain fails its check, and may be checked again).
-func (h *Domains) check(ctx context.Context, sc db.Scope, id, method string) (db.DomainCheck, error) {
+// checkDomain makes the verification of a domain by method: by hand, or
+// the TXT records at its verification name (none when the lookup fails:
+// the domain fails its check, and may be checked again). The API and the
+// console's pages verify through it.
+func checkDomain(ctx context.Context, store DomainStore, dns TXTResolver, sc db.Scope, id, method string) (db.DomainCheck, error) {
 	switch method {
 	case "manual":
 		return db.DomainCheck{Manual: true}, nil
@@ -122,10 +123,10 @@ func (h *Domains) check(ctx context.Context, sc db.Scope, id, method string) (db
 	default:
 		return db.DomainCheck{}, db.Invalid(map[string]string{"method": "must be dns_txt or manual"})
 	}
-	d, err := h.Store.AccountDomain(ctx, sc, id)
+	d, err := store.AccountDomain(ctx, sc, id)
 	if err != nil || d.State == db.DomainVerified {
 		return db.DomainCheck{}, err
 	}
-	records, _ := h.DNS.LookupTXT(ctx, d.Verification.Name)
+	records, _ := dns.LookupTXT(ctx, d.Verification.Name)
 	return db.DomainCheck{Records: records}, nil
 }

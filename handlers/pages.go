@@ -20,6 +20,7 @@ type Pages struct {
 	Members  *MemberPages
 	Invite   *InvitationPages
 	Portal   *PortalPages // one account's members page for its member, over the portal's sessions
+	Domains  *DomainPages
 }
 
 // PageOptions are the settings of the console's pages besides the
@@ -32,6 +33,8 @@ type PageOptions struct {
 	// the tokens of its forms, bound to those sessions.
 	PortalSession   *Session
 	PortalCSRFToken func(*fiber.Ctx) (string, error)
+	// DNS looks up the TXT records that verify domains.
+	DNS TXTResolver
 }
 
 // NewPages builds the console's page handlers over one database and the
@@ -52,6 +55,8 @@ func NewPages(store *db.DB, session *Session, opts PageOptions) *Pages {
 		Invite:   &InvitationPages{Console: console, Store: store},
 		Portal: &PortalPages{Console: portal, Store: store,
 			Members:  &MemberPages{Console: portal, Store: store, AcceptURL: acceptURLs(opts.BaseURL)},
-			Activity: &ActivityPages{Console: portal, Store: store}},
+			Activity: &ActivityPages{Console: portal, Store: store},
+			Domains:  &DomainPages{Console: portal, Store: store, DNS: opts.DNS}},
+		Domains: &DomainPages{Console: console, Store: store, DNS: opts.DNS},
 	}
 }

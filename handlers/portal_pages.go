@@ -49,6 +49,7 @@ type PortalPages struct {
 	Store    PortalStore
 	Members  *MemberPages
 	Activity *ActivityPages
+	Domains  *DomainPages // the account's email domains, for a member holding org.manage
 }
 
 // endedKey is the request local holding the PortalVisit of a portal

@@ -24,7 +24,7 @@ func (s *Server) authenticateJoiner(c *fiber.Ctx) error {
 		return errUnauthorized
 	}
 	if ClassifyToken(token) != tokenJWT {
-		return db.ErrForbidden.Saying("Domain joins are for a person signed in with a JWT, not for an API key")
+		return s.refuseKey(c, token)
 	}
 	claims, err := s.jwt.verify(token)
 	if err != nil {
@@ -43,6 +43,20 @@ func (s *Server) authenticateJoiner(c *fiber.Ctx) error {
 	})
 	handlers.SetJoiner(c, claims.Email)
 	return c.Next()
+}
+
+// refuseKey answers a domain join sent with an API key: 401 for a key
+// that does not authenticate, else 403, refused as every route no key may
+// use is (a scoped key names the scope it lacks).
+func (s *Server) refuseKey(c *fiber.Ctx, token string) error {
+	p, err := s.keyPrincipal(c, token)
+	if err != nil {
+		return err
+	}
+	if err := read("").check(p); err != nil {
+		return err
+	}
+	return db.ErrForbidden.Saying("Domain joins are for a person signed in with a JWT, not for an API key")
 }
 
 // joinerWorkspace is the workspace a domain join's token names: 401 when

@@ -196,6 +196,18 @@ func (s *Server) consoleRoutes(p *handlers.Pages) {
 	app.Post("/accounts/:id/members/:mid/resend", signedIn,
 		allow(access{scope: "memberships:write", write: true, support: true}), p.Members.Resend)
 
+	// An account's email domains: owners and admins change them, support reads.
+	domainsWrite := allow(write("accounts:write"))
+	app.Get("/accounts/:id/domains", signedIn, allow(read("accounts:read")), p.Domains.List)
+	app.Post("/accounts/:id/domains", signedIn, domainsWrite, p.Domains.Create)
+	app.Post("/accounts/:id/domains/:did", signedIn, domainsWrite, p.Domains.Update)
+	app.Post("/accounts/:id/domains/:did/verify", signedIn, domainsWrite, p.Domains.Verify)
+	for _, path := range []string{"/accounts/:id/domains/:did", "/accounts/:id/domains/:did/verify"} {
+		app.Get(path, signedIn, allow(read("accounts:read")), p.Domains.Back)
+	}
+	app.Get("/accounts/:id/domains/:did/delete", signedIn, domainsWrite, p.Domains.ConfirmDelete)
+	app.Post("/accounts/:id/domains/:did/delete", signedIn, domainsWrite, p.Domains.Delete)
+
 	// The public page of an invitation's link: no session needed.
 	app.Get("/invitations/accepted", p.Invite.Accepted)
 	app.Get("/invitations/:token", p.Invite.Show)
