@@ -102,3 +102,16 @@ func TestPortalDomains(t *testing.T) {
 		pb.Get("/portal/domains").Expect(t, 403)
 	})
 }
+
+// TestDomainActivity: the activity page tells domain events and the
+// members a domain join made in words.
+func TestDomainActivity(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newDomainEnv(t, d)
+		acct := e.createAccount(e.sk, "Told Co")
+		e.verified(t, acct, "told.example", "auto_join", "")
+		e.joins(t, signHS256(t, joinClaims("tia@told.example", true, e.ws.WorkspaceID)))
+		e.ownerBrowser().Get("/activity?account="+acct).Expect(t, 200).
+			Has(t, "added the domain told.example in", "verified the domain told.example in", "Roster, by email domain,", "Email domain verified")
+	})
+}

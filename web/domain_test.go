@@ -3,6 +3,7 @@ package web_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -389,4 +390,55 @@ func TestDomainJoins(t *testing.T) {
 			t.Fatalf("a refused token made a member: %+v", u)
 		}
 	})
+}
+
+// TestOpenAPIDeclaresDomainAnswers: every status and header the domain
+// routes answer with is declared for its operation in /v1/openapi.json.
+func TestOpenAPIDeclaresDomainAnswers(t *testing.T) {
+	e := newDomainEnv(t, dbtest.Open(t, db.SQLite))
+	doc := loadOpenAPI(t, e.env)
+	a, b := e.createAccount(e.sk, "Doc A"), e.createAccount(e.sk, "Doc B")
+	da := e.addDomain(t, e.sk, a, `{"domain":"doc.example","enrollment":"auto_join"}`)
+	dbb := e.addDomain(t, e.sk, b, `{"domain":"doc.example"}`)
+	person := signHS256(t, joinClaims("dee@doc.example", true, e.ws.WorkspaceID))
+	for _, req := range []struct{ method, path, token, body string }{
+		{"GET", "/v1/accounts/" + a + "/domains", e.sk, ""},
+		{"GET", "/v1/organizations/" + a + "/domains", e.sk, ""},
+		{"POST", "/v1/accounts/" + a + "/domains", e.sk, `{"domain":"gmail.com"}`},
+		{"POST", "/v1/accounts/acct_01HQZC8G2T9YX5J8VQBW3KPQR7/domains", e.sk, `{"domain":"x.example"}`},
+		{"POST", "/v1/account-domains/" + da.ID + "/verify", e.sk, ""},
+		{"POST", "/v1/account-domains/" + da.ID + "/verify", e.sk, `{"method":"manual"}`},
+		{"POST", "/v1/account-domains/" + dbb.ID + "/verify", e.sk, `{"method":"manual"}`},
+		{"POST", "/v1/accounts/" + a + "/domains", e.sk, "domain=x"},
+		{"GET", "/v1/account-domains/" + da.ID, e.sk, ""},
+		{"PATCH", "/v1/account-domains/" + da.ID, e.sk, `{"enrollment":"suggest"}`},
+		{"PATCH", "/v1/account-domains/" + da.ID, "", `{"enrollment":"suggest"}`},
+		{"POST", "/v1/me/domain-joins", person, ""},
+		{"POST", "/v1/me/domain-joins/" + a, person, ""},
+		{"POST", "/v1/me/domain-joins/" + b, person, ""},
+		{"POST", "/v1/me/domain-joins", signHS256(t, joinClaims("dee@doc.example", nil, "")), ""},
+		{"DELETE", "/v1/account-domains/" + dbb.ID, e.sk, ""},
+		{"DELETE", "/v1/account-domains/" + dbb.ID, e.sk, ""},
+	} {
+		var r response
+		if strings.HasPrefix(req.body, "domain=") {
+			r = e.Call(t, req.method, req.path, req.token, req.body, "Content-Type", "text/plain")
+		} else {
+			r = e.Call(t, req.method, req.path, req.token, req.body)
+		}
+		declared, ok := doc.response(req.method, req.path, r.Status)
+		if !ok {
+			t.Errorf("%s %s answered %d, which the document does not declare", req.method, req.path, r.Status)
+			continue
+		}
+		headers := map[string]bool{}
+		for name := range declared["headers"].(map[string]any) {
+			headers[http.CanonicalHeaderKey(name)] = true
+		}
+		for h := range r.Header {
+			if !headers[h] && !undeclaredHeaders[h] {
+				t.Errorf("%s %s %d sends %s, which the document does not declare", req.method, req.path, r.Status, h)
+			}
+		}
+	}
 }
