@@ -28,8 +28,10 @@ type joinerKey struct{}
 // workspace and mode are the principal's scope.
 func SetJoiner(c *fiber.Ctx, email string) { c.Locals(joinerKey{}, email) }
 
-// joinerOf is the email SetJoiner attached, "" when none.
-func joinerOf(c *fiber.Ctx) string {
+// JoinerOf is the email SetJoiner attached, "" when none: a domain
+// join's principal names no user yet, so its Idempotency-Key is the
+// person's by their email.
+func JoinerOf(c *fiber.Ctx) string {
 	email, _ := c.Locals(joinerKey{}).(string)
 	return email
 }
@@ -40,7 +42,7 @@ func (h *DomainJoins) List(c *fiber.Ctx) error {
 	if err := decode(c, &struct{}{}); err != nil {
 		return err
 	}
-	joins, err := h.Store.JoinByDomains(ctx(c), PrincipalOf(c).Scope, joinerOf(c))
+	joins, err := h.Store.JoinByDomains(ctx(c), PrincipalOf(c).Scope, JoinerOf(c))
 	if err != nil {
 		return err
 	}
@@ -54,6 +56,6 @@ func (h *DomainJoins) Join(c *fiber.Ctx) error {
 	if err := decode(c, &struct{}{}); err != nil {
 		return err
 	}
-	j, err := h.Store.JoinByDomain(ctx(c), PrincipalOf(c).Scope, joinerOf(c), c.Params("account_id"))
+	j, err := h.Store.JoinByDomain(ctx(c), PrincipalOf(c).Scope, JoinerOf(c), c.Params("account_id"))
 	return answer(c, j, err)
 }

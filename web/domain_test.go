@@ -442,3 +442,31 @@ func TestOpenAPIDeclaresDomainAnswers(t *testing.T) {
 		}
 	}
 }
+
+// TestDomainJoinIdempotency: an Idempotency-Key replays a person's own
+// join only: another person with the same key and body is another request
+// (409 idempotency.conflict), never given the first one's answer.
+func TestDomainJoinIdempotency(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newDomainEnv(t, d)
+		acct := e.createAccount(e.sk, "Once Co")
+		e.verified(t, acct, "once.example", "auto_join", "")
+		ann := signHS256(t, joinClaims("ann@once.example", true, e.ws.WorkspaceID))
+		first := e.Call(t, "POST", "/v1/me/domain-joins", ann, "", "Idempotency-Key", "join-1")
+		again := e.Call(t, "POST", "/v1/me/domain-joins", ann, "", "Idempotency-Key", "join-1")
+		if again.Header.Get("Idempotent-Replayed") != "true" || again.Raw != first.Raw {
+			t.Fatalf("the replay %s of %s", again.Raw, first.Raw)
+		}
+		// Keys are per workspace and mode, as for every credential: the
+		// same key from another person is another request, never a replay.
+		ben := signHS256(t, joinClaims("ben@once.example", true, e.ws.WorkspaceID))
+		e.Call(t, "POST", "/v1/me/domain-joins", ben, "", "Idempotency-Key", "join-1").Expect(t, 409, "idempotency.conflict")
+		other := e.Call(t, "POST", "/v1/me/domain-joins", ben, "", "Idempotency-Key", "join-2")
+		other.Expect(t, 200, "")
+		var js []joinResult
+		other.Data(t, &js)
+		if len(js) != 1 || js[0].Result != "joined" || js[0].MembershipID == nil || other.Raw == first.Raw {
+			t.Fatalf("ben's join %s", other.Raw)
+		}
+	})
+}

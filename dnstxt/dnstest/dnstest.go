@@ -76,7 +76,7 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, q *dns.Msg) {
 		for _, v := range values {
 			m.Answer = append(m.Answer, &dns.TXT{
 				Hdr: dns.RR_Header{Name: q.Question[0].Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 1},
-				Txt: []string{v},
+				Txt: chunks(v),
 			})
 		}
 		if len(values) == 0 {
@@ -84,6 +84,16 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, q *dns.Msg) {
 		}
 	}
 	_ = w.WriteMsg(m)
+}
+
+// chunks splits a record into the strings of at most 255 bytes a TXT
+// record is made of.
+func chunks(v string) []string {
+	var out []string
+	for len(v) > 255 {
+		out, v = append(out, v[:255]), v[255:]
+	}
+	return append(out, v)
 }
 
 // lookup reads the records of a fully qualified, lower-cased name.
