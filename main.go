@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"roster/db"
+	"roster/dnstxt"
 	"roster/web"
 )
 
@@ -239,6 +240,7 @@ type serveConfig struct {
 	webhookLease                             time.Duration
 	origins                                  []string
 	metricsAddr, pprof                       string // pprof as given; parsed into withPprof
+	dnsServer                                string
 	withPprof                                bool
 	shutdownTimeout                          time.Duration
 }
@@ -272,6 +274,8 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 		"how long a process holds a webhook delivery it claimed before another may try it, such as 1m (env ROSTER_WEBHOOK_LEASE)")
 	fs.StringVar(&cfg.corsOrigins, "cors-origins", env("ROSTER_CORS_ORIGINS", ""),
 		"comma-separated `origins` (https://app.example.com) whose browsers may call the routes of publishable keys (env ROSTER_CORS_ORIGINS)")
+	fs.StringVar(&cfg.dnsServer, "dns-server", env("ROSTER_DNS_SERVER", ""),
+		"`host:port` of the DNS server that domain verification asks for TXT records; default: the system resolver (env ROSTER_DNS_SERVER)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -297,7 +301,7 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 		BaseURL: cfg.baseURL, JWT: cfg.jwt, RateLimit: cfg.rateLimit, Logger: logger,
 		Secure: strings.HasPrefix(cfg.baseURL, "https://"), SMTPURL: cfg.smtpURL, TrustedProxies: cfg.proxies,
 		CORSOrigins: cfg.origins, Metrics: cfg.metricsAddr != "", PProf: cfg.withPprof,
-		SecretKey: cfg.secretKey, WebhookAllowNets: cfg.allowNets,
+		SecretKey: cfg.secretKey, WebhookAllowNets: cfg.allowNets, DNSServer: cfg.dnsServer,
 		Webhooks: web.WebhookOptions{Lease: cfg.webhookLease, Version: readBuildInfo().Version},
 	})
 	if err != nil {
@@ -357,6 +361,9 @@ func (c *serveConfig) check(rate, pool, drain string) error {
 	}
 	if c.allowNets, err = web.ParseTrustedProxies(c.webhookNets); err != nil {
 		return fmt.Errorf("ROSTER_WEBHOOK_ALLOW_NETS: %w", err)
+	}
+	if err := dnstxt.CheckServer(c.dnsServer); err != nil {
+		return fmt.Errorf("ROSTER_DNS_SERVER: %w", err)
 	}
 	if c.secretKey != "" && len(c.secretKey) < 32 {
 		return errors.New("ROSTER_SECRET_KEY: must be at least 32 characters")

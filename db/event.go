@@ -19,6 +19,7 @@ type Event struct {
 	ActorType          string          `db:"actor_type" json:"-"`
 	ActorID            string          `db:"actor_id" json:"-"`
 	ActorUserID        *string         `db:"actor_user_id" json:"-"`
+	ActorVia           *string         `db:"actor_via" json:"-"`
 	Actor              Actor           `db:"-" json:"actor"`
 	AccountID          *string         `db:"account_id" json:"account_id"`
 	MembershipID       *string         `db:"membership_id" json:"membership_id"`
@@ -55,8 +56,8 @@ func (s *DB) record(ctx context.Context, sc Scope, c change) error {
 
 // insertEventSQL writes one event; its arguments are those of eventArgs.
 const insertEventSQL = `INSERT INTO events (id, workspace_id, livemode, type, actor_type, actor_id, actor_user_id,
-	account_id, membership_id, target_id, data, previous_attributes, request_id, created_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	account_id, membership_id, target_id, data, previous_attributes, request_id, created_at, actor_via)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // recordEvent is record, returning the event's id. The event's webhook
 // deliveries are written with it, in the transactional outbox: on
@@ -82,7 +83,7 @@ func (s *DB) recordEvent(ctx context.Context, sc Scope, c change) (string, error
 	}
 	a, id, t := actorFrom(ctx), NewID("evt"), now()
 	event := []any{id, sc.WorkspaceID, sc.Live, c.Type, a.actor.Type, a.actor.ID, nullString(a.actor.UserID),
-		nullString(c.AccountID), nullString(c.MembershipID), c.TargetID, string(data), prev, a.requestID, t}
+		nullString(c.AccountID), nullString(c.MembershipID), c.TargetID, string(data), prev, a.requestID, t, nullString(a.actor.Via)}
 	fanOut, fanArgs := s.dialect(fanOutSQL), fanOutArgs(sc, id, c.Type, c.AccountID, t)
 	if c.only != "" {
 		fanOut, fanArgs = onlyTo(fanOut, fanArgs, c.only)
@@ -202,7 +203,7 @@ func (s *DB) EventByID(ctx context.Context, sc Scope, id string) (Event, error) 
 	return e, nil
 }
 
-const eventColumns = `'event' AS object, id, type, actor_type, actor_id, actor_user_id, account_id, membership_id, target_id,
+const eventColumns = `'event' AS object, id, type, actor_type, actor_id, actor_user_id, actor_via, account_id, membership_id, target_id,
 	data, previous_attributes, request_id, livemode, created_at FROM events`
 
 // decode fills the fields the API shows from the stored columns.
@@ -210,6 +211,9 @@ func (e *Event) decode() {
 	e.Actor = Actor{Type: e.ActorType, ID: e.ActorID}
 	if e.ActorUserID != nil {
 		e.Actor.UserID = *e.ActorUserID
+	}
+	if e.ActorVia != nil {
+		e.Actor.Via = *e.ActorVia
 	}
 	e.Data = json.RawMessage(e.DataText)
 	e.PreviousAttributes = json.RawMessage("null")

@@ -37,6 +37,10 @@ var EventTypes = []string{
 	"webhook_endpoint.deleted",
 	"webhook_endpoint.disabled",
 	"webhook_endpoint.test",
+	"domain.created",
+	"domain.updated",
+	"domain.verified",
+	"domain.deleted",
 }
 
 // KnownEventType reports whether t is in the catalogue.

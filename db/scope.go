@@ -31,6 +31,9 @@ type Actor struct {
 	Type   string `json:"type"` // "api_key", "user", "member" or "system"
 	ID     string `json:"id"`
 	UserID string `json:"user_id,omitempty"`
+	// Via is why Roster itself ("system") acted, when it acts for a
+	// reason: "domain" for a membership made by a domain join.
+	Via string `json:"via,omitempty"`
 }
 
 type actorKey struct{}

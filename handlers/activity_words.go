@@ -38,6 +38,10 @@ var eventWords = map[string]string{
 	"webhook_endpoint.deleted":     "Webhook endpoint deleted",
 	"webhook_endpoint.disabled":    "Webhook endpoint disabled by Roster",
 	"webhook_endpoint.test":        "Webhook test event sent",
+	"domain.created":               "Email domain added",
+	"domain.updated":               "Email domain changed or not verified",
+	"domain.verified":              "Email domain verified",
+	"domain.deleted":               "Email domain removed",
 }
 
 // eventWord is an action type in words; a type without words is shown as
@@ -165,6 +169,8 @@ func eventWhat(typ string, prev, now object) string {
 		return map[string]string{"created": "added the permission ", "deleted": "deleted the permission "}[verb] + now.text("key")
 	case "api_key":
 		return verbPast(verb) + " the " + now.text("kind") + " key " + keyTitle(now)
+	case "domain":
+		return domainWhat(verb, now)
 	case "account": // the account's name, linked, follows
 		if verb == "updated" && prev["name"] != nil {
 			return "renamed the account " + prev.text("name") + " to"
@@ -172,6 +178,23 @@ func eventWhat(typ string, prev, now object) string {
 		return verbPast(verb) + " the account"
 	}
 	return typ
+}
+
+// domainWhat words the events of an account's email domain.
+func domainWhat(verb string, now object) string {
+	d := now.text("domain")
+	switch verb {
+	case "updated":
+		if now.text("state") == db.DomainFailed {
+			return "did not find the TXT record of the domain " + d
+		}
+		return "changed the domain " + d
+	case "verified":
+		return "verified the domain " + d
+	case "deleted":
+		return "removed the domain " + d
+	}
+	return "added the domain " + d
 }
 
 // membershipWhat words the events of an account's member.
@@ -272,6 +295,9 @@ func actorUserID(a db.Actor) string {
 func eventWho(a db.Actor, names db.EventNames) string {
 	switch a.Type {
 	case "system":
+		if a.Via == "domain" {
+			return "Roster, by email domain,"
+		}
 		return "Roster"
 	case "api_key":
 		if n := names[a.ID]; n != "" {

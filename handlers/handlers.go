@@ -10,6 +10,8 @@ import (
 type Options struct {
 	BaseURL string
 	Logger  *slog.Logger
+	// DNS looks up the TXT records that verify domains.
+	DNS TXTResolver
 }
 
 // Handlers is every handler of the server, built once with its dependencies.
@@ -23,6 +25,8 @@ type Handlers struct {
 	People      *People
 	Portal      *PortalSessions
 	Webhooks    *Webhooks
+	Domains     *Domains
+	DomainJoins *DomainJoins
 	OpenAPI     *OpenAPI
 }
 
@@ -38,6 +42,8 @@ func New(store *db.DB, opts Options) *Handlers {
 		People:      &People{Store: store},
 		Portal:      &PortalSessions{Store: store, BaseURL: opts.BaseURL},
 		Webhooks:    &Webhooks{Store: store},
+		Domains:     &Domains{Store: store, DNS: opts.DNS},
+		DomainJoins: &DomainJoins{Store: store},
 		OpenAPI:     NewOpenAPI(opts.BaseURL),
 	}
 }

@@ -21,6 +21,7 @@ type Pages struct {
 	Invite   *InvitationPages
 	Portal   *PortalPages // one account's members page for its member, over the portal's sessions
 	Seats    *SeatPages   // an account's seat limit and the transfer of its ownership
+	Domains  *DomainPages
 }
 
 // PageOptions are the settings of the console's pages besides the
@@ -33,6 +34,8 @@ type PageOptions struct {
 	// the tokens of its forms, bound to those sessions.
 	PortalSession   *Session
 	PortalCSRFToken func(*fiber.Ctx) (string, error)
+	// DNS looks up the TXT records that verify domains.
+	DNS TXTResolver
 }
 
 // NewPages builds the console's page handlers over one database and the
@@ -54,6 +57,8 @@ func NewPages(store *db.DB, session *Session, opts PageOptions) *Pages {
 		Seats:    &SeatPages{Console: console, Store: store},
 		Portal: &PortalPages{Console: portal, Store: store, Seats: &SeatPages{Console: portal, Store: store},
 			Members:  &MemberPages{Console: portal, Store: store, AcceptURL: acceptURLs(opts.BaseURL)},
-			Activity: &ActivityPages{Console: portal, Store: store}},
+			Activity: &ActivityPages{Console: portal, Store: store},
+			Domains:  &DomainPages{Console: portal, Store: store, DNS: opts.DNS}},
+		Domains: &DomainPages{Console: console, Store: store, DNS: opts.DNS},
 	}
 }

@@ -49,7 +49,8 @@ type PortalPages struct {
 	Store    PortalStore
 	Members  *MemberPages
 	Activity *ActivityPages
-	Seats    *SeatPages // the transfer of ownership, for an owner
+	Seats    *SeatPages   // the transfer of ownership, for an owner
+	Domains  *DomainPages // the account's email domains, for a member holding org.manage
 }
 
 // endedKey is the request local holding the PortalVisit of a portal

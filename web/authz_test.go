@@ -86,7 +86,7 @@ func (e *env) v1Routes() map[string]bool {
 // workspace's live mode, and one token per credential column.
 type matrixFixture struct {
 	account, membership, role, permission, staff, event string
-	endpoint, delivery                                  string
+	endpoint, delivery, domain                          string
 	tokens                                              []string
 }
 
@@ -134,6 +134,11 @@ func newMatrixFixture(t *testing.T, e *env) matrixFixture {
 		t.Fatal(err)
 	}
 	f.endpoint, f.delivery = ep.ID, d.ID
+	dom, err := e.db.CreateDomain(ctx, e.ws.Live(), f.account, db.NewDomain{Domain: "matrix.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.domain = dom.ID
 
 	demoted, departed := addStaff(t, e.db, e.ws, "demoted@acme.example", db.RoleAdmin), addStaff(t, e.db, e.ws, "departed@acme.example", db.RoleAdmin)
 	f.tokens = []string{
@@ -200,6 +205,7 @@ func (f matrixFixture) request(route string) (method, path, body string) {
 			"events":                {f.event, "evt"},
 			"webhook-endpoints":     {f.endpoint, "we"},
 			"webhook-deliveries":    {f.delivery, "whd"},
+			"account-domains":       {f.domain, "ad"},
 		}[resource]
 		if missing {
 			return db.NewID(ids[1])
@@ -228,6 +234,10 @@ func (f matrixFixture) request(route string) (method, path, body string) {
 		body = `{"name":" "}`
 	case method == "PATCH" && strings.HasPrefix(pattern, "/v1/webhook-endpoints/"):
 		body = `{"status":"paused"}`
+	case method == "PATCH" && strings.HasPrefix(pattern, "/v1/account-domains/"):
+		body = `{"enrollment":"always"}`
+	case strings.HasSuffix(pattern, "/verify"):
+		body = `{"method":"pigeon"}`
 	case strings.HasSuffix(pattern, "/rotate-secret"):
 		body = `{"expires_in":-1}`
 	case strings.HasSuffix(pattern, "/test") || strings.HasSuffix(pattern, "/retry"):
@@ -306,7 +316,10 @@ func checkCell(t *testing.T, route, column string, r response) {
 		if (column == "scop" || column == "mbrw") && r.Body.Error.Details["required_scope"] == nil {
 			fail("a scoped key's 403 must name the required scope")
 		}
-		if member := strings.HasPrefix(column, "m") && column != "mbrw"; member && r.Body.Error.Details["reason"] != "staff_only" &&
+		reason := r.Body.Error.Details["reason"]
+		// A domain join's token must say email_verified (the members' here say nothing).
+		unverified := reason == "email_unverified" && strings.Contains(route, "/v1/me/domain-joins")
+		if member := strings.HasPrefix(column, "m") && column != "mbrw"; member && reason != "staff_only" && !unverified &&
 			r.Body.Error.Details["required_permission"] == nil {
 			fail("a member's 403 must name the reason or the permission")
 		}

@@ -95,6 +95,9 @@ func requestHash(c *fiber.Ctx) string {
 		// through is only known to the store.
 		who += ":" + a.UserID
 	}
+	if email := handlers.JoinerOf(c); email != "" {
+		who += ":joiner:" + db.FoldEmail(email)
+	}
 	h := sha256.New()
 	h.Write([]byte(who + "\n" + c.Method() + " " + c.OriginalURL() + "\n"))
 	h.Write(c.Body())

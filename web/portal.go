@@ -91,6 +91,18 @@ func (s *Server) portalRoutes(p *handlers.PortalPages) {
 	}
 	portal.Get("/members/:mid/transfer", in, p.Seats.ConfirmTransfer)
 	portal.Post("/members/:mid/transfer", in, p.Seats.Transfer)
+	// The account's email domains, for a member holding org.manage (the
+	// stores refuse anyone else).
+	d := p.Domains
+	portal.Get("/domains", in, d.List)
+	portal.Post("/domains", in, d.Create)
+	portal.Post("/domains/:did", in, d.Update)
+	portal.Post("/domains/:did/verify", in, d.Verify)
+	portal.Get("/domains/:did/delete", in, d.ConfirmDelete)
+	portal.Post("/domains/:did/delete", in, d.Delete)
+	for _, path := range []string{"/domains/:did", "/domains/:did/verify"} {
+		portal.Get(path, in, d.Back)
+	}
 	portal.Get("/:token", p.Open)
 }
 

@@ -26,6 +26,9 @@ func (s *Server) routes(h *handlers.Handlers) {
 	// Accepting an invitation takes no credential: it is registered before
 	// the group whose middleware authenticates every /v1 path after it.
 	v1.Post("/invitations/accept", s.idempotent, h.Memberships.Accept)
+	// Domain joins take any person's JWT, known or not (web/domain_joins.go).
+	v1.Post("/me/domain-joins", s.authenticateJoiner, s.idempotent, h.DomainJoins.List)
+	v1.Post("/me/domain-joins/:account_id", s.authenticateJoiner, s.idempotent, h.DomainJoins.Join)
 	api := v1.Group("", s.authenticateAPI, s.idempotent)
 
 	// Member principals reach their own accounts (and rename them with
@@ -111,6 +114,17 @@ func (s *Server) routes(h *handlers.Handlers) {
 	api.Post("/webhook-endpoints/:id/recover", hooksWrite, h.Webhooks.Recover)
 	api.Get("/webhook-endpoints/:id/deliveries", hooksRead, h.Webhooks.ListDeliveries)
 	api.Post("/webhook-deliveries/:id/retry", hooksWrite, h.Webhooks.RetryDelivery)
+	// Email domains of accounts: staff and keys (accounts:*), and member
+	// principals with org.manage in their own accounts (db/domain.go).
+	domainsRead, domainsWrite := allow(forMembers(read("accounts:read"))), allow(forMembers(write("accounts:write")))
+	for _, base := range []string{"/accounts/:account_id/domains", "/organizations/:account_id/domains"} {
+		api.Get(base, domainsRead, h.Domains.List)
+		api.Post(base, domainsWrite, h.Domains.Create)
+	}
+	api.Get("/account-domains/:id", domainsRead, h.Domains.Get)
+	api.Patch("/account-domains/:id", domainsWrite, h.Domains.Patch)
+	api.Delete("/account-domains/:id", domainsWrite, h.Domains.Delete)
+	api.Post("/account-domains/:id/verify", domainsWrite, h.Domains.Verify)
 
 }
 
@@ -197,6 +211,18 @@ func (s *Server) consoleRoutes(p *handlers.Pages) {
 	app.Post("/accounts/:id/members/:mid/transfer", signedIn, allow(write("accounts:write")), p.Seats.Transfer)
 	app.Post("/accounts/:id/members/:mid/resend", signedIn,
 		allow(access{scope: "memberships:write", write: true, support: true}), p.Members.Resend)
+
+	// An account's email domains: owners and admins change them, support reads.
+	domainsWrite := allow(write("accounts:write"))
+	app.Get("/accounts/:id/domains", signedIn, allow(read("accounts:read")), p.Domains.List)
+	app.Post("/accounts/:id/domains", signedIn, domainsWrite, p.Domains.Create)
+	app.Post("/accounts/:id/domains/:did", signedIn, domainsWrite, p.Domains.Update)
+	app.Post("/accounts/:id/domains/:did/verify", signedIn, domainsWrite, p.Domains.Verify)
+	for _, path := range []string{"/accounts/:id/domains/:did", "/accounts/:id/domains/:did/verify"} {
+		app.Get(path, signedIn, allow(read("accounts:read")), p.Domains.Back)
+	}
+	app.Get("/accounts/:id/domains/:did/delete", signedIn, domainsWrite, p.Domains.ConfirmDelete)
+	app.Post("/accounts/:id/domains/:did/delete", signedIn, domainsWrite, p.Domains.Delete)
 
 	// The public page of an invitation's link: no session needed.
 	app.Get("/invitations/accepted", p.Invite.Accepted)

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"roster/db"
+	"roster/dnstxt"
 	"roster/handlers"
 )
 
@@ -52,6 +53,7 @@ func (s *Server) startConsole() {
 	s.pages = handlers.NewPages(s.db, s.session, handlers.PageOptions{
 		BaseURL: s.cfg.BaseURL, Secure: s.cfg.Secure, CSRFToken: s.csrfToken,
 		PortalSession: s.portal.session, PortalCSRFToken: s.portalCSRFToken,
+		DNS: dnstxt.Resolver{Server: s.cfg.DNSServer},
 	})
 	purge, stop := context.WithCancel(context.Background())
 	s.App.Hooks().OnShutdown(func() error { stop(); return nil })

@@ -16,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"roster/db"
+	"roster/dnstxt"
 	"roster/handlers"
 )
 
@@ -47,6 +48,9 @@ type Config struct {
 	// (loopback, private, link-local…) webhooks may still be sent to
 	// (ROSTER_WEBHOOK_ALLOW_NETS).
 	WebhookAllowNets []netip.Prefix
+	// DNSServer is the host:port of the DNS server domain verification
+	// asks for TXT records (ROSTER_DNS_SERVER); "" asks the system resolver.
+	DNSServer string
 	// Webhooks tune the webhook dispatcher (its clock, its lease…); the
 	// zero value is the defaults.
 	Webhooks WebhookOptions
@@ -135,7 +139,8 @@ func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
 		IdleTimeout:                  120 * time.Second,
 	})
 	s.startConsole()
-	s.routes(handlers.New(store, handlers.Options{BaseURL: cfg.BaseURL, Logger: cfg.Logger}))
+	s.routes(handlers.New(store, handlers.Options{BaseURL: cfg.BaseURL, Logger: cfg.Logger,
+		DNS: dnstxt.Resolver{Server: cfg.DNSServer}}))
 	s.startMetrics()
 	outbox.Start()
 	hooks.Start()
