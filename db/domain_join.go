@@ -29,7 +29,7 @@ const ReasonSeatLimit = "seat_limit_reached"
 
 // seatLimitType is the error type of a refusal for want of a seat
 // (lifecycle.md "Seat limits"), which a join answers as refused.
-const seatLimitType = "account.seat_limit_reached"
+var seatLimitType = ErrSeatLimitReached.Type
 
 // viaDomain is the actor of the memberships domain joins make.
 var viaDomain = Actor{Type: "system", ID: "roster", Via: "domain"}
@@ -169,10 +169,8 @@ func (s *DB) joinByDomain(ctx context.Context, sc Scope, j joinable, userID stri
 			r.Result = JoinRefused
 			return nil
 		}
-		// SEATS: the integrator takes the account's seat here, e.g.
-		//   if err := s.takeSeat(ctx, sc, a); err != nil { return err }
-		// A refusal of type account.seat_limit_reached becomes the result
-		// "refused" with reason "seat_limit_reached" (below).
+		// The new membership takes a seat (insertJoined): a refusal for
+		// the limit becomes the result "refused", seat_limit_reached.
 		m, err := s.insertJoined(ctx, sc, a, userID, j.RoleID)
 		if err != nil {
 			return err
@@ -205,6 +203,9 @@ func (s *DB) insertJoined(ctx context.Context, sc Scope, a Account, userID, role
 	}
 	m, err := s.membershipIn(ctx, sc, a.ID, id)
 	if err != nil {
+		return m, err
+	}
+	if err := s.settleSeat(ctx, sc, m); err != nil {
 		return m, err
 	}
 	return m, s.record(ctx, sc, change{Type: "membership.created", TargetID: id, AccountID: a.ID, MembershipID: id, Data: m})
