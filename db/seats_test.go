@@ -105,3 +105,52 @@ func TestSeatCounter(t *testing.T) {
 		}
 	})
 }
+
+// TestSeatsMigration: migration 13 gives the seats of the memberships
+// already there: active ones, and invited ones whose invitation has not
+// expired (until it expires); an expired invitation holds none.
+func TestSeatsMigration(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := dbtest.Workspace(t, d, "Before")
+		sc := f.Live()
+		a, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Older"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		add := func(in db.NewMembership) db.Membership {
+			m, _, err := d.CreateMembership(ctx, sc, a.ID, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+		active := add(db.NewMembership{StaffID: f.StaffID})
+		pending := add(db.NewMembership{Email: "pending@before.example"})
+		lapsed := add(db.NewMembership{Email: "lapsed@before.example"})
+		if _, err := d.Exec(d.Rebind(`UPDATE invitations SET expires_at = ? WHERE membership_id = ?`), time.Now().Add(-time.Hour).UTC(), lapsed.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.MigrateDownTo(ctx, 11); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, err := d.Account(ctx, sc, a.ID)
+		if err != nil || got.SeatsUsed != 2 || got.SeatLimit != nil || got.Version != 1 {
+			t.Fatalf("account after the migration: %+v %v", got, err)
+		}
+		var holders []struct {
+			ID        string     `db:"id"`
+			SeatUntil *time.Time `db:"seat_until"`
+		}
+		if err := d.Select(&holders, d.Rebind(`SELECT id, seat_until FROM account_memberships WHERE account_id = ? AND holds_seat ORDER BY id`), a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if len(holders) != 2 || holders[0].ID != active.ID || holders[0].SeatUntil != nil ||
+			holders[1].ID != pending.ID || holders[1].SeatUntil == nil || !holders[1].SeatUntil.Equal(pending.Invitation.ExpiresAt) {
+			t.Fatalf("seat holders %+v", holders)
+		}
+	})
+}

@@ -142,6 +142,21 @@ func TestTransferOwnership(t *testing.T) {
 			if got := e.owners(t, sk, acct); len(got) != 1 {
 				t.Fatalf("owners %v", got)
 			}
+			// With the same ETag, one of two transfers happens.
+			etag := e.Call(t, "GET", "/v1/accounts/"+acct, sk, "").Header.Get("ETag")
+			to := a.ID
+			if e.owners(t, sk, acct)[0] == a.ID {
+				to = b.ID
+			}
+			rs = api.Race(t, 2, func(int) (string, string, string, string) {
+				return "POST", transferPath(acct), sk, `{"to_membership_id":"` + to + `"}`
+			}, "If-Match", etag)
+			if n := webtest.Statuses(rs); n[200] != 1 || n[412] != 1 {
+				t.Fatalf("statuses %v with one ETag: %s %s", n, rs[0].Raw, rs[1].Raw)
+			}
+			if got := e.owners(t, sk, acct); len(got) != 1 {
+				t.Fatalf("owners %v", got)
+			}
 		})
 	})
 }
