@@ -38,6 +38,10 @@ var eventWords = map[string]string{
 	"webhook_endpoint.deleted":     "Webhook endpoint deleted",
 	"webhook_endpoint.disabled":    "Webhook endpoint disabled by Roster",
 	"webhook_endpoint.test":        "Webhook test event sent",
+	"membership.deactivated":       "Member deactivated",
+	"membership.reactivated":       "Member reactivated",
+	"membership.expiring":          "Member told their membership ends within seven days",
+	"membership.expired":           "Membership expired",
 }
 
 // eventWord is an action type in words; a type without words is shown as
