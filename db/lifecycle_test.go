@@ -417,3 +417,31 @@ func TestLifecycleSQLitePlans(t *testing.T) {
 		}
 	}
 }
+
+// TestLifecycleMigrationKeepsMemberships: migration 00012 rebuilds
+// SQLite's table of memberships (and PostgreSQL alters it); down and up
+// again, every membership keeps its direct permissions and invitation,
+// which refer to it.
+func TestLifecycleMigrationKeepsMemberships(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		sc, a, _ := lifecycleAccount(t, d)
+		m := invite(t, d, sc, a.ID, "kept@example.com", db.NewMembership{Permissions: []string{"billing.manage"}, SendEmail: true})
+		if err := d.MigrateDownTo(ctx, 11); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, err := d.Membership(ctx, sc, db.MembershipRef{ID: m.ID})
+		if err != nil || fmt.Sprint(got.Permissions) != "[billing.manage]" || got.Invitation == nil || got.ExpiresAt != nil {
+			t.Fatalf("after down and up: %+v, %v", got, err)
+		}
+		if _, err := d.InvitationEmail(ctx, sc, m.ID); err != nil {
+			t.Fatalf("the invitation's email: %v", err)
+		}
+		if _, err := d.Deactivate(ctx, sc, db.MembershipRef{ID: m.ID}, nil); !errors.Is(err, db.ErrNotActive) {
+			t.Fatalf("the new statuses after up again: %v", err)
+		}
+	})
+}
