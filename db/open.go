@@ -54,11 +54,14 @@ func Open(url string) (*DB, error) {
 		}
 		// Every transaction takes the write lock when it begins, so the
 		// read-then-write rules in the stores are serialised on SQLite as
-		// row locks serialise them on PostgreSQL.
-		// The path is part of a URI: '#' and '?' in it (a test's temporary
-		// directory is named after the test, "sqlite#01") must not end it.
+		// row locks serialise them on PostgreSQL. Temporary files, among
+		// them the journals of savepoints (a bulk request's items), stay
+		// in memory. The path is part of a URI: '#' and '?' in it (a
+		// test's temporary directory is named after the test, "sqlite#01")
+		// must not end it.
 		dsn := "file:" + uriPath.Replace(path) + "?_txlock=immediate&_time_format=sqlite" +
-			"&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
+			"&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)" +
+			"&_pragma=temp_store(MEMORY)"
 		x, err := sqlx.Open("sqlite", dsn)
 		if err != nil {
 			return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)

@@ -19,6 +19,7 @@ type Handlers struct {
 	Health      *Health
 	Accounts    *Accounts
 	Memberships *Memberships
+	Bulk        *BulkMemberships
 	Catalog     *Catalog
 	Staff       *Staff
 	Events      *Events
@@ -36,6 +37,7 @@ func New(store *db.DB, opts Options) *Handlers {
 		Health:      &Health{DB: store},
 		Accounts:    &Accounts{Store: store},
 		Memberships: &Memberships{Store: store, BaseURL: opts.BaseURL},
+		Bulk:        &BulkMemberships{Store: store, BaseURL: opts.BaseURL},
 		Catalog:     &Catalog{Store: store},
 		Staff:       &Staff{Store: store},
 		Events:      &Events{Store: store},
