@@ -63,11 +63,11 @@ func measure(ctx context.Context, o options, dialect, tmp string) ([]result, err
 		return nil, fmt.Errorf("P8: %w", err)
 	}
 
-	// P13: the same PATCH with a seat limit on the account.
-	fmt.Fprintf(stderr, "%s: P13 PATCH with a seat limit…\n", dialect)
+	// P14: the same PATCH with a seat limit on the account.
+	fmt.Fprintf(stderr, "%s: P14 PATCH with a seat limit…\n", dialect)
 	seats, err := measureSeats(c, dialect, o, big)
 	if err != nil {
-		return nil, fmt.Errorf("P13: %w", err)
+		return nil, fmt.Errorf("P14: %w", err)
 	}
 	rs = append(rs, seats...)
 

@@ -4,7 +4,7 @@ import (
 	"fmt"
 )
 
-// measureSeats is P13: the PATCH of P1 (permissions) on the PATCH
+// measureSeats is P14: the PATCH of P1 (permissions) on the PATCH
 // account without a seat limit, then with one (its size, so that every
 // seat is taken), then without again; the seat checks belong to the
 // paths that add seats, so the PATCH must cost the same with a limit.
@@ -33,8 +33,8 @@ func measureSeats(c *client, dialect string, o options, big seededAccount) ([]re
 		return nil, err
 	}
 	return []result{
-		info(dialect, "P13", "PATCH membership, no seat limit, req/s", perSecond(before)),
-		atLeast(dialect, "P13", fmt.Sprintf("PATCH with a seat limit / without (%s → %s)", perSecond(before), perSecond(with)),
+		info(dialect, "P14", "PATCH membership, no seat limit, req/s", perSecond(before)),
+		atLeast(dialect, "P14", fmt.Sprintf("PATCH with a seat limit / without (%s → %s)", perSecond(before), perSecond(with)),
 			with.perSecond/before.perSecond, 0.9),
 	}, nil
 }
