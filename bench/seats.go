@@ -35,6 +35,6 @@ func measureSeats(c *client, dialect string, o options, big seededAccount) ([]re
 	return []result{
 		info(dialect, "P14", "PATCH membership, no seat limit, req/s", perSecond(before)),
 		atLeast(dialect, "P14", fmt.Sprintf("PATCH with a seat limit / without (%s → %s)", perSecond(before), perSecond(with)),
-			with.perSecond/before.perSecond, 0.9),
+			with.perSecond/before.perSecond, 0.95),
 	}, nil
 }
