@@ -70,6 +70,7 @@ func (s *Server) portalRoutes(p *handlers.PortalPages) {
 	m := p.Members
 	portal.Get("/", in, m.List)
 	portal.Get("/activity", in, p.Activity.List)
+	portal.Get("/members.csv", in, m.Export)
 	portal.Post("/invite", in, m.Invite)
 	portal.Get("/invite", in, m.BackToMembers)
 	portal.Post("/members/:mid/role", in, m.ChangeRole)

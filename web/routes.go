@@ -166,6 +166,7 @@ func (s *Server) consoleRoutes(p *handlers.Pages) {
 
 	// An account's members: support staff read, resend and copy links only.
 	app.Get("/accounts/:id", signedIn, allow(read("memberships:read")), p.Members.List)
+	app.Get("/accounts/:id/members.csv", signedIn, allow(read("memberships:read")), p.Members.Export)
 	membersWrite := allow(write("memberships:write"))
 	app.Post("/accounts/:id/invite", signedIn, membersWrite, p.Members.Invite)
 	app.Post("/accounts/:id/link", signedIn, membersWrite, p.Members.Link)
