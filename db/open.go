@@ -54,9 +54,12 @@ func Open(url string) (*DB, error) {
 		}
 		// Every transaction takes the write lock when it begins, so the
 		// read-then-write rules in the stores are serialised on SQLite as
-		// row locks serialise them on PostgreSQL.
+		// row locks serialise them on PostgreSQL. Temporary files, among
+		// them the journals of savepoints (a bulk request's items), stay
+		// in memory.
 		dsn := "file:" + path + "?_txlock=immediate&_time_format=sqlite" +
-			"&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
+			"&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)" +
+			"&_pragma=temp_store(MEMORY)"
 		x, err := sqlx.Open("sqlite", dsn)
 		if err != nil {
 			return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)

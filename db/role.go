@@ -73,7 +73,12 @@ func (s *DB) defaultRole(ctx context.Context, wsID string) (r Role, ok bool, err
 }
 
 // roles reads the roles of roleSQL narrowed by more, with their permissions.
+// Inside a bulk request each distinct read is made once (see
+// withRoleCache).
 func (s *DB) roles(ctx context.Context, more string, args ...any) ([]Role, error) {
+	if roles, ok := cachedRoles(ctx, more, args); ok {
+		return roles, nil
+	}
 	var rows []roleRow
 	if err := s.selectAll(ctx, &rows, s.dialect(roleSQL)+more, args...); err != nil {
 		return nil, err
@@ -83,6 +88,7 @@ func (s *DB) roles(ctx context.Context, more string, args ...any) ([]Role, error
 		roles[i] = row.Role
 		roles[i].Permissions = keyList(row.Keys)
 	}
+	cacheRoles(ctx, more, args, roles)
 	return roles, nil
 }
 

@@ -17,6 +17,7 @@ type Handlers struct {
 	Health      *Health
 	Accounts    *Accounts
 	Memberships *Memberships
+	Bulk        *BulkMemberships
 	Catalog     *Catalog
 	Staff       *Staff
 	Events      *Events
@@ -32,6 +33,7 @@ func New(store *db.DB, opts Options) *Handlers {
 		Health:      &Health{DB: store},
 		Accounts:    &Accounts{Store: store},
 		Memberships: &Memberships{Store: store, BaseURL: opts.BaseURL},
+		Bulk:        &BulkMemberships{Store: store, BaseURL: opts.BaseURL},
 		Catalog:     &Catalog{Store: store},
 		Staff:       &Staff{Store: store},
 		Events:      &Events{Store: store},

@@ -19,15 +19,6 @@ type apiError struct {
 	details map[string]any
 }
 
-// kindStatus maps each kind of domain error to its HTTP status.
-var kindStatus = map[db.Kind]int{
-	db.KindNotFound:     fiber.StatusNotFound,
-	db.KindConflict:     fiber.StatusConflict,
-	db.KindInvalid:      fiber.StatusBadRequest,
-	db.KindForbidden:    fiber.StatusForbidden,
-	db.KindPrecondition: fiber.StatusPreconditionFailed,
-}
-
 // fiberTypes names the error types of Fiber's own errors.
 var fiberTypes = map[int]apiError{
 	fiber.StatusBadRequest:                  {typ: db.ErrInvalid.Type, message: db.ErrInvalid.Message},
@@ -50,7 +41,7 @@ func classify(c *fiber.Ctx, err error) apiError {
 	}
 	var e *db.Error
 	if errors.As(err, &e) {
-		ae := apiError{status: kindStatus[e.Kind], typ: e.Type, message: e.Message, details: e.Details}
+		ae := apiError{status: e.Kind.HTTPStatus(), typ: e.Type, message: e.Message, details: e.Details}
 		if errors.Is(e, db.ErrAccountNotFound) && strings.HasPrefix(c.Path(), "/v1/organizations") {
 			ae.typ, ae.message = "organization.not_found", "Organization not found"
 		}

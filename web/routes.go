@@ -53,6 +53,7 @@ func (s *Server) routes(h *handlers.Handlers) {
 		allow(access{scope: "memberships:write", write: true, support: true, members: true}), h.Memberships.Resend)
 	for _, base := range []string{"/accounts/:account_id/memberships",
 		"/organizations/:organization_id/memberships", "/organizations/:organization_id/members"} {
+		api.Post(base+"/bulk", membersWrite, h.Bulk.Run)
 		api.Get(base, membersRead, h.Memberships.List)
 		api.Post(base, membersWrite, h.Memberships.Create)
 		api.Get(base+"/:id", membersRead, h.Memberships.Get)
