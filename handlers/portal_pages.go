@@ -48,6 +48,7 @@ type PortalPages struct {
 	*Console
 	Store    PortalStore
 	Members  *MemberPages
+	Imports  *MemberImports
 	Activity *ActivityPages
 }
 

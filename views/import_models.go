@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/a-h/templ"
+
 	"roster/db"
 )
 
@@ -73,4 +75,17 @@ func (p MembersPage) exportURL() string {
 		u += "?" + q.Encode()
 	}
 	return u
+}
+
+// fileAria ties the file input to its hint and to the problem of the
+// file, which is said once, under the pasted rows (field "csv"), for
+// both ways of giving the file.
+func fileAria(f Form) templ.Attributes {
+	ids := []string{hintID("field-import-file")}
+	if f.Err("csv") == "" {
+		return describedBy(ids...)
+	}
+	a := describedBy(append(ids, errorID("field-import-csv"))...)
+	a["aria-invalid"] = "true"
+	return a
 }

@@ -1,9 +1,14 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
+	"html"
+	"mime/multipart"
+	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -31,6 +36,15 @@ func csvRows(t *testing.T, p page) [][]string {
 		t.Fatalf("header %v, want %v", recs[0], want)
 	}
 	return recs[1:]
+}
+
+// signedIn is a browser signed in as a new staff member with the role.
+func (f membersFixture) signedIn(t *testing.T, email, role string) *browser {
+	t.Helper()
+	staffWithPassword(t, f.db, f.ws, email, role, "staff password 1")
+	b := f.browser()
+	b.SignIn(email, "staff password 1")
+	return b
 }
 
 // emailsOf are the first cells of an export's rows.
@@ -95,9 +109,7 @@ func TestMembersExport(t *testing.T) {
 		}
 
 		// Support staff read, so they export; another mode's account is not found.
-		staffWithPassword(t, d, f.ws, "sue@acme.example", db.RoleSupport, "support password 1")
-		sue := f.browser()
-		sue.SignIn("sue@acme.example", "support password 1")
+		sue := f.signedIn(t, "sue@acme.example", db.RoleSupport)
 		if got := csvRows(t, sue.Get(f.page+"/members.csv?role=admin")); len(got) != 1 {
 			t.Fatalf("support exported %v", got)
 		}
@@ -120,6 +132,186 @@ func TestPortalExport(t *testing.T) {
 		}
 		if got := emailsOf(csvRows(t, reader.Get("/portal/members.csv?status=invited"))); !slices.Equal(got, []string{"ivy@members.example"}) {
 			t.Fatalf("the portal exported %v", got)
+		}
+	})
+}
+
+// sendFile posts a CSV file as the import form's file field, as a
+// browser does (multipart), with the CSRF token of the last page read.
+func sendFile(b *browser, path, content string) page {
+	b.T.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	_ = w.WriteField("_csrf", b.CSRF)
+	fw, _ := w.CreateFormFile("file", "members.csv")
+	_, _ = fw.Write([]byte(content))
+	_ = w.WriteField("csv", "")
+	_ = w.Close()
+	return b.Send("POST", path, &body, "Content-Type", w.FormDataContentType())
+}
+
+// memberCount is how many memberships the account has.
+func memberCount(t *testing.T, d *db.DB, sc db.Scope, acct string) int {
+	t.Helper()
+	ms, err := d.ListMemberships(context.Background(), sc, acct, db.MembershipFilter{}, db.Page{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ms)
+}
+
+// eventCount is how many events the account has.
+func eventCount(t *testing.T, d *db.DB, sc db.Scope, acct string) int {
+	t.Helper()
+	evs, err := d.ListEvents(context.Background(), sc, db.EventFilter{AccountID: acct}, db.Page{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(evs)
+}
+
+// importWithBadRows is a file with good rows and a row of each kind of
+// refusal (taken@example.com is a member already).
+const importWithBadRows = "Email,Name,Role,Permissions\r\n" +
+	"ana@example.com,Ana,admin,\r\n" +
+	"not-an-email,Bad,member,\r\n" +
+	"ben@example.com,Ben,nope,\r\n" +
+	"cy@example.com,Cy,member,billing.read;no.such\r\n" +
+	"\r\n" +
+	"Ana@Example.com,Again,member,\r\n" +
+	"taken@example.com,,member,\r\n" +
+	"dee@example.com,'=cmd,,billing.manage; billing.read\r\n"
+
+// TestMembersImport: the preview says row by row what the import would
+// do and writes nothing; the import checks the file again, invites the
+// good rows and reports the bad ones by their row number; a file of more
+// than 1,000 members, or without its header, is refused whole.
+func TestMembersImport(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newMembersFixture(t, d)
+		f.invited("taken@example.com")
+		events := eventCount(t, d, f.ws.Live(), f.acct)
+		f.b.Get(f.page).Has(t, "Import from CSV…", `action="`+f.page+`/import/preview"`, `enctype="multipart/form-data"`)
+
+		p := sendFile(f.b, f.page+"/import/preview", importWithBadRows).Expect(t, 200)
+		p.Has(t, "Preview: nothing is imported yet", "2 members will be invited.", "5 of the rows would be refused",
+			"<td>2</td><td class=\"mono\">ana@example.com</td><td><span class=\"status active\">Will invite as Admin</span>",
+			"<td>3</td><td class=\"mono\">not-an-email</td><td><span class=\"field-error\">The email must be",
+			"<td>4</td><td class=\"mono\">ben@example.com</td><td><span class=\"field-error\">The workspace has no role with the slug nope",
+			"<td>5</td><td class=\"mono\">cy@example.com</td><td><span class=\"field-error\">Not in the permission catalog: no.such.",
+			"<td>7</td><td class=\"mono\">Ana@Example.com</td><td><span class=\"field-error\">The same email as row 2: only that row is imported.",
+			"<td>8</td><td class=\"mono\">taken@example.com</td><td><span class=\"field-error\">Already a member of this account.",
+			"<td>9</td><td class=\"mono\">dee@example.com</td><td><span class=\"status active\">Will invite as Member",
+			`action="`+f.page+`/import"`, "Import 2 members")
+		if n, evs := memberCount(t, d, f.ws.Live(), f.acct), eventCount(t, d, f.ws.Live(), f.acct); n != 1 || evs != events {
+			t.Fatalf("the preview wrote: %d members, %d events (%d before)", n, evs, events)
+		}
+		sent := webtestHidden(t, p.Body, "csv")
+		if sent != strings.ReplaceAll(importWithBadRows, "\r\n", "\n") && sent != importWithBadRows {
+			t.Fatalf("the import form carries %q", sent)
+		}
+
+		r := f.b.Post(f.page+"/import", url.Values{"csv": {sent}}).Expect(t, 200)
+		r.Has(t, "Imported 2 members", "5 of the rows were refused",
+			"<td>2</td><td class=\"mono\">ana@example.com</td><td><span class=\"status active\">Invited as Admin",
+			"<td>3</td><td class=\"mono\">not-an-email</td><td><span class=\"field-error\">The email must be",
+			"<td>9</td><td class=\"mono\">dee@example.com</td><td><span class=\"status active\">Invited as Member")
+		ms, err := d.ListMemberships(context.Background(), f.ws.Live(), f.acct, db.MembershipFilter{}, db.Page{Limit: 10})
+		if err != nil || len(ms) != 3 {
+			t.Fatalf("imported %+v, %v", ms, err)
+		}
+		if ana, dee := ms[1], ms[2]; ana.User.Email != "ana@example.com" || ana.Role.Slug != "admin" || ana.User.Name != "Ana" ||
+			dee.User.Email != "dee@example.com" || dee.Role.Slug != "member" || dee.User.Name != "=cmd" ||
+			!slices.Equal(dee.Permissions, []string{"billing.manage", "billing.read"}) || dee.Status != db.StatusInvited {
+			t.Fatalf("imported %+v and %+v", ms[1], ms[2])
+		}
+		if _, err := d.InvitationEmail(context.Background(), f.ws.Live(), ms[2].ID); err != nil {
+			t.Fatalf("an imported member got no email: %v", err)
+		}
+
+		// Nothing of the preview is trusted: the import reads the file again.
+		f.b.Post(f.page+"/import", url.Values{"csv": {"email,role\nana@example.com,member\neve@example.com,owner\n"}}).Expect(t, 200).
+			Has(t, "Imported 1 member", "Already a member of this account.", "Invited as Owner")
+
+		// Refused whole: nothing is imported.
+		var many strings.Builder
+		many.WriteString("email\n")
+		for i := range 1001 {
+			fmt.Fprintf(&many, "x%04d@example.com\n", i)
+		}
+		for _, path := range []string{"/import/preview", "/import"} {
+			f.b.Post(f.page+path, url.Values{"csv": {many.String()}}).Expect(t, 422).
+				Has(t, "The file has more than 1000 members: import at most 1000 at once", `aria-invalid="true"`)
+		}
+		if n := memberCount(t, d, f.ws.Live(), f.acct); n != 4 {
+			t.Fatalf("1,001 rows: %d members", n)
+		}
+		refusals := map[string]string{
+			"":                             "Choose a CSV file, or paste its rows.",
+			"ana@example.com,Ana\n":        "The first row names a column &#34;ana@example.com&#34; this import does not know",
+			"name,role\nAna,member\n":      "one of them must be email",
+			"email\n":                      "has no member",
+			"email,email\na@example.com\n": "names the column email twice",
+			"email\n\"a@example.com\n":     "Row 2 is not valid CSV",
+		}
+		for text, says := range refusals {
+			f.b.Post(f.page+"/import/preview", url.Values{"csv": {text}}).Expect(t, 422).Has(t, says, "Preview the import")
+		}
+		sendFile(f.b, f.page+"/import/preview", "email\n\xff@example.com\n").Expect(t, 422).Has(t, "not UTF-8")
+		// An export imports again: its status and created_at are ignored.
+		export := f.b.Get(f.page + "/members.csv").Body
+		f.b.Get(f.page)
+		sendFile(f.b, f.page+"/import/preview", export).Expect(t, 200).Has(t, "0 members will be invited.", "No row of this file can be imported.").
+			Lacks(t, "Import 0 members")
+	})
+}
+
+// webtestHidden is the value of the hidden input name of a page.
+func webtestHidden(t *testing.T, body, name string) string {
+	t.Helper()
+	m := regexp.MustCompile(`<input type="hidden" name="` + name + `" value="([^"]*)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no hidden %s in the page", name)
+	}
+	return html.UnescapeString(m[1])
+}
+
+// TestMembersImportAuthorization: support staff may not import (no form,
+// 403 forged); a portal member needs members.manage, and imports within
+// their own limits, row by row.
+func TestMembersImportAuthorization(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newMembersFixture(t, d)
+		sue := f.signedIn(t, "sue@acme.example", db.RoleSupport)
+		sue.Get(f.page).Lacks(t, "Import from CSV")
+		sue.Get(f.page+"/import").Expect(t, 403)
+		for _, path := range []string{"/import/preview", "/import"} {
+			sue.Post(f.page+path, url.Values{"csv": {"email\nzed@example.com\n"}}).Expect(t, 403)
+		}
+		f.b.Get(f.page)
+		f.b.Post(f.page+"/import", url.Values{"_csrf": {""}, "csv": {"email\nzed@example.com\n"}}).Expect(t, 403)
+		if n := memberCount(t, d, f.ws.Live(), f.acct); n != 0 {
+			t.Fatalf("a refused import wrote %d members", n)
+		}
+
+		e := f.env
+		mf := newMemberFixture(t, e)
+		reader, p := e.inPortal(t, mf, "pia@members.example")
+		p.Lacks(t, "Import from CSV")
+		reader.Get("/portal/import").Expect(t, 403)
+		reader.CSRF = headerToken(t, p)
+		reader.Post("/portal/import", url.Values{"csv": {"email\nzed@members.example\n"}}).Expect(t, 403).
+			Has(t, "needs the permission members.manage")
+
+		admin, p := e.inPortal(t, mf, "adam@members.example")
+		p.Has(t, "Import from CSV…", `action="/portal/import/preview"`)
+		file := "email,role,permissions\nnew@members.example,member,\nboss@members.example,owner,\nroot@members.example,member,org.manage\n"
+		sendFile(admin, "/portal/import/preview", file).Expect(t, 200).
+			Has(t, "Will invite as Member", "Only an owner may make someone an owner.",
+				"You may only give permissions you hold yourself, and you do not hold org.manage.", "Import 1 member")
+		admin.Post("/portal/import", url.Values{"csv": {file}}).Expect(t, 200).Has(t, "Imported 1 member", "Invited as Member")
+		if n := memberCount(t, d, e.ws.Live(), mf.account); n != 5 {
+			t.Fatalf("the portal import: %d members, want 5", n)
 		}
 	})
 }
