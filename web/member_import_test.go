@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"roster/db"
@@ -153,7 +154,7 @@ func sendFile(b *browser, path, content string) page {
 // memberCount is how many memberships the account has.
 func memberCount(t *testing.T, d *db.DB, sc db.Scope, acct string) int {
 	t.Helper()
-	ms, err := d.ListMemberships(context.Background(), sc, acct, db.MembershipFilter{}, db.Page{Limit: 100})
+	ms, err := d.ListMemberships(context.Background(), sc, acct, db.MembershipFilter{}, db.Page{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,6 +313,51 @@ func TestMembersImportAuthorization(t *testing.T) {
 		admin.Post("/portal/import", url.Values{"csv": {file}}).Expect(t, 200).Has(t, "Imported 1 member", "Invited as Member")
 		if n := memberCount(t, d, e.ws.Live(), mf.account); n != 5 {
 			t.Fatalf("the portal import: %d members, want 5", n)
+		}
+	})
+}
+
+// TestMembersImportRace: the same file imported by three people at once,
+// while a fourth previews it, invites each of its members once.
+func TestMembersImportRace(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newMembersFixture(t, d)
+		var file strings.Builder
+		file.WriteString("email,role\n")
+		for i := range 150 {
+			fmt.Fprintf(&file, "racer%03d@example.com,member\n", i)
+		}
+		var people []*browser
+		for i := range 4 {
+			b := f.signedIn(t, fmt.Sprintf("admin%d@acme.example", i), db.RoleAdmin)
+			b.Get(f.page)
+			people = append(people, b)
+		}
+		pages := make([]page, len(people))
+		var wg sync.WaitGroup
+		for i, b := range people {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				path := f.page + "/import"
+				if i == 3 {
+					path += "/preview"
+				}
+				pages[i] = b.Post(path, url.Values{"csv": {file.String()}})
+			}()
+		}
+		wg.Wait()
+		invited := 0
+		for i, p := range pages[:3] {
+			p.Expect(t, 200)
+			invited += strings.Count(p.Body, "Invited as Member")
+			if strings.Count(p.Body, "Invited as Member")+strings.Count(p.Body, "Already a member of this account.") != 150 {
+				t.Fatalf("report %d does not account for every row", i)
+			}
+		}
+		pages[3].Expect(t, 200).Has(t, "Preview: nothing is imported yet")
+		if n := memberCount(t, d, f.ws.Live(), f.acct); invited != 150 || n != 150 {
+			t.Fatalf("%d rows invited, %d members, want 150 of each", invited, n)
 		}
 	})
 }

@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 
 import { api, expect, expectAccessible, owner, screenshot, signIn, support, test, uid } from './fixtures';
 
+// Imports and axe checks take their time on a busy machine.
+test.describe.configure({ timeout: 90_000 });
+
 /** Creates an account through the API and returns its id. */
 async function account(name: string): Promise<string> {
   const { status, body } = await api('POST', '/v1/accounts', { name });
@@ -49,6 +52,9 @@ test('imports members from a CSV file: a preview row by row, then the import, th
   await expect(table).toContainText(ana);
   await expect(table).toContainText(ben);
   await expect(table.locator('tbody tr', { hasText: ben })).toContainText('Direct: billing.manage, billing.read');
+  await page.getByText('Import from CSV…').click();
+  await expectAccessible(page, testInfo);
+  await screenshot(page, testInfo, 'members-with-import');
 });
 
 test('a file of more than 1,000 members is refused whole, next to the field', async ({ page }, testInfo) => {
