@@ -170,9 +170,17 @@ func blank(rec []string) bool {
 // them, which spreadsheets show as text, and an import takes it off.
 const formulaStarts = "=+-@\t\r"
 
+// formulaLike reports whether v, after any apostrophes it starts with,
+// starts like a formula: the cells escapeCell escapes, so that a value
+// that starts with an apostrophe of its own comes back as it was.
+func formulaLike(v string) bool {
+	v = strings.TrimLeft(v, "'")
+	return v != "" && strings.ContainsRune(formulaStarts, rune(v[0]))
+}
+
 // escapeCell defends a cell against CSV (formula) injection.
 func escapeCell(v string) string {
-	if v != "" && strings.ContainsRune(formulaStarts, rune(v[0])) {
+	if formulaLike(v) {
 		return "'" + v
 	}
 	return v
@@ -180,7 +188,7 @@ func escapeCell(v string) string {
 
 // unescapeCell takes off the apostrophe escapeCell put on.
 func unescapeCell(v string) string {
-	if len(v) > 1 && v[0] == '\'' && strings.ContainsRune(formulaStarts, rune(v[1])) {
+	if strings.HasPrefix(v, "'") && formulaLike(v) {
 		return v[1:]
 	}
 	return v

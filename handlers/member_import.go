@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"strings"
 	"unicode/utf8"
 
@@ -114,26 +115,33 @@ func mayImport(p Principal) error {
 // show again.
 func postedCSV(c *fiber.Ctx) (text, pasted string, err error) {
 	pasted = c.FormValue("csv")
-	fh, ferr := c.FormFile("file")
-	if ferr != nil || fh.Size == 0 {
-		if strings.TrimSpace(pasted) == "" {
-			return "", pasted, fileProblem("Choose a CSV file, or paste its rows.")
+	text = strings.Clone(pasted)
+	if fh, ferr := c.FormFile("file"); ferr == nil && fh.Size > 0 {
+		if text, err = uploaded(fh); err != nil {
+			return "", pasted, err
 		}
-		return strings.Clone(pasted), pasted, nil
 	}
+	switch {
+	case strings.TrimSpace(text) == "":
+		return "", pasted, fileProblem("Choose a CSV file, or paste its rows.")
+	case !utf8.ValidString(text):
+		return "", pasted, fileProblem("The file is not UTF-8 text: save it as \"CSV UTF-8\" and choose it again.")
+	}
+	return text, pasted, nil
+}
+
+// uploaded is the content of an uploaded file.
+func uploaded(fh *multipart.FileHeader) (string, error) {
 	file, err := fh.Open()
 	if err != nil {
-		return "", pasted, fmt.Errorf("handlers: open the uploaded file: %w", err)
+		return "", fmt.Errorf("handlers: open the uploaded file: %w", err)
 	}
 	defer file.Close()
 	b, err := io.ReadAll(file)
 	if err != nil {
-		return "", pasted, fmt.Errorf("handlers: read the uploaded file: %w", err)
+		return "", fmt.Errorf("handlers: read the uploaded file: %w", err)
 	}
-	if !utf8.Valid(b) {
-		return "", pasted, fileProblem("The file is not UTF-8 text: save it as \"CSV UTF-8\" and choose it again.")
-	}
-	return string(b), pasted, nil
+	return string(b), nil
 }
 
 // invite sends the rows to the store in batches, as invitations, and
