@@ -38,6 +38,8 @@ type options struct {
 	explain   bool
 	webhooks  bool    // measure P12
 	hookRate  float64 // membership changes per second of P12's steady load
+	bulk      bool    // measure P13
+	bulkOnly  bool    // measure P13 alone
 }
 
 func main() {
@@ -55,6 +57,8 @@ func main() {
 	flag.BoolVar(&o.explain, "explain", true, "print the query plans of the lists and lookups")
 	flag.BoolVar(&o.webhooks, "webhooks", true, "measure webhook delivery (P12)")
 	flag.Float64Var(&o.hookRate, "webhook-rate", 500, "membership changes per second of the webhook delivery load (P12)")
+	flag.BoolVar(&o.bulk, "bulk", true, "measure bulk invitations against single ones (P13)")
+	flag.BoolVar(&o.bulkOnly, "bulk-only", false, "measure P13 alone, on a database of its own")
 	flag.Parse()
 	for _, s := range strings.Split(sizes, ",") {
 		var n int
@@ -121,7 +125,7 @@ func run(ctx context.Context, o options) error {
 	}
 	var results []result
 	if o.pgURL != "" {
-		rs, err := measure(ctx, o, "postgres", tmp)
+		rs, err := measureDialect(ctx, o, "postgres", tmp)
 		if err != nil {
 			return fmt.Errorf("postgres: %w", err)
 		}
@@ -130,7 +134,7 @@ func run(ctx context.Context, o options) error {
 		fmt.Fprintln(os.Stderr, "bench: no PostgreSQL (-pg, TEST_DATABASE_URL or PG*): measuring SQLite only")
 	}
 	if o.sqlite {
-		rs, err := measure(ctx, o, "sqlite", tmp)
+		rs, err := measureDialect(ctx, o, "sqlite", tmp)
 		if err != nil {
 			return fmt.Errorf("sqlite: %w", err)
 		}
@@ -138,4 +142,13 @@ func run(ctx context.Context, o options) error {
 	}
 	printTable(os.Stdout, results)
 	return nil
+}
+
+// measureDialect runs the figures on one database: all of them, or P13
+// alone with -bulk-only.
+func measureDialect(ctx context.Context, o options, dialect, tmp string) ([]result, error) {
+	if o.bulkOnly {
+		return measureBulkOnly(ctx, o, dialect, tmp)
+	}
+	return measure(ctx, o, dialect, tmp)
 }

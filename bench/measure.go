@@ -140,6 +140,16 @@ func measure(ctx context.Context, o options, dialect, tmp string) ([]result, err
 		}
 		rs = append(rs, hooks...)
 	}
+	// P13: bulk invitations next to single ones, on a server of their own.
+	if o.bulk {
+		srv.stop()
+		fmt.Fprintf(stderr, "%s: P13 bulk invitations…\n", dialect)
+		bulk, err := measureBulk(ctx, o, dialect, dbURL, s)
+		if err != nil {
+			return nil, fmt.Errorf("P13: %w", err)
+		}
+		rs = append(rs, bulk...)
+	}
 	slices.SortStableFunc(rs, func(a, b result) int { return cmp.Compare(rank(a.id), rank(b.id)) })
 	return rs, nil
 }

@@ -54,7 +54,11 @@ func (s *DB) Account(ctx context.Context, sc Scope, id string) (Account, error) 
 // last owner, one membership per person), takes this lock first, so those
 // rules hold under concurrency. A change of direct permissions alone locks
 // only the membership (see lockMembership).
+// In a bulk request, which took the lock first, the items read it plainly.
 func (s *DB) lockAccount(ctx context.Context, sc Scope, id string) (Account, error) {
+	if lockedForBulk(ctx, id) {
+		return s.account(ctx, sc, id, "")
+	}
 	return s.account(ctx, sc, id, s.forUpdate())
 }
 

@@ -117,7 +117,9 @@ func isDomain(err error) bool {
 // (so every rule, event and email is the same) and each seeing what the
 // ones before it did. All run in one transaction that locks the account
 // once; each item runs in a savepoint of its own, rolled back when the
-// item fails, so the outcome is that of one transaction per item. With
+// item fails, so the outcome is that of one transaction per item. Roles
+// are read once per request, and the items' events and emails are
+// written together at the end (bulkWrites). With
 // opt.Atomic the first failure rolls everything back and is returned as a
 // *BulkFailure; with opt.DryRun everything is rolled back at the end. An
 // error that is not a domain error (the database failing) fails the whole
@@ -132,6 +134,12 @@ func (s *DB) Bulk(ctx context.Context, sc Scope, accountID string, ops []BulkOp,
 	}
 	var items []BulkItem
 	_, joined := ctx.Value(txKey{}).(*sqlx.Tx)
+	if s.Dialect == SQLite && !joined {
+		if err := s.bulkTurn.take(ctx); err != nil {
+			return nil, err
+		}
+		defer s.bulkTurn.release()
+	}
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		var err error
 		items, err = s.runBulkUndoable(ctx, sc, accountID, ops, opt, joined)
@@ -189,47 +197,63 @@ func (s *DB) runBulk(ctx context.Context, sc Scope, accountID string, ops []Bulk
 	if _, err := s.actingMember(ctx, sc, accountID, false); err != nil {
 		return nil, err
 	}
-	ctx = withRoleCache(ctx)
+	w := &bulkWrites{}
+	ctx = withBulkWrites(withRoleCache(withLockedAccount(ctx, accountID)), w)
+	if !opt.Atomic {
+		if err := s.savepoint(ctx, itemSavepoint); err != nil {
+			return nil, err
+		}
+	}
 	items := make([]BulkItem, 0, len(ops))
 	seen := map[string]int{}
 	for i, op := range ops {
+		mark := w.mark()
 		it, err := s.bulkStep(ctx, sc, accountID, i, op, seen, opt)
 		if err != nil {
 			return items, err
+		}
+		if it.Err != nil {
+			w.restore(mark)
 		}
 		if it.Err != nil && opt.Atomic {
 			return items, &BulkFailure{Index: i, Err: it.Err, Results: items}
 		}
 		items = append(items, it)
 	}
-	return items, nil
+	if !opt.Atomic {
+		if err := s.release(ctx, itemSavepoint); err != nil {
+			return items, err
+		}
+	}
+	if opt.DryRun {
+		return items, nil
+	}
+	return items, s.flushBulkWrites(ctx, sc, w)
 }
 
-// bulkStep runs one item, in a savepoint unless the request is atomic
-// (whose failure rolls back everything anyway); the error is the
-// request's, not the item's.
+// itemSavepoint is the savepoint each item of a bulk request runs in.
+const itemSavepoint = "roster_bulk_item"
+
+// bulkStep runs one item, in the item savepoint unless the request is
+// atomic (whose failure rolls back everything anyway): a failed item is
+// rolled back to it, a kept one released and the savepoint taken again
+// for the next. The error is the request's, not the item's.
 func (s *DB) bulkStep(ctx context.Context, sc Scope, accountID string, i int, op BulkOp, seen map[string]int, opt BulkOptions) (BulkItem, error) {
 	if first, dup := duplicateOf(op, i, seen); dup {
 		err := ErrDuplicateItem.With(map[string]any{"email": op.Email, "first_index": first})
 		return BulkItem{Index: i, Status: StatusOf(err), Err: err}, nil
 	}
-	if !opt.Atomic {
-		if err := s.savepoint(ctx, "roster_bulk_item"); err != nil {
-			return BulkItem{}, err
-		}
-	}
 	it := s.bulkItem(ctx, sc, accountID, op, opt)
 	it.Index = i
-	if it.Err != nil && !isDomain(it.Err) {
+	switch {
+	case it.Err != nil && !isDomain(it.Err):
 		return it, it.Err
-	}
-	if opt.Atomic {
+	case opt.Atomic:
 		return it, nil
+	case it.Err != nil:
+		return it, s.rollbackTo(ctx, itemSavepoint)
 	}
-	if it.Err != nil {
-		return it, s.rollbackTo(ctx, "roster_bulk_item")
-	}
-	return it, s.release(ctx, "roster_bulk_item")
+	return it, s.renewSavepoint(ctx, itemSavepoint)
 }
 
 // duplicateOf reports whether an invitation names an email an earlier
@@ -322,7 +346,20 @@ func (s *DB) release(ctx context.Context, name string) error {
 	return wrap(err, "release savepoint %s", name)
 }
 
-// rollbackTo undoes what was done since the savepoint.
+// renewSavepoint keeps what was done since the savepoint and takes it
+// again: one round trip on PostgreSQL.
+func (s *DB) renewSavepoint(ctx context.Context, name string) error {
+	if s.Dialect == Postgres {
+		_, err := s.q(ctx).ExecContext(ctx, "RELEASE SAVEPOINT "+name+"; SAVEPOINT "+name)
+		return wrap(err, "renew savepoint %s", name)
+	}
+	if err := s.release(ctx, name); err != nil {
+		return err
+	}
+	return s.savepoint(ctx, name)
+}
+
+// rollbackTo undoes what was done since the savepoint (which stays).
 func (s *DB) rollbackTo(ctx context.Context, name string) error {
 	_, err := s.q(ctx).ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name)
 	return wrap(err, "roll back to savepoint %s", name)

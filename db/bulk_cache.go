@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -45,3 +46,157 @@ func cacheRoles(ctx context.Context, more string, args []any, roles []Role) {
 		c.mu.Unlock()
 	}
 }
+
+// bulkWrites holds the events (with their webhook fan-out) and emails of
+// a bulk request's items, which nothing in the request reads back: they
+// are written at its end in a few multi-row statements (flushBulkWrites)
+// instead of several statements per item. An item that fails takes its
+// own back (mark, restore), as its savepoint's rollback does for its rows.
+type bulkWrites struct {
+	events []pendingEvent
+	emails []pendingEmail
+}
+
+// pendingEvent is an event's row (insertEventSQL's arguments) and its
+// fan-out's arguments (fanOutArgs).
+type pendingEvent struct{ row, fanOut []any }
+
+// pendingEmail is an outbox row and the membership it is about.
+type pendingEmail struct {
+	membershipID string
+	row          []any
+}
+
+// bulkMark is where a bulk request's writes stood before an item.
+type bulkMark struct {
+	events []pendingEvent
+	emails []pendingEmail
+}
+
+type bulkWritesKey struct{}
+
+// withBulkWrites returns a context whose events and emails are held in w.
+func withBulkWrites(ctx context.Context, w *bulkWrites) context.Context {
+	return context.WithValue(ctx, bulkWritesKey{}, w)
+}
+
+// heldWrites is the bulkWrites of ctx, nil outside a bulk request.
+func heldWrites(ctx context.Context) *bulkWrites {
+	w, _ := ctx.Value(bulkWritesKey{}).(*bulkWrites)
+	return w
+}
+
+// mark notes where the writes stand. The slices are only ever appended to
+// or replaced, never changed in place, so a mark stays true.
+func (w *bulkWrites) mark() bulkMark { return bulkMark{w.events, w.emails} }
+
+// restore takes back what was held since the mark.
+func (w *bulkWrites) restore(m bulkMark) { w.events, w.emails = m.events, m.emails }
+
+// dropEmails forgets the held emails of a membership (dropUnsentEmails).
+func (w *bulkWrites) dropEmails(membershipID string) {
+	kept := make([]pendingEmail, 0, len(w.emails))
+	for _, e := range w.emails {
+		if e.membershipID != membershipID {
+			kept = append(kept, e)
+		}
+	}
+	w.emails = kept
+}
+
+// bulkChunk is the most rows one statement of flushBulkWrites writes.
+const bulkChunk = 50
+
+// flushBulkWrites writes the held events, their webhook deliveries and
+// the held emails, in the request's transaction, before it commits. The
+// fan-out runs per event only when the workspace has an enabled endpoint
+// in the mode: otherwise it would write nothing.
+func (s *DB) flushBulkWrites(ctx context.Context, sc Scope, w *bulkWrites) error {
+	events := make([][]any, len(w.events))
+	for i, e := range w.events {
+		events[i] = e.row
+	}
+	if err := s.insertRows(ctx, insertEventSQL, events); err != nil {
+		return wrap(err, "insert the events of a bulk request")
+	}
+	if len(w.events) > 0 {
+		var endpoints bool
+		if err := s.get(ctx, &endpoints, `SELECT EXISTS (SELECT 1 FROM webhook_endpoints
+			WHERE workspace_id = ? AND livemode = ? AND status = 'enabled')`, sc.WorkspaceID, sc.Live); err != nil {
+			return wrap(err, "look for webhook endpoints")
+		}
+		for _, e := range w.events {
+			if !endpoints {
+				break
+			}
+			if _, err := s.exec(ctx, s.dialect(fanOutSQL), e.fanOut...); err != nil {
+				return wrap(err, "queue the webhook deliveries of a bulk request")
+			}
+		}
+	}
+	emails := make([][]any, len(w.emails))
+	for i, e := range w.emails {
+		emails[i] = e.row
+	}
+	return wrap(s.insertRows(ctx, insertEmailSQL, emails), "queue the emails of a bulk request")
+}
+
+// insertRows runs an INSERT … VALUES (?, …) statement for many rows at
+// once, bulkChunk rows a statement.
+func (s *DB) insertRows(ctx context.Context, insert string, rows [][]any) error {
+	_, values, _ := strings.Cut(insert, "VALUES")
+	values = strings.TrimSpace(values)
+	for len(rows) > 0 {
+		n := min(len(rows), bulkChunk)
+		q := insert + strings.Repeat(", "+values, n-1)
+		var args []any
+		for _, r := range rows[:n] {
+			args = append(args, r...)
+		}
+		if _, err := s.exec(ctx, q, args...); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+type bulkAccountKey struct{}
+
+// withLockedAccount returns a context saying that its transaction holds
+// the lock of the account (lockAccount), taken once for a bulk request.
+func withLockedAccount(ctx context.Context, accountID string) context.Context {
+	return context.WithValue(ctx, bulkAccountKey{}, accountID)
+}
+
+// lockedForBulk reports whether ctx's bulk request holds the account's lock.
+func lockedForBulk(ctx context.Context, accountID string) bool {
+	id, _ := ctx.Value(bulkAccountKey{}).(string)
+	return id != "" && id == accountID
+}
+
+// bulkTurn lets a process's bulk requests take SQLite's write lock one
+// at a time, in the order they came. A bulk transaction holds the lock
+// for a long while (up to 100 items): bulk requests waiting for it in
+// SQLite's busy handler, which polls with growing sleeps, can each miss
+// its release and starve past their deadline, while a queue hands it on
+// at once. SQLite's lock still decides between processes; this only
+// orders the requests of one.
+type bulkTurn struct {
+	once sync.Once
+	turn chan struct{}
+}
+
+// take waits for the turn, or for ctx to end; release gives it back.
+func (b *bulkTurn) take(ctx context.Context) error {
+	b.once.Do(func() { b.turn = make(chan struct{}, 1) })
+	select {
+	case b.turn <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("db: wait for the bulk turn: %w", ctx.Err())
+	}
+}
+
+// release gives the turn back.
+func (b *bulkTurn) release() { <-b.turn }

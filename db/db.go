@@ -29,6 +29,7 @@ type DB struct {
 	prepares  sync.WaitGroup // the background prepares running, which Close waits for
 	secrets   secretKeys     // what webhook secrets are encrypted with
 	nets      netPolicy      // where webhook endpoints may point
+	bulkTurn  bulkTurn       // SQLite: this process's bulk requests, one at a time (bulk.go)
 
 	// beforeMembershipWrite, set by tests only, runs in the transaction
 	// just before a membership row is written with the role and staff

@@ -87,6 +87,10 @@ func (s *DB) recordEvent(ctx context.Context, sc Scope, c change) (string, error
 	if c.only != "" {
 		fanOut, fanArgs = onlyTo(fanOut, fanArgs, c.only)
 	}
+	if w := heldWrites(ctx); w != nil && c.only == "" {
+		w.events = append(w.events, pendingEvent{row: event, fanOut: fanArgs})
+		return id, nil
+	}
 	if s.Dialect == Postgres {
 		_, err = s.exec(ctx, `WITH event AS (`+insertEventSQL+`) `+fanOut, append(event, fanArgs...)...)
 		return id, wrap(err, "insert event %s", c.Type)

@@ -19,6 +19,16 @@ func (s *DB) issueInvitation(ctx context.Context, sc Scope, membershipID string)
 		sc.WorkspaceID, sc.Live, membershipID); err != nil {
 		return "", wrap(err, "drop invitation of membership %s", membershipID)
 	}
+	if _, err := s.exec(ctx, `DELETE FROM invitation_token_lookup WHERE workspace_id = ? AND membership_id = ?`,
+		sc.WorkspaceID, membershipID); err != nil {
+		return "", wrap(err, "drop the token of membership %s", membershipID)
+	}
+	return s.firstInvitation(ctx, sc, membershipID)
+}
+
+// firstInvitation gives a membership that has had none (one just
+// written) its invitation token and expiry, and returns the token.
+func (s *DB) firstInvitation(ctx context.Context, sc Scope, membershipID string) (string, error) {
 	var inviter sql.NullString
 	if a := actorFrom(ctx).actor; a.Type == "user" {
 		inviter = nullString(a.ID)
@@ -33,17 +43,13 @@ func (s *DB) issueInvitation(ctx context.Context, sc Scope, membershipID string)
 }
 
 // indexToken records in invitation_token_lookup the invitation a token's
-// hash opens, replacing the membership's previous token: the invitation
+// hash opens (issueInvitation dropped the membership's previous token): the invitation
 // page and its acceptance look for the token before they know the
 // workspace. A row can outlive its invitation (accepted by a link,
 // revoked, or removed with its account): the invitation is then not found
 // in the workspace, as for a spent token, and PurgeExpired drops the row
 // once it would have expired.
 func (s *DB) indexToken(ctx context.Context, sc Scope, membershipID, hash string, expires time.Time) error {
-	if _, err := s.exec(ctx, `DELETE FROM invitation_token_lookup WHERE workspace_id = ? AND membership_id = ?`,
-		sc.WorkspaceID, membershipID); err != nil {
-		return wrap(err, "drop the token of membership %s", membershipID)
-	}
 	_, err := s.exec(ctx, `INSERT INTO invitation_token_lookup (token_hash, workspace_id, membership_id, expires_at) VALUES (?, ?, ?, ?)`,
 		hash, sc.WorkspaceID, membershipID, expires)
 	return wrap(err, "index the token of membership %s", membershipID)

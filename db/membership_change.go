@@ -136,7 +136,7 @@ func (s *DB) insertMembership(ctx context.Context, sc Scope, a Account, userID, 
 	}
 	token := ""
 	if status == StatusInvited {
-		if token, err = s.issueInvitation(ctx, sc, id); err != nil {
+		if token, err = s.firstInvitation(ctx, sc, id); err != nil {
 			return Membership{}, err
 		}
 	}

@@ -27,17 +27,29 @@ type Email struct {
 const emailColumns = `id, workspace_id, livemode, membership_id, to_email, subject, body, created_at, sent_at,
 	COALESCE(lease_token, '') AS lease_token`
 
-// queueEmail puts an email of a membership in the outbox.
+// insertEmailSQL writes one email into the outbox.
+const insertEmailSQL = `INSERT INTO outbox (id, workspace_id, livemode, membership_id, to_email, subject, body, created_at, next_attempt_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// queueEmail puts an email of a membership in the outbox (at the end of
+// a bulk request, in one statement with its other emails).
 func (s *DB) queueEmail(ctx context.Context, sc Scope, membershipID, to, subject, body string) error {
 	t := now()
-	_, err := s.exec(ctx, `INSERT INTO outbox (id, workspace_id, livemode, membership_id, to_email, subject, body, created_at, next_attempt_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, NewID("email"), sc.WorkspaceID, sc.Live, nullString(membershipID), to, subject, body, t, t)
+	row := []any{NewID("email"), sc.WorkspaceID, sc.Live, nullString(membershipID), to, subject, body, t, t}
+	if w := heldWrites(ctx); w != nil {
+		w.emails = append(w.emails, pendingEmail{membershipID: membershipID, row: row})
+		return nil
+	}
+	_, err := s.exec(ctx, insertEmailSQL, row...)
 	return wrap(err, "queue email of membership %s", membershipID)
 }
 
 // dropUnsentEmails removes the emails of a membership not sent yet: their
 // link is dead once the invitation is resent, accepted or dropped.
 func (s *DB) dropUnsentEmails(ctx context.Context, sc Scope, membershipID string) error {
+	if w := heldWrites(ctx); w != nil {
+		w.dropEmails(membershipID)
+	}
 	_, err := s.exec(ctx, `DELETE FROM outbox WHERE workspace_id = ? AND livemode = ? AND membership_id = ? AND sent_at IS NULL`,
 		sc.WorkspaceID, sc.Live, membershipID)
 	return wrap(err, "drop unsent emails of membership %s", membershipID)

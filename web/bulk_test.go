@@ -10,6 +10,7 @@ import (
 
 	"roster/db"
 	"roster/db/dbtest"
+	"roster/web/webtest"
 )
 
 // bulkAnswer is the data of a bulk answer.
@@ -26,15 +27,10 @@ type bulkAnswer struct {
 
 // bulkItem is one result of a bulk answer.
 type bulkItem struct {
-	Index  int        `json:"index"`
-	Status int        `json:"status"`
-	Data   *versioned `json:"data"`
-	Error  *struct {
-		Code    int            `json:"code"`
-		Type    string         `json:"type"`
-		Message string         `json:"message"`
-		Details map[string]any `json:"details"`
-	} `json:"error"`
+	Index  int                  `json:"index"`
+	Status int                  `json:"status"`
+	Data   *versioned           `json:"data"`
+	Error  *webtest.ErrorObject `json:"error"`
 }
 
 // versioned is a membership with its version.

@@ -92,12 +92,15 @@ type Envelope struct {
 	Data       json.RawMessage `json:"data"`
 	HasMore    *bool           `json:"has_more"`
 	NextCursor *string         `json:"next_cursor"`
-	Error      *struct {
-		Code    int            `json:"code"`
-		Type    string         `json:"type"`
-		Message string         `json:"message"`
-		Details map[string]any `json:"details"`
-	} `json:"error"`
+	Error      *ErrorObject    `json:"error"`
+}
+
+// ErrorObject is the error member of an envelope (and of a bulk item).
+type ErrorObject struct {
+	Code    int            `json:"code"`
+	Type    string         `json:"type"`
+	Message string         `json:"message"`
+	Details map[string]any `json:"details"`
 }
 
 // ErrType is the error type of the answer, or "".
