@@ -18,6 +18,7 @@ type Pages struct {
 	Staff    *StaffPages
 	Roles    *RolePages
 	Members  *MemberPages
+	Imports  *MemberImports // members imported from a CSV file
 	Invite   *InvitationPages
 	Portal   *PortalPages // one account's members page for its member, over the portal's sessions
 	Seats    *SeatPages   // an account's seat limit and the transfer of its ownership
@@ -53,10 +54,12 @@ func NewPages(store *db.DB, session *Session, opts PageOptions) *Pages {
 		Staff:    &StaffPages{Console: console, Store: store},
 		Roles:    &RolePages{Console: console, Store: store},
 		Members:  &MemberPages{Console: console, Store: store, AcceptURL: acceptURLs(opts.BaseURL)},
+		Imports:  &MemberImports{Console: console, Store: store, AcceptURL: acceptURLs(opts.BaseURL)},
 		Invite:   &InvitationPages{Console: console, Store: store},
 		Seats:    &SeatPages{Console: console, Store: store},
 		Portal: &PortalPages{Console: portal, Store: store, Seats: &SeatPages{Console: portal, Store: store},
 			Members:  &MemberPages{Console: portal, Store: store, AcceptURL: acceptURLs(opts.BaseURL)},
+			Imports:  &MemberImports{Console: portal, Store: store, AcceptURL: acceptURLs(opts.BaseURL)},
 			Activity: &ActivityPages{Console: portal, Store: store},
 			Domains:  &DomainPages{Console: portal, Store: store, DNS: opts.DNS}},
 		Domains: &DomainPages{Console: console, Store: store, DNS: opts.DNS},

@@ -48,6 +48,7 @@ type PortalPages struct {
 	*Console
 	Store    PortalStore
 	Members  *MemberPages
+	Imports  *MemberImports
 	Activity *ActivityPages
 	Seats    *SeatPages   // the transfer of ownership, for an owner
 	Domains  *DomainPages // the account's email domains, for a member holding org.manage

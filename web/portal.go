@@ -70,6 +70,11 @@ func (s *Server) portalRoutes(p *handlers.PortalPages) {
 	m := p.Members
 	portal.Get("/", in, m.List)
 	portal.Get("/activity", in, p.Activity.List)
+	portal.Get("/members.csv", in, m.Export)
+	portal.Get("/import", in, p.Imports.Form)
+	portal.Post("/import", in, p.Imports.Import)
+	portal.Post("/import/preview", in, p.Imports.Preview)
+	portal.Get("/import/preview", in, p.Imports.Form)
 	portal.Post("/invite", in, m.Invite)
 	portal.Get("/invite", in, m.BackToMembers)
 	portal.Post("/members/:mid/role", in, m.ChangeRole)

@@ -186,9 +186,14 @@ func (s *Server) consoleRoutes(p *handlers.Pages) {
 
 	// An account's members: support staff read, resend and copy links only.
 	app.Get("/accounts/:id", signedIn, allow(read("memberships:read")), p.Members.List)
+	app.Get("/accounts/:id/members.csv", signedIn, allow(read("memberships:read")), p.Members.Export)
 	membersWrite := allow(write("memberships:write"))
 	app.Post("/accounts/:id/invite", signedIn, membersWrite, p.Members.Invite)
 	app.Post("/accounts/:id/link", signedIn, membersWrite, p.Members.Link)
+	app.Get("/accounts/:id/import", signedIn, membersWrite, p.Imports.Form)
+	app.Post("/accounts/:id/import", signedIn, membersWrite, p.Imports.Import)
+	app.Post("/accounts/:id/import/preview", signedIn, membersWrite, p.Imports.Preview)
+	app.Get("/accounts/:id/import/preview", signedIn, membersWrite, p.Imports.Form)
 	app.Post("/accounts/:id/members/:mid/role", signedIn, membersWrite, p.Members.ChangeRole)
 	app.Post("/accounts/:id/members/:mid/permissions", signedIn, membersWrite, p.Members.SetPermissions)
 	app.Post("/accounts/:id/members/:mid/deactivate", signedIn, membersWrite, p.Members.Deactivate)
