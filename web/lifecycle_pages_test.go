@@ -18,6 +18,7 @@ import (
 func TestLifecycleMembersPage(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newMembersFixture(t, d)
+		f.srv.Sweeper().Stop() // the test moves the database's clock
 		owner := f.addMember(f.sk, f.acct, link(f.ws.StaffID, "owner"))
 		ann := f.addMember(f.sk, f.acct, link(f.staff("ann@acme.example", db.RoleAdmin), "member"))
 		f.b.Get(f.page).Expect(t, 200).Has(t, `action="`+f.path(ann.ID, "deactivate")+`"`, ">Deactivate</button>",
