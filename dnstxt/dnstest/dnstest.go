@@ -31,16 +31,8 @@ type Server struct {
 // Start serves on 127.0.0.1:port (0: a free port), answering from dir
 // ("" for none).
 func Start(port, dir string) (*Server, error) {
-	if port == "" {
-		port = "0"
-	}
-	pc, err := net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", port))
+	pc, ln, err := listen(port)
 	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		_ = pc.Close()
 		return nil, err
 	}
 	s := &Server{Addr: pc.LocalAddr().String(), Dir: dir, records: map[string][]string{}}
@@ -49,6 +41,29 @@ func Start(port, dir string) (*Server, error) {
 	go func() { _ = s.udp.ActivateAndServe() }()
 	go func() { _ = s.tcp.ActivateAndServe() }()
 	return s, nil
+}
+
+// listen opens UDP and TCP on one port of 127.0.0.1: port, or a free one
+// when port is "" or "0" (trying again when the UDP port found is taken
+// for TCP).
+func listen(port string) (net.PacketConn, net.Listener, error) {
+	if port == "" {
+		port = "0"
+	}
+	for tries := 0; ; tries++ {
+		pc, err := net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", port))
+		if err != nil {
+			return nil, nil, err
+		}
+		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, ln, nil
+		}
+		_ = pc.Close()
+		if port != "0" || tries == 20 {
+			return nil, nil, err
+		}
+	}
 }
 
 // Set makes values the TXT records of name (none: the name has none).
