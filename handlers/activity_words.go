@@ -69,7 +69,7 @@ func eventActions(types []string) []views.EventAction {
 }
 
 // noiseFields change with every change and say nothing to people.
-var noiseFields = []string{"updated_at", "effective_permissions"}
+var noiseFields = []string{"updated_at", "effective_permissions", "version", "seats_used"}
 
 // fieldLabels name an event's fields as the console does.
 var fieldLabels = map[string]string{
