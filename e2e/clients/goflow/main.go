@@ -190,9 +190,15 @@ func readEvents(ctx context.Context, c *roster.ClientWithResponses, id string) {
 	expect(slices.Contains(types, "membership.created"), "events: no membership.created in %v", types)
 }
 
-// deleteAccount deletes the account; reading it then is 404.
+// deleteAccount deletes the account as read (If-Match its ETag); reading
+// it then is 404.
 func deleteAccount(ctx context.Context, c *roster.ClientWithResponses, id string) {
-	r, err := c.DeleteAccountWithResponse(ctx, id)
+	got, err := c.GetAccountWithResponse(ctx, id)
+	check(err)
+	expect(got.JSON200 != nil, "get account: %d %s", got.StatusCode(), got.Body)
+	etag := got.HTTPResponse.Header.Get("ETag")
+	expect(etag != "", "get account: no ETag")
+	r, err := c.DeleteAccountWithResponse(ctx, id, &roster.DeleteAccountParams{IfMatch: &etag})
 	check(err)
 	expect(r.JSON200 != nil, "delete account: %d %s", r.StatusCode(), r.Body)
 	gone, err := c.GetAccountWithResponse(ctx, id)
