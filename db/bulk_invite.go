@@ -3,6 +3,9 @@ package db
 import (
 	"context"
 	"net/http"
+	"slices"
+	"strings"
+	"time"
 )
 
 // bulkInvite is one invitation of a batched bulk request (bulkInvites):
@@ -58,10 +61,11 @@ func (s *DB) bulkInvites(ctx context.Context, sc Scope, a Account, ops []BulkOp,
 	if opt.Atomic && len(kept) < len(batch) {
 		return nil, false, nil
 	}
-	if ok, err := s.writeInvites(ctx, sc, a.ID, kept); err != nil || !ok {
+	t := now()
+	if ok, err := s.writeInvites(ctx, sc, a.ID, kept, t); err != nil || !ok {
 		return nil, false, err
 	}
-	return s.announceInvites(ctx, sc, a, batch, kept)
+	return s.announceInvites(ctx, sc, a, batch, kept, t)
 }
 
 // unlessDomain is err unless it is a domain error, which makes a batched
@@ -134,12 +138,21 @@ type invitedUser struct {
 
 // invitedUsersQuery reads the users of a list of folded emails, each with
 // their membership of an account; its arguments are the mode, the
-// account, the workspace and the emails.
-var invitedUsersQuery = listing(`SELECT u.id, u.workspace_id, u.email, u.name, u.password_hash, u.email_lower,
-	COALESCE(am.id, '') AS membership_id
-	FROM users u LEFT JOIN account_memberships am ON am.workspace_id = u.workspace_id AND am.livemode = ?
-		AND am.account_id = ? AND am.user_id = u.id
-	WHERE u.workspace_id = ? AND u.email_lower IN (?)`)
+// account, the workspace and the emails (listArg). Each user is one probe
+// of the unique (workspace_id, email_lower), and each membership one of
+// the unique (workspace_id, account_id, user_id), whatever the tables'
+// statistics say: on PostgreSQL the lookup of each email is a subquery
+// of its own (OFFSET 0 keeps it one), where a join with the list can
+// become a scan of the workspace's users.
+var invitedUsersQuery = func() dialectSQL {
+	q := `SELECT u.id, u.workspace_id, u.email, u.name, u.password_hash, u.email_lower,
+	COALESCE((SELECT am.id FROM account_memberships am WHERE am.workspace_id = u.workspace_id AND am.livemode = ?
+		AND am.account_id = ? AND am.user_id = u.id), '') AS membership_id `
+	return dialectSQL{
+		postgres: q + `FROM (SELECT ?::text AS id) w CROSS JOIN json_array_elements_text(?::json) AS e(email)
+	CROSS JOIN LATERAL (SELECT * FROM users WHERE workspace_id = w.id AND email_lower = e.email OFFSET 0) u`,
+		sqlite: q + `FROM users u WHERE u.workspace_id = ? AND u.email_lower IN (SELECT value FROM json_each(?))`}
+}()
 
 // usersOfInvites reads the users of the batch's items still kept, by
 // folded email: a person without one is absent.
@@ -167,14 +180,14 @@ func (s *DB) usersOfInvites(ctx context.Context, sc Scope, accountID string, bat
 // writeInvites writes the kept invitations of a batched bulk request in
 // the batch savepoint: false, with nothing written, when their seats do
 // not fit or a write meets a conflict.
-func (s *DB) writeInvites(ctx context.Context, sc Scope, accountID string, kept []*bulkInvite) (bool, error) {
+func (s *DB) writeInvites(ctx context.Context, sc Scope, accountID string, kept []*bulkInvite, t time.Time) (bool, error) {
 	if len(kept) == 0 {
 		return true, nil
 	}
 	if err := s.savepoint(ctx, batchSavepoint); err != nil {
 		return false, err
 	}
-	ok, err := s.insertInvites(ctx, sc, accountID, kept)
+	ok, err := s.insertInvites(ctx, sc, accountID, kept, t)
 	switch {
 	case err == nil && ok:
 		return true, s.release(ctx, batchSavepoint)
@@ -187,10 +200,10 @@ func (s *DB) writeInvites(ctx context.Context, sc Scope, accountID string, kept 
 	return false, s.release(ctx, batchSavepoint)
 }
 
-// insertInvites takes the kept items' seats (false when the account's
+// insertInvites takes the kept items' seats at t (false when the account's
 // seats left do not hold them all), then writes their users, memberships
 // holding their seats, direct permissions, invitations and tokens.
-func (s *DB) insertInvites(ctx context.Context, sc Scope, accountID string, kept []*bulkInvite) (bool, error) {
+func (s *DB) insertInvites(ctx context.Context, sc Scope, accountID string, kept []*bulkInvite, t time.Time) (bool, error) {
 	if err := s.releaseLapsedSeats(ctx, sc, accountID); err != nil {
 		return false, err
 	}
@@ -203,7 +216,6 @@ func (s *DB) insertInvites(ctx context.Context, sc Scope, accountID string, kept
 	if ok, err := s.createInvitedUsers(ctx, sc, accountID, kept); err != nil || !ok {
 		return ok, err
 	}
-	t := now()
 	var memberships, permissions, invitations, tokens [][]any
 	for _, b := range kept {
 		b.id = NewID("am")
@@ -246,6 +258,11 @@ func (s *DB) createInvitedUsers(ctx context.Context, sc Scope, accountID string,
 			users, fresh = append(users, newUserRow(sc.WorkspaceID, b.in.Email, b.in.Name, t)), append(fresh, b)
 		}
 	}
+	// In the order of their emails, so that two requests inviting the
+	// same people into different accounts wait for each other rather
+	// than deadlock.
+	slices.SortFunc(users, func(a, b []any) int { return strings.Compare(a[3].(string), b[3].(string)) })
+	slices.SortFunc(lookups, func(a, b []any) int { return strings.Compare(a[0].(string), b[0].(string)) })
 	if err := s.insertRowsThen(ctx, insertNewUserSQL, onUserConflict, users); err != nil {
 		return false, wrap(err, "insert the users of a bulk request")
 	}
@@ -266,40 +283,37 @@ func (s *DB) createInvitedUsers(ctx context.Context, sc Scope, accountID string,
 	return true, nil
 }
 
-// invitedQuery reads memberships of an account by a list of ids.
-func (s *DB) invitedQuery() string {
-	return s.dialect(listing(s.MembershipSelect() + ` AND am.account_id = ? AND am.id IN (?)`))
-}
-
-// announceInvites reads the kept memberships back, as written, and
-// records each item's events and queues its email (held until the
-// request's end: bulkWrites) in the items' order.
-func (s *DB) announceInvites(ctx context.Context, sc Scope, a Account, batch, kept []*bulkInvite) ([]BulkItem, bool, error) {
-	ids := make([]string, len(kept))
-	for i, b := range kept {
-		ids[i] = b.id
-	}
-	byID := map[string]Membership{}
-	if len(ids) > 0 {
-		ms, err := s.loadMemberships(ctx, s.invitedQuery(), sc.WorkspaceID, sc.Live, a.ID, listArg(ids))
-		if err != nil {
-			return nil, false, wrap(err, "read the memberships of a bulk request")
-		}
-		for _, m := range ms {
-			byID[m.ID] = m
-		}
-	}
+// announceInvites records each kept item's events and queues its email
+// (held until the request's end: bulkWrites), in the items' order, with
+// each membership as written (invitedMembership).
+func (s *DB) announceInvites(ctx context.Context, sc Scope, a Account, batch, kept []*bulkInvite, t time.Time) ([]BulkItem, bool, error) {
 	items := make([]BulkItem, len(batch))
 	for i, b := range batch {
 		if b.err != nil {
 			items[i] = BulkItem{Index: i, Status: StatusOf(b.err), Err: b.err}
 			continue
 		}
-		m, err := s.announceMembership(ctx, sc, a, byID[b.id], b.inv.token, b.in)
+		m, err := s.announceMembership(ctx, sc, a, s.invitedMembership(sc, a.ID, b, t), b.inv.token, b.in)
 		if err != nil {
 			return nil, false, err
 		}
 		items[i] = BulkItem{Index: i, Status: http.StatusCreated, Membership: &m}
 	}
 	return items, true, nil
+}
+
+// invitedMembership is the membership insertInvites wrote at t for an
+// item, as a read of it (loadMemberships) would return it.
+func (s *DB) invitedMembership(sc Scope, accountID string, b *bulkInvite, t time.Time) Membership {
+	direct := []string{}
+	if b.e.set != nil {
+		direct = slices.Clone(*b.e.set)
+	}
+	role := b.e.role.asMembershipRole()
+	role.Permissions = slices.Clone(role.Permissions)
+	expires := b.inv.expiresAt
+	return s.completeMembership(Membership{Object: "account_membership", ID: b.id, WorkspaceID: sc.WorkspaceID,
+		AccountID: accountID, UserID: b.user.ID, Status: StatusInvited, Role: role, Permissions: direct,
+		InvitationExpiresAt: &expires, ExpiresAt: b.e.expiresAt(), Livemode: sc.Live, Version: 1, CreatedAt: t, UpdatedAt: t,
+		User: User{ID: b.user.ID, Email: b.user.Email, Name: b.user.Name}})
 }

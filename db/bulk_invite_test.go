@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -308,4 +309,49 @@ func inviteSnapshot(t *testing.T, d *db.DB, sc db.Scope, accountID string) invit
 	s.Tokens = countRows(t, d, ws, "invitation_token_lookup")
 	s.Lookups = countRows(t, d, ws, "user_email_lookup")
 	return s
+}
+
+// TestBulkInvitesSamePeopleAtOnce: requests inviting the same new people
+// into different accounts at once each invite all of them, and every
+// person gets one user.
+func TestBulkInvitesSamePeopleAtOnce(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f, sc, _ := bulkFixture(t, d)
+		ops := make([]db.BulkOp, 50)
+		for i := range ops {
+			ops[i] = db.BulkOp{Op: db.BulkInvite, Email: fmt.Sprintf("p%d@example.com", (i*7)%50), SendEmail: true}
+		}
+		errs := make(chan error, 4)
+		for k := range 4 {
+			a, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: fmt.Sprintf("Shop %d", k)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mine := slices.Clone(ops)
+			if k%2 == 1 {
+				slices.Reverse(mine)
+			}
+			go func() {
+				items, err := d.Bulk(ctx, sc, a.ID, mine, db.BulkOptions{})
+				for _, it := range items {
+					if err == nil && it.Status != 201 {
+						err = fmt.Errorf("item %d: %d %v", it.Index, it.Status, it.Err)
+					}
+				}
+				errs <- err
+			}()
+		}
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := countRows(t, d, f.WorkspaceID, "users") - 1; n != 50 {
+			t.Fatalf("%d users, want 50", n)
+		}
+		if n := countRows(t, d, f.WorkspaceID, "account_memberships"); n != 200 {
+			t.Fatalf("%d memberships, want 200", n)
+		}
+	})
 }
