@@ -193,7 +193,8 @@ func (s *DB) runBulkUndoable(ctx context.Context, sc Scope, accountID string, op
 
 // runBulk runs the items of a bulk request in the transaction.
 func (s *DB) runBulk(ctx context.Context, sc Scope, accountID string, ops []BulkOp, opt BulkOptions) ([]BulkItem, error) {
-	if _, err := s.lockAccount(ctx, sc, accountID); err != nil {
+	a, err := s.lockAccount(ctx, sc, accountID)
+	if err != nil {
 		return nil, err
 	}
 	if _, err := s.actingMember(ctx, sc, accountID, false); err != nil {
@@ -201,6 +202,12 @@ func (s *DB) runBulk(ctx context.Context, sc Scope, accountID string, ops []Bulk
 	}
 	w := &bulkWrites{}
 	ctx = withBulkWrites(withRoleCache(withLockedAccount(ctx, accountID)), w)
+	if items, ok, err := s.bulkInvites(ctx, sc, a, ops, opt); err != nil || ok {
+		if err != nil || opt.DryRun {
+			return items, err
+		}
+		return items, s.flushBulkWrites(ctx, sc, w)
+	}
 	if !opt.Atomic {
 		if err := s.savepoint(ctx, itemSavepoint); err != nil {
 			return nil, err
@@ -242,7 +249,7 @@ const itemSavepoint = "roster_bulk_item"
 // for the next. The error is the request's, not the item's.
 func (s *DB) bulkStep(ctx context.Context, sc Scope, accountID string, i int, op BulkOp, seen map[string]int, opt BulkOptions) (BulkItem, error) {
 	if first, dup := duplicateOf(op, i, seen); dup {
-		err := ErrDuplicateItem.With(map[string]any{"email": op.Email, "first_index": first})
+		err := duplicateItem(op, first)
 		return BulkItem{Index: i, Status: StatusOf(err), Err: err}, nil
 	}
 	it := s.bulkItem(ctx, sc, accountID, op, opt)
@@ -273,6 +280,12 @@ func duplicateOf(op BulkOp, i int, seen map[string]int) (int, bool) {
 	}
 	seen[email] = i
 	return 0, false
+}
+
+// duplicateItem is the refusal of an invitation whose email the item
+// first named already.
+func duplicateItem(op BulkOp, first int) error {
+	return ErrDuplicateItem.With(map[string]any{"email": op.Email, "first_index": first})
 }
 
 // bulkItem runs one operation through its single-item store call.

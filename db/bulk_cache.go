@@ -144,11 +144,16 @@ func (s *DB) flushBulkWrites(ctx context.Context, sc Scope, w *bulkWrites) error
 // insertRows runs an INSERT … VALUES (?, …) statement for many rows at
 // once, bulkChunk rows a statement.
 func (s *DB) insertRows(ctx context.Context, insert string, rows [][]any) error {
+	return s.insertRowsThen(ctx, insert, "", rows)
+}
+
+// insertRowsThen is insertRows with a clause after the rows (ON CONFLICT …).
+func (s *DB) insertRowsThen(ctx context.Context, insert, then string, rows [][]any) error {
 	_, values, _ := strings.Cut(insert, "VALUES")
 	values = strings.TrimSpace(values)
 	for len(rows) > 0 {
 		n := min(len(rows), bulkChunk)
-		q := insert + strings.Repeat(", "+values, n-1)
+		q := insert + strings.Repeat(", "+values, n-1) + then
 		var args []any
 		for _, r := range rows[:n] {
 			args = append(args, r...)

@@ -29,30 +29,49 @@ func (s *DB) issueInvitation(ctx context.Context, sc Scope, membershipID string)
 // firstInvitation gives a membership that has had none (one just
 // written) its invitation token and expiry, and returns the token.
 func (s *DB) firstInvitation(ctx context.Context, sc Scope, membershipID string) (string, error) {
+	inv := newInvitation(ctx, sc, membershipID, now())
+	if _, err := s.exec(ctx, insertInvitationSQL, inv.row...); err != nil {
+		return "", wrap(err, "insert invitation of membership %s", membershipID)
+	}
+	_, err := s.exec(ctx, indexTokenSQL, inv.lookup...)
+	return inv.token, wrap(err, "index the token of membership %s", membershipID)
+}
+
+// insertInvitationSQL writes an invitation. indexTokenSQL records in
+// invitation_token_lookup the invitation a token's hash opens
+// (issueInvitation dropped the membership's previous token): the
+// invitation page and its acceptance look for the token before they know
+// the workspace. A row can outlive its invitation (accepted by a link,
+// revoked, or removed with its account): the invitation is then not found
+// in the workspace, as for a spent token, and PurgeExpired drops the row
+// once it would have expired.
+const (
+	insertInvitationSQL = `INSERT INTO invitations (membership_id, workspace_id, livemode, token_hash, inviter_user_id, expires_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`
+	indexTokenSQL = `INSERT INTO invitation_token_lookup (token_hash, workspace_id, membership_id, expires_at) VALUES (?, ?, ?, ?)`
+)
+
+// invitationRows is a membership's first invitation: its token, its
+// row (insertInvitationSQL's arguments), its token's lookup row
+// (indexTokenSQL's) and when it expires.
+type invitationRows struct {
+	token       string
+	row, lookup []any
+	expiresAt   time.Time
+}
+
+// newInvitation makes the first invitation of a membership, issued at t
+// by ctx's actor (its inviter when a user).
+func newInvitation(ctx context.Context, sc Scope, membershipID string, t time.Time) invitationRows {
 	var inviter sql.NullString
 	if a := actorFrom(ctx).actor; a.Type == "user" {
 		inviter = nullString(a.ID)
 	}
-	token, t := RandomToken(43), now()
-	_, err := s.exec(ctx, `INSERT INTO invitations (membership_id, workspace_id, livemode, token_hash, inviter_user_id, expires_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, membershipID, sc.WorkspaceID, sc.Live, HashSecret(token), inviter, t.Add(InvitationTTL), t)
-	if err != nil {
-		return "", wrap(err, "insert invitation of membership %s", membershipID)
-	}
-	return token, s.indexToken(ctx, sc, membershipID, HashSecret(token), t.Add(InvitationTTL))
-}
-
-// indexToken records in invitation_token_lookup the invitation a token's
-// hash opens (issueInvitation dropped the membership's previous token): the invitation
-// page and its acceptance look for the token before they know the
-// workspace. A row can outlive its invitation (accepted by a link,
-// revoked, or removed with its account): the invitation is then not found
-// in the workspace, as for a spent token, and PurgeExpired drops the row
-// once it would have expired.
-func (s *DB) indexToken(ctx context.Context, sc Scope, membershipID, hash string, expires time.Time) error {
-	_, err := s.exec(ctx, `INSERT INTO invitation_token_lookup (token_hash, workspace_id, membership_id, expires_at) VALUES (?, ?, ?, ?)`,
-		hash, sc.WorkspaceID, membershipID, expires)
-	return wrap(err, "index the token of membership %s", membershipID)
+	token, expires := RandomToken(43), t.Add(InvitationTTL)
+	hash := HashSecret(token)
+	return invitationRows{token: token, expiresAt: expires,
+		row:    []any{membershipID, sc.WorkspaceID, sc.Live, hash, inviter, expires, t},
+		lookup: []any{hash, sc.WorkspaceID, membershipID, expires}}
 }
 
 // tokenRef is where invitation_token_lookup says a token's invitation is.

@@ -297,15 +297,22 @@ func (s *DB) loadMemberships(ctx context.Context, query string, args ...any) ([]
 		m := row.Membership
 		m.Permissions = keyList(row.DirectKeys)
 		m.Role.Permissions = keyList(row.RoleKeys)
-		m.settle(s.clock())
-		if m.InvitationExpiresAt != nil {
-			m.Invitation = &Invitation{ExpiresAt: m.InvitationExpiresAt.UTC()}
-		}
-		m.CreatedAt, m.UpdatedAt = m.CreatedAt.UTC(), m.UpdatedAt.UTC()
-		m.Links = Links{Self: "/v1/account-memberships/" + m.ID}
-		ms[i] = m
+		ms[i] = s.completeMembership(m)
 	}
 	return ms, nil
+}
+
+// completeMembership fills what a membership shows beyond its columns
+// (its permissions and its role's, sorted, set): its status and effective
+// permissions now, its invitation, its times in UTC and its links.
+func (s *DB) completeMembership(m Membership) Membership {
+	m.settle(s.clock())
+	if m.InvitationExpiresAt != nil {
+		m.Invitation = &Invitation{ExpiresAt: m.InvitationExpiresAt.UTC()}
+	}
+	m.CreatedAt, m.UpdatedAt = m.CreatedAt.UTC(), m.UpdatedAt.UTC()
+	m.Links = Links{Self: "/v1/account-memberships/" + m.ID}
+	return m
 }
 
 // lockMembership reads a membership for a change and locks its row until

@@ -32,14 +32,7 @@ func (s *DB) CreateMembership(ctx context.Context, sc Scope, accountID string, i
 		if by.ID != "" && in.StaffID != "" {
 			return ErrStaffOnly.Saying("Only the workspace's staff may link a staff member to an account")
 		}
-		ch := MembershipChange{Role: in.Role}
-		if in.ExpiresAt != nil {
-			ch.Expiry = &Expiry{At: in.ExpiresAt}
-		}
-		if in.Permissions != nil {
-			ch.Permissions = &in.Permissions
-		}
-		e, err := s.editOf(ctx, sc.WorkspaceID, ch)
+		e, err := s.newMembershipEdit(ctx, sc.WorkspaceID, in)
 		if err != nil {
 			return err
 		}
@@ -63,24 +56,47 @@ func (s *DB) CreateMembership(ctx context.Context, sc Scope, accountID string, i
 		case !errors.Is(err, ErrMembershipNotFound):
 			return err
 		}
-		if e.role == nil {
-			r, err := s.roleOrDefault(ctx, sc.WorkspaceID, "")
-			if err != nil {
-				return err
-			}
-			e.role = &r
-		}
-		if err := by.mayGive(e.role, in.Permissions); err != nil {
+		if err := s.settleNewRole(ctx, sc.WorkspaceID, by, &e, in); err != nil {
 			return err
-		}
-		if e.role.Slug == OwnerRoleSlug && in.ExpiresAt != nil {
-			return ErrOwnerCannotExpire
 		}
 		created = true
 		m, err = s.insertMembership(ctx, sc, a, user.ID, staffID, e, in)
 		return err
 	})
 	return m, created, err
+}
+
+// newMembershipEdit checks a validated new membership's role and expiry
+// against the workspace.
+func (s *DB) newMembershipEdit(ctx context.Context, wsID string, in NewMembership) (edit, error) {
+	ch := MembershipChange{Role: in.Role}
+	if in.ExpiresAt != nil {
+		ch.Expiry = &Expiry{At: in.ExpiresAt}
+	}
+	if in.Permissions != nil {
+		ch.Permissions = &in.Permissions
+	}
+	return s.editOf(ctx, wsID, ch)
+}
+
+// settleNewRole gives the edit of a new membership (for a person with no
+// membership of the account) the default role when it names none, and
+// refuses what by may not give and an owner that expires.
+func (s *DB) settleNewRole(ctx context.Context, wsID string, by Membership, e *edit, in NewMembership) error {
+	if e.role == nil {
+		r, err := s.roleOrDefault(ctx, wsID, "")
+		if err != nil {
+			return err
+		}
+		e.role = &r
+	}
+	if err := by.mayGive(e.role, in.Permissions); err != nil {
+		return err
+	}
+	if e.role.Slug == OwnerRoleSlug && in.ExpiresAt != nil {
+		return ErrOwnerCannotExpire
+	}
+	return nil
 }
 
 // alreadyMember is the conflict of a second membership for one person.
@@ -120,15 +136,9 @@ func (s *DB) membershipOfUser(ctx context.Context, sc Scope, accountID, userID s
 // insertMembership writes a new membership with its permissions and, for an
 // invitation, its token and email, and records what happened.
 func (s *DB) insertMembership(ctx context.Context, sc Scope, a Account, userID, staffID string, e edit, in NewMembership) (Membership, error) {
-	status := StatusActive
-	if staffID == "" {
-		status = StatusInvited
-	}
-	id, t := NewID("am"), now()
+	status, id := newMembershipStatus(staffID), NewID("am")
 	s.aboutToWriteMembership(ctx)
-	_, err := s.exec(ctx, `INSERT INTO account_memberships (id, workspace_id, livemode, account_id, user_id,
-		workspace_membership_id, role_id, status, created_at, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		id, sc.WorkspaceID, sc.Live, a.ID, userID, nullString(staffID), e.role.ID, status, t, t, e.expiresAt())
+	_, err := s.exec(ctx, insertMembershipSQL, newMembershipRow(sc, a.ID, id, userID, staffID, e, now(), false, nil)...)
 	if isUniqueViolation(err) {
 		return Membership{}, alreadyMember("")
 	}
@@ -156,7 +166,14 @@ func (s *DB) insertMembership(ctx context.Context, sc Scope, a Account, userID, 
 	if err := s.settleSeat(ctx, sc, m); err != nil {
 		return m, err
 	}
-	if err := s.record(ctx, sc, change{Type: "membership.created", TargetID: id, AccountID: a.ID, MembershipID: id, Data: m}); err != nil {
+	return s.announceMembership(ctx, sc, a, m, token, in)
+}
+
+// announceMembership records the creation of membership m, as written
+// with its seat, tells its member of a near expiry and, for an
+// invitation (token), announces it (announceInvitation).
+func (s *DB) announceMembership(ctx context.Context, sc Scope, a Account, m Membership, token string, in NewMembership) (Membership, error) {
+	if err := s.record(ctx, sc, change{Type: "membership.created", TargetID: m.ID, AccountID: a.ID, MembershipID: m.ID, Data: m}); err != nil {
 		return m, err
 	}
 	if err := s.noticeIfNear(ctx, sc, m); err != nil {
@@ -166,6 +183,30 @@ func (s *DB) insertMembership(ctx context.Context, sc Scope, a Account, userID, 
 		return m, nil
 	}
 	return s.announceInvitation(ctx, sc, a, m, token, invitationNotice{send: in.SendEmail, acceptURL: in.AcceptURL})
+}
+
+// insertMembershipSQL writes a new membership; its arguments are those of
+// newMembershipRow.
+const insertMembershipSQL = `INSERT INTO account_memberships (id, workspace_id, livemode, account_id, user_id,
+	workspace_membership_id, role_id, status, created_at, updated_at, expires_at, holds_seat, seat_until)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// newMembershipStatus is the status of a new membership: active for a
+// linked staff member, invited for a person invited by email.
+func newMembershipStatus(staffID string) string {
+	if staffID == "" {
+		return StatusInvited
+	}
+	return StatusActive
+}
+
+// newMembershipRow is the row (insertMembershipSQL's arguments) of a new
+// membership made at t, holding a seat until seatUntil when held (bulk
+// invitations write it with its seat), else none yet (settleSeat gives it
+// one).
+func newMembershipRow(sc Scope, accountID, id, userID, staffID string, e edit, t time.Time, held bool, seatUntil *time.Time) []any {
+	return []any{id, sc.WorkspaceID, sc.Live, accountID, userID, nullString(staffID), e.role.ID, newMembershipStatus(staffID),
+		t, t, e.expiresAt(), held, seatUntil}
 }
 
 // aboutToWriteMembership runs the test hook beforeMembershipWrite, if any.

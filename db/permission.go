@@ -100,13 +100,26 @@ func (s *DB) catalogKeys(ctx context.Context, wsID, field string, keys []string)
 // naming them under field ("permissions", "add_permissions", …). The
 // foreign keys to the catalog back it up under concurrency.
 func (s *DB) checkCatalog(ctx context.Context, wsID, field string, keys []string) error {
+	known, err := s.knownKeys(ctx, wsID, keys)
+	if err != nil {
+		return err
+	}
+	return inCatalog(field, keys, known)
+}
+
+// knownKeys returns which keys of a list are in the workspace's catalog.
+func (s *DB) knownKeys(ctx context.Context, wsID string, keys []string) ([]string, error) {
 	if len(keys) == 0 {
-		return nil
+		return nil, nil
 	}
 	var known []string
-	if err := s.selectAll(ctx, &known, s.dialect(knownKeysQuery), wsID, listArg(keys)); err != nil {
-		return wrap(err, "check permissions against the catalog")
-	}
+	err := s.selectAll(ctx, &known, s.dialect(knownKeysQuery), wsID, listArg(keys))
+	return known, wrap(err, "check permissions against the catalog")
+}
+
+// inCatalog refuses, under field, the keys that are not among known (the
+// catalog's keys of a list that holds them).
+func inCatalog(field string, keys, known []string) error {
 	if unknown := difference(keys, known); len(unknown) > 0 {
 		return notInCatalog(field, unknown...)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -94,9 +95,24 @@ func (s *DB) createUser(ctx context.Context, wsID, email, name, passwordHash str
 // workspace. Users keep their email, and leave only with their workspace,
 // whose deletion takes the row with it.
 func (s *DB) indexEmail(ctx context.Context, wsID, email string) error {
-	_, err := s.exec(ctx, `INSERT INTO user_email_lookup (email_lower, workspace_id) VALUES (?, ?) ON CONFLICT DO NOTHING`,
-		FoldEmail(email), wsID)
+	_, err := s.exec(ctx, indexEmailSQL+onConflictDoNothing, FoldEmail(email), wsID)
 	return wrap(err, "index the email of a user")
+}
+
+// insertNewUserSQL writes an invited person's user (newUserRow's
+// arguments), followed by onUserConflict: a user of the same email is
+// kept as it is. indexEmailSQL indexes an email (see indexEmail), followed
+// by onConflictDoNothing.
+const (
+	insertNewUserSQL    = `INSERT INTO users (id, workspace_id, email, email_lower, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	onUserConflict      = ` ON CONFLICT (workspace_id, email_lower) DO NOTHING`
+	indexEmailSQL       = `INSERT INTO user_email_lookup (email_lower, workspace_id) VALUES (?, ?)`
+	onConflictDoNothing = ` ON CONFLICT DO NOTHING`
+)
+
+// newUserRow is the row of an invited person's new user, made at t.
+func newUserRow(wsID, email, name string, t time.Time) []any {
+	return []any{NewID("usr"), wsID, email, FoldEmail(email), name, t, t}
 }
 
 // findOrCreateUser returns the workspace's user with this email (compared
@@ -107,10 +123,7 @@ func (s *DB) indexEmail(ctx context.Context, wsID, email string) error {
 // read after it sees the committed user.
 func (s *DB) findOrCreateUser(ctx context.Context, wsID, email, name string) (User, error) {
 	var u User
-	t := now()
-	if _, err := s.exec(ctx, `INSERT INTO users (id, workspace_id, email, email_lower, name, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, email_lower) DO NOTHING`,
-		NewID("usr"), wsID, email, FoldEmail(email), name, t, t); err != nil {
+	if _, err := s.exec(ctx, insertNewUserSQL+onUserConflict, newUserRow(wsID, email, name, now())...); err != nil {
 		return u, wrap(err, "insert user")
 	}
 	if err := s.indexEmail(ctx, wsID, email); err != nil {
