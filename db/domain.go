@@ -377,6 +377,21 @@ func (s *DB) CreateDomain(ctx context.Context, sc Scope, accountID string, in Ne
 	return d, err
 }
 
+// domainActing locks the domain id names for a change by the caller, who
+// must hold org.manage in its account when a member principal (staff and
+// keys pass); a member who may not is told the domain does not exist.
+func (s *DB) domainActing(ctx context.Context, sc Scope, id string) (Domain, Membership, context.Context, error) {
+	d, err := s.lockDomain(ctx, sc, id)
+	if err != nil {
+		return d, Membership{}, ctx, err
+	}
+	by, ctx, err := s.memberActing(ctx, sc, d.AccountID, PermOrgManage)
+	if err != nil {
+		return d, by, ctx, hideDomain(id, err)
+	}
+	return d, by, ctx, nil
+}
+
 // UpdateDomain changes a domain's enrollment or role.
 func (s *DB) UpdateDomain(ctx context.Context, sc Scope, id string, p DomainPatch) (Domain, error) {
 	if err := p.Validate(); err != nil {
@@ -384,13 +399,10 @@ func (s *DB) UpdateDomain(ctx context.Context, sc Scope, id string, p DomainPatc
 	}
 	var d Domain
 	err := s.WithTx(ctx, func(ctx context.Context) error {
+		var by Membership
 		var err error
-		if d, err = s.lockDomain(ctx, sc, id); err != nil {
+		if d, by, ctx, err = s.domainActing(ctx, sc, id); err != nil {
 			return err
-		}
-		by, ctx, err := s.memberActing(ctx, sc, d.AccountID, PermOrgManage)
-		if err != nil {
-			return hideDomain(id, err)
 		}
 		prev, enrollment, roleID := map[string]any{}, d.Enrollment, d.Role.ID
 		if p.Enrollment != nil && *p.Enrollment != d.Enrollment {
@@ -421,12 +433,9 @@ func (s *DB) UpdateDomain(ctx context.Context, sc Scope, id string, p DomainPatc
 // DeleteDomain gives up an account's claim of a domain.
 func (s *DB) DeleteDomain(ctx context.Context, sc Scope, id string) error {
 	return s.WithTx(ctx, func(ctx context.Context) error {
-		d, err := s.lockDomain(ctx, sc, id)
+		d, _, ctx, err := s.domainActing(ctx, sc, id)
 		if err != nil {
 			return err
-		}
-		if _, ctx, err = s.memberActing(ctx, sc, d.AccountID, PermOrgManage); err != nil {
-			return hideDomain(id, err)
 		}
 		if _, err := s.exec(ctx, `DELETE FROM account_domains WHERE workspace_id = ? AND livemode = ? AND id = ?`,
 			sc.WorkspaceID, sc.Live, id); err != nil {
@@ -458,13 +467,10 @@ func (c DomainCheck) proves(d Domain) bool {
 func (s *DB) VerifyDomain(ctx context.Context, sc Scope, id string, check DomainCheck) (Domain, error) {
 	var d Domain
 	err := s.WithTx(ctx, func(ctx context.Context) error {
+		var by Membership
 		var err error
-		if d, err = s.lockDomain(ctx, sc, id); err != nil {
+		if d, by, ctx, err = s.domainActing(ctx, sc, id); err != nil {
 			return err
-		}
-		by, ctx, err := s.memberActing(ctx, sc, d.AccountID, PermOrgManage)
-		if err != nil {
-			return hideDomain(id, err)
 		}
 		if check.Manual && by.ID != "" {
 			return errManualByMember

@@ -14,29 +14,9 @@ import (
 	"roster/db/dbtest"
 )
 
-// testClock is a clock a test moves: DB.Now reads it.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// Now is the clock's time.
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Add moves the clock on by d.
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // withClock gives the database a clock starting now.
-func withClock(d *db.DB) *testClock {
-	c := &testClock{t: time.Now().UTC()}
+func withClock(d *db.DB) *dbtest.Clock {
+	c := dbtest.NewClock(time.Now().UTC())
 	d.Now = c.Now
 	return c
 }
@@ -229,7 +209,7 @@ func TestExpiryRules(t *testing.T) {
 			t.Fatalf("expires_before: %s", got)
 		}
 
-		clk.Add(10*24*time.Hour + time.Second) // past it; no sweep has run
+		clk.Advance(10*24*time.Hour + time.Second) // past it; no sweep has run
 		m, err := d.Membership(ctx, sc, db.MembershipRef{ID: bob.ID})
 		if err != nil || m.Status != db.StatusExpired || len(m.EffectivePermissions) != 0 {
 			t.Fatalf("read past the expiry: %s %v, %v", m.Status, m.EffectivePermissions, err)
@@ -307,7 +287,7 @@ func TestConcurrentSweeps(t *testing.T) {
 				t.Fatalf("%s: told 20 days ahead", m.ID)
 			}
 		}
-		clk.Add(14 * 24 * time.Hour) // the first ones expired, the others near
+		clk.Advance(14 * 24 * time.Hour) // the first ones expired, the others near
 		sweepTwice(t, d)
 		sweepTwice(t, d)
 		for _, m := range expiring {

@@ -27,7 +27,7 @@ type env struct {
 	db             *db.DB
 	srv            *web.Server
 	ws             dbtest.Fixture
-	clk            *clock // the webhook dispatcher's, when the test holds it (hookEnv)
+	clk            *dbtest.Clock // the webhook dispatcher's, when the test holds it (hookEnv)
 }
 
 // newEnv builds a server on d; adjust changes its configuration.

@@ -15,7 +15,7 @@ import (
 // "Memberships that end by themselves", "Transfer of ownership").
 func TestSeatsFollowTheLifecycle(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		clk := &clock{t: time.Now().UTC()}
+		clk := dbtest.NewClock(time.Now().UTC())
 		d.Now = clk.Now
 		e := newEnv(t, d)
 		sk := e.key(true, db.KeySecret)
@@ -52,7 +52,7 @@ func TestSeatsFollowTheLifecycle(t *testing.T) {
 		// Past its expiry the seat is free at once, before any sweep, and
 		// stays free after one; bringing the membership back takes a seat.
 		e.setSeatLimit(t, sk, acct, "2")
-		clk.advance(time.Hour + time.Second)
+		clk.Advance(time.Hour + time.Second)
 		used(2)
 		if _, err := d.SweepMemberships(context.Background(), 100); err != nil {
 			t.Fatal(err)

@@ -125,7 +125,7 @@ func TestLifecycleDeactivateAPI(t *testing.T) {
 // it (no sweep has run), then the way back.
 func TestLifecycleExpiryAPI(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		clk := &clock{t: time.Now().UTC()}
+		clk := dbtest.NewClock(time.Now().UTC())
 		d.Now = clk.Now
 		e := newEnv(t, d)
 		e.srv.Sweeper().Stop() // the test tells read-time expiry from the sweep's
@@ -162,7 +162,7 @@ func TestLifecycleExpiryAPI(t *testing.T) {
 			t.Fatalf("expires_before lists %q", got)
 		}
 
-		clk.advance(2*time.Hour + time.Second)
+		clk.Advance(2*time.Hour + time.Second)
 		r = e.Call(t, "GET", plain, f.sk, "")
 		if m := lifecycleOf(t, r); m.Status != "expired" || len(m.EffectivePermissions) != 0 {
 			t.Fatalf("past its expiry: %s", r.Raw)
@@ -227,7 +227,7 @@ func TestLifecycleExpiryMidRequest(t *testing.T) {
 // each near one one membership.expiring and one email.
 func TestLifecycleTwoSweepers(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		clk := &clock{t: time.Now().UTC()}
+		clk := dbtest.NewClock(time.Now().UTC())
 		d.Now = clk.Now
 		e := newEnv(t, d)
 		f := newMemberFixture(t, e)
@@ -242,7 +242,7 @@ func TestLifecycleTwoSweepers(t *testing.T) {
 			at := clk.Now().Add(time.Duration(i+1) * 24 * time.Hour * 10).Format(time.RFC3339)
 			e.Call(t, "PATCH", "/v1/account-memberships/"+id, f.sk, `{"expires_at":"`+at+`"}`).Expect(t, 200, "")
 		}
-		clk.advance(15 * 24 * time.Hour) // the admin's expired, the plain member's near
+		clk.Advance(15 * 24 * time.Hour) // the admin's expired, the plain member's near
 		var wg sync.WaitGroup
 		for _, s := range []*web.Sweeper{e.srv.Sweeper(), other.Sweeper(), e.srv.Sweeper()} {
 			wg.Add(1)

@@ -69,39 +69,9 @@ func (r *receiver) requests() []received {
 	return append([]received(nil), r.got...)
 }
 
-// clock is a time the test moves.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// Now is the clock's time.
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// catchUp moves the clock to the real time if it is behind: deliveries
-// are due from the real time they were written.
-func (c *clock) catchUp() {
-	c.mu.Lock()
-	if now := time.Now(); c.t.Before(now) {
-		c.t = now
-	}
-	c.mu.Unlock()
-}
-
-// advance moves the clock on.
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // hookEnv is an env whose webhook dispatcher runs on clk, trusts the TLS
 // receivers' certificates and works only when the test flushes it.
-func hookEnv(t *testing.T, d *db.DB, clk *clock, adjust ...func(*web.Config)) *env {
+func hookEnv(t *testing.T, d *db.DB, clk *dbtest.Clock, adjust ...func(*web.Config)) *env {
 	t.Helper()
 	e := newEnv(t, d, append([]func(*web.Config){func(cfg *web.Config) {
 		cfg.Webhooks = web.WebhookOptions{Now: clk.Now, Interval: time.Hour, Version: "test",
@@ -162,7 +132,7 @@ func (e *env) deliveries(t *testing.T, token, endpointID, query string) []delive
 func (e *env) flush(t *testing.T) {
 	t.Helper()
 	if e.clk != nil {
-		e.clk.catchUp()
+		e.clk.CatchUp()
 	}
 	if err := e.srv.Webhooks().Flush(context.Background()); err != nil {
 		t.Fatal(err)
@@ -188,7 +158,7 @@ func verify(t *testing.T, secret string, r received) {
 // the secret do not show; the delivery says it succeeded.
 func TestWebhookDelivery(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		clk := &clock{t: time.Now()}
+		clk := dbtest.NewClock(time.Now())
 		e := hookEnv(t, d, clk)
 		rcv := newReceiver(t, false, nil)
 		sk := e.key(false, db.KeySecret)
@@ -289,7 +259,7 @@ func TestWebhookEndpointInput(t *testing.T) {
 // least a minute; a Retry-After is honoured up to twice the wait.
 func TestWebhookRetries(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		clk := &clock{t: time.Now()}
+		clk := dbtest.NewClock(time.Now())
 		e := hookEnv(t, d, clk)
 		rcv := newReceiver(t, false, func(n int, w http.ResponseWriter) {
 			switch n {
@@ -312,12 +282,12 @@ func TestWebhookRetries(t *testing.T) {
 		if len(ds) != 1 || ds[0].Status != "pending" || *ds[0].LastStatus != 429 || ds[0].NextAttemptAt.Sub(start).Round(time.Second) != time.Minute {
 			t.Fatalf("after a 429: %+v (next in %s, want a minute)", ds, ds[0].NextAttemptAt.Sub(start))
 		}
-		clk.advance(30 * time.Second)
+		clk.Advance(30 * time.Second)
 		e.flush(t)
 		if n := len(rcv.requests()); n != 1 {
 			t.Fatalf("%d requests before the retry was due", n)
 		}
-		clk.advance(31 * time.Second)
+		clk.Advance(31 * time.Second)
 		e.flush(t)
 		second := clk.Now()
 		ds = e.deliveries(t, sk, ep.ID, "")
@@ -325,7 +295,7 @@ func TestWebhookRetries(t *testing.T) {
 		if ds[0].Attempts != 2 || *ds[0].LastStatus != 503 || wait < 8*time.Minute || wait > 12*time.Minute || len(*ds[0].LastResponse) != 2048 {
 			t.Fatalf("after a 503 with Retry-After 3600: %+v, next in %s (want twice 5 min ±20%%)", ds[0], wait)
 		}
-		clk.advance(wait)
+		clk.Advance(wait)
 		e.flush(t)
 		got := rcv.requests()
 		if len(got) != 3 {
@@ -353,7 +323,7 @@ func TestWebhookRetries(t *testing.T) {
 // is queued for it.
 func TestWebhookGoneDisables(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		clk := &clock{t: time.Now()}
+		clk := dbtest.NewClock(time.Now())
 		e := hookEnv(t, d, clk)
 		rcv := newReceiver(t, false, func(int, http.ResponseWriter) {})
 		rcv.answer = func(_ int, w http.ResponseWriter) { w.WriteHeader(410) }
@@ -412,7 +382,7 @@ func (e *env) ownerEmailed(t *testing.T, subject string) {
 // deliveries are skipped. Before 5 days, failures alone do not disable it.
 func TestWebhookFailingEndpointIsDisabled(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		clk := &clock{t: time.Now()}
+		clk := dbtest.NewClock(time.Now())
 		e := hookEnv(t, d, clk)
 		rcv := newReceiver(t, false, func(_ int, w http.ResponseWriter) { w.WriteHeader(500) })
 		sk := e.key(false, db.KeySecret)
@@ -423,7 +393,7 @@ func TestWebhookFailingEndpointIsDisabled(t *testing.T) {
 		// Every wait of the schedule is at most 12 h (10 h + 20 %).
 		for range 9 {
 			e.flush(t)
-			clk.advance(12 * time.Hour)
+			clk.Advance(12 * time.Hour)
 		}
 		if ds := e.deliveries(t, sk, ep.ID, "status=failed"); len(ds) != 10 || ds[0].Attempts != 8 {
 			t.Fatalf("%d failed deliveries (want 10 after 8 attempts each): %+v", len(ds), ds)
@@ -431,11 +401,11 @@ func TestWebhookFailingEndpointIsDisabled(t *testing.T) {
 		if ep := e.endpointOf(t, sk, ep.ID); ep.Status != "enabled" {
 			t.Fatalf("disabled before 5 days without success: %+v", ep)
 		}
-		clk.advance(24 * time.Hour)
+		clk.Advance(24 * time.Hour)
 		e.createAccount(sk, "Last straw")
 		for range 7 {
 			e.flush(t)
-			clk.advance(12 * time.Hour)
+			clk.Advance(12 * time.Hour)
 		}
 		e.createAccount(sk, "Waiting")
 		e.flush(t)
@@ -483,7 +453,7 @@ func TestWebhookFailingEndpointIsDisabled(t *testing.T) {
 // 10 unexpired old secrets.
 func TestWebhookRotation(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		clk := &clock{t: time.Now()}
+		clk := dbtest.NewClock(time.Now())
 		e := hookEnv(t, d, clk)
 		rcv := newReceiver(t, false, nil)
 		sk := e.key(false, db.KeySecret)
@@ -509,7 +479,7 @@ func TestWebhookRotation(t *testing.T) {
 			t.Fatalf("test event of type %q", body.Type)
 		}
 		// Once the old secret expired, only the new one signs.
-		clk.advance(2 * time.Hour)
+		clk.Advance(2 * time.Hour)
 		e.Call(t, "POST", "/v1/webhook-endpoints/"+ep.ID+"/test", sk, "").Expect(t, 202, "")
 		e.flush(t)
 		got = rcv.requests()
@@ -531,7 +501,7 @@ func TestWebhookRotation(t *testing.T) {
 // account's events only; the test event goes to its endpoint alone.
 func TestWebhookFilters(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		clk := &clock{t: time.Now()}
+		clk := dbtest.NewClock(time.Now())
 		e := hookEnv(t, d, clk)
 		liveRcv, testRcv, acctRcv := newReceiver(t, true, nil), newReceiver(t, false, nil), newReceiver(t, false, nil)
 		live, test := e.key(true, db.KeySecret), e.key(false, db.KeySecret)
@@ -581,7 +551,7 @@ func TestWebhookFilters(t *testing.T) {
 // redirect is not followed.
 func TestWebhookSSRF(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		clk := &clock{t: time.Now()}
+		clk := dbtest.NewClock(time.Now())
 		e := hookEnv(t, d, clk, func(cfg *web.Config) { cfg.WebhookAllowNets = nil })
 		rcv := newReceiver(t, false, nil)
 		sk := e.key(false, db.KeySecret)
@@ -599,7 +569,7 @@ func TestWebhookSSRF(t *testing.T) {
 		}
 	})
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		clk := &clock{t: time.Now()}
+		clk := dbtest.NewClock(time.Now())
 		e := hookEnv(t, d, clk)
 		target := newReceiver(t, false, nil)
 		rcv := newReceiver(t, false, func(_ int, w http.ResponseWriter) {
@@ -621,7 +591,7 @@ func TestWebhookSSRF(t *testing.T) {
 // now, with nothing scheduled after it; one of a disabled endpoint is 409.
 func TestWebhookRetryNow(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		clk := &clock{t: time.Now()}
+		clk := dbtest.NewClock(time.Now())
 		e := hookEnv(t, d, clk)
 		rcv := newReceiver(t, false, nil)
 		sk := e.key(false, db.KeySecret)
