@@ -287,7 +287,9 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 	if cfg.webhookLease, err = time.ParseDuration(*lease); err != nil || cfg.webhookLease < time.Second {
 		return fmt.Errorf("ROSTER_WEBHOOK_LEASE: want a duration of at least 1s, such as 1m, got %q", *lease)
 	}
-	logger := newLogger(cfg.logFormat, stderr)
+	logs := newLogBuffer(stderr)
+	defer logs.Close()
+	logger := newLogger(cfg.logFormat, logs)
 
 	d, err := openDB(ctx, cfg.dbURL)
 	if err != nil {

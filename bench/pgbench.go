@@ -40,10 +40,11 @@ const (
 var tpsLine = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
 
 // rosterPatch runs Roster's own PATCH statements (patch.pgbench) on
-// random members of account a, and returns pgbench's transactions per
-// second.
+// random members of account a, with their generic plans as roster's
+// connections do (plan_cache_mode, db/open.go), and returns pgbench's
+// transactions per second.
 func rosterPatch(ctx context.Context, dbURL string, o options, s seeded, a seededAccount) (float64, error) {
-	return pgbench(ctx, dbURL, o, patchScript, map[string]string{
+	return pgbench(ctx, dbURL, o, patchScript, "-c plan_cache_mode=force_generic_plan", map[string]string{
 		"start": strconv.FormatInt(a.start, 10), "step": strconv.FormatInt(a.step, 10), "size": strconv.Itoa(a.size),
 		"suffix": a.suffix(), "data": eventData, "prev": eventPrevious, "ws": s.workspaceID, "acct": a.id,
 	})
@@ -53,15 +54,16 @@ func rosterPatch(ctx context.Context, dbURL string, o options, s seeded, a seede
 // (essential.pgbench) on the reference's schema, and returns pgbench's
 // transactions per second: the database's floor for that request.
 func essentialPatch(ctx context.Context, dbURL string, o options, members int) (float64, error) {
-	return pgbench(ctx, dbURL, o, essentialScript, map[string]string{
+	return pgbench(ctx, dbURL, o, essentialScript, "", map[string]string{
 		"members": strconv.Itoa(members), "ws": referenceWorkspace, "data": referenceEvent,
 	})
 }
 
 // pgbench runs script (-M prepared: roster and the reference, too, prepare
-// their statements) with the bench's client count and duration, and
-// returns its transactions per second.
-func pgbench(ctx context.Context, dbURL string, o options, script string, vars map[string]string) (float64, error) {
+// their statements) with the bench's client count and duration, and the
+// server settings pgOptions (PGOPTIONS) if any, and returns its
+// transactions per second.
+func pgbench(ctx context.Context, dbURL string, o options, script, pgOptions string, vars map[string]string) (float64, error) {
 	dir, err := os.MkdirTemp("", "roster-pgbench-")
 	if err != nil {
 		return 0, err
@@ -83,7 +85,7 @@ func pgbench(ctx context.Context, dbURL string, o options, script string, vars m
 		args = append(args, "-D", k+"="+v)
 	}
 	cmd := exec.CommandContext(ctx, "pgbench", append(args, u.Path[1:])...)
-	cmd.Env = append(os.Environ(), "PGPASSWORD="+pass)
+	cmd.Env = append(os.Environ(), "PGPASSWORD="+pass, "PGOPTIONS="+pgOptions)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return 0, fmt.Errorf("%w: %s", err, out)

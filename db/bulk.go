@@ -136,12 +136,6 @@ func (s *DB) Bulk(ctx context.Context, sc Scope, accountID string, ops []BulkOp,
 	}
 	var items []BulkItem
 	_, joined := ctx.Value(txKey{}).(*sqlx.Tx)
-	if s.Dialect == SQLite && !joined {
-		if err := s.bulkTurn.take(ctx); err != nil {
-			return nil, err
-		}
-		defer s.bulkTurn.release()
-	}
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		var err error
 		items, err = s.runBulkUndoable(ctx, sc, accountID, ops, opt, joined)

@@ -179,29 +179,3 @@ func lockedForBulk(ctx context.Context, accountID string) bool {
 	id, _ := ctx.Value(bulkAccountKey{}).(string)
 	return id != "" && id == accountID
 }
-
-// bulkTurn lets a process's bulk requests take SQLite's write lock one
-// at a time, in the order they came. A bulk transaction holds the lock
-// for a long while (up to 100 items): bulk requests waiting for it in
-// SQLite's busy handler, which polls with growing sleeps, can each miss
-// its release and starve past their deadline, while a queue hands it on
-// at once. SQLite's lock still decides between processes; this only
-// orders the requests of one.
-type bulkTurn struct {
-	once sync.Once
-	turn chan struct{}
-}
-
-// take waits for the turn, or for ctx to end; release gives it back.
-func (b *bulkTurn) take(ctx context.Context) error {
-	b.once.Do(func() { b.turn = make(chan struct{}, 1) })
-	select {
-	case b.turn <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("db: wait for the bulk turn: %w", ctx.Err())
-	}
-}
-
-// release gives the turn back.
-func (b *bulkTurn) release() { <-b.turn }

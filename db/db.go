@@ -23,14 +23,25 @@ const (
 // DB is Roster's database handle: a connection pool and its dialect.
 type DB struct {
 	*sqlx.DB
-	Dialect   Dialect
-	keys      keyCache       // API keys recently looked up by this process
-	stmts     sync.Map       // query text → its *sqlx.Stmt, prepared once per connection
+	Dialect Dialect
+	keys    keyCache // API keys recently looked up by this process
+	stmts   sync.Map // query text → its *sqlx.Stmt on the pool, prepared once per connection
+	// writer, on SQLite, is the one connection this process's
+	// transactions run on, one after the other (WithTx): SQLite lets one
+	// writer in at a time anyway, and transactions that queue in Go are
+	// handed the connection the moment it is free, where transactions on
+	// connections of their own would wait for the lock in SQLite's busy
+	// handler, which sleeps, and each re-read the pages another
+	// connection's commit made stale. Other processes' transactions still
+	// meet this one at SQLite's lock. Nil on PostgreSQL, whose
+	// transactions run on the pool.
+	writer    *sqlx.DB
+	wstmts    sync.Map       // query text → its *sqlx.Stmt on writer
+	turn      writeTurn      // whose transaction is next on writer
 	preparing sync.Map       // query texts being prepared in the background
 	prepares  sync.WaitGroup // the background prepares running, which Close waits for
 	secrets   secretKeys     // what webhook secrets are encrypted with
 	nets      netPolicy      // where webhook endpoints may point
-	bulkTurn  bulkTurn       // SQLite: this process's bulk requests, one at a time (bulk.go)
 
 	// beforeMembershipWrite, set by tests only, runs in the transaction
 	// just before a membership row is written with the role and staff

@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // Membership statuses.
@@ -114,6 +117,17 @@ type membershipRow struct {
 	Membership
 	DirectKeys sql.NullString `db:"direct_keys"`
 	RoleKeys   sql.NullString `db:"role_keys"`
+}
+
+// scan reads the current row of membershipSQL, whose columns come in this
+// order, and into more the columns a query adds after them.
+func (r *membershipRow) scan(rows *sqlx.Rows, more ...any) error {
+	m := &r.Membership
+	return rows.Scan(append([]any{&m.Object, &m.ID, &m.WorkspaceID, &m.AccountID, &m.UserID,
+		&m.StaffID, &m.Status, &m.ExpiresAt, &m.Livemode, &m.Version, &m.CreatedAt, &m.UpdatedAt,
+		&m.Role.ID, &m.Role.Slug, &m.Role.Name, &m.Role.IsDefault,
+		&m.User.ID, &m.User.Email, &m.User.Name,
+		&m.InvitationExpiresAt, &r.DirectKeys, &r.RoleKeys}, more...)...)
 }
 
 // membersOfAccount frames the list of an account's memberships, oldest
@@ -256,14 +270,22 @@ func (s *DB) accountExists(ctx context.Context, sc Scope, accountID string) erro
 
 // Membership returns one membership of the scope.
 func (s *DB) Membership(ctx context.Context, sc Scope, ref MembershipRef) (Membership, error) {
+	m, err := s.membershipAt(ctx, sc, ref)
+	if err == nil {
+		err = hideMembership(ref, s.memberReading(ctx, sc, m.AccountID))
+	}
+	return m, err
+}
+
+// membershipAt reads the membership ref names: account.not_found when ref
+// names an account the scope lacks, membership.not_found when the
+// membership is not the scope's (or not that account's).
+func (s *DB) membershipAt(ctx context.Context, sc Scope, ref MembershipRef) (Membership, error) {
 	m, err := s.membershipIn(ctx, sc, ref.AccountID, ref.ID)
 	if errors.Is(err, ErrMembershipNotFound) && ref.AccountID != "" {
 		if aerr := s.accountExists(ctx, sc, ref.AccountID); aerr != nil {
 			return Membership{}, aerr
 		}
-	}
-	if err == nil {
-		err = hideMembership(ref, s.memberReading(ctx, sc, m.AccountID))
 	}
 	return m, err
 }
@@ -288,18 +310,28 @@ func (s *DB) membershipIn(ctx context.Context, sc Scope, accountID, id string) (
 
 // loadMemberships runs a membership query and completes what it read.
 func (s *DB) loadMemberships(ctx context.Context, query string, args ...any) ([]Membership, error) {
-	var rows []membershipRow
-	if err := s.selectAll(ctx, &rows, query, args...); err != nil {
+	rows, err := s.query(ctx, query, args...)
+	if err != nil {
 		return nil, err
 	}
-	ms := make([]Membership, len(rows))
-	for i, row := range rows {
-		m := row.Membership
-		m.Permissions = keyList(row.DirectKeys)
-		m.Role.Permissions = keyList(row.RoleKeys)
-		ms[i] = s.completeMembership(m)
+	defer rows.Close()
+	ms := []Membership{}
+	for rows.Next() {
+		var row membershipRow
+		if err := row.scan(rows); err != nil {
+			return nil, err
+		}
+		ms = append(ms, s.membershipOfRow(row))
 	}
-	return ms, nil
+	return ms, rows.Err()
+}
+
+// membershipOfRow is the membership a row of membershipSQL holds.
+func (s *DB) membershipOfRow(row membershipRow) Membership {
+	m := row.Membership
+	m.Permissions = keyList(row.DirectKeys)
+	m.Role.Permissions = keyList(row.RoleKeys)
+	return s.completeMembership(m)
 }
 
 // completeMembership fills what a membership shows beyond its columns
@@ -316,35 +348,80 @@ func (s *DB) completeMembership(m Membership) Membership {
 }
 
 // lockMembership reads a membership for a change and locks its row until
-// the transaction ends (see forUpdate), so the version check holds under
-// concurrency. With wholeAccount it first locks the membership's account
-// (and returns it; else the Account is zero),
-// as a change that can lower the number of owners must (see lockAccount);
-// a change of direct permissions alone touches no rule beyond the
-// membership and locks only its row, so it does not queue behind the
-// account's other changes. The account lock comes first on both paths that
-// take both, so they cannot deadlock. SQLite's transactions are serialised
-// anyway.
+// the transaction ends (see lockedMembership), so the version check holds
+// under concurrency. With wholeAccount it first locks the membership's
+// account (and returns it; else the Account is zero), as a change that can
+// lower the number of owners must (see lockAccount); a change of direct
+// permissions alone touches no rule beyond the membership and locks only
+// its row, so it does not queue behind the account's other changes. The
+// account lock comes first on both paths that take both, so they cannot
+// deadlock.
 func (s *DB) lockMembership(ctx context.Context, sc Scope, ref MembershipRef, wholeAccount bool) (Membership, Account, error) {
-	lock := s.forUpdate()
-	if wholeAccount {
-		lock = ""
-	}
 	var a Account
-	accountID, err := ref.AccountID, error(nil)
-	if !wholeAccount || accountID == "" {
-		accountID, err = s.accountOfMembership(ctx, sc, ref, lock)
-	}
-	if err == nil && wholeAccount {
-		if a, err = s.lockAccount(ctx, sc, accountID); err == nil {
-			_, err = s.accountOfMembership(ctx, sc, ref, s.forUpdate())
+	if wholeAccount {
+		var err error
+		if ref.AccountID == "" {
+			if ref.AccountID, err = s.accountOfMembership(ctx, sc, ref, ""); err != nil {
+				return Membership{}, a, err
+			}
+		}
+		if a, err = s.lockAccount(ctx, sc, ref.AccountID); err != nil {
+			return Membership{}, a, err
 		}
 	}
-	if err != nil {
-		return Membership{}, a, err
-	}
-	m, err := s.membershipIn(ctx, sc, accountID, ref.ID)
+	m, err := s.lockedMembership(ctx, sc, ref)
 	return m, a, err
+}
+
+// lockedMembershipSQL is membershipSQL (PostgreSQL) with one more column:
+// the membership's version as the statement's snapshot saw it.
+var lockedMembershipSQL = strings.Replace(membershipSQL, "\n\tFROM account_memberships am\n",
+	`,
+	(SELECT seen.version FROM account_memberships seen
+		WHERE seen.workspace_id = am.workspace_id AND seen.id = am.id) AS seen_version
+	FROM account_memberships am
+`, 1)
+
+// lockedMembership reads the membership ref names (as membershipAt) and
+// locks its row until the transaction ends. On PostgreSQL one statement
+// reads and locks (FOR UPDATE OF am). When it had to wait for the row,
+// PostgreSQL gives it the row as the change it waited for left it, but the
+// membership's other tables (its permissions, its invitation) as the
+// statement's snapshot saw them, before that change: the version that
+// snapshot saw then differs from the row's, and the membership is read
+// again, now that the row is locked. SQLite's transactions are serialised
+// and read what was committed when they began: the read is the lock.
+func (s *DB) lockedMembership(ctx context.Context, sc Scope, ref MembershipRef) (Membership, error) {
+	if s.Dialect == SQLite {
+		return s.membershipAt(ctx, sc, ref)
+	}
+	q, args := lockedMembershipSQL+` AND am.id = ?`, []any{sc.WorkspaceID, sc.Live, ref.ID}
+	if ref.AccountID != "" {
+		q += ` AND am.account_id = ?`
+		args = append(args, ref.AccountID)
+	}
+	rows, err := s.query(ctx, q+` FOR UPDATE OF am`, args...)
+	if err != nil {
+		return Membership{}, wrap(err, "lock membership %s", ref.ID)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return Membership{}, wrap(err, "lock membership %s", ref.ID)
+		}
+		rows.Close()
+		return s.membershipAt(ctx, sc, ref) // not found: which of the two
+	}
+	var row membershipRow
+	var seen int64
+	if err := row.scan(rows, &seen); err != nil {
+		return Membership{}, wrap(err, "lock membership %s", ref.ID)
+	}
+	rows.Close()
+	if m := s.membershipOfRow(row); seen == m.Version {
+		return m, nil
+	}
+	return s.membershipIn(ctx, sc, row.AccountID, ref.ID)
 }
 
 // accountOfMembership reads the account of a membership of the scope (and

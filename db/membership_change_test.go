@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"roster/db"
 	"roster/db/dbtest"
@@ -147,5 +148,67 @@ func TestUnknownKeysAreRefused(t *testing.T) {
 				t.Fatalf("after %+v: version %d (was %d), %v, %s, %v", c.ch, m.Version, owner.Version, m.Permissions, m.Role.Slug, err)
 			}
 		}
+	})
+}
+
+// TestLockedReadAfterAWait: a change that waits for another transaction's
+// lock on the membership (another process's change of it) answers, and
+// records, the membership as that change left it: its permission and its
+// version, not those of before the wait.
+func TestLockedReadAfterAWait(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := dbtest.Workspace(t, d, "Acme")
+		sc := f.Live()
+		acct, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Shop"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := invite(t, d, sc, acct.ID, "ana@example.com", db.NewMembership{Role: "member"})
+
+		other, err := d.BeginTxx(ctx, nil) // holds the membership's row (SQLite: the write lock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Rollback()
+		for _, q := range []string{
+			`UPDATE account_memberships SET version = version + 1 WHERE workspace_id = ? AND id = ?`,
+			`INSERT INTO membership_permissions (membership_id, workspace_id, permission_key) VALUES (?, ?, 'billing.manage')`,
+		} {
+			args := []any{f.WorkspaceID, m.ID}
+			if strings.HasPrefix(q, "INSERT") {
+				args = []any{m.ID, f.WorkspaceID}
+			}
+			if _, err := other.ExecContext(ctx, d.Rebind(q), args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		type result struct {
+			m   db.Membership
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			got, err := d.UpdateMembership(ctx, sc, db.MembershipRef{ID: m.ID}, db.MembershipChange{Add: []string{"members.manage"}})
+			done <- result{got, err}
+		}()
+		time.Sleep(300 * time.Millisecond)
+		select {
+		case r := <-done:
+			t.Fatalf("the change did not wait for the other transaction's lock: %+v, %v", r.m.Permissions, r.err)
+		default:
+		}
+		if err := other.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		r := <-done
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if got := strings.Join(r.m.Permissions, " "); got != "billing.manage members.manage" || r.m.Version != m.Version+2 {
+			t.Errorf("after the wait the change answered permissions %q at version %d, want %q at version %d",
+				got, r.m.Version, "billing.manage members.manage", m.Version+2)
+		}
+		expectStored(t, d, sc, r.m, "membership.updated")
 	})
 }

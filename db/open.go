@@ -68,9 +68,18 @@ func Open(url string) (*DB, error) {
 		}
 		// Connections stay open: opening one runs the pragmas above, and a
 		// console page reads on several at once.
-		x.SetMaxOpenConns(8)
-		x.SetMaxIdleConns(8)
-		return &DB{DB: x, Dialect: SQLite}, nil
+		x.SetMaxOpenConns(sqliteReaders())
+		x.SetMaxIdleConns(sqliteReaders())
+		w, err := sqlx.Open("sqlite", dsn)
+		if err != nil {
+			x.Close()
+			return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)
+		}
+		// The transactions of this process take turns on one connection
+		// of their own (see DB.writer).
+		w.SetMaxOpenConns(1)
+		w.SetMaxIdleConns(1)
+		return &DB{DB: x, Dialect: SQLite, writer: w}, nil
 	default:
 		return nil, fmt.Errorf("db: unsupported database URL %q (want postgres://… or sqlite:PATH)", redactURL(url))
 	}
@@ -88,6 +97,12 @@ func SQLitePath(url string) (string, bool) {
 	rest, ok := strings.CutPrefix(url, "sqlite:")
 	return strings.TrimPrefix(rest, "//"), ok
 }
+
+// sqliteReaders is how many connections a process reads SQLite on: two
+// per core it may run on, at least 4. SQLite's reads run in the process,
+// so more connections than cores only queue for them, and each keeps a
+// page cache of its own (2 MB) and its prepared statements.
+func sqliteReaders() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 
 // DefaultPoolSize is how many connections a process keeps to PostgreSQL
 // by default: four per core it may run on, at least 8. A few connections
@@ -109,7 +124,8 @@ const ConnectTimeout = 3 * time.Second
 // openPostgres opens a PostgreSQL pool whose connections time out while
 // connecting and probe an idle peer, so that neither a server that stopped
 // answering nor a network that drops its packets holds a request forever,
-// and whose queries take one round trip each (binary_parameters).
+// whose queries take one round trip each (binary_parameters) and whose
+// prepared statements keep their plans (plan_cache_mode).
 func openPostgres(url string) (*sqlx.DB, error) {
 	u, err := neturl.Parse(url)
 	if err != nil {
@@ -124,6 +140,15 @@ func openPostgres(url string) (*sqlx.DB, error) {
 		// two: lib/pq sends parse, bind and execute at once rather than
 		// asking the server for the statement's parameter types first.
 		q.Set("binary_parameters", "yes")
+	}
+	if !q.Has("plan_cache_mode") {
+		// The stores' statements are prepared once per connection (see
+		// prepared) and written so that their generic plan is their good
+		// plan, whatever the sizes of the accounts (the plan tests and the
+		// bench check the generic plans): PostgreSQL then plans each once,
+		// where by default it plans short statements again at every
+		// execution, a third of a membership read's time.
+		q.Set("plan_cache_mode", "force_generic_plan")
 	}
 	u.RawQuery = q.Encode()
 	c, err := pq.NewConnector(u.String())

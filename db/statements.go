@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -49,6 +50,21 @@ func (s *DB) selectAll(ctx context.Context, dest any, query string, args ...any)
 	return st.SelectContext(ctx, dest, args...)
 }
 
+// query runs query (written with '?') and returns its rows, for the hot
+// reads that scan them column by column (selectAll finds each column's
+// field by name, which costs as much as the scan).
+func (s *DB) query(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	s.sent(query)
+	st, err := s.prepared(ctx, query)
+	switch {
+	case err != nil:
+		return nil, err
+	case st == nil:
+		return s.q(ctx).QueryxContext(ctx, s.Rebind(query), args...)
+	}
+	return st.QueryxContext(ctx, args...)
+}
+
 // exec runs a statement (written with '?') and returns the rows it affected.
 func (s *DB) exec(ctx context.Context, query string, args ...any) (int64, error) {
 	s.sent(query)
@@ -79,35 +95,39 @@ func (s *DB) exec(ctx context.Context, query string, args ...any) (int64, error)
 // one can use up the pool.
 func (s *DB) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
 	tx, inTx := ctx.Value(txKey{}).(*sqlx.Tx)
-	v, ok := s.stmts.Load(query)
+	pool, stmts := s.DB, &s.stmts
+	if inTx && s.writer != nil {
+		pool, stmts = s.writer, &s.wstmts
+	}
+	v, ok := stmts.Load(query)
 	switch {
 	case ok && inTx:
 		return tx.StmtxContext(ctx, v.(*sqlx.Stmt)), nil
 	case ok:
 		return v.(*sqlx.Stmt), nil
 	case inTx:
-		s.prepareSoon(query)
+		s.prepareSoon(pool, stmts, query)
 		return nil, nil
 	}
-	return s.prepare(ctx, query)
+	return s.prepare(ctx, pool, stmts, query)
 }
 
-// prepare prepares query on the pool and keeps the statement.
-func (s *DB) prepare(ctx context.Context, query string) (*sqlx.Stmt, error) {
-	st, err := s.DB.PreparexContext(ctx, s.Rebind(query))
+// prepare prepares query on pool and keeps the statement in stmts.
+func (s *DB) prepare(ctx context.Context, pool *sqlx.DB, stmts *sync.Map, query string) (*sqlx.Stmt, error) {
+	st, err := pool.PreparexContext(ctx, s.Rebind(query))
 	if err != nil {
 		return nil, err
 	}
-	if v, ok := s.stmts.LoadOrStore(query, st); ok {
+	if v, ok := stmts.LoadOrStore(query, st); ok {
 		st.Close() // another request prepared it first
 		return v.(*sqlx.Stmt), nil
 	}
 	return st, nil
 }
 
-// prepareSoon prepares query in the background, once at a time; a failure
-// leaves it to the next call.
-func (s *DB) prepareSoon(query string) {
+// prepareSoon prepares query on pool in the background, once at a time; a
+// failure leaves it to the next call.
+func (s *DB) prepareSoon(pool *sqlx.DB, stmts *sync.Map, query string) {
 	if _, busy := s.preparing.LoadOrStore(query, true); busy {
 		return
 	}
@@ -117,7 +137,7 @@ func (s *DB) prepareSoon(query string) {
 		defer s.preparing.Delete(query)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_, _ = s.prepare(ctx, query)
+		_, _ = s.prepare(ctx, pool, stmts, query)
 	}()
 }
 
@@ -126,5 +146,11 @@ func (s *DB) prepareSoon(query string) {
 // (on SQLite, its files) after its owner had let it go.
 func (s *DB) Close() error {
 	s.prepares.Wait()
+	if s.writer != nil {
+		if err := s.writer.Close(); err != nil {
+			s.DB.Close()
+			return err
+		}
+	}
 	return s.DB.Close()
 }

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -11,11 +12,21 @@ type txKey struct{}
 
 // WithTx runs fn in a transaction, committing when it returns nil. Called
 // inside another WithTx it joins the outer transaction instead of nesting.
+// On SQLite the process's transactions take turns, in the order they
+// came, on the writer connection.
 func (s *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if _, ok := ctx.Value(txKey{}).(*sqlx.Tx); ok {
 		return fn(ctx)
 	}
-	tx, err := s.BeginTxx(ctx, nil)
+	pool := s.DB
+	if s.writer != nil {
+		if err := s.turn.take(ctx); err != nil {
+			return err
+		}
+		defer s.turn.release()
+		pool = s.writer
+	}
+	tx, err := pool.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
 	}
@@ -40,3 +51,30 @@ func (s *DB) forUpdate() string {
 	}
 	return ""
 }
+
+// writeTurn lets a process's transactions take SQLite's write lock one at
+// a time, in the order they came (a channel's waiting senders are served
+// first come, first served; database/sql hands a free connection to a
+// waiter at random). A transaction waiting in SQLite's busy handler, which
+// polls with growing sleeps, can miss the lock's release again and again
+// and starve past its deadline (a bulk request holds the lock for up to 100
+// items), where a queue hands it on at once. SQLite's lock still decides
+// between processes; this only orders the transactions of one.
+type writeTurn struct {
+	once sync.Once
+	turn chan struct{}
+}
+
+// take waits for the turn, or for ctx to end.
+func (w *writeTurn) take(ctx context.Context) error {
+	w.once.Do(func() { w.turn = make(chan struct{}, 1) })
+	select {
+	case w.turn <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("db: wait for the write turn: %w", ctx.Err())
+	}
+}
+
+// release gives the turn back.
+func (w *writeTurn) release() { <-w.turn }

@@ -1,0 +1,107 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"roster/db"
+	"roster/db/dbtest"
+)
+
+// TestPostgresKeepsItsPlans: roster's PostgreSQL connections plan each
+// prepared statement once (plan_cache_mode force_generic_plan, which the
+// plan tests check the statements for), unless the URL says otherwise.
+func TestPostgresKeepsItsPlans(t *testing.T) {
+	base := dbtest.PostgresURL(t)
+	for _, c := range []struct{ param, want string }{
+		{"", "force_generic_plan"},
+		{"auto", "auto"},
+	} {
+		u, err := url.Parse(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.param != "" {
+			q := u.Query()
+			q.Set("plan_cache_mode", c.param)
+			u.RawQuery = q.Encode()
+		}
+		d, err := db.Open(u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mode string
+		err = d.GetContext(context.Background(), &mode, "SHOW plan_cache_mode")
+		d.Close()
+		if err != nil || mode != c.want {
+			t.Errorf("plan_cache_mode=%q in the URL: the connection plans with %q (%v), want %q", c.param, mode, err, c.want)
+		}
+	}
+}
+
+// TestSQLiteTransactionsTakeTurns: on SQLite the transactions of a process
+// wait for the write lock in the order they came, and one whose request
+// ends while it waits gives up at once, rather than polling SQLite's lock
+// with sleeps and missing its release.
+func TestSQLiteTransactionsTakeTurns(t *testing.T) {
+	d := dbtest.Open(t, db.SQLite)
+	f := dbtest.Workspace(t, d, "Acme")
+	ctx := context.Background()
+
+	release := make(chan struct{})
+	holding := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // holds the turn until released
+		defer wg.Done()
+		_ = d.WithTx(ctx, func(ctx context.Context) error {
+			if _, err := d.CreateAccount(ctx, f.Live(), db.AccountInput{Name: "First"}); err != nil {
+				t.Error(err)
+			}
+			close(holding)
+			<-release
+			return nil
+		})
+	}()
+	<-holding
+
+	// A transaction whose context ends while it waits returns then.
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := d.WithTx(short, func(context.Context) error { return nil })
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
+		t.Errorf("a transaction whose deadline passed while it waited: %v after %s, want the deadline's error at once", err, time.Since(start))
+	}
+
+	// Five more come one after the other, and commit in that order.
+	var mu sync.Mutex
+	var order []int
+	for i := range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := d.WithTx(ctx, func(ctx context.Context) error {
+				_, err := d.CreateAccount(ctx, f.Live(), db.AccountInput{Name: fmt.Sprintf("Next %d", i)})
+				mu.Lock()
+				order = append(order, i)
+				mu.Unlock()
+				return err
+			})
+			if err != nil {
+				t.Errorf("transaction %d: %v", i, err)
+			}
+		}()
+		time.Sleep(30 * time.Millisecond) // so that it waits before the next one comes
+	}
+	close(release)
+	wg.Wait()
+	if fmt.Sprint(order) != "[0 1 2 3 4]" {
+		t.Errorf("the waiting transactions ran in the order %v, want the order they came in, [0 1 2 3 4]", order)
+	}
+}
