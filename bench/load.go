@@ -147,10 +147,16 @@ func (c *client) openLoop(rate float64, d time.Duration, workers int, next func(
 	close(due)
 	wg.Wait()
 	if f := failed.Load(); f > 0 {
-		return nil, nil, fmt.Errorf("%d requests failed", f)
+		return lat, server, failures{f}
 	}
 	return lat, server, nil
 }
+
+// failures is the error of an open loop some of whose requests failed (or
+// answered an error); the loop's other figures come with it.
+type failures struct{ n int64 }
+
+func (f failures) Error() string { return fmt.Sprintf("%d requests failed", f.n) }
 
 // serverTime reads the server's own time from an answer's Server-Timing
 // header.

@@ -62,7 +62,7 @@ func Open(url string) (*DB, error) {
 		dsn := "file:" + uriPath.Replace(path) + "?_txlock=immediate&_time_format=sqlite" +
 			"&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)" +
 			"&_pragma=temp_store(MEMORY)"
-		x, err := sqlx.Open("sqlite", dsn)
+		x, err := sqlx.Open("sqlite", dsn+"&_pragma=cache_size(-1024)")
 		if err != nil {
 			return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)
 		}
@@ -98,11 +98,14 @@ func SQLitePath(url string) (string, bool) {
 	return strings.TrimPrefix(rest, "//"), ok
 }
 
-// sqliteReaders is how many connections a process reads SQLite on: two
-// per core it may run on, at least 4. SQLite's reads run in the process,
-// so more connections than cores only queue for them, and each keeps a
-// page cache of its own (2 MB) and its prepared statements.
-func sqliteReaders() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
+// sqliteReaders is how many connections a process reads SQLite on: three
+// per core it may run on, at least 6. SQLite's reads run in the process,
+// and a request holds its connection while its goroutine waits for a core:
+// with fewer connections than requests that can run, requests queue for a
+// connection behind ones that wait for a core. Each keeps its prepared
+// statements and a page cache of its own, 1 MB for a reader (the cache
+// goes stale at every commit of another connection anyway).
+func sqliteReaders() int { return max(6, 3*runtime.GOMAXPROCS(0)) }
 
 // DefaultPoolSize is how many connections a process keeps to PostgreSQL
 // by default: four per core it may run on, at least 8. A few connections
