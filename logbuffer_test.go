@@ -1,37 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"roster/web/webtest"
 )
-
-// lockedBuffer is a bytes.Buffer that a test can read while a logBuffer
-// writes to it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestLogBuffer: log lines reach the output within a few flush intervals
 // without a write per line, whole and in order, and Close writes out what
 // is left at once.
 func TestLogBuffer(t *testing.T) {
-	var out lockedBuffer
+	var out webtest.SyncBuffer
 	b := newLogBuffer(&out)
 	var want strings.Builder
 	for i := range 100 {
