@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -39,6 +40,9 @@ func planQueries(d *db.DB, s seeded, o options) []plan {
 		{"api key in its workspace", `SELECT id FROM api_keys WHERE workspace_id = ? AND id = ? AND secret_hash = ?`,
 			[]any{ws, s.keyID, db.HashSecret(s.key)}},
 		{"membership by id", members + ` AND am.id = ?`, []any{ws, live, large.memberID(large.size / 2)}},
+		{"memberships of a person (GET /v1/me)", d.MeQuery(), []any{ws, live, large.userID(large.size / 2), time.Now()}},
+		{"authorize a person", d.AuthorizeByUserQuery(),
+			[]any{ws, live, large.id, large.userID(large.size / 2), ws, `["billing.read"]`}},
 	}
 	for _, n := range o.sizes {
 		a := s.sized(n)

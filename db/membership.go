@@ -94,15 +94,20 @@ const membershipSQL = `SELECT 'account_membership' AS object, am.id, am.workspac
 	r.id AS "role.id", r.slug AS "role.slug", r.name AS "role.name", r.is_default AS "role.is_default",
 	u.id AS "user.id", u.email AS "user.email", u.name AS "user.name",
 	i.expires_at AS invitation_expires_at,
-	(SELECT string_agg(mp.permission_key, ' ') FROM membership_permissions mp
-		WHERE mp.workspace_id = am.workspace_id AND mp.membership_id = am.id) AS direct_keys,
-	(SELECT string_agg(rp.permission_key, ' ') FROM role_permissions rp
-		WHERE rp.workspace_id = am.workspace_id AND rp.role_id = am.role_id) AS role_keys
+	` + permissionKeysSQL + `
 	FROM account_memberships am
 	JOIN users u ON u.workspace_id = am.workspace_id AND u.id = am.user_id
 	JOIN roles r ON r.workspace_id = am.workspace_id AND r.id = am.role_id
 	LEFT JOIN invitations i ON i.workspace_id = am.workspace_id AND i.membership_id = am.id
 	WHERE am.workspace_id = ? AND am.livemode = ?`
+
+// permissionKeysSQL are the columns direct_keys and role_keys of a
+// membership (am): the keys of its direct and of its role's permissions,
+// space-separated, in no order (keyList reads them).
+const permissionKeysSQL = `(SELECT string_agg(mp.permission_key, ' ') FROM membership_permissions mp
+		WHERE mp.workspace_id = am.workspace_id AND mp.membership_id = am.id) AS direct_keys,
+	(SELECT string_agg(rp.permission_key, ' ') FROM role_permissions rp
+		WHERE rp.workspace_id = am.workspace_id AND rp.role_id = am.role_id) AS role_keys`
 
 // membershipQuery is membershipSQL in both dialects.
 var membershipQuery = aggregating(membershipSQL)

@@ -40,6 +40,17 @@ func TestMe(t *testing.T) {
 			m.Status != "active" || strings.Join(m.Effective, " ") != "billing.read members.read" {
 			t.Errorf("first membership: %+v", m)
 		}
+		// Direct permissions count; an inactive membership is not listed.
+		other := me.Memberships[1].MembershipID
+		e.Call(t, "PATCH", "/v1/account-memberships/"+other, f.sk, `{"add_permissions":["billing.manage"]}`).Expect(t, 200, "")
+		e.Call(t, "POST", "/v1/account-memberships/"+f.plain.ID+"/deactivate", f.sk, "").Expect(t, 200, "")
+		r = e.Call(t, "GET", "/v1/me", f.plainJWT, "")
+		r.Expect(t, 200, "")
+		r.Data(t, &me)
+		if len(me.Memberships) != 1 || me.Memberships[0].MembershipID != other || me.Memberships[0].Account.Name != "Elsewhere" ||
+			strings.Join(me.Memberships[0].Effective, " ") != "billing.manage billing.read members.read" {
+			t.Errorf("me after a direct permission and a deactivation: %s", r.Raw)
+		}
 		// Staff who are also members see their memberships too.
 		e.addMember(f.sk, f.other, `{"workspace_membership_id":"`+e.ws.StaffID+`"}`)
 		r = e.Call(t, "GET", "/v1/me", jwtFor(t, e.ws.OwnerEmail, false), "")
