@@ -165,6 +165,8 @@ func literals(args []any) string {
 			out[i] = pq.QuoteLiteral(v)
 		case bool:
 			out[i] = strconv.FormatBool(v)
+		case time.Time:
+			out[i] = pq.QuoteLiteral(v.UTC().Format(time.RFC3339Nano))
 		default:
 			out[i] = fmt.Sprint(v)
 		}

@@ -331,6 +331,39 @@ const (
 // that has had no success for FailingFor and whose last FailingRun
 // finished deliveries failed (failing).
 func (s *DB) FinishWebhookDelivery(ctx context.Context, d WebhookDelivery, o DeliveryOutcome, t time.Time) (bool, error) {
+	var held bool
+	err := s.WithTx(ctx, func(ctx context.Context) error {
+		ep, err := s.lockEndpointOf(ctx, d)
+		if err != nil {
+			return err
+		}
+		held, err = s.finishDelivery(ctx, d, ep, o, t)
+		return err
+	})
+	return held, err
+}
+
+// lockEndpointOf locks the row of a delivery's endpoint (PostgreSQL: FOR
+// NO KEY UPDATE, which leaves the fan-out's inserts of deliveries free)
+// before the outcomes of its deliveries are written, as
+// DeleteWebhookEndpoint locks it before it deletes them: a deletion and a
+// batch of outcomes then never hold rows the other waits for. Nil when
+// the endpoint is gone (its deliveries with it).
+func (s *DB) lockEndpointOf(ctx context.Context, d WebhookDelivery) (*WebhookEndpoint, error) {
+	lock := ""
+	if s.Dialect == Postgres {
+		lock = " FOR NO KEY UPDATE"
+	}
+	ep, err := s.endpoint(ctx, Scope{WorkspaceID: d.WorkspaceID, Live: d.Livemode}, d.EndpointID, lock)
+	if errors.Is(err, ErrEndpointNotFound) {
+		return nil, nil
+	}
+	return &ep, err
+}
+
+// finishDelivery is FinishWebhookDelivery inside its transaction, with
+// the delivery's endpoint locked (nil when gone).
+func (s *DB) finishDelivery(ctx context.Context, d WebhookDelivery, ep *WebhookEndpoint, o DeliveryOutcome, t time.Time) (bool, error) {
 	sc := Scope{WorkspaceID: d.WorkspaceID, Live: d.Livemode}
 	t, o.RetryAt = stamp(t), stamp(o.RetryAt)
 	status, next, finished, succeeded := DeliveryFailed, (*time.Time)(nil), &t, (*time.Time)(nil)
@@ -342,46 +375,49 @@ func (s *DB) FinishWebhookDelivery(ctx context.Context, d WebhookDelivery, o Del
 	case !o.RetryAt.IsZero() && !d.Once && !o.Gone:
 		status, next, finished = DeliveryPending, &o.RetryAt, nil
 	}
-	var held bool
-	err := s.WithTx(ctx, func(ctx context.Context) error {
-		if status == DeliveryPending { // not again for an endpoint disabled meanwhile
-			ep, err := s.endpoint(ctx, sc, d.EndpointID, "")
-			if err != nil && !errors.Is(err, ErrEndpointNotFound) {
-				return err
-			}
-			if err != nil || ep.Status != EndpointEnabled {
-				status, next = DeliverySkipped, nil
-			}
+	if status == DeliveryPending && (ep == nil || ep.Status != EndpointEnabled) {
+		status, next = DeliverySkipped, nil // not again for an endpoint disabled meanwhile
+	}
+	set := `status = ?, next_attempt_at = ?, finished_at = COALESCE(?, finished_at),
+		succeeded_at = COALESCE(?, succeeded_at), once = ?`
+	args := []any{status, next, finished, succeeded, false}
+	if !o.Skipped {
+		set += `, last_status = ?, last_error = ?, last_response = ?`
+		args = append(args, sql.NullInt64{Int64: int64(o.Status), Valid: o.Status != 0}, nullString(o.Error), nullString(o.Response))
+	}
+	held, err := s.finishLeased(ctx, deliveryQueue, d.WorkspaceID, d.ID, d.LeaseToken, set, args...)
+	if err != nil || !held {
+		return held, err
+	}
+	switch {
+	case o.Succeeded:
+		// Written at most once a minute: only the 5-day rule reads it.
+		_, err = s.exec(ctx, `UPDATE webhook_endpoints SET last_success_at = ? WHERE workspace_id = ? AND id = ?
+			AND (last_success_at IS NULL OR last_success_at < ?)`, t, d.WorkspaceID, d.EndpointID, t.Add(-time.Minute))
+		return true, wrap(err, "note the success of webhook endpoint %s", d.EndpointID)
+	case o.Gone:
+		return true, s.disableEndpointOf(ctx, sc, ep, DisabledGone)
+	case status == DeliveryFailed:
+		failing, err := s.endpointFailing(ctx, sc, d.EndpointID, t)
+		if err != nil || !failing {
+			return true, err
 		}
-		var err error
-		set := `status = ?, next_attempt_at = ?, finished_at = COALESCE(?, finished_at),
-			succeeded_at = COALESCE(?, succeeded_at), once = ?`
-		args := []any{status, next, finished, succeeded, false}
-		if !o.Skipped {
-			set += `, last_status = ?, last_error = ?, last_response = ?`
-			args = append(args, sql.NullInt64{Int64: int64(o.Status), Valid: o.Status != 0}, nullString(o.Error), nullString(o.Response))
-		}
-		if held, err = s.finishLeased(ctx, deliveryQueue, d.WorkspaceID, d.ID, d.LeaseToken, set, args...); err != nil || !held {
-			return err
-		}
-		switch {
-		case o.Succeeded:
-			// Written at most once a minute: only the 5-day rule reads it.
-			_, err = s.exec(ctx, `UPDATE webhook_endpoints SET last_success_at = ? WHERE workspace_id = ? AND id = ?
-				AND (last_success_at IS NULL OR last_success_at < ?)`, t, d.WorkspaceID, d.EndpointID, t.Add(-time.Minute))
-			return wrap(err, "note the success of webhook endpoint %s", d.EndpointID)
-		case o.Gone:
-			return s.disableEndpoint(ctx, sc, d.EndpointID, DisabledGone)
-		case status == DeliveryFailed:
-			failing, err := s.endpointFailing(ctx, sc, d.EndpointID, t)
-			if err != nil || !failing {
-				return err
-			}
-			return s.disableEndpoint(ctx, sc, d.EndpointID, DisabledFailing)
-		}
+		return true, s.disableEndpointOf(ctx, sc, ep, DisabledFailing)
+	}
+	return true, nil
+}
+
+// disableEndpointOf disables a delivery's locked endpoint (nil: gone) and
+// notes it, so that the batch's next outcomes for it see it disabled.
+func (s *DB) disableEndpointOf(ctx context.Context, sc Scope, ep *WebhookEndpoint, reason string) error {
+	if ep == nil {
 		return nil
-	})
-	return held, err
+	}
+	if err := s.disableEndpoint(ctx, sc, ep.ID, reason); err != nil {
+		return err
+	}
+	ep.Status = EndpointDisabled
+	return nil
 }
 
 // WebhookFinish is the outcome of one attempt at a time, for FinishWebhookDeliveries.
@@ -393,9 +429,10 @@ type WebhookFinish struct {
 
 // FinishWebhookDeliveries records several outcomes in one transaction (as
 // FinishWebhookDelivery each; a dispatcher's writes then cost one commit
-// per batch) and returns how many were still held. The endpoints' rows
-// are written in the order of their ids, so that batches of several
-// processes never wait for each other in a circle.
+// per batch) and returns how many were still held. Each endpoint's row is
+// locked once, before its deliveries' outcomes, in the order of their
+// ids, so that batches of several processes never wait for each other in
+// a circle, nor a batch and DeleteWebhookEndpoint.
 func (s *DB) FinishWebhookDeliveries(ctx context.Context, fs []WebhookFinish) (int, error) {
 	fs = slices.Clone(fs)
 	slices.SortFunc(fs, func(a, b WebhookFinish) int {
@@ -404,8 +441,15 @@ func (s *DB) FinishWebhookDeliveries(ctx context.Context, fs []WebhookFinish) (i
 	held := 0
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		held = 0
-		for _, f := range fs {
-			ok, err := s.FinishWebhookDelivery(ctx, f.Delivery, f.Outcome, f.At)
+		var ep *WebhookEndpoint
+		for i, f := range fs {
+			if prev := fs[max(i-1, 0)].Delivery; i == 0 || prev.WorkspaceID != f.Delivery.WorkspaceID || prev.EndpointID != f.Delivery.EndpointID {
+				var err error
+				if ep, err = s.lockEndpointOf(ctx, f.Delivery); err != nil {
+					return err
+				}
+			}
+			ok, err := s.finishDelivery(ctx, f.Delivery, ep, f.Outcome, f.At)
 			if err != nil {
 				return err
 			}

@@ -3,7 +3,9 @@ package db_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -157,4 +159,82 @@ func TestWebhookLease(t *testing.T) {
 			t.Fatalf("the lease holder could not record: %v %v", held, err)
 		}
 	})
+}
+
+// TestFinishRacesEndpointDeletion: deleting an endpoint while a batch of
+// its deliveries' outcomes is being written waits for the batch (or the
+// batch for it) instead of deadlocking. The batch writes its second
+// delivery's outcome first, and pauses after it until the deletion waits.
+func TestFinishRacesEndpointDeletion(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := dbtest.Workspace(t, d, "Acme")
+		sc := f.Test()
+		ep, err := d.CreateWebhookEndpoint(ctx, sc, db.WebhookEndpointInput{URL: "http://hooks.example.com/"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if _, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Shop"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t0 := time.Now().Add(time.Second)
+		ds, err := d.ClaimWebhookDeliveries(ctx, t0, time.Minute, 10)
+		if err != nil || len(ds) != 2 {
+			t.Fatalf("claimed %d: %v", len(ds), err)
+		}
+		if ds[0].ID > ds[1].ID {
+			ds[0], ds[1] = ds[1], ds[0]
+		}
+		retry := db.DeliveryOutcome{Status: 500, Error: "HTTP 500", RetryAt: t0.Add(time.Minute)}
+		batch := []db.WebhookFinish{{Delivery: ds[1], Outcome: retry, At: t0}, {Delivery: ds[0], Outcome: retry, At: t0}}
+
+		paused, release := make(chan struct{}), make(chan struct{})
+		var outcomes atomic.Int32
+		d.OnStatement(func(q string) {
+			if strings.HasPrefix(q, "UPDATE webhook_deliveries SET status") && outcomes.Add(1) == 2 {
+				close(paused)
+				<-release
+			}
+		})
+		defer d.OnStatement(nil)
+		finished := make(chan error, 1)
+		go func() {
+			_, err := d.FinishWebhookDeliveries(ctx, batch)
+			finished <- err
+		}()
+		<-paused
+		deleted := make(chan error, 1)
+		go func() { deleted <- d.DeleteWebhookEndpoint(ctx, sc, ep.ID) }()
+		waitForALockWait(t, d)
+		close(release)
+		if err := <-finished; err != nil {
+			t.Errorf("the batch of outcomes: %v", err)
+		}
+		if err := <-deleted; err != nil {
+			t.Errorf("the deletion: %v", err)
+		}
+	})
+}
+
+// waitForALockWait returns once a session of the database waits for a
+// lock (PostgreSQL), or after a moment (SQLite, where the deletion waits
+// for the write turn).
+func waitForALockWait(t *testing.T, d *db.DB) {
+	t.Helper()
+	if d.Dialect != db.Postgres {
+		time.Sleep(100 * time.Millisecond)
+		return
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		var n int
+		if err := d.Get(&n, `SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+	}
+	t.Fatal("the deletion never waited for a lock")
 }
