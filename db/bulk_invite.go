@@ -204,14 +204,8 @@ func (s *DB) writeInvites(ctx context.Context, sc Scope, accountID string, kept 
 // seats left do not hold them all), then writes their users, memberships
 // holding their seats, direct permissions, invitations and tokens.
 func (s *DB) insertInvites(ctx context.Context, sc Scope, accountID string, kept []*bulkInvite, t time.Time) (bool, error) {
-	if err := s.releaseLapsedSeats(ctx, sc, accountID); err != nil {
+	if ok, err := s.takeSeats(ctx, sc, accountID, len(kept)); err != nil || !ok {
 		return false, err
-	}
-	n, err := s.exec(ctx, `UPDATE accounts SET seats_held = seats_held + ?
-		WHERE workspace_id = ? AND livemode = ? AND id = ? AND (seat_limit IS NULL OR seats_held + ? <= seat_limit)`,
-		len(kept), sc.WorkspaceID, sc.Live, accountID, len(kept))
-	if err != nil || n == 0 {
-		return false, wrap(err, "take the seats of a bulk request in account %s", accountID)
 	}
 	if ok, err := s.createInvitedUsers(ctx, sc, accountID, kept); err != nil || !ok {
 		return ok, err
@@ -221,7 +215,7 @@ func (s *DB) insertInvites(ctx context.Context, sc Scope, accountID string, kept
 		b.id = NewID("am")
 		b.inv = newInvitation(ctx, sc, b.id, t)
 		until := seatEnd(Membership{Status: StatusInvited, InvitationExpiresAt: &b.inv.expiresAt, ExpiresAt: b.e.expiresAt()})
-		memberships = append(memberships, newMembershipRow(sc, accountID, b.id, b.user.ID, "", b.e, t, true, until))
+		memberships = append(memberships, newMembershipRow(sc, accountID, b.id, b.user.ID, "", b.e, t, until))
 		if b.e.set != nil {
 			for _, k := range *b.e.set {
 				permissions = append(permissions, []any{b.id, sc.WorkspaceID, k})

@@ -192,8 +192,12 @@ func (s *DB) joinByDomain(ctx context.Context, sc Scope, j joinable, userID stri
 func (s *DB) insertJoined(ctx context.Context, sc Scope, a Account, userID, roleID string) (Membership, error) {
 	id, t := NewID("am"), now()
 	s.aboutToWriteMembership(ctx)
+	// Its seat first, then the membership holding it (see insertMembership).
+	if err := s.takeNewSeats(ctx, sc, a.ID, 1); err != nil {
+		return Membership{}, err
+	}
 	_, err := s.exec(ctx, `INSERT INTO account_memberships (id, workspace_id, livemode, account_id, user_id,
-		role_id, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		role_id, status, created_at, updated_at, holds_seat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE)`,
 		id, sc.WorkspaceID, sc.Live, a.ID, userID, roleID, StatusActive, t, t)
 	if isUniqueViolation(err) {
 		return Membership{}, alreadyMember("")
@@ -203,9 +207,6 @@ func (s *DB) insertJoined(ctx context.Context, sc Scope, a Account, userID, role
 	}
 	m, err := s.membershipIn(ctx, sc, a.ID, id)
 	if err != nil {
-		return m, err
-	}
-	if err := s.settleSeat(ctx, sc, m); err != nil {
 		return m, err
 	}
 	return m, s.record(ctx, sc, change{Type: "membership.created", TargetID: id, AccountID: a.ID, MembershipID: id, Data: m})

@@ -23,18 +23,17 @@ func (s *DB) issueInvitation(ctx context.Context, sc Scope, membershipID string)
 		sc.WorkspaceID, membershipID); err != nil {
 		return "", wrap(err, "drop the token of membership %s", membershipID)
 	}
-	return s.firstInvitation(ctx, sc, membershipID)
+	return s.firstInvitation(ctx, newInvitation(ctx, sc, membershipID, now()))
 }
 
-// firstInvitation gives a membership that has had none (one just
-// written) its invitation token and expiry, and returns the token.
-func (s *DB) firstInvitation(ctx context.Context, sc Scope, membershipID string) (string, error) {
-	inv := newInvitation(ctx, sc, membershipID, now())
+// firstInvitation writes the invitation of a membership that has had none
+// (one just written), its token and expiry, and returns the token.
+func (s *DB) firstInvitation(ctx context.Context, inv invitationRows) (string, error) {
 	if _, err := s.exec(ctx, insertInvitationSQL, inv.row...); err != nil {
-		return "", wrap(err, "insert invitation of membership %s", membershipID)
+		return "", wrap(err, "insert invitation of membership %s", inv.row[0])
 	}
 	_, err := s.exec(ctx, indexTokenSQL, inv.lookup...)
-	return inv.token, wrap(err, "index the token of membership %s", membershipID)
+	return inv.token, wrap(err, "index the token of membership %s", inv.row[0])
 }
 
 // insertInvitationSQL writes an invitation. indexTokenSQL records in

@@ -133,12 +133,23 @@ func (s *DB) membershipOfUser(ctx context.Context, sc Scope, accountID, userID s
 	return s.membershipIn(ctx, sc, accountID, id)
 }
 
-// insertMembership writes a new membership with its permissions and, for an
-// invitation, its token and email, and records what happened.
+// insertMembership writes a new membership holding a seat of the account,
+// with its permissions and, for an invitation, its token and email, and
+// records what happened. The seat is counted first and written with the
+// row, as bulk invitations write theirs: no second write of the row.
 func (s *DB) insertMembership(ctx context.Context, sc Scope, a Account, userID, staffID string, e edit, in NewMembership) (Membership, error) {
-	status, id := newMembershipStatus(staffID), NewID("am")
+	status, id, t := newMembershipStatus(staffID), NewID("am"), now()
+	seat := Membership{Status: status, ExpiresAt: e.expiresAt()}
+	var inv *invitationRows
+	if status == StatusInvited {
+		r := newInvitation(ctx, sc, id, t)
+		inv, seat.InvitationExpiresAt = &r, &r.expiresAt
+	}
+	if err := s.takeNewSeats(ctx, sc, a.ID, 1); err != nil {
+		return Membership{}, err
+	}
 	s.aboutToWriteMembership(ctx)
-	_, err := s.exec(ctx, insertMembershipSQL, newMembershipRow(sc, a.ID, id, userID, staffID, e, now(), false, nil)...)
+	_, err := s.exec(ctx, insertMembershipSQL, newMembershipRow(sc, a.ID, id, userID, staffID, e, t, seatEnd(seat))...)
 	if isUniqueViolation(err) {
 		return Membership{}, alreadyMember("")
 	}
@@ -154,16 +165,13 @@ func (s *DB) insertMembership(ctx context.Context, sc Scope, a Account, userID, 
 		}
 	}
 	token := ""
-	if status == StatusInvited {
-		if token, err = s.firstInvitation(ctx, sc, id); err != nil {
+	if inv != nil {
+		if token, err = s.firstInvitation(ctx, *inv); err != nil {
 			return Membership{}, err
 		}
 	}
 	m, err := s.membershipIn(ctx, sc, a.ID, id)
 	if err != nil {
-		return m, err
-	}
-	if err := s.settleSeat(ctx, sc, m); err != nil {
 		return m, err
 	}
 	return s.announceMembership(ctx, sc, a, m, token, in)
@@ -201,12 +209,12 @@ func newMembershipStatus(staffID string) string {
 }
 
 // newMembershipRow is the row (insertMembershipSQL's arguments) of a new
-// membership made at t, holding a seat until seatUntil when held (bulk
-// invitations write it with its seat), else none yet (settleSeat gives it
-// one).
-func newMembershipRow(sc Scope, accountID, id, userID, staffID string, e edit, t time.Time, held bool, seatUntil *time.Time) []any {
+// membership made at t, holding a seat until seatUntil (nil: for as long
+// as it lasts): a new membership is written with its seat, counted first
+// (takeSeats).
+func newMembershipRow(sc Scope, accountID, id, userID, staffID string, e edit, t time.Time, seatUntil *time.Time) []any {
 	return []any{id, sc.WorkspaceID, sc.Live, accountID, userID, nullString(staffID), e.role.ID, newMembershipStatus(staffID),
-		t, t, e.expiresAt(), held, seatUntil}
+		t, t, e.expiresAt(), true, seatUntil}
 }
 
 // aboutToWriteMembership runs the test hook beforeMembershipWrite, if any.

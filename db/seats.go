@@ -7,12 +7,14 @@ import (
 
 // Seats (lifecycle.md "Seat limits"): an account's seat_limit (NULL for
 // unlimited) bounds its seats_held, the number of its memberships whose
-// holds_seat is set. Every path that adds a seat takes it with takeSeat,
+// holds_seat is set. Every path that adds a seat counts it with takeSeats,
 // inside the transaction of its change, by one conditional UPDATE of the
-// account's counter, so no concurrency can pass the limit; removals free
-// it with freeSeat. A seat with a seat_until (an invitation's expiry)
-// lapses by itself at that time: it is no longer counted as used, and the
-// next takeSeat of its account releases it for good.
+// account's counter, so no concurrency can pass the limit: a new
+// membership is then written holding its seat, an existing one is marked
+// by takeSeat; removals free it with freeSeat. A seat with a seat_until
+// (an invitation's expiry) lapses by itself at that time: it is no longer
+// counted as used, and the next takeSeats of its account releases it for
+// good.
 
 // ErrSeatLimitReached refuses a new seat in an account whose seats are all
 // used (409); its details are seat_limit and seats_used.
@@ -27,35 +29,52 @@ const lapsedSeatsSQL = `SELECT COUNT(*) FROM account_memberships ls
 	WHERE ls.workspace_id = ? AND ls.livemode = ? AND ls.account_id = ? AND ls.holds_seat AND ls.seat_until <= ?`
 
 // takeSeat gives a membership of the account a seat until until (nil: for
-// as long as it lasts), inside the caller's transaction: the account's
-// lapsed seats are released first; a membership that holds a seat already
-// only has its seat_until moved; any other takes a free seat, or is
-// refused with account.seat_limit_reached when none is left.
+// as long as it lasts), inside the caller's transaction: a membership that
+// holds a seat already only has its seat_until moved; any other takes a
+// free seat (takeSeats), or is refused with account.seat_limit_reached
+// when none is left.
 func (s *DB) takeSeat(ctx context.Context, sc Scope, accountID, membershipID string, until *time.Time) error {
 	return s.WithTx(ctx, func(ctx context.Context) error {
-		if err := s.releaseLapsedSeats(ctx, sc, accountID); err != nil {
-			return err
-		}
+		// By the primary key alone: with the account in the condition, a
+		// generic plan may walk the account's seats (account_memberships_seats).
 		n, err := s.exec(ctx, `UPDATE account_memberships SET seat_until = ?
-			WHERE workspace_id = ? AND livemode = ? AND account_id = ? AND id = ? AND holds_seat`,
-			until, sc.WorkspaceID, sc.Live, accountID, membershipID)
+			WHERE workspace_id = ? AND livemode = ? AND id = ? AND holds_seat`,
+			until, sc.WorkspaceID, sc.Live, membershipID)
 		if err != nil || n == 1 {
 			return wrap(err, "move the seat of membership %s", membershipID)
 		}
-		n, err = s.exec(ctx, `UPDATE accounts SET seats_held = seats_held + 1
-			WHERE workspace_id = ? AND livemode = ? AND id = ? AND (seat_limit IS NULL OR seats_held < seat_limit)`,
-			sc.WorkspaceID, sc.Live, accountID)
-		if err != nil {
-			return wrap(err, "take a seat of account %s", accountID)
-		}
-		if n == 0 {
-			return s.seatLimitReached(ctx, sc, accountID)
+		if err := s.takeNewSeats(ctx, sc, accountID, 1); err != nil {
+			return err
 		}
 		_, err = s.exec(ctx, `UPDATE account_memberships SET holds_seat = TRUE, seat_until = ?
-			WHERE workspace_id = ? AND livemode = ? AND account_id = ? AND id = ?`,
-			until, sc.WorkspaceID, sc.Live, accountID, membershipID)
+			WHERE workspace_id = ? AND livemode = ? AND id = ?`,
+			until, sc.WorkspaceID, sc.Live, membershipID)
 		return wrap(err, "give membership %s a seat", membershipID)
 	})
+}
+
+// takeNewSeats is takeSeats for n memberships that must have them:
+// account.seat_limit_reached when the seats left do not hold them.
+func (s *DB) takeNewSeats(ctx context.Context, sc Scope, accountID string, n int) error {
+	ok, err := s.takeSeats(ctx, sc, accountID, n)
+	if err != nil || ok {
+		return err
+	}
+	return s.seatLimitReached(ctx, sc, accountID)
+}
+
+// takeSeats counts n more seats of the account as held, inside the
+// caller's transaction, after releasing its lapsed seats; false, taking
+// none, when its seats left do not hold them. The memberships holding
+// them are the caller's to mark (holds_seat).
+func (s *DB) takeSeats(ctx context.Context, sc Scope, accountID string, n int) (bool, error) {
+	if err := s.releaseLapsedSeats(ctx, sc, accountID); err != nil {
+		return false, err
+	}
+	taken, err := s.exec(ctx, `UPDATE accounts SET seats_held = seats_held + ?
+		WHERE workspace_id = ? AND livemode = ? AND id = ? AND (seat_limit IS NULL OR seats_held + ? <= seat_limit)`,
+		n, sc.WorkspaceID, sc.Live, accountID, n)
+	return taken == 1, wrap(err, "take %d seats of account %s", n, accountID)
 }
 
 // releaseLapsedSeats frees the account's seats whose seat_until has
