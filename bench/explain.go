@@ -226,6 +226,8 @@ func planProblem(dialect db.Dialect, plan string) string {
 		case dialect == db.Postgres && postgresWorkspaceOnly.MatchString(line),
 			dialect == db.SQLite && sqliteWorkspaceOnly.MatchString(line):
 			return "reads a workspace"
+		case dialect == db.SQLite && strings.HasPrefix(line, "SCAN json_each VIRTUAL TABLE"):
+			// The list argument of a listing query (db.listArg), not a table.
 		case dialect == db.SQLite && strings.HasPrefix(line, "SCAN ") && !strings.Contains(line, "USING"):
 			return "scans " + strings.TrimPrefix(line, "SCAN ") // SQLite names tables by their alias
 		case dialect == db.SQLite && sqlitePrimaryKey.MatchString(line) && isBig(sqlitePrimaryKey.FindStringSubmatch(line)[4]):
