@@ -191,11 +191,11 @@ func (s *DB) joinByDomain(ctx context.Context, sc Scope, j joinable, userID stri
 // membership.created, whose actor is Roster via the domain.
 func (s *DB) insertJoined(ctx context.Context, sc Scope, a Account, userID, roleID string) (Membership, error) {
 	id, t := NewID("am"), now()
-	s.aboutToWriteMembership(ctx)
 	// Its seat first, then the membership holding it (see insertMembership).
 	if err := s.takeNewSeats(ctx, sc, a.ID, 1); err != nil {
 		return Membership{}, err
 	}
+	s.aboutToWriteMembership(ctx)
 	_, err := s.exec(ctx, `INSERT INTO account_memberships (id, workspace_id, livemode, account_id, user_id,
 		role_id, status, created_at, updated_at, holds_seat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE)`,
 		id, sc.WorkspaceID, sc.Live, a.ID, userID, roleID, StatusActive, t, t)

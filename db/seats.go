@@ -30,16 +30,16 @@ const lapsedSeatsSQL = `SELECT COUNT(*) FROM account_memberships ls
 
 // takeSeat gives a membership of the account a seat until until (nil: for
 // as long as it lasts), inside the caller's transaction: a membership that
-// holds a seat already only has its seat_until moved; any other takes a
-// free seat (takeSeats), or is refused with account.seat_limit_reached
-// when none is left.
+// holds a seat not lapsed yet only has its seat_until moved; any other
+// (its lapsed seat released first) takes a free seat (takeSeats), or is
+// refused with account.seat_limit_reached when none is left.
 func (s *DB) takeSeat(ctx context.Context, sc Scope, accountID, membershipID string, until *time.Time) error {
 	return s.WithTx(ctx, func(ctx context.Context) error {
 		// By the primary key alone: with the account in the condition, a
 		// generic plan may walk the account's seats (account_memberships_seats).
 		n, err := s.exec(ctx, `UPDATE account_memberships SET seat_until = ?
-			WHERE workspace_id = ? AND livemode = ? AND id = ? AND holds_seat`,
-			until, sc.WorkspaceID, sc.Live, membershipID)
+			WHERE workspace_id = ? AND livemode = ? AND id = ? AND holds_seat AND (seat_until IS NULL OR seat_until > ?)`,
+			until, sc.WorkspaceID, sc.Live, membershipID, s.clock())
 		if err != nil || n == 1 {
 			return wrap(err, "move the seat of membership %s", membershipID)
 		}

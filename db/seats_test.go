@@ -106,6 +106,49 @@ func TestSeatCounter(t *testing.T) {
 	})
 }
 
+// TestLapsedSeatTakenAgain: resending an invitation whose seat has lapsed
+// takes a seat again within the limit, as any new seat; it does not
+// revive the lapsed one past a limit lowered meanwhile.
+func TestLapsedSeatTakenAgain(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := dbtest.Workspace(t, d, "Seats")
+		ctx, sc := context.Background(), f.Live()
+		limit := 1
+		a, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Lapsing", SeatLimit: &limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _, err := d.CreateMembership(ctx, sc, a.ID, db.NewMembership{Email: "late@seats.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{`UPDATE account_memberships SET seat_until = ? WHERE id = ?`, `UPDATE invitations SET expires_at = ? WHERE membership_id = ?`} {
+			if _, err := d.Exec(d.Rebind(q), time.Now().Add(-time.Minute).UTC(), m.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		resend := func() error {
+			_, err := d.ResendInvitation(ctx, sc, db.MembershipRef{ID: m.ID}, func(string) string { return "" })
+			return err
+		}
+		if _, err := d.Exec(d.Rebind(`UPDATE accounts SET seat_limit = 0 WHERE id = ?`), a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := resend(); !errors.Is(err, db.ErrSeatLimitReached) {
+			t.Fatalf("resend past a limit of 0: %v", err)
+		}
+		if _, err := d.Exec(d.Rebind(`UPDATE accounts SET seat_limit = 1 WHERE id = ?`), a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := resend(); err != nil {
+			t.Fatalf("resend within the limit: %v", err)
+		}
+		if got, err := d.Account(ctx, sc, a.ID); err != nil || got.SeatsUsed != 1 {
+			t.Fatalf("seats_used %d (%v) after the resend", got.SeatsUsed, err)
+		}
+	})
+}
+
 // TestSeatsMigration: migration 13 gives the seats of the memberships
 // already there: active ones, and invited ones whose invitation has not
 // expired (until it expires); an expired invitation holds none.
