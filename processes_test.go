@@ -131,7 +131,8 @@ func TestSessionAcrossProcesses(t *testing.T) {
 
 // TestPoolSize starts a server with --db-pool-size 2 and sends it 32
 // requests at once: they all succeed, and PostgreSQL sees no more than two
-// connections from it.
+// connections from it for requests (and those of its background work,
+// named apart).
 func TestPoolSize(t *testing.T) {
 	url := dbtest.EmptyPostgresURL(t)
 	srv := startServers(t, buildRoster(t), 1, url, "--db-pool-size", "2", "--rate-limit", "0")[0]
@@ -156,12 +157,16 @@ func TestPoolSize(t *testing.T) {
 	// server's shutdown: fasthttp closes them only 5 s after they opened
 	// (see TestShutdownWithIdleConnection).
 	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
-	var conns int
-	if err := d.Get(&conns, `SELECT COUNT(*) FROM pg_stat_activity
+	var conns struct{ Requests, Background, Other int }
+	if err := d.Get(&conns, `SELECT COUNT(*) FILTER (WHERE application_name = 'roster') AS requests,
+		COUNT(*) FILTER (WHERE application_name = 'roster background') AS background,
+		COUNT(*) FILTER (WHERE application_name NOT IN ('roster', 'roster background')) AS other
+		FROM pg_stat_activity
 		WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()`); err != nil {
 		t.Fatal(err)
 	}
-	if conns < 1 || conns > 2 {
-		t.Fatalf("the server holds %d connections, want 1 or 2", conns)
+	if conns.Requests < 1 || conns.Requests > 2 || conns.Background > db.BackgroundPoolSize || conns.Other != 0 {
+		t.Fatalf("the server holds %+v connections, want 1 or 2 for requests, up to %d for background work, none else",
+			conns, db.BackgroundPoolSize)
 	}
 }

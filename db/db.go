@@ -43,6 +43,12 @@ type DB struct {
 	secrets   secretKeys     // what webhook secrets are encrypted with
 	nets      netPolicy      // where webhook endpoints may point
 
+	// background, on PostgreSQL, is the pool of the process's background
+	// work (see Background); nil on SQLite, where that work shares the
+	// readers and the writer.
+	background *sqlx.DB
+	bstmts     sync.Map // query text → its *sqlx.Stmt on background
+
 	// beforeMembershipWrite, set by tests only, runs in the transaction
 	// just before a membership row is written with the role and staff
 	// member read earlier in it: a test deletes one of them there, as a

@@ -36,12 +36,21 @@ func Open(url string) (*DB, error) {
 	}
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		x, err := openPostgres(url)
+		c, err := postgresConnector(url, "")
 		if err != nil {
 			return nil, fmt.Errorf("db: open postgres %s: %w", redactURL(url), err)
 		}
-		x.SetConnMaxIdleTime(5 * time.Minute)
-		d := &DB{DB: x, Dialect: Postgres}
+		bc, err := postgresConnector(url, " background")
+		if err != nil {
+			return nil, fmt.Errorf("db: open postgres %s: %w", redactURL(url), err)
+		}
+		x, background := sqlx.NewDb(sql.OpenDB(c), "postgres"), sqlx.NewDb(sql.OpenDB(bc), "postgres")
+		for _, pool := range []*sqlx.DB{x, background} {
+			pool.SetConnMaxIdleTime(5 * time.Minute)
+		}
+		background.SetMaxOpenConns(BackgroundPoolSize)
+		background.SetMaxIdleConns(BackgroundPoolSize)
+		d := &DB{DB: x, Dialect: Postgres, background: background}
 		d.SetPoolSize(DefaultPoolSize())
 		return d, nil
 	case strings.HasPrefix(url, "sqlite:"):
@@ -113,6 +122,13 @@ func sqliteReaders() int { return max(6, 3*runtime.GOMAXPROCS(0)) }
 // queue for them, which lengthens the slowest answers.
 func DefaultPoolSize() int { return max(8, 4*runtime.GOMAXPROCS(0)) }
 
+// BackgroundPoolSize is how many connections a process keeps to
+// PostgreSQL for its background work (see Background), besides its pool:
+// one for each loop that runs it (the webhook dispatcher's claims and its
+// outcomes, the email outbox, the expiry sweep), each one statement or
+// transaction at a time.
+const BackgroundPoolSize = 4
+
 // SetPoolSize sets how many connections the pool opens and keeps at most.
 func (s *DB) SetPoolSize(n int) {
 	s.SetMaxOpenConns(n)
@@ -124,12 +140,14 @@ func (s *DB) SetPoolSize(n int) {
 // error, not a wait.
 const ConnectTimeout = 3 * time.Second
 
-// openPostgres opens a PostgreSQL pool whose connections time out while
+// postgresConnector makes PostgreSQL connections that time out while
 // connecting and probe an idle peer, so that neither a server that stopped
 // answering nor a network that drops its packets holds a request forever,
 // whose queries take one round trip each (binary_parameters) and whose
-// prepared statements keep their plans (plan_cache_mode).
-func openPostgres(url string) (*sqlx.DB, error) {
+// prepared statements keep their plans (plan_cache_mode), and which
+// pg_stat_activity names: application_name ("roster" unless the URL
+// says) followed by suffix.
+func postgresConnector(url, suffix string) (*pq.Connector, error) {
 	u, err := neturl.Parse(url)
 	if err != nil {
 		return nil, errors.New("not a valid URL") // url's error would show the password
@@ -153,6 +171,10 @@ func openPostgres(url string) (*sqlx.DB, error) {
 		// execution, a third of a membership read's time.
 		q.Set("plan_cache_mode", "force_generic_plan")
 	}
+	if !q.Has("application_name") {
+		q.Set("application_name", "roster")
+	}
+	q.Set("application_name", q.Get("application_name")+suffix)
 	u.RawQuery = q.Encode()
 	c, err := pq.NewConnector(u.String())
 	if err != nil {
@@ -161,7 +183,7 @@ func openPostgres(url string) (*sqlx.DB, error) {
 	c.Dialer(keepAliveDialer{net.Dialer{KeepAliveConfig: net.KeepAliveConfig{
 		Enable: true, Idle: 5 * time.Second, Interval: 5 * time.Second, Count: 3,
 	}}})
-	return sqlx.NewDb(sql.OpenDB(c), "postgres"), nil
+	return c, nil
 }
 
 // keepAliveDialer is lib/pq's dialer with TCP keep-alive probes set: a

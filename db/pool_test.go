@@ -105,3 +105,39 @@ func TestSQLiteTransactionsTakeTurns(t *testing.T) {
 		t.Errorf("the waiting transactions ran in the order %v, want the order they came in, [0 1 2 3 4]", order)
 	}
 }
+
+// TestBackgroundWorkHasItsOwnPool: on PostgreSQL background work (here
+// a claim of webhook deliveries) goes on while requests hold every
+// connection of the pool, and a request's statement waits for one.
+func TestBackgroundWorkHasItsOwnPool(t *testing.T) {
+	d := dbtest.Open(t, db.Postgres)
+	d.SetPoolSize(1)
+	held, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- d.WithTx(context.Background(), func(ctx context.Context) error {
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	defer func() {
+		close(release)
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	claim := func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		_, err := d.ClaimWebhookDeliveries(ctx, time.Now(), time.Minute, 10)
+		return err
+	}
+	if err := claim(db.Background(context.Background())); err != nil {
+		t.Errorf("background work waited for the requests' pool: %v", err)
+	}
+	if err := claim(context.Background()); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a request's claim with the pool's one connection held: %v, want it to wait", err)
+	}
+}

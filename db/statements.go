@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"sync"
 	"time"
 
@@ -21,7 +22,42 @@ func (s *DB) q(ctx context.Context) querier {
 	if tx, ok := ctx.Value(txKey{}).(*sqlx.Tx); ok {
 		return tx
 	}
-	return s.DB
+	pool, _ := s.pool(ctx, false)
+	return pool
+}
+
+// backgroundKey marks a context as background work.
+type backgroundKey struct{}
+
+// Background marks ctx as a process's background work (webhook
+// deliveries, the email outbox, the expiry sweep): on PostgreSQL its
+// statements and transactions run on a pool of their own, of
+// BackgroundPoolSize connections, so that requests queueing for the
+// pool's connections (a burst of writes into one account waits for its
+// lock on them) never hold it up, nor does it take theirs.
+func Background(ctx context.Context) context.Context {
+	return context.WithValue(ctx, backgroundKey{}, true)
+}
+
+// BackgroundPool is the pool of background work (see Background) on
+// PostgreSQL, nil on SQLite: for its metrics.
+func (s *DB) BackgroundPool() *sql.DB {
+	if s.background == nil {
+		return nil
+	}
+	return s.background.DB
+}
+
+// pool returns the pool that ctx's statements run on, in a transaction
+// (inTx) or outside one, with the statements prepared on it.
+func (s *DB) pool(ctx context.Context, inTx bool) (*sqlx.DB, *sync.Map) {
+	switch {
+	case inTx && s.writer != nil:
+		return s.writer, &s.wstmts
+	case s.background != nil && ctx.Value(backgroundKey{}) != nil:
+		return s.background, &s.bstmts
+	}
+	return s.DB, &s.stmts
 }
 
 // get runs query (written with '?') and scans one row into dest.
@@ -95,10 +131,7 @@ func (s *DB) exec(ctx context.Context, query string, args ...any) (int64, error)
 // one can use up the pool.
 func (s *DB) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
 	tx, inTx := ctx.Value(txKey{}).(*sqlx.Tx)
-	pool, stmts := s.DB, &s.stmts
-	if inTx && s.writer != nil {
-		pool, stmts = s.writer, &s.wstmts
-	}
+	pool, stmts := s.pool(ctx, inTx)
 	v, ok := stmts.Load(query)
 	switch {
 	case ok && inTx:
@@ -146,11 +179,11 @@ func (s *DB) prepareSoon(pool *sqlx.DB, stmts *sync.Map, query string) {
 // (on SQLite, its files) after its owner had let it go.
 func (s *DB) Close() error {
 	s.prepares.Wait()
-	if s.writer != nil {
-		if err := s.writer.Close(); err != nil {
-			s.DB.Close()
-			return err
+	var errs []error
+	for _, pool := range []*sqlx.DB{s.writer, s.background} {
+		if pool != nil {
+			errs = append(errs, pool.Close())
 		}
 	}
-	return s.DB.Close()
+	return errors.Join(append(errs, s.DB.Close())...)
 }

@@ -18,13 +18,12 @@ func (s *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error) err
 	if _, ok := ctx.Value(txKey{}).(*sqlx.Tx); ok {
 		return fn(ctx)
 	}
-	pool := s.DB
+	pool, _ := s.pool(ctx, true)
 	if s.writer != nil {
 		if err := s.turn.take(ctx); err != nil {
 			return err
 		}
 		defer s.turn.release()
-		pool = s.writer
 	}
 	tx, err := pool.BeginTxx(ctx, nil)
 	if err != nil {

@@ -65,7 +65,7 @@ func NewDispatcher(store OutboxStore, smtpURL string, logger *slog.Logger) (*Dis
 
 // Start runs the dispatcher in the background until Stop.
 func (d *Dispatcher) Start() {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(db.Background(context.Background()))
 	d.stop, d.done = cancel, make(chan struct{})
 	go func() {
 		defer close(d.done)

@@ -87,6 +87,9 @@ func newMetrics(store *db.DB) *metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	if bg := store.BackgroundPool(); bg != nil {
+		m.registry.MustRegister(collectors.NewDBStatsCollector(bg, "roster_background"))
+	}
 	return m
 }
 

@@ -81,6 +81,9 @@ func TestMetrics(t *testing.T) {
 				t.Errorf("/metrics lacks %s", want)
 			}
 		}
+		if background := `go_sql_max_open_connections{db_name="roster_background"} 4`; (d.Dialect == db.Postgres) != strings.Contains(body, background) {
+			t.Errorf("/metrics on %s: %s shown %v", d.Dialect, background, strings.Contains(body, background))
+		}
 		for _, raw := range []string{"acct_01NOSUCHACCOUNT", "no-such-page-4711"} {
 			if strings.Contains(body, raw) {
 				t.Errorf("/metrics names the raw path %s", raw)

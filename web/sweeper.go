@@ -45,7 +45,7 @@ func NewSweeper(store SweepStore, logger *slog.Logger) *Sweeper {
 // Start runs the sweeper in the background until Stop, sweeping once at
 // once.
 func (s *Sweeper) Start() {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(db.Background(context.Background()))
 	s.stop, s.done = cancel, make(chan struct{})
 	go func() {
 		defer close(s.done)

@@ -155,7 +155,7 @@ func guardDial(policy db.NetPolicy) func(network, address string, _ syscall.RawC
 
 // Start runs the dispatcher in the background until Stop.
 func (w *WebhookDispatcher) Start() {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(db.Background(context.Background()))
 	w.stop, w.done = cancel, make(chan struct{})
 	go func() {
 		defer close(w.done)
@@ -184,7 +184,7 @@ func (w *WebhookDispatcher) run(ctx context.Context) {
 	recorded := make(chan struct{})
 	go func() {
 		defer close(recorded)
-		w.record(outcomes)
+		w.record(context.WithoutCancel(ctx), outcomes)
 	}()
 	var workers sync.WaitGroup
 	for range w.opts.Workers {
@@ -232,8 +232,9 @@ func (w *WebhookDispatcher) run(ctx context.Context) {
 }
 
 // record writes the outcomes as they come, each batch of those waiting
-// in one transaction, until outcomes is closed.
-func (w *WebhookDispatcher) record(outcomes <-chan db.WebhookFinish) {
+// in one transaction, until outcomes is closed; ctx ending does not stop
+// it (an attempt made is recorded).
+func (w *WebhookDispatcher) record(ctx context.Context, outcomes <-chan db.WebhookFinish) {
 	for f := range outcomes {
 		batch := []db.WebhookFinish{f}
 	gather:
@@ -248,7 +249,7 @@ func (w *WebhookDispatcher) record(outcomes <-chan db.WebhookFinish) {
 				break gather
 			}
 		}
-		held, err := w.Store.FinishWebhookDeliveries(context.Background(), batch)
+		held, err := w.Store.FinishWebhookDeliveries(ctx, batch)
 		switch {
 		case err != nil:
 			w.Logger.Error("webhooks: record outcomes", "deliveries", len(batch), "err", err)
