@@ -365,25 +365,13 @@ func (s *DB) lockEndpointOf(ctx context.Context, d WebhookDelivery) (*WebhookEnd
 // the delivery's endpoint locked (nil when gone).
 func (s *DB) finishDelivery(ctx context.Context, d WebhookDelivery, ep *WebhookEndpoint, o DeliveryOutcome, t time.Time) (bool, error) {
 	sc := Scope{WorkspaceID: d.WorkspaceID, Live: d.Livemode}
-	t, o.RetryAt = stamp(t), stamp(o.RetryAt)
-	status, next, finished, succeeded := DeliveryFailed, (*time.Time)(nil), &t, (*time.Time)(nil)
-	switch {
-	case o.Skipped:
-		status, finished = DeliverySkipped, nil
-	case o.Succeeded:
-		status, succeeded = DeliverySucceeded, &t
-	case !o.RetryAt.IsZero() && !d.Once && !o.Gone:
-		status, next, finished = DeliveryPending, &o.RetryAt, nil
-	}
-	if status == DeliveryPending && (ep == nil || ep.Status != EndpointEnabled) {
-		status, next = DeliverySkipped, nil // not again for an endpoint disabled meanwhile
-	}
+	f := finishOf(d, ep, o, t)
 	set := `status = ?, next_attempt_at = ?, finished_at = COALESCE(?, finished_at),
 		succeeded_at = COALESCE(?, succeeded_at), once = ?`
-	args := []any{status, next, finished, succeeded, false}
+	args := []any{f.status, f.next, f.finished, f.succeeded, false}
 	if !o.Skipped {
 		set += `, last_status = ?, last_error = ?, last_response = ?`
-		args = append(args, sql.NullInt64{Int64: int64(o.Status), Valid: o.Status != 0}, nullString(o.Error), nullString(o.Response))
+		args = append(args, f.lastStatus, f.lastError, f.lastResponse)
 	}
 	held, err := s.finishLeased(ctx, deliveryQueue, d.WorkspaceID, d.ID, d.LeaseToken, set, args...)
 	if err != nil || !held {
@@ -391,20 +379,113 @@ func (s *DB) finishDelivery(ctx context.Context, d WebhookDelivery, ep *WebhookE
 	}
 	switch {
 	case o.Succeeded:
-		// Written at most once a minute: only the 5-day rule reads it.
-		_, err = s.exec(ctx, `UPDATE webhook_endpoints SET last_success_at = ? WHERE workspace_id = ? AND id = ?
-			AND (last_success_at IS NULL OR last_success_at < ?)`, t, d.WorkspaceID, d.EndpointID, t.Add(-time.Minute))
-		return true, wrap(err, "note the success of webhook endpoint %s", d.EndpointID)
+		return true, s.noteSuccess(ctx, d.WorkspaceID, d.EndpointID, f.at)
 	case o.Gone:
 		return true, s.disableEndpointOf(ctx, sc, ep, DisabledGone)
-	case status == DeliveryFailed:
-		failing, err := s.endpointFailing(ctx, sc, d.EndpointID, t)
+	case f.status == DeliveryFailed:
+		failing, err := s.endpointFailing(ctx, sc, d.EndpointID, f.at)
 		if err != nil || !failing {
 			return true, err
 		}
 		return true, s.disableEndpointOf(ctx, sc, ep, DisabledFailing)
 	}
 	return true, nil
+}
+
+// deliveryFinish is what an outcome writes into its delivery's row.
+type deliveryFinish struct {
+	at                        time.Time // when the attempt ended
+	status                    string
+	next, finished, succeeded *time.Time
+	lastStatus                sql.NullInt64
+	lastError, lastResponse   sql.NullString
+}
+
+// finishOf is what outcome o of delivery d at t writes, its endpoint ep
+// locked (nil when gone): a success, a failure that ends the delivery, a
+// wait for the retry, or a skip (nothing sent, or a retry that an
+// endpoint disabled meanwhile will not get).
+func finishOf(d WebhookDelivery, ep *WebhookEndpoint, o DeliveryOutcome, t time.Time) deliveryFinish {
+	t, retry := stamp(t), stamp(o.RetryAt)
+	f := deliveryFinish{at: t, status: DeliveryFailed, finished: &t,
+		lastStatus: sql.NullInt64{Int64: int64(o.Status), Valid: o.Status != 0},
+		lastError:  nullString(o.Error), lastResponse: nullString(o.Response)}
+	switch {
+	case o.Skipped:
+		f.status, f.finished = DeliverySkipped, nil
+	case o.Succeeded:
+		f.status, f.succeeded = DeliverySucceeded, &f.at
+	case !o.RetryAt.IsZero() && !d.Once && !o.Gone:
+		f.status, f.next, f.finished = DeliveryPending, &retry, nil
+	}
+	if f.status == DeliveryPending && (ep == nil || ep.Status != EndpointEnabled) {
+		f.status, f.next = DeliverySkipped, nil // not again for an endpoint disabled meanwhile
+	}
+	return f
+}
+
+// endsQuietly reports whether an outcome changes nothing but its
+// delivery and the endpoint's last success: not a 410, not a failure that
+// ends the delivery (which may disable the endpoint).
+func endsQuietly(d WebhookDelivery, o DeliveryOutcome) bool {
+	return o.Skipped || o.Succeeded || (!o.Gone && !o.RetryAt.IsZero() && !d.Once)
+}
+
+// noteSuccess notes a success of an endpoint at t, at most once a
+// minute: only the 5-day rule reads it.
+func (s *DB) noteSuccess(ctx context.Context, wsID, endpointID string, t time.Time) error {
+	_, err := s.exec(ctx, `UPDATE webhook_endpoints SET last_success_at = ? WHERE workspace_id = ? AND id = ?
+		AND (last_success_at IS NULL OR last_success_at < ?)`, t, wsID, endpointID, t.Add(-time.Minute))
+	return wrap(err, "note the success of webhook endpoint %s", endpointID)
+}
+
+// finishQuietly records outcomes that end quietly (endsQuietly) of one
+// endpoint's deliveries (ep locked; nil when gone), in one statement, and
+// returns how many were still held.
+func (s *DB) finishQuietly(ctx context.Context, ep *WebhookEndpoint, fs []WebhookFinish) (int, error) {
+	if len(fs) == 0 {
+		return 0, nil
+	}
+	// A row of outcome values; PostgreSQL types VALUES by their first
+	// row, and would read its parameters as text.
+	row := "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	if s.Dialect == Postgres {
+		row = "(?, ?, ?, ?::timestamptz, ?::timestamptz, ?::timestamptz, ?::boolean, ?::integer, ?, ?)"
+	}
+	args := make([]any, 0, 10*len(fs)+2)
+	succeeded := map[string]time.Time{}
+	for _, f := range fs {
+		w := finishOf(f.Delivery, ep, f.Outcome, f.At)
+		args = append(args, f.Delivery.ID, f.Delivery.LeaseToken, w.status, w.next, w.finished, w.succeeded,
+			f.Outcome.Skipped, w.lastStatus, w.lastError, w.lastResponse)
+		if f.Outcome.Succeeded {
+			succeeded[f.Delivery.ID] = w.at
+		}
+	}
+	d := fs[0].Delivery
+	var held []string
+	err := s.selectAll(ctx, &held, `UPDATE webhook_deliveries SET status = o.column3, next_attempt_at = o.column4,
+		finished_at = COALESCE(o.column5, finished_at), succeeded_at = COALESCE(o.column6, succeeded_at), once = FALSE,
+		last_status = CASE WHEN o.column7 THEN last_status ELSE o.column8 END,
+		last_error = CASE WHEN o.column7 THEN last_error ELSE o.column9 END,
+		last_response = CASE WHEN o.column7 THEN last_response ELSE o.column10 END, lease_token = NULL
+		FROM (VALUES `+row+strings.Repeat(", "+row, len(fs)-1)+`) AS o
+		WHERE webhook_deliveries.workspace_id = ? AND webhook_deliveries.endpoint_id = ?
+		AND webhook_deliveries.id = o.column1 AND webhook_deliveries.lease_token = o.column2
+		RETURNING webhook_deliveries.id`, append(args, d.WorkspaceID, d.EndpointID)...)
+	if err != nil {
+		return 0, wrap(err, "finish %d deliveries of webhook endpoint %s", len(fs), d.EndpointID)
+	}
+	var success time.Time // the last held success
+	for _, id := range held {
+		if at, ok := succeeded[id]; ok && at.After(success) {
+			success = at
+		}
+	}
+	if !success.IsZero() {
+		err = s.noteSuccess(ctx, d.WorkspaceID, d.EndpointID, success)
+	}
+	return len(held), err
 }
 
 // disableEndpointOf disables a delivery's locked endpoint (nil: gone) and
@@ -432,22 +513,42 @@ type WebhookFinish struct {
 // per batch) and returns how many were still held. Each endpoint's row is
 // locked once, before its deliveries' outcomes, in the order of their
 // ids, so that batches of several processes never wait for each other in
-// a circle, nor a batch and DeleteWebhookEndpoint.
+// a circle, nor a batch and DeleteWebhookEndpoint. The outcomes of an
+// endpoint that end quietly (successes, retries, skips: nearly all) are
+// written in one statement; a 410 or a failure that ends its delivery
+// goes alone, after those before it, as it may disable the endpoint for
+// those after it.
 func (s *DB) FinishWebhookDeliveries(ctx context.Context, fs []WebhookFinish) (int, error) {
 	fs = slices.Clone(fs)
-	slices.SortFunc(fs, func(a, b WebhookFinish) int {
+	slices.SortStableFunc(fs, func(a, b WebhookFinish) int {
 		return strings.Compare(a.Delivery.WorkspaceID+" "+a.Delivery.EndpointID, b.Delivery.WorkspaceID+" "+b.Delivery.EndpointID)
 	})
 	held := 0
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		held = 0
 		var ep *WebhookEndpoint
+		var quiet []WebhookFinish // of ep, not written yet
+		flush := func() error {
+			n, err := s.finishQuietly(ctx, ep, quiet)
+			held, quiet = held+n, quiet[:0]
+			return err
+		}
 		for i, f := range fs {
 			if prev := fs[max(i-1, 0)].Delivery; i == 0 || prev.WorkspaceID != f.Delivery.WorkspaceID || prev.EndpointID != f.Delivery.EndpointID {
+				if err := flush(); err != nil {
+					return err
+				}
 				var err error
 				if ep, err = s.lockEndpointOf(ctx, f.Delivery); err != nil {
 					return err
 				}
+			}
+			if endsQuietly(f.Delivery, f.Outcome) {
+				quiet = append(quiet, f)
+				continue
+			}
+			if err := flush(); err != nil {
+				return err
 			}
 			ok, err := s.finishDelivery(ctx, f.Delivery, ep, f.Outcome, f.At)
 			if err != nil {
@@ -457,7 +558,7 @@ func (s *DB) FinishWebhookDeliveries(ctx context.Context, fs []WebhookFinish) (i
 				held++
 			}
 		}
-		return nil
+		return flush()
 	})
 	return held, err
 }

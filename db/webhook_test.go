@@ -164,7 +164,9 @@ func TestWebhookLease(t *testing.T) {
 // TestFinishRacesEndpointDeletion: deleting an endpoint while a batch of
 // its deliveries' outcomes is being written waits for the batch (or the
 // batch for it) instead of deadlocking. The batch writes its second
-// delivery's outcome first, and pauses after it until the deletion waits.
+// delivery's outcome (a retry) first and its first delivery's (a failure
+// that ends it, written alone) next, and pauses there until the deletion
+// waits.
 func TestFinishRacesEndpointDeletion(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
@@ -188,7 +190,8 @@ func TestFinishRacesEndpointDeletion(t *testing.T) {
 			ds[0], ds[1] = ds[1], ds[0]
 		}
 		retry := db.DeliveryOutcome{Status: 500, Error: "HTTP 500", RetryAt: t0.Add(time.Minute)}
-		batch := []db.WebhookFinish{{Delivery: ds[1], Outcome: retry, At: t0}, {Delivery: ds[0], Outcome: retry, At: t0}}
+		failure := db.DeliveryOutcome{Status: 500, Error: "HTTP 500"}
+		batch := []db.WebhookFinish{{Delivery: ds[1], Outcome: retry, At: t0}, {Delivery: ds[0], Outcome: failure, At: t0}}
 
 		paused, release := make(chan struct{}), make(chan struct{})
 		var outcomes atomic.Int32
@@ -237,4 +240,83 @@ func waitForALockWait(t *testing.T, d *db.DB) {
 		}
 	}
 	t.Fatal("the deletion never waited for a lock")
+}
+
+// TestFinishBatchOfOutcomes: a batch of outcomes of two endpoints'
+// deliveries writes each as it ended (a success, a retry, a skip that
+// keeps the last response), none of a lost lease, counts those it held,
+// and notes the success on its endpoint only.
+func TestFinishBatchOfOutcomes(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := dbtest.Workspace(t, d, "Acme")
+		sc := f.Test()
+		var eps [2]db.WebhookEndpoint
+		for i := range eps {
+			ep, err := d.CreateWebhookEndpoint(ctx, sc, db.WebhookEndpointInput{URL: "http://hooks.example.com/" + string(rune('a'+i))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			eps[i] = ep
+		}
+		for range 2 {
+			if _, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Shop"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t0 := time.Now().Add(time.Second)
+		ds, err := d.ClaimWebhookDeliveries(ctx, t0, time.Minute, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		of := map[string][]db.WebhookDelivery{}
+		for _, dl := range ds {
+			if dl.EventType == "account.created" {
+				of[dl.EndpointID] = append(of[dl.EndpointID], dl)
+			}
+		}
+		a, b := of[eps[0].ID], of[eps[1].ID]
+		if len(a) != 2 || len(b) != 2 {
+			t.Fatalf("claimed %d and %d deliveries of the accounts", len(a), len(b))
+		}
+		lost := b[1]
+		lost.LeaseToken = "lost"
+		retryAt := t0.Add(time.Hour).Truncate(time.Second)
+		batch := []db.WebhookFinish{
+			{Delivery: a[0], Outcome: db.DeliveryOutcome{Succeeded: true, Status: 200, Response: "ok"}, At: t0},
+			{Delivery: b[0], Outcome: db.DeliveryOutcome{Skipped: true}, At: t0},
+			{Delivery: a[1], Outcome: db.DeliveryOutcome{Status: 500, Error: "HTTP 500", RetryAt: retryAt}, At: t0},
+			{Delivery: lost, Outcome: db.DeliveryOutcome{Succeeded: true, Status: 200}, At: t0},
+		}
+		held, err := d.FinishWebhookDeliveries(ctx, batch)
+		if err != nil || held != 3 {
+			t.Fatalf("held %d of 4 (one lease lost): %v", held, err)
+		}
+		get := func(id string) db.WebhookDelivery {
+			dl, err := d.WebhookDelivery(ctx, sc, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return dl
+		}
+		if s := get(a[0].ID); s.Status != db.DeliverySucceeded || s.SucceededAt == nil || s.LastStatus == nil || *s.LastStatus != 200 {
+			t.Errorf("the success: %+v", s)
+		}
+		if r := get(a[1].ID); r.Status != db.DeliveryPending || r.NextAttemptAt == nil || !r.NextAttemptAt.Equal(retryAt) ||
+			r.LastError == nil || *r.LastError != "HTTP 500" || r.SucceededAt != nil {
+			t.Errorf("the retry: %+v", r)
+		}
+		if s := get(b[0].ID); s.Status != db.DeliverySkipped || s.LastStatus != nil || s.NextAttemptAt != nil {
+			t.Errorf("the skip: %+v", s)
+		}
+		if l := get(lost.ID); l.Status != db.DeliverySending || l.SucceededAt != nil {
+			t.Errorf("the lost lease's delivery changed: %+v", l)
+		}
+		for i, want := range []bool{true, false} {
+			ep, err := d.WebhookEndpoint(ctx, sc, eps[i].ID)
+			if err != nil || (ep.LastSuccessAt != nil) != want {
+				t.Errorf("endpoint %d's last success %v, want noted %v: %v", i, ep.LastSuccessAt, want, err)
+			}
+		}
+	})
 }
