@@ -40,6 +40,7 @@ type options struct {
 	hookRate  float64 // membership changes per second of P12's steady load
 	bulk      bool    // measure P13
 	bulkOnly  bool    // measure P13 alone
+	hooksOnly bool    // measure P12 alone
 }
 
 func main() {
@@ -59,6 +60,7 @@ func main() {
 	flag.Float64Var(&o.hookRate, "webhook-rate", 500, "membership changes per second of the webhook delivery load (P12)")
 	flag.BoolVar(&o.bulk, "bulk", true, "measure bulk invitations against single ones (P13)")
 	flag.BoolVar(&o.bulkOnly, "bulk-only", false, "measure P13 alone, on a database of its own")
+	flag.BoolVar(&o.hooksOnly, "webhooks-only", false, "measure P12 alone, on a database of its own seeded with -sizes")
 	flag.Parse()
 	for _, s := range strings.Split(sizes, ",") {
 		var n int
@@ -144,11 +146,14 @@ func run(ctx context.Context, o options) error {
 	return nil
 }
 
-// measureDialect runs the figures on one database: all of them, or P13
-// alone with -bulk-only.
+// measureDialect runs the figures on one database: all of them, P13
+// alone with -bulk-only, or P12 alone with -webhooks-only.
 func measureDialect(ctx context.Context, o options, dialect, tmp string) ([]result, error) {
-	if o.bulkOnly {
+	switch {
+	case o.bulkOnly:
 		return measureBulkOnly(ctx, o, dialect, tmp)
+	case o.hooksOnly:
+		return measureWebhooksOnly(ctx, o, dialect, tmp)
 	}
 	return measure(ctx, o, dialect, tmp)
 }

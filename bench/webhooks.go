@@ -74,6 +74,22 @@ func (r *hookReceiver) reset() {
 	r.mu.Unlock()
 }
 
+// measureWebhooksOnly is P12 alone, on a database of its own seeded
+// like measure's.
+func measureWebhooksOnly(ctx context.Context, o options, dialect, tmp string) ([]result, error) {
+	dbURL, cleanup, err := freshDatabase(ctx, o, dialect, tmp, "roster_hooks")
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	s, err := seed(ctx, o.roster, dbURL, layout(o.sizes, o.spread, o.sizes[0]))
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stderr, "%s: P12 webhook delivery…\n", dialect)
+	return measureWebhooks(ctx, o, dialect, tmp, dbURL, s, s.sized(o.patchSize))
+}
+
 // measureWebhooks is P12, on a server of its own that trusts the
 // receiver: the PATCH throughput of P1 without webhooks; deliveries per
 // second and the delay from an event's commit to its delivery at a
