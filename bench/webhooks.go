@@ -157,10 +157,15 @@ func measureWebhooks(ctx context.Context, o options, dialect, tmp, dbURL string,
 	p99 := percentile(delays, 99)
 
 	rcv.status.Store(http.StatusInternalServerError)
+	rcv.reset()
+	failStart := time.Now()
 	failing, err := c.closedLoop(o.clients, o.duration, patch)
 	if err != nil {
 		return nil, fmt.Errorf("PATCH while deliveries fail: %w", err)
 	}
+	rcv.mu.Lock()
+	attempted := float64(rcv.seen) / time.Since(failStart).Seconds()
+	rcv.mu.Unlock()
 	if status, _, body, err := c.send(request{"DELETE", "/v1/webhook-endpoints/" + ep.Data.ID, ""}); err != nil || status != 200 {
 		return nil, fmt.Errorf("delete the endpoint: %d %v %.200s", status, err, body)
 	}
@@ -173,6 +178,7 @@ func measureWebhooks(ctx context.Context, o options, dialect, tmp, dbURL string,
 			fmt.Sprintf("≥ %.0f", 0.95*o.hookRate), rate >= 0.95*o.hookRate),
 		info(dialect, "P12", "commit → delivery p50 at "+load, ms(percentile(delays, 50))),
 		figure(dialect, "P12", "commit → delivery p99 at "+load, ms(p99), "< 1000 ms", p99 < time.Second),
+		info(dialect, "P12", "failing deliveries attempted/s during that PATCH", fmt.Sprintf("%.0f", attempted)),
 		atLeast(dialect, "P12", fmt.Sprintf("PATCH with every delivery failing / without (%s → %s)", perSecond(without), perSecond(failing)),
 			failing.perSecond/without.perSecond, 0.9),
 	}, nil
