@@ -165,8 +165,7 @@ func TestWebhookLease(t *testing.T) {
 // its deliveries' outcomes is being written waits for the batch (or the
 // batch for it) instead of deadlocking. The batch writes its second
 // delivery's outcome (a retry) first and its first delivery's (a failure
-// that ends it, written alone) next, and pauses there until the deletion
-// waits.
+// that ends it) next, and pauses there until the deletion waits.
 func TestFinishRacesEndpointDeletion(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
