@@ -110,7 +110,11 @@ func TestSQLiteTransactionsTakeTurns(t *testing.T) {
 // a claim of webhook deliveries) goes on while requests hold every
 // connection of the pool, and a request's statement waits for one.
 func TestBackgroundWorkHasItsOwnPool(t *testing.T) {
-	d := dbtest.Open(t, db.Postgres)
+	d, err := db.Open(dbtest.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
 	d.SetPoolSize(1)
 	held, release := make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)
