@@ -424,11 +424,12 @@ func finishOf(d WebhookDelivery, ep *WebhookEndpoint, o DeliveryOutcome, t time.
 	return f
 }
 
-// endsQuietly reports whether an outcome changes nothing but its
-// delivery and the endpoint's last success: not a 410, not a failure that
-// ends the delivery (which may disable the endpoint).
-func endsQuietly(d WebhookDelivery, o DeliveryOutcome) bool {
-	return o.Skipped || o.Succeeded || (!o.Gone && !o.RetryAt.IsZero() && !d.Once)
+// endsQuietly reports whether outcome o of delivery d, its endpoint ep
+// locked, changes nothing but its delivery and the endpoint's last
+// success (what finishDelivery does after the row): not a 410, not a
+// failure that ends the delivery (which may disable the endpoint).
+func endsQuietly(d WebhookDelivery, ep *WebhookEndpoint, o DeliveryOutcome) bool {
+	return !o.Gone && finishOf(d, ep, o, time.Time{}).status != DeliveryFailed
 }
 
 // noteSuccess notes a success of an endpoint at t, at most once a
@@ -543,7 +544,7 @@ func (s *DB) FinishWebhookDeliveries(ctx context.Context, fs []WebhookFinish) (i
 					return err
 				}
 			}
-			if s.Dialect == Postgres && endsQuietly(f.Delivery, f.Outcome) {
+			if s.Dialect == Postgres && endsQuietly(f.Delivery, ep, f.Outcome) {
 				quiet = append(quiet, f)
 				continue
 			}
