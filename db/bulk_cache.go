@@ -144,13 +144,16 @@ func (s *DB) flushBulkWrites(ctx context.Context, sc Scope, w *bulkWrites) error
 // insertRows runs an INSERT … VALUES (?, …) statement for many rows at
 // once, bulkChunk rows a statement.
 func (s *DB) insertRows(ctx context.Context, insert string, rows [][]any) error {
-	return s.insertRowsThen(ctx, insert, "", rows)
+	_, err := s.insertRowsThen(ctx, insert, "", rows)
+	return err
 }
 
-// insertRowsThen is insertRows with a clause after the rows (ON CONFLICT …).
-func (s *DB) insertRowsThen(ctx context.Context, insert, then string, rows [][]any) error {
+// insertRowsThen is insertRows with a clause after the rows (ON CONFLICT
+// …); it returns how many rows were written.
+func (s *DB) insertRowsThen(ctx context.Context, insert, then string, rows [][]any) (int64, error) {
 	_, values, _ := strings.Cut(insert, "VALUES")
 	values = strings.TrimSpace(values)
+	var written int64
 	for len(rows) > 0 {
 		n := min(len(rows), bulkChunk)
 		q := insert + strings.Repeat(", "+values, n-1) + then
@@ -158,12 +161,14 @@ func (s *DB) insertRowsThen(ctx context.Context, insert, then string, rows [][]a
 		for _, r := range rows[:n] {
 			args = append(args, r...)
 		}
-		if _, err := s.exec(ctx, q, args...); err != nil {
-			return err
+		w, err := s.exec(ctx, q, args...)
+		if err != nil {
+			return written, err
 		}
+		written += w
 		rows = rows[n:]
 	}
-	return nil
+	return written, nil
 }
 
 type bulkAccountKey struct{}

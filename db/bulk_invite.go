@@ -240,8 +240,10 @@ const insertPermissionSQL = `INSERT INTO membership_permissions (membership_id, 
 
 // createInvitedUsers writes the users of the kept items' new people (a
 // user of the same email written meanwhile is kept as it is, as
-// findOrCreateUser does), indexes every item's email, and reads the new
-// users back; false when one of them has a membership of the account.
+// findOrCreateUser does) and indexes every item's email; false when one
+// of them has a membership of the account. When every new user is
+// written, as it is unless another transaction wrote one of them first,
+// the items' users are the rows written; otherwise they are read back.
 func (s *DB) createInvitedUsers(ctx context.Context, sc Scope, accountID string, kept []*bulkInvite) (bool, error) {
 	var users, lookups [][]any
 	var fresh []*bulkInvite
@@ -249,7 +251,9 @@ func (s *DB) createInvitedUsers(ctx context.Context, sc Scope, accountID string,
 	for _, b := range kept {
 		lookups = append(lookups, []any{FoldEmail(b.in.Email), sc.WorkspaceID})
 		if b.user.ID == "" {
-			users, fresh = append(users, newUserRow(sc.WorkspaceID, b.in.Email, b.in.Name, t)), append(fresh, b)
+			row := newUserRow(sc.WorkspaceID, b.in.Email, b.in.Name, t)
+			users, fresh = append(users, row), append(fresh, b)
+			b.user = User{ID: row[0].(string), WorkspaceID: sc.WorkspaceID, Email: b.in.Email, Name: b.in.Name}
 		}
 	}
 	// In the order of their emails, so that two requests inviting the
@@ -257,18 +261,22 @@ func (s *DB) createInvitedUsers(ctx context.Context, sc Scope, accountID string,
 	// than deadlock.
 	slices.SortFunc(users, func(a, b []any) int { return strings.Compare(a[3].(string), b[3].(string)) })
 	slices.SortFunc(lookups, func(a, b []any) int { return strings.Compare(a[0].(string), b[0].(string)) })
-	if err := s.insertRowsThen(ctx, insertNewUserSQL, onUserConflict, users); err != nil {
+	written, err := s.insertRowsThen(ctx, insertNewUserSQL, onUserConflict, users)
+	if err != nil {
 		return false, wrap(err, "insert the users of a bulk request")
 	}
-	if err := s.insertRowsThen(ctx, indexEmailSQL, onConflictDoNothing, lookups); err != nil {
+	if _, err := s.insertRowsThen(ctx, indexEmailSQL, onConflictDoNothing, lookups); err != nil {
 		return false, wrap(err, "index the emails of a bulk request")
 	}
-	written, err := s.usersOfInvites(ctx, sc, accountID, fresh)
+	if written == int64(len(users)) {
+		return true, nil // new users, without memberships
+	}
+	found, err := s.usersOfInvites(ctx, sc, accountID, fresh)
 	if err != nil {
 		return false, err
 	}
 	for _, b := range fresh {
-		u, ok := written[FoldEmail(b.in.Email)]
+		u, ok := found[FoldEmail(b.in.Email)]
 		if !ok || u.MembershipID != "" {
 			return false, nil
 		}

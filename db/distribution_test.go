@@ -320,10 +320,12 @@ func storeRun(t *testing.T, d *db.DB) {
 	claimedEmails, err := d.ClaimEmails(ctx, time.Now(), time.Minute, len(pending))
 	must(err)
 	for _, e := range claimedEmails {
-		_, err := d.EmailSent(ctx, e)
-		must(err)
 		must(d.EmailFailed(ctx, e, time.Now()))
 	}
+	claimedEmails, err = d.ClaimEmails(ctx, time.Now(), time.Minute, len(pending))
+	must(err)
+	_, err = d.EmailsSent(ctx, claimedEmails)
+	must(err)
 	_, _, err = d.OutboxBacklog(ctx)
 	must(err)
 	ann, err := d.AcceptInvitation(ctx, db.Acceptance{Token: token, Name: "Ann"})

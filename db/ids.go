@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"math/big"
 	"strings"
 
 	"github.com/oklog/ulid/v2"
@@ -28,19 +27,21 @@ func HasPrefix(id, prefix string) bool {
 
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
-// RandomToken returns n random base62 characters from crypto/rand.
+// RandomToken returns n random base62 characters from crypto/rand: each
+// is a random byte below 248 (4 × 62) taken modulo 62, so that every
+// character is as likely; the bytes above are dropped.
 func RandomToken(n int) string {
-	var b strings.Builder
-	b.Grow(n)
-	max := big.NewInt(int64(len(base62)))
-	for range n {
-		i, err := rand.Int(rand.Reader, max)
-		if err != nil {
-			panic("db: crypto/rand failed: " + err.Error())
+	token := make([]byte, 0, n)
+	random := make([]byte, n+n/8+4) // enough, most of the time, in one read
+	for len(token) < n {
+		rand.Read(random) // never fails (crypto/rand)
+		for _, c := range random {
+			if c < 248 && len(token) < n {
+				token = append(token, base62[c%62])
+			}
 		}
-		b.WriteByte(base62[i.Int64()])
 	}
-	return b.String()
+	return string(token)
 }
 
 // HashSecret is the SHA-256 of a secret, hex-encoded: how keys and invitation

@@ -43,14 +43,28 @@ func claimLeased[T any](ctx context.Context, s *DB, q leaseQueue, now, until tim
 		args = []any{now, limit, until, args[1]}
 	}
 	var items []T
-	err := s.selectAll(ctx, &items, query, args...)
+	err := s.writeAlone(ctx, func(ctx context.Context) error { return s.selectAll(ctx, &items, query, args...) })
 	return items, wrap(err, "claim due %s", q.table)
 }
 
 // finishLeased applies set (assignments, with args) to one item of q
 // still held by the lease token; false when the lease was lost.
 func (s *DB) finishLeased(ctx context.Context, q leaseQueue, wsID, id, token, set string, args ...any) (bool, error) {
-	n, err := s.exec(ctx, `UPDATE `+q.table+` SET `+set+`, lease_token = NULL WHERE workspace_id = ? AND id = ? AND lease_token = ?`,
-		append(args, wsID, id, token)...)
+	n, err := s.exec(ctx, finishLeasedSQL(q, set, "id = ?"), append(args, wsID, token, id)...)
 	return n == 1, wrap(err, "finish %s %s", q.table, id)
+}
+
+// finishAllLeased applies set (assignments, with args) to the items ids of
+// q, all of workspace wsID, that the lease token still holds, in one
+// statement, and returns how many it held.
+func (s *DB) finishAllLeased(ctx context.Context, q leaseQueue, wsID string, ids []string, token, set string, args ...any) (int64, error) {
+	n, err := s.exec(ctx, s.dialect(listing(finishLeasedSQL(q, set, "id IN (?)"))), append(args, wsID, token, listArg(ids))...)
+	return n, wrap(err, "finish %d of %s", len(ids), q.table)
+}
+
+// finishLeasedSQL is the UPDATE that finishes the items of q that which
+// picks, of one workspace, held by one lease token: its arguments are
+// set's, the workspace, the token and which's.
+func finishLeasedSQL(q leaseQueue, set, which string) string {
+	return `UPDATE ` + q.table + ` SET ` + set + `, lease_token = NULL WHERE workspace_id = ? AND lease_token = ? AND ` + which
 }

@@ -35,7 +35,7 @@ func (s *DB) CountHit(ctx context.Context, bucket string, window time.Duration, 
 	}
 	start := at.Unix() - at.Unix()%secs
 	h := LimitHit{Bucket: bucket, Start: time.Unix(start, 0), End: time.Unix(start+secs, 0)}
-	err := s.get(ctx, &h.Count, countHit, bucket, start, start+secs)
+	err := s.writeAlone(ctx, func(ctx context.Context) error { return s.get(ctx, &h.Count, countHit, bucket, start, start+secs) })
 	return h, wrap(err, "count a hit of %s", bucket)
 }
 

@@ -169,6 +169,47 @@ func TestOutbox(t *testing.T) {
 	})
 }
 
+// TestEmailsSent marks a claim's emails of several workspaces sent at
+// once, except one whose lease ran out and went to another claim.
+func TestEmailsSent(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		url := func(token string) string { return "https://roster.example/invitations/" + token }
+		for _, ws := range []string{"Acme", "Globex"} {
+			f := dbtest.Workspace(t, d, ws)
+			acct, err := d.CreateAccount(ctx, f.Test(), db.AccountInput{Name: "Shop"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, who := range []string{"a", "b"} {
+				invite(t, d, f.Test(), acct.ID, who+"@"+strings.ToLower(ws)+".example", db.NewMembership{SendEmail: true, AcceptURL: url})
+			}
+		}
+		t0 := time.Now()
+		claimed, err := d.ClaimEmails(ctx, t0, time.Minute, 10)
+		if err != nil || len(claimed) != 4 {
+			t.Fatalf("claim: %d emails, %v", len(claimed), err)
+		}
+		// One lease runs out and another claim takes that email.
+		again, err := d.ClaimEmails(ctx, t0.Add(2*time.Minute), time.Minute, 1)
+		if err != nil || len(again) != 1 {
+			t.Fatalf("claim again: %+v, %v", again, err)
+		}
+		if n, err := d.EmailsSent(ctx, claimed); err != nil || n != 3 {
+			t.Fatalf("sent %d of the first claim, want the 3 it still held: %v", n, err)
+		}
+		if left, err := d.PendingEmails(ctx, 10); err != nil || len(left) != 1 || left[0].ID != again[0].ID {
+			t.Fatalf("pending %+v, want only %s: %v", left, again[0].ID, err)
+		}
+		if n, err := d.EmailsSent(ctx, again); err != nil || n != 1 {
+			t.Fatalf("sent %d of the second claim: %v", n, err)
+		}
+		if left, err := d.PendingEmails(ctx, 10); err != nil || len(left) != 0 {
+			t.Fatalf("pending %+v: %v", left, err)
+		}
+	})
+}
+
 // errFailed stands for a request that failed after claiming its key.
 var errFailed = errors.New("request failed")
 

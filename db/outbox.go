@@ -76,10 +76,29 @@ func (s *DB) ClaimEmails(ctx context.Context, now time.Time, lease time.Duration
 	return claimLeased[Email](ctx, s, emailQueue, now, now.Add(lease), limit)
 }
 
-// EmailSent marks a claimed email handed over; false when its lease ran
-// out and another process has it.
-func (s *DB) EmailSent(ctx context.Context, e Email) (bool, error) {
-	return s.finishLeased(ctx, emailQueue, e.WorkspaceID, e.ID, e.LeaseToken, "sent_at = ?", now())
+// EmailsSent marks claimed emails handed over, one statement for the
+// emails of each workspace and claim, and returns how many it marked: an
+// email whose lease ran out, which another process has, is not.
+func (s *DB) EmailsSent(ctx context.Context, es []Email) (int, error) {
+	type claim struct{ workspace, token string }
+	var claims []claim
+	ids := map[claim][]string{}
+	for _, e := range es {
+		c := claim{e.WorkspaceID, e.LeaseToken}
+		if _, ok := ids[c]; !ok {
+			claims = append(claims, c)
+		}
+		ids[c] = append(ids[c], e.ID)
+	}
+	t, marked := now(), int64(0)
+	for _, c := range claims {
+		n, err := s.finishAllLeased(ctx, emailQueue, c.workspace, ids[c], c.token, "sent_at = ?", t)
+		if err != nil {
+			return int(marked), err
+		}
+		marked += n
+	}
+	return int(marked), nil
 }
 
 // EmailFailed puts a claimed email back in the queue, due at retryAt.

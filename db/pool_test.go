@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -143,5 +144,50 @@ func TestBackgroundWorkHasItsOwnPool(t *testing.T) {
 	}
 	if err := claim(context.Background()); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("a request's claim with the pool's one connection held: %v, want it to wait", err)
+	}
+}
+
+// TestSQLiteWritesTakeTheWriterTurn: on SQLite a statement that writes
+// outside any transaction (a rate limit's count, the outbox's claim and
+// marks) queues for the writer connection's turn, as transactions do,
+// instead of waiting for SQLite's lock in its busy handler on a reader
+// connection: while a transaction holds the turn, a count whose context
+// ends says it waited for the turn, and one that waits goes through once
+// the transaction ends.
+func TestSQLiteWritesTakeTheWriterTurn(t *testing.T) {
+	d := dbtest.Open(t, db.SQLite)
+	ctx := context.Background()
+	held, release, done := make(chan struct{}), make(chan struct{}), make(chan error)
+	go func() {
+		done <- d.WithTx(ctx, func(ctx context.Context) error {
+			if _, err := d.CountHit(ctx, "held", time.Minute, time.Now()); err != nil {
+				return err
+			}
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := d.CountHit(short, "waiting", time.Minute, time.Now()); !errors.Is(err, context.DeadlineExceeded) ||
+		!strings.Contains(err.Error(), "write turn") {
+		t.Fatalf("a count while a transaction holds the writer: %v, want it to have waited for the write turn", err)
+	}
+	if _, err := d.ClaimEmails(short, time.Now(), time.Minute, 10); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a claim of emails while a transaction holds the writer: %v, want it to have waited for the write turn", err)
+	}
+	counted := make(chan error)
+	go func() {
+		_, err := d.CountHit(ctx, "waiting", time.Minute, time.Now())
+		counted <- err
+	}()
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-counted; err != nil {
+		t.Fatalf("the count after the transaction: %v", err)
 	}
 }

@@ -79,9 +79,11 @@ func (s *DB) CreatePortalSession(ctx context.Context, sc Scope, in NewPortalSess
 func (s *DB) ExchangePortalToken(ctx context.Context, token string) (PortalGrant, error) {
 	var g PortalGrant
 	t := now()
-	err := s.get(ctx, &g, `UPDATE `+multiShard+`portal_sessions SET used_at = ?
-		WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?
-		RETURNING id, workspace_id, livemode, account_id, membership_id, user_id, return_url, return_label`, t, HashSecret(token), t)
+	err := s.writeAlone(ctx, func(ctx context.Context) error {
+		return s.get(ctx, &g, `UPDATE `+multiShard+`portal_sessions SET used_at = ?
+			WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?
+			RETURNING id, workspace_id, livemode, account_id, membership_id, user_id, return_url, return_label`, t, HashSecret(token), t)
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return s.spentPortalLink(ctx, token)
 	}

@@ -101,8 +101,18 @@ func (s *DB) query(ctx context.Context, query string, args ...any) (*sqlx.Rows, 
 	return st.QueryxContext(ctx, args...)
 }
 
-// exec runs a statement (written with '?') and returns the rows it affected.
+// exec runs a statement that writes (written with '?') and returns the
+// rows it affected. Outside a transaction, on SQLite, it runs in a turn of
+// its own on the writer connection (writeAlone).
 func (s *DB) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	if _, inTx := ctx.Value(txKey{}).(*sqlx.Tx); !inTx && s.writer != nil {
+		var n int64
+		err := s.WithTx(ctx, func(ctx context.Context) (err error) {
+			n, err = s.exec(ctx, query, args...)
+			return err
+		})
+		return n, err
+	}
 	s.sent(query)
 	st, err := s.prepared(ctx, query)
 	if err != nil {

@@ -39,6 +39,20 @@ func (s *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error) err
 	return nil
 }
 
+// writeAlone runs fn, a write outside any transaction, on SQLite in a
+// turn of its own on the writer connection (WithTx): on a reader
+// connection it would wait for SQLite's lock in the busy handler, which
+// sleeps, and make the writer's next transaction wait there behind it.
+// exec does so itself; a get or selectAll that writes (RETURNING) is
+// wrapped in it. On PostgreSQL, and inside a transaction, it runs fn as
+// it is.
+func (s *DB) writeAlone(ctx context.Context, fn func(ctx context.Context) error) error {
+	if s.writer == nil {
+		return fn(ctx)
+	}
+	return s.WithTx(ctx, fn)
+}
+
 // forUpdate is the row-locking suffix of the SELECTs of the lock… calls
 // (lockAccount, lockPermission), which a rule that reads before it writes
 // takes inside its transaction: PostgreSQL locks the rows read until the

@@ -25,7 +25,7 @@ import (
 // OutboxStore is what the dispatcher needs of the database.
 type OutboxStore interface {
 	ClaimEmails(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]db.Email, error)
-	EmailSent(ctx context.Context, e db.Email) (bool, error)
+	EmailsSent(ctx context.Context, es []db.Email) (int, error)
 	EmailFailed(ctx context.Context, e db.Email, retryAt time.Time) error
 }
 
@@ -105,32 +105,37 @@ func (d *Dispatcher) Flush(ctx context.Context) error {
 		if err != nil || len(emails) == 0 {
 			return err
 		}
-		var errs []error
-		for _, e := range emails {
-			errs = append(errs, d.handle(ctx, e))
-		}
-		if err := errors.Join(errs...); err != nil {
+		if err := d.handle(ctx, emails); err != nil {
 			return err
 		}
 	}
 }
 
-// handle sends or logs one claimed email.
-func (d *Dispatcher) handle(ctx context.Context, e db.Email) error {
-	if d.sender != nil {
-		if err := d.sender.send(e); err != nil {
-			return errors.Join(fmt.Errorf("mail: send %s: %w", e.ID, err), d.Store.EmailFailed(ctx, e, time.Now()))
-		}
-	}
-	if _, err := d.Store.EmailSent(ctx, e); err != nil {
-		return err
-	}
+// handle sends or logs a claimed batch. Sent by SMTP, each email is marked
+// sent as soon as it is, so that a process dying mid-batch sends none
+// twice; logged only, the batch is marked sent in one statement.
+func (d *Dispatcher) handle(ctx context.Context, emails []db.Email) error {
 	if d.sender == nil {
-		d.Logger.Info("invitation email to "+e.To+" kept in the outbox", "email_id", e.ID)
+		if _, err := d.Store.EmailsSent(ctx, emails); err != nil {
+			return err
+		}
+		for _, e := range emails {
+			d.Logger.Info("invitation email to "+e.To+" kept in the outbox", "email_id", e.ID)
+		}
 		return nil
 	}
-	d.Logger.Info("email sent", "email_id", e.ID, "to", e.To)
-	return nil
+	var errs []error
+	for _, e := range emails {
+		if err := d.sender.send(e); err != nil {
+			errs = append(errs, fmt.Errorf("mail: send %s: %w", e.ID, err), d.Store.EmailFailed(ctx, e, time.Now()))
+			continue
+		}
+		if _, err := d.Store.EmailsSent(ctx, []db.Email{e}); err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		d.Logger.Info("email sent", "email_id", e.ID, "to", e.To)
+	}
+	return errors.Join(errs...)
 }
 
 // smtpSender hands emails to one SMTP server.
