@@ -36,6 +36,7 @@ type DB struct {
 	// meet this one at SQLite's lock. Nil on PostgreSQL, whose
 	// transactions run on the pool.
 	writer    *sqlx.DB
+	wal       *walCopier     // copies writer's commits into the database file, on SQLite
 	wstmts    sync.Map       // query text → its *sqlx.Stmt on writer
 	turn      writeTurn      // whose transaction is next on writer
 	preparing sync.Map       // query texts being prepared in the background

@@ -79,12 +79,7 @@ func Open(url string) (*DB, error) {
 		// console page reads on several at once.
 		x.SetMaxOpenConns(sqliteReaders())
 		x.SetMaxIdleConns(sqliteReaders())
-		// The writer's commits copy the write-ahead log back into the
-		// database every 10,000 pages (about 40 MB) rather than SQLite's
-		// 1,000: a page that many commits change (an index's last leaf,
-		// the outbox's) is copied once per checkpoint, not once per
-		// 1,000 pages written.
-		w, err := sqlx.Open("sqlite", dsn+"&_pragma=wal_autocheckpoint(10000)")
+		w, err := sqlx.Open("sqlite", dsn+"&_pragma=wal_autocheckpoint("+strconv.Itoa(writerCheckpointPages)+")")
 		if err != nil {
 			x.Close()
 			return nil, fmt.Errorf("db: open sqlite %s: %w", path, err)
@@ -93,7 +88,9 @@ func Open(url string) (*DB, error) {
 		// of their own (see DB.writer).
 		w.SetMaxOpenConns(1)
 		w.SetMaxIdleConns(1)
-		return &DB{DB: x, Dialect: SQLite, writer: w}, nil
+		d := &DB{DB: x, Dialect: SQLite, writer: w}
+		d.startWALCopier()
+		return d, nil
 	default:
 		return nil, fmt.Errorf("db: unsupported database URL %q (want postgres://… or sqlite:PATH)", redactURL(url))
 	}

@@ -184,11 +184,13 @@ func (s *DB) prepareSoon(pool *sqlx.DB, stmts *sync.Map, query string) {
 	}()
 }
 
-// Close waits for the statements being prepared in the background, then
-// closes the pool: a prepare that outlived Close opened the database again
-// (on SQLite, its files) after its owner had let it go.
+// Close waits for the statements being prepared in the background and
+// stops the copying of SQLite's log (walCopier), then closes the pools: a
+// prepare that outlived Close opened the database again (on SQLite, its
+// files) after its owner had let it go.
 func (s *DB) Close() error {
 	s.prepares.Wait()
+	s.stopWALCopier()
 	var errs []error
 	for _, pool := range []*sqlx.DB{s.writer, s.background} {
 		if pool != nil {

@@ -36,6 +36,7 @@ func (s *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error) err
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("db: commit: %w", err)
 	}
+	s.wal.committed()
 	return nil
 }
 
