@@ -262,3 +262,52 @@ func TestSQLiteListPlans(t *testing.T) {
 		}
 	}
 }
+
+// TestPlansMadeOnSmallTablesHold: a statement that one of roster's
+// PostgreSQL connections planned while its tables were nearly empty (a new
+// workspace, a webhook queue before its first backlog) still reads them
+// through their indexes once they hold thousands of rows. With
+// plan_cache_mode force_generic_plan a connection plans each prepared
+// statement once, and a plan made on an empty table scans it whole: the
+// membership read then read every permission of the table, and the
+// webhook queue's claim every delivery, until ANALYZE invalidated the plan.
+func TestPlansMadeOnSmallTablesHold(t *testing.T) {
+	d, sc := postgresWorkspace(t)
+	ctx := context.Background()
+	acct, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Growing"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedInterleaved(t, d, sc, acct.ID, acct.ID, 1) // analyzed with one member and no permissions
+	conn, err := d.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	read := d.MembershipSelect() + ` AND am.id = ?`
+	if _, err := conn.ExecContext(ctx, `PREPARE read AS `+d.Rebind(read)); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{sc.WorkspaceID, "true", "am_00000001"}
+	explainPrepared(t, conn, "read", args) // planned now, on the small tables
+
+	if _, err := conn.ExecContext(ctx, `INSERT INTO users (id, workspace_id, email, email_lower, name, created_at, updated_at)
+		SELECT 'usr_g' || g, $1, 'g' || g || '@acme.example', 'g' || g || '@acme.example', '', now(), now()
+		FROM generate_series(1, 20000) g`, sc.WorkspaceID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, `INSERT INTO account_memberships (id, workspace_id, livemode, account_id, user_id, role_id, status, created_at, updated_at)
+		SELECT 'am_g' || g, $1, true, $2, 'usr_g' || g, (SELECT id FROM roles WHERE workspace_id = $1 AND is_default), 'active', now(), now()
+		FROM generate_series(1, 20000) g`, sc.WorkspaceID, acct.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, `INSERT INTO membership_permissions (membership_id, workspace_id, permission_key)
+		SELECT 'am_g' || g, $1, (SELECT key FROM permissions WHERE workspace_id = $1 ORDER BY key LIMIT 1)
+		FROM generate_series(1, 20000) g`, sc.WorkspaceID); err != nil {
+		t.Fatal(err)
+	}
+	plan := explainPrepared(t, conn, "read", args)
+	if strings.Contains(plan, "Seq Scan") {
+		t.Errorf("the membership read, planned on small tables, scans them whole once they grew:\n%s", plan)
+	}
+}
