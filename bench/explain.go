@@ -223,7 +223,7 @@ func planProblem(dialect db.Dialect, plan string) string {
 	for i, line := range lines {
 		line = strings.TrimSpace(line)
 		switch {
-		case dialect == db.Postgres && postgresWorkspaceOnly.MatchString(line),
+		case dialect == db.Postgres && postgresWorkspaceOnly.MatchString(line) && !isCatalog(nodeTable(lines[:i])),
 			dialect == db.SQLite && sqliteWorkspaceOnly.MatchString(line):
 			return "reads a workspace"
 		case dialect == db.SQLite && strings.HasPrefix(line, "SCAN json_each VIRTUAL TABLE"):
@@ -252,6 +252,29 @@ func planProblem(dialect db.Dialect, plan string) string {
 }
 
 func isBig(table string) bool { return slices.Contains(bigTables, table) }
+
+// catalogTables are a workspace's catalog: its roles and permissions, a
+// few rows each, which a plan may read whole by the workspace (authorize
+// matches the keys asked against the catalog; GET /v1/me its roles).
+var catalogTables = []string{"roles", "permissions", "role_permissions"}
+
+func isCatalog(table string) bool { return slices.Contains(catalogTables, table) }
+
+var postgresNode = regexp.MustCompile(` on (\w+)`)
+
+// nodeTable is the table of the last plan node in lines: the node whose
+// detail lines follow.
+func nodeTable(lines []string) string {
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); strings.HasPrefix(l, "->") || i == 0 {
+			if m := postgresNode.FindStringSubmatch(l); m != nil {
+				return m[1]
+			}
+			return ""
+		}
+	}
+	return ""
+}
 
 // filtersByAccount reports whether the node whose detail lines follow
 // filters its rows by account (its Filter line, before the next node).

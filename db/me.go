@@ -72,11 +72,14 @@ func (s *DB) Me(ctx context.Context, sc Scope, u User, staff *StaffMember) (Me, 
 // oldest first, in one query: each with its account's name, its role and
 // the keys that make its effective permissions. Its arguments are the
 // workspace id, the mode, the user id and the time (an expiry passed is
-// expired, swept or not). It walks account_memberships_user_list.
-var meQuery = aggregating(`SELECT am.id, am.account_id, a.name, r.id, r.slug, r.name,
+// expired, swept or not). It walks account_memberships_user_list; each
+// account's name is looked up by its key (as a join, a plan could read
+// the workspace's accounts whole).
+var meQuery = aggregating(`SELECT am.id, am.account_id,
+	(SELECT a.name FROM accounts a WHERE a.workspace_id = am.workspace_id AND a.id = am.account_id),
+	r.id, r.slug, r.name,
 	` + permissionKeysSQL + `
 	FROM account_memberships am
-	JOIN accounts a ON a.workspace_id = am.workspace_id AND a.id = am.account_id
 	JOIN roles r ON r.workspace_id = am.workspace_id AND r.id = am.role_id
 	WHERE am.workspace_id = ? AND am.livemode = ? AND am.user_id = ? AND am.status = 'active'` + notExpiredSQL + `
 	ORDER BY am.id`)

@@ -89,16 +89,19 @@ func (m IfMatch) check(version int64) error {
 // and, in the same query, the keys of their direct and of their role's
 // permissions, space-separated (keys hold no spaces) and in no order. It is
 // written for PostgreSQL; MembershipSelect gives it in the DB's dialect.
+// The invitation is a subquery, looked up by its key for each row read: as
+// a join, a plan made while the table was small read the workspace's
+// invitations whole and matched each row against them.
 const membershipSQL = `SELECT 'account_membership' AS object, am.id, am.workspace_id, am.account_id, am.user_id,
 	am.workspace_membership_id, am.status, am.expires_at, am.livemode, am.version, am.created_at, am.updated_at,
 	r.id AS "role.id", r.slug AS "role.slug", r.name AS "role.name", r.is_default AS "role.is_default",
 	u.id AS "user.id", u.email AS "user.email", u.name AS "user.name",
-	i.expires_at AS invitation_expires_at,
+	(SELECT i.expires_at FROM invitations i
+		WHERE i.workspace_id = am.workspace_id AND i.membership_id = am.id) AS invitation_expires_at,
 	` + permissionKeysSQL + `
 	FROM account_memberships am
 	JOIN users u ON u.workspace_id = am.workspace_id AND u.id = am.user_id
 	JOIN roles r ON r.workspace_id = am.workspace_id AND r.id = am.role_id
-	LEFT JOIN invitations i ON i.workspace_id = am.workspace_id AND i.membership_id = am.id
 	WHERE am.workspace_id = ? AND am.livemode = ?`
 
 // permissionKeysSQL are the columns direct_keys and role_keys of a
