@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lib/pq"
 
@@ -280,7 +281,11 @@ func TestPlansMadeOnSmallTablesHold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seedInterleaved(t, d, sc, acct.ID, acct.ID, 1) // analyzed with one member, no permissions, no invitations
+	// Analyzed with 100 members (autovacuum analyzes a table once 50 of
+	// its rows changed: the fewest an analyzed table of a live workspace
+	// holds) and analyzed empty of permissions and invitations, as ANALYZE
+	// after a bulk load leaves the tables nothing was loaded into.
+	seedInterleaved(t, d, sc, acct.ID, acct.ID, 100)
 	conn, err := d.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -343,13 +348,15 @@ func texts(args []any) []string {
 	return out
 }
 
-// readsWhole says how a plan reads a table whole: a sequential scan, or a
+// readsWhole says how a plan reads a table whole: a sequential scan, a
 // join that matches each row against the invitations or the accounts read
-// without their key (a Join Filter over them); "" when it does neither.
-// Users are still joined so in a plan made on tables of one row (the
-// planner then takes any index that starts with workspace_id for the
-// lookup by key), until ANALYZE sees the tables grown and the plan is made
-// again: docs/performance.md.
+// without their key (a Join Filter over them), or any node that reads and
+// discards more than 100 rows (an index read by workspace_id alone, the
+// key left to a Filter); "" when it does none of these. Each lookup of the
+// statements checked has one index that serves it whole, so that even a
+// plan made on tables of one row, where the planner sees no difference
+// between the indexes that start with workspace_id, takes that one:
+// docs/performance.md.
 func readsWhole(plan string) string {
 	for _, line := range strings.Split(plan, "\n") {
 		switch {
@@ -358,6 +365,91 @@ func readsWhole(plan string) string {
 		case strings.Contains(line, "Join Filter:") && (strings.Contains(line, "i.") || strings.Contains(line, "a.")):
 			return "matches rows against a table read without its key (" + strings.TrimSpace(line) + ")"
 		}
+		if _, n, ok := strings.Cut(line, "Rows Removed by "); ok {
+			_, n, _ = strings.Cut(n, ": ")
+			if removed, err := strconv.Atoi(strings.TrimSpace(n)); err == nil && removed > 100 {
+				return "reads and discards " + strconv.Itoa(removed) + " rows (" + strings.TrimSpace(line) + ")"
+			}
+		}
 	}
 	return ""
+}
+
+// TestBackgroundWorkIsPlannedAtEachRun: on PostgreSQL the dispatcher's
+// statements keep no plan. A claim run first while the queue was empty
+// (and analyzed empty) still claims what is due once the queue holds
+// thousands of deliveries, and its connection holds no prepared statement
+// over the queue: a plan kept from the empty queue read the whole queue
+// for every claim (docs/performance.md).
+func TestBackgroundWorkIsPlannedAtEachRun(t *testing.T) {
+	d, sc := postgresWorkspace(t)
+	ctx := context.Background()
+	bg := db.Background(ctx)
+	ep, err := d.CreateWebhookEndpoint(ctx, sc, db.WebhookEndpointInput{URL: "https://hooks.example.com/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.ExecContext(ctx, `ANALYZE`); err != nil {
+		t.Fatal(err)
+	}
+	d.BackgroundPool().SetMaxOpenConns(1) // the claims' connection is the one the test reads
+	now := time.Now()
+	if claimed, err := d.ClaimWebhookDeliveries(bg, now, time.Minute, 16); err != nil || len(claimed) != 0 {
+		t.Fatalf("claim from the empty queue: %d claimed, %v", len(claimed), err)
+	}
+	// 20,000 deliveries: 16 due now, the others in an hour.
+	if _, err := d.ExecContext(ctx, `INSERT INTO webhook_deliveries (workspace_id, id, livemode, endpoint_id, event_id, event_type,
+			status, next_attempt_at, created_at)
+		SELECT $1, 'whd_' || lpad(g::text, 8, '0'), true, $2, 'evt_' || g, 'account.updated', 'pending',
+			CASE WHEN g % 1250 = 0 THEN now() - interval '1 second' ELSE now() + interval '1 hour' END, now()
+		FROM generate_series(1, 20000) g`, sc.WorkspaceID, ep.ID); err != nil {
+		t.Fatal(err)
+	}
+	before := queueRowsRead(t, d, -1)
+	claimed, err := d.ClaimWebhookDeliveries(bg, time.Now(), time.Minute, 16)
+	if err != nil || len(claimed) != 16 {
+		t.Fatalf("claim from the grown queue: %d claimed (want 16), %v", len(claimed), err)
+	}
+	fs := make([]db.WebhookFinish, len(claimed))
+	for i, c := range claimed {
+		fs[i] = db.WebhookFinish{Delivery: c, Outcome: db.DeliveryOutcome{Status: 500, Error: "HTTP 500"}, At: time.Now()}
+	}
+	if held, err := d.FinishWebhookDeliveries(bg, fs); err != nil || held != 16 {
+		t.Fatalf("finish the claimed: %d held (want 16), %v", held, err)
+	}
+	conn, err := d.BackgroundPool().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if kept := query(t, conn, `SELECT statement FROM pg_prepared_statements WHERE statement LIKE '%webhook_deliveries%'`); len(kept) > 0 {
+		t.Errorf("the background connection keeps %d plans over the queue:\n%s", len(kept), strings.Join(kept, "\n"))
+	}
+	// What the claim and the outcomes read of the queue's 20,000 rows, once
+	// that connection's statistics are out (a backend sends them when idle).
+	query(t, conn, `SELECT pg_stat_force_next_flush()`)
+	if read := queueRowsRead(t, d, before) - before; read > 100 {
+		t.Errorf("claiming 16 deliveries and recording their outcomes read %d rows of the queue", read)
+	}
+}
+
+// queueRowsRead is how many rows of webhook_deliveries scans have read
+// (by sequential scans and through indexes), as the statistics of every
+// backend tell it: once it exceeds was and has stayed the same for a
+// moment (a backend sends its statistics when idle), or at once when was
+// is -1.
+func queueRowsRead(t *testing.T, d *db.DB, was int) int {
+	t.Helper()
+	q := `SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) FROM pg_stat_user_tables WHERE relname = 'webhook_deliveries'`
+	last := -1
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(300 * time.Millisecond) {
+		var n int
+		if err := d.QueryRowContext(context.Background(), q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if was < 0 || n > was && n == last || time.Now().After(deadline) {
+			return n
+		}
+		last = n
+	}
 }

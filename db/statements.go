@@ -139,7 +139,18 @@ func (s *DB) exec(ctx context.Context, query string, args ...any) (int64, error)
 // prepared in the background: preparing takes a connection of the pool,
 // and transactions that each wait for a second connection while holding
 // one can use up the pool.
+//
+// Background work (see Background) runs its statements as they are on
+// PostgreSQL, planned at each execution: it works through queues (the
+// webhook deliveries, the email outbox) whose size swings, a backlog
+// growing from nothing when an endpoint goes down, and a plan kept from
+// the queue's size of one moment, made while it was empty, read the whole
+// queue for every claim once it held thousands (docs/performance.md). Its
+// few statements a second can afford the planning that requests cannot.
 func (s *DB) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	if s.background != nil && ctx.Value(backgroundKey{}) != nil {
+		return nil, nil
+	}
 	tx, inTx := ctx.Value(txKey{}).(*sqlx.Tx)
 	pool, stmts := s.pool(ctx, inTx)
 	v, ok := stmts.Load(query)
