@@ -29,8 +29,10 @@ func (s *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error) err
 	if err != nil {
 		return fmt.Errorf("db: begin: %w", err)
 	}
+	// Rolled back unless committed, also when fn panics (a request's panic
+	// becomes a 500, and the connection goes back to the pool clean).
+	defer func() { _ = tx.Rollback() }()
 	if err := fn(context.WithValue(ctx, txKey{}, tx)); err != nil {
-		_ = tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
