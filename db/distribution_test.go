@@ -479,25 +479,11 @@ func TestLookupsRebuiltByMigration(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		f := dbtest.Workspace(t, d, "Acme")
-		acct, err := d.CreateAccount(ctx, f.Live(), db.AccountInput{Name: "Shop"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var token string
-		url := func(tok string) string { token = tok; return "/invitations/" + tok }
-		if _, _, err := d.CreateMembership(ctx, f.Live(), acct.ID, db.NewMembership{Email: "ann@example.com", AcceptURL: url}); err != nil {
-			t.Fatal(err)
-		}
 		_, secret, err := d.CreateAPIKey(ctx, f.Live(), db.NewAPIKey{Kind: db.KeySecret})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := d.MigrateDownTo(ctx, 7); err != nil {
-			t.Fatal(err)
-		}
-		if err := d.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		acct, _, token := invitedAcrossMigrations(t, d, f, 7)
 		if p, err := d.InvitationByToken(ctx, token); err != nil || p.Email != "ann@example.com" {
 			t.Fatalf("invitation after migrating: %+v, %v", p, err)
 		}

@@ -89,3 +89,64 @@ func checkStaffStatuses(t *testing.T, d *db.DB, sc db.Scope, accountID string, w
 		t.Fatalf("staff statuses %v, want %v", got, want)
 	}
 }
+
+// TestKeysHoldWithOneBTreeEach: SQLite's migration 00016 keeps an
+// invitation's token unique through its lookup alone and an event's id
+// through the index it is found by (workspace, mode, id); down and up
+// again, the invitation is found by its token and its event by its id,
+// and a second token or event of the same key is refused, on both
+// databases.
+func TestKeysHoldWithOneBTreeEach(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := dbtest.Workspace(t, d, "Acme")
+		_, m, token := invitedAcrossMigrations(t, d, f, 15)
+		if p, err := d.InvitationByToken(ctx, token); err != nil || p.Email != "ann@example.com" {
+			t.Fatalf("invitation after migrating: %+v, %v", p, err)
+		}
+		events, err := d.ListEvents(ctx, f.Live(), db.EventFilter{MembershipID: m.ID}, db.Page{Limit: 10})
+		if err != nil || len(events) == 0 {
+			t.Fatalf("the membership's events after migrating: %v, %v", events, err)
+		}
+		if e, err := d.EventByID(ctx, f.Live(), events[0].ID); err != nil || e.ID != events[0].ID {
+			t.Fatalf("event %s after migrating: %+v, %v", events[0].ID, e, err)
+		}
+		_, err = d.ExecContext(ctx, d.Rebind(`INSERT INTO invitation_token_lookup (token_hash, workspace_id, membership_id, expires_at)
+			SELECT token_hash, workspace_id, 'am_other', expires_at FROM invitation_token_lookup WHERE membership_id = ?`), m.ID)
+		if err == nil || !strings.Contains(strings.ToLower(err.Error()), "unique") && !strings.Contains(err.Error(), "duplicate key") {
+			t.Errorf("a second invitation of the same token: %v", err)
+		}
+		_, err = d.ExecContext(ctx, d.Rebind(`INSERT INTO events (id, workspace_id, livemode, type, actor_type, actor_id,
+				target_id, data, request_id, created_at)
+			SELECT id, workspace_id, livemode, type, actor_type, actor_id, target_id, data, request_id, created_at
+			FROM events WHERE workspace_id = ? AND livemode = ? AND id = ?`), f.WorkspaceID, true, events[0].ID)
+		if err == nil || !strings.Contains(strings.ToLower(err.Error()), "unique") && !strings.Contains(err.Error(), "duplicate key") {
+			t.Errorf("a second event of the same id: %v", err)
+		}
+	})
+}
+
+// invitedAcrossMigrations invites ann@example.com into a new account of
+// f's workspace, then migrates down to version and up again; it returns
+// the account, the membership and the invitation's token.
+func invitedAcrossMigrations(t *testing.T, d *db.DB, f dbtest.Fixture, version int64) (db.Account, db.Membership, string) {
+	t.Helper()
+	ctx := context.Background()
+	acct, err := d.CreateAccount(ctx, f.Live(), db.AccountInput{Name: "Shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var token string
+	url := func(tok string) string { token = tok; return "/invitations/" + tok }
+	m, _, err := d.CreateMembership(ctx, f.Live(), acct.ID, db.NewMembership{Email: "ann@example.com", AcceptURL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.MigrateDownTo(ctx, version); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return acct, m, token
+}
