@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/jmoiron/sqlx"
@@ -92,5 +93,14 @@ func (w *writeTurn) take(ctx context.Context) error {
 	}
 }
 
-// release gives the turn back.
-func (w *writeTurn) release() { <-w.turn }
+// release gives the turn back, and yields: the Go scheduler runs the
+// transaction it woke only once this goroutine blocks or its time slice
+// ends, and this one still has its request's answer to encode and send
+// (a bulk request's, a hundred memberships), while SQLite's writer, the
+// one thing every write waits for, would stay idle. P1's PATCH on SQLite
+// went from about 4,200 to 5,000 requests a second with it
+// (docs/performance.md).
+func (w *writeTurn) release() {
+	<-w.turn
+	runtime.Gosched()
+}
