@@ -397,31 +397,8 @@ func TestBackgroundWorkIsPlannedAtEachRun(t *testing.T) {
 	if claimed, err := d.ClaimWebhookDeliveries(bg, now, time.Minute, 16); err != nil || len(claimed) != 0 {
 		t.Fatalf("claim from the empty queue: %d claimed, %v", len(claimed), err)
 	}
-	// 20,000 deliveries: 16 due now, the others in an hour.
-	if _, err := d.ExecContext(ctx, `INSERT INTO webhook_deliveries (workspace_id, id, livemode, endpoint_id, event_id, event_type,
-			status, next_attempt_at, created_at)
-		SELECT $1, 'whd_' || lpad(g::text, 8, '0'), true, $2, 'evt_' || g, 'account.updated', 'pending',
-			CASE WHEN g % 1250 = 0 THEN now() - interval '1 second' ELSE now() + interval '1 hour' END, now()
-		FROM generate_series(1, 20000) g`, sc.WorkspaceID, ep.ID); err != nil {
-		t.Fatal(err)
-	}
 	before := queueRowsRead(t, d, -1)
-	claimed, err := d.ClaimWebhookDeliveries(bg, time.Now(), time.Minute, 16)
-	if err != nil || len(claimed) != 16 {
-		t.Fatalf("claim from the grown queue: %d claimed (want 16), %v", len(claimed), err)
-	}
-	fs := make([]db.WebhookFinish, len(claimed))
-	for i, c := range claimed {
-		fs[i] = db.WebhookFinish{Delivery: c, Outcome: db.DeliveryOutcome{Status: 500, Error: "HTTP 500"}, At: time.Now()}
-	}
-	if held, err := d.FinishWebhookDeliveries(bg, fs); err != nil || held != 16 {
-		t.Fatalf("finish the claimed: %d held (want 16), %v", held, err)
-	}
-	conn, err := d.BackgroundPool().Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := claimAndFail16(t, d, sc, ep.ID)
 	if kept := query(t, conn, `SELECT statement FROM pg_prepared_statements WHERE statement LIKE '%webhook_deliveries%'`); len(kept) > 0 {
 		t.Errorf("the background connection keeps %d plans over the queue:\n%s", len(kept), strings.Join(kept, "\n"))
 	}
@@ -431,6 +408,41 @@ func TestBackgroundWorkIsPlannedAtEachRun(t *testing.T) {
 	if read := queueRowsRead(t, d, before) - before; read > 100 {
 		t.Errorf("claiming 16 deliveries and recording their outcomes read %d rows of the queue", read)
 	}
+}
+
+// claimAndFail16 adds 20,000 deliveries of endpoint epID to the queue, 16
+// of them due now and the others in an hour, claims the 16 due, records
+// that each failed and waits for its retry (the outcomes written as a
+// batch), and returns the background pool's connection.
+func claimAndFail16(t *testing.T, d *db.DB, sc db.Scope, epID string) *sql.Conn {
+	t.Helper()
+	ctx := context.Background()
+	bg := db.Background(ctx)
+	if _, err := d.ExecContext(ctx, `INSERT INTO webhook_deliveries (workspace_id, id, livemode, endpoint_id, event_id, event_type,
+			status, next_attempt_at, created_at)
+		SELECT $1, 'whd_' || lpad(g::text, 8, '0'), true, $2, 'evt_' || g, 'account.updated', 'pending',
+			CASE WHEN g % 1250 = 0 THEN now() - interval '1 second' ELSE now() + interval '1 hour' END, now()
+		FROM generate_series(1, 20000) g`, sc.WorkspaceID, epID); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := d.ClaimWebhookDeliveries(bg, time.Now(), time.Minute, 16)
+	if err != nil || len(claimed) != 16 {
+		t.Fatalf("claim from the grown queue: %d claimed (want 16), %v", len(claimed), err)
+	}
+	fs := make([]db.WebhookFinish, len(claimed))
+	for i, c := range claimed {
+		fs[i] = db.WebhookFinish{Delivery: c, Outcome: db.DeliveryOutcome{Status: 500, Error: "HTTP 500",
+			RetryAt: time.Now().Add(time.Minute)}, At: time.Now()}
+	}
+	if held, err := d.FinishWebhookDeliveries(bg, fs); err != nil || held != 16 {
+		t.Fatalf("finish the claimed: %d held (want 16), %v", held, err)
+	}
+	conn, err := d.BackgroundPool().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }
 
 // queueRowsRead is how many rows of webhook_deliveries scans have read

@@ -366,14 +366,7 @@ func (s *DB) lockEndpointOf(ctx context.Context, d WebhookDelivery) (*WebhookEnd
 func (s *DB) finishDelivery(ctx context.Context, d WebhookDelivery, ep *WebhookEndpoint, o DeliveryOutcome, t time.Time) (bool, error) {
 	sc := Scope{WorkspaceID: d.WorkspaceID, Live: d.Livemode}
 	f := finishOf(d, ep, o, t)
-	set := `status = ?, next_attempt_at = ?, finished_at = COALESCE(?, finished_at),
-		succeeded_at = COALESCE(?, succeeded_at), once = ?`
-	args := []any{f.status, f.next, f.finished, f.succeeded, false}
-	if !o.Skipped {
-		set += `, last_status = ?, last_error = ?, last_response = ?`
-		args = append(args, f.lastStatus, f.lastError, f.lastResponse)
-	}
-	held, err := s.finishLeased(ctx, deliveryQueue, d.WorkspaceID, d.ID, d.LeaseToken, set, args...)
+	held, err := s.writeFinish(ctx, d, f, o.Skipped)
 	if err != nil || !held {
 		return held, err
 	}
@@ -390,6 +383,24 @@ func (s *DB) finishDelivery(ctx context.Context, d WebhookDelivery, ep *WebhookE
 		return true, s.disableEndpointOf(ctx, sc, ep, DisabledFailing)
 	}
 	return true, nil
+}
+
+// writeFinish writes f into delivery d's row if this process still holds
+// its lease (false otherwise); a skip leaves the last attempt's status,
+// error and response as they were. One row by its whole key: the plan is
+// a primary-key lookup whatever the statistics say (a batch joined to a
+// VALUES list of outcomes was planned, on a queue that had grown since
+// it was analyzed, as a scan of every delivery of the workspace: 20 ms a
+// batch, docs/performance.md).
+func (s *DB) writeFinish(ctx context.Context, d WebhookDelivery, f deliveryFinish, skipped bool) (bool, error) {
+	set := `status = ?, next_attempt_at = ?, finished_at = COALESCE(?, finished_at),
+		succeeded_at = COALESCE(?, succeeded_at), once = ?`
+	args := []any{f.status, f.next, f.finished, f.succeeded, false}
+	if !skipped {
+		set += `, last_status = ?, last_error = ?, last_response = ?`
+		args = append(args, f.lastStatus, f.lastError, f.lastResponse)
+	}
+	return s.finishLeased(ctx, deliveryQueue, d.WorkspaceID, d.ID, d.LeaseToken, set, args...)
 }
 
 // deliveryFinish is what an outcome writes into its delivery's row.
@@ -441,54 +452,30 @@ func (s *DB) noteSuccess(ctx context.Context, wsID, endpointID string, t time.Ti
 }
 
 // finishQuietly records outcomes that end quietly (endsQuietly) of one
-// endpoint's deliveries (ep locked; nil when gone), in one statement of
-// PostgreSQL's, and returns how many were still held.
+// endpoint's deliveries (ep locked; nil when gone), with one note of the
+// endpoint's last success, and returns how many were still held.
 func (s *DB) finishQuietly(ctx context.Context, ep *WebhookEndpoint, fs []WebhookFinish) (int, error) {
-	if len(fs) == 0 {
-		return 0, nil
-	}
-	// A row of outcome values; PostgreSQL types VALUES by their first
-	// row, and would read its parameters as text.
-	const row = "(?, ?, ?, ?::timestamptz, ?::timestamptz, ?::timestamptz, ?::boolean, ?::integer, ?, ?)"
-	args := make([]any, 0, 10*len(fs)+2)
-	succeeded := map[string]time.Time{}
+	held := 0
+	var success time.Time // the last held success
 	for _, f := range fs {
 		w := finishOf(f.Delivery, ep, f.Outcome, f.At)
-		args = append(args, f.Delivery.ID, f.Delivery.LeaseToken, w.status, w.next, w.finished, w.succeeded,
-			f.Outcome.Skipped, w.lastStatus, w.lastError, w.lastResponse)
-		if f.Outcome.Succeeded {
-			succeeded[f.Delivery.ID] = w.at
+		ok, err := s.writeFinish(ctx, f.Delivery, w, f.Outcome.Skipped)
+		if err != nil {
+			return held, err
+		}
+		if !ok {
+			continue
+		}
+		held++
+		if f.Outcome.Succeeded && w.at.After(success) {
+			success = w.at
 		}
 	}
-	// The rows are found by their key and their lease alone: each was
-	// claimed as a delivery of this endpoint, which it stays. Naming the
-	// endpoint too let the planner, guessing that the endpoint's rows are
-	// few (a queue analyzed empty has no statistics), read all of them and
-	// match each against the outcomes (docs/performance.md).
+	if success.IsZero() {
+		return held, nil
+	}
 	d := fs[0].Delivery
-	var held []string
-	err := s.selectAll(ctx, &held, `UPDATE webhook_deliveries SET status = o.column3, next_attempt_at = o.column4,
-		finished_at = COALESCE(o.column5, finished_at), succeeded_at = COALESCE(o.column6, succeeded_at), once = FALSE,
-		last_status = CASE WHEN o.column7 THEN last_status ELSE o.column8 END,
-		last_error = CASE WHEN o.column7 THEN last_error ELSE o.column9 END,
-		last_response = CASE WHEN o.column7 THEN last_response ELSE o.column10 END, lease_token = NULL
-		FROM (VALUES `+row+strings.Repeat(", "+row, len(fs)-1)+`) AS o
-		WHERE webhook_deliveries.workspace_id = ?
-		AND webhook_deliveries.id = o.column1 AND webhook_deliveries.lease_token = o.column2
-		RETURNING webhook_deliveries.id`, append(args, d.WorkspaceID)...)
-	if err != nil {
-		return 0, wrap(err, "finish %d deliveries of webhook endpoint %s", len(fs), d.EndpointID)
-	}
-	var success time.Time // the last held success
-	for _, id := range held {
-		if at, ok := succeeded[id]; ok && at.After(success) {
-			success = at
-		}
-	}
-	if !success.IsZero() {
-		err = s.noteSuccess(ctx, d.WorkspaceID, d.EndpointID, success)
-	}
-	return len(held), err
+	return held, s.noteSuccess(ctx, d.WorkspaceID, d.EndpointID, success)
 }
 
 // disableEndpointOf disables a delivery's locked endpoint (nil: gone) and
@@ -516,14 +503,11 @@ type WebhookFinish struct {
 // per batch) and returns how many were still held. Each endpoint's row is
 // locked once, before its deliveries' outcomes, in the order of their
 // ids, so that batches of several processes never wait for each other in
-// a circle, nor a batch and DeleteWebhookEndpoint. On PostgreSQL the
-// outcomes of an endpoint that end quietly (successes, retries, skips:
-// nearly all) are written in one statement (a round trip each was what
-// held deliveries back under load); a 410 or a failure that ends its
-// delivery goes alone, after those before it, as it may disable the
-// endpoint for those after it. On SQLite, where a statement costs no
-// round trip, each outcome goes alone: the one statement measured slower
-// there (P12's attempts while failing fell from 1,300-1,470/s to 590/s).
+// a circle, nor a batch and DeleteWebhookEndpoint. The outcomes of an
+// endpoint that end quietly (successes, retries, skips: nearly all) note
+// its last success once; a 410 or a failure that ends its delivery goes
+// alone, after those before it, as it may disable the endpoint for those
+// after it.
 func (s *DB) FinishWebhookDeliveries(ctx context.Context, fs []WebhookFinish) (int, error) {
 	fs = slices.Clone(fs)
 	slices.SortStableFunc(fs, func(a, b WebhookFinish) int {
@@ -549,7 +533,7 @@ func (s *DB) FinishWebhookDeliveries(ctx context.Context, fs []WebhookFinish) (i
 					return err
 				}
 			}
-			if s.Dialect == Postgres && endsQuietly(f.Delivery, ep, f.Outcome) {
+			if endsQuietly(f.Delivery, ep, f.Outcome) {
 				quiet = append(quiet, f)
 				continue
 			}

@@ -27,6 +27,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -83,6 +84,10 @@ type WebhookDispatcher struct {
 	Logger *slog.Logger
 	opts   WebhookOptions
 	client *http.Client
+
+	// failedInARow counts the attempts that failed since the last one
+	// that succeeded, in this process.
+	failedInARow atomic.Int64
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -175,8 +180,12 @@ func (w *WebhookDispatcher) Stop() {
 
 // run claims due deliveries in batches of Workers and hands them to as
 // many workers, whose outcomes one recorder writes in batches (one
-// transaction each), until ctx ends; when a batch of claims was not full
-// it waits for the next tick. A claimed delivery waits at most for one
+// transaction each), until ctx ends. It waits for the next tick when a
+// batch of claims was not full, and when the last Workers attempts all
+// failed: receivers that fail get one batch per Interval, not as many as
+// the processor and the database can make (a receiver failing at once
+// cost a third of the requests that write the deliveries); the first
+// success ends the wait. A claimed delivery waits at most for one
 // attempt ahead of it (the queue holds one batch), well within its lease.
 func (w *WebhookDispatcher) run(ctx context.Context) {
 	jobs := make(chan db.WebhookAttempt, w.opts.Workers)
@@ -194,6 +203,7 @@ func (w *WebhookDispatcher) run(ctx context.Context) {
 			for a := range jobs {
 				// An attempt begun is finished and recorded, even while stopping.
 				if f, ok := w.try(context.WithoutCancel(ctx), a); ok {
+					w.count(f.Outcome)
 					outcomes <- f
 				}
 			}
@@ -220,7 +230,7 @@ func (w *WebhookDispatcher) run(ctx context.Context) {
 		for _, a := range as {
 			jobs <- a // waits while the queue is full: the claims keep pace with the attempts
 		}
-		if len(as) == w.opts.Workers {
+		if len(as) == w.opts.Workers && w.failedInARow.Load() < int64(w.opts.Workers) {
 			continue // more may be due
 		}
 		select {
@@ -228,6 +238,16 @@ func (w *WebhookDispatcher) run(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
+	}
+}
+
+// count notes an attempt's outcome in failedInARow.
+func (w *WebhookDispatcher) count(o db.DeliveryOutcome) {
+	switch {
+	case o.Succeeded:
+		w.failedInARow.Store(0)
+	case !o.Skipped:
+		w.failedInARow.Add(1)
 	}
 }
 

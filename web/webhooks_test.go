@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -615,5 +617,54 @@ func TestWebhookRetryNow(t *testing.T) {
 		e.Call(t, "POST", "/v1/webhook-deliveries/"+del.ID+"/retry", sk, "").Expect(t, 409, "webhook_endpoint.disabled")
 		e.Call(t, "DELETE", "/v1/webhook-endpoints/"+ep.ID, sk, "").Expect(t, 200, "")
 		e.Call(t, "POST", "/v1/webhook-deliveries/"+del.ID+"/retry", sk, "").Expect(t, 404, "webhook_delivery.not_found")
+	})
+}
+
+// TestWebhookFailuresWaitForTheTick: while every attempt fails, the
+// dispatcher claims no more than a batch or so before it waits for its
+// next tick (an hour here) instead of claiming the next batch at once;
+// what it has not attempted stays pending, and a dispatcher whose
+// attempts succeed sends all of it back to back, without waiting.
+func TestWebhookFailuresWaitForTheTick(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		policy := db.NetPolicy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
+		d.UseNetPolicy(policy)
+		var failing atomic.Bool
+		failing.Store(true)
+		rcv := newReceiver(t, false, func(_ int, w http.ResponseWriter) {
+			if failing.Load() {
+				w.WriteHeader(http.StatusInternalServerError)
+			}
+		})
+		sc := dbtest.Workspace(t, d, "Acme").Test() // http:// is for test mode
+		ep, err := d.CreateWebhookEndpoint(ctx, sc, db.WebhookEndpointInput{URL: rcv.URL + "/hooks"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const due, workers = 30, 2
+		for range due {
+			if _, err := d.TestWebhookEndpoint(ctx, sc, ep.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dispatch := func() *web.WebhookDispatcher {
+			w := web.NewWebhookDispatcher(d, policy, web.WebhookOptions{Workers: workers, Interval: time.Hour, Version: "test"},
+				slog.New(slog.DiscardHandler))
+			w.Start()
+			return w
+		}
+		w := dispatch()
+		waitFor(t, func() bool { return len(rcv.requests()) >= workers })
+		time.Sleep(500 * time.Millisecond) // time for many more batches, were they claimed
+		w.Stop()
+		tried := len(rcv.requests())
+		if tried > 4*workers {
+			t.Fatalf("%d of %d deliveries attempted while every attempt failed, want a batch or so", tried, due)
+		}
+		failing.Store(false)
+		w = dispatch()
+		defer w.Stop()
+		waitFor(t, func() bool { return len(rcv.requests()) == due })
 	})
 }
