@@ -386,12 +386,12 @@ func (s *DB) finishDelivery(ctx context.Context, d WebhookDelivery, ep *WebhookE
 }
 
 // writeFinish writes f into delivery d's row if this process still holds
-// its lease (false otherwise); a skip leaves the last attempt's status,
-// error and response as they were. One row by its whole key: the plan is
-// a primary-key lookup whatever the statistics say (a batch joined to a
-// VALUES list of outcomes was planned, on a queue that had grown since
-// it was analyzed, as a scan of every delivery of the workspace: 20 ms a
-// batch, docs/performance.md).
+// its lease (false otherwise); a skip, which sent nothing, leaves
+// last_status, last_error and last_response as they were. One row by its
+// whole key: the plan is a primary-key lookup whatever the statistics say
+// (a batch joined to a VALUES list of outcomes was planned, on a queue
+// that had grown since it was analyzed, as a scan of every delivery of
+// the workspace: 21 ms a batch, docs/performance.md).
 func (s *DB) writeFinish(ctx context.Context, d WebhookDelivery, f deliveryFinish, skipped bool) (bool, error) {
 	set := `status = ?, next_attempt_at = ?, finished_at = COALESCE(?, finished_at),
 		succeeded_at = COALESCE(?, succeeded_at), once = ?`
