@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -96,7 +97,7 @@ func (s *Server) logRequests(c *fiber.Ctx) error {
 	took := time.Since(start)
 	// The server's own time, for clients and benchmarks to tell it from the
 	// network's.
-	c.Set("Server-Timing", fmt.Sprintf("app;dur=%.3f", float64(took.Microseconds())/1000))
+	c.Set("Server-Timing", "app;dur="+strconv.FormatFloat(float64(took.Microseconds())/1000, 'f', 3, 64))
 	status := c.Response().StatusCode()
 	level := slog.LevelInfo
 	if status >= 500 {
