@@ -90,7 +90,10 @@ func onlyTo(q string, args []any, endpointID string) (string, []any) {
 }
 
 // ListWebhookDeliveries returns a page of an endpoint's deliveries,
-// newest first, of one status when status is not "".
+// newest first, of one status when status is not "". Newest is by event:
+// an endpoint has one delivery per event, and its deliveries are listed
+// through the index that keeps it so (see the migrations "deliveries by
+// event"); the page after a delivery starts at the event before its event.
 func (s *DB) ListWebhookDeliveries(ctx context.Context, sc Scope, endpointID, status string, page Page) ([]WebhookDelivery, error) {
 	if status != "" && !slices.Contains(DeliveryStates, status) {
 		return nil, Invalid(map[string]string{"status": "must be one of " + strings.Join(DeliveryStates, ", ")})
@@ -98,16 +101,16 @@ func (s *DB) ListWebhookDeliveries(ctx context.Context, sc Scope, endpointID, st
 	if _, err := s.WebhookEndpoint(ctx, sc, endpointID); err != nil {
 		return nil, err
 	}
-	after := page.After
-	if after == "" {
-		after = "whd_" + strings.Repeat("Z", 26)
-	}
 	q, args := `SELECT `+deliveryColumns+` WHERE workspace_id = ? AND endpoint_id = ? AND livemode = ?`, []any{sc.WorkspaceID, endpointID, sc.Live}
 	if status != "" {
 		q, args = q+` AND status = ?`, append(args, status)
 	}
+	if page.After != "" {
+		q, args = q+` AND event_id < (SELECT c.event_id FROM webhook_deliveries c WHERE c.workspace_id = ? AND c.endpoint_id = ? AND c.id = ?)`,
+			append(args, sc.WorkspaceID, endpointID, page.After)
+	}
 	var ds []WebhookDelivery
-	err := s.selectAll(ctx, &ds, q+` AND id < ? ORDER BY id DESC LIMIT ?`, append(args, after, page.fetch())...)
+	err := s.selectAll(ctx, &ds, q+` ORDER BY event_id DESC LIMIT ?`, append(args, page.fetch())...)
 	return ds, wrap(err, "list deliveries of webhook endpoint %s", endpointID)
 }
 

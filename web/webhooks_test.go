@@ -668,3 +668,60 @@ func TestWebhookFailuresWaitForTheTick(t *testing.T) {
 		waitFor(t, func() bool { return len(rcv.requests()) == due })
 	})
 }
+
+// TestWebhookDeliveryPages: an endpoint's deliveries are listed newest
+// first (by event), and paging with starting_after gives each of them
+// once, in that order, with or without a status filter.
+func TestWebhookDeliveryPages(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := hookEnv(t, d, dbtest.NewClock(time.Now()))
+		// Every second attempt fails: its delivery waits for a retry.
+		rcv := newReceiver(t, false, func(n int, w http.ResponseWriter) { w.WriteHeader(200 + 300*(n%2)) })
+		sk := e.key(false, db.KeySecret)
+		ep := e.addEndpoint(t, sk, map[string]any{"url": rcv.URL, "enabled_events": []string{"account.created"}})
+		for i := range 5 {
+			e.createAccount(sk, "Paged "+strconv.Itoa(i))
+		}
+		e.flush(t)
+		all := e.deliveries(t, sk, ep.ID, "")
+		if len(all) != 5 {
+			t.Fatalf("%d deliveries, want 5: %+v", len(all), all)
+		}
+		for i := 1; i < len(all); i++ {
+			if all[i-1].EventID <= all[i].EventID {
+				t.Fatalf("not newest first: %s before %s", all[i-1].EventID, all[i].EventID)
+			}
+		}
+		paged := func(query string, limit int) (ids []string) {
+			after := ""
+			for range 10 {
+				page := e.deliveries(t, sk, ep.ID, query+"&limit="+strconv.Itoa(limit)+after)
+				if len(page) == 0 {
+					return ids
+				}
+				for _, d := range page {
+					ids = append(ids, d.ID)
+				}
+				after = "&starting_after=" + page[len(page)-1].ID
+			}
+			t.Fatalf("%s: more than 10 pages", query)
+			return nil
+		}
+		var want, wantPending []string
+		for _, d := range all {
+			want = append(want, d.ID)
+			if d.Status == db.DeliveryPending {
+				wantPending = append(wantPending, d.ID)
+			}
+		}
+		if len(wantPending) == 0 || len(wantPending) == len(want) {
+			t.Fatalf("want some deliveries pending, not all: %+v", all)
+		}
+		if got := paged("", 2); !slices.Equal(got, want) {
+			t.Fatalf("pages of 2: %v, want %v", got, want)
+		}
+		if got := paged("status=pending", 1); !slices.Equal(got, wantPending) {
+			t.Fatalf("pending, pages of 1: %v, want %v", got, wantPending)
+		}
+	})
+}
