@@ -106,6 +106,37 @@ func (c *client) closedLoop(clients int, d time.Duration, next func(i int64) req
 	return throughput{perSecond: float64(done.Load()) / time.Since(start).Seconds(), server: percentile(server, 50)}, nil
 }
 
+// trial is a measurement of throughput that lasts d.
+type trial func(d time.Duration) (throughput, error)
+
+// loop is the trial of a closed loop of clients sending next's requests.
+func (c *client) loop(clients int, next func(i int64) request) trial {
+	return func(d time.Duration) (throughput, error) { return c.closedLoop(clients, d, next) }
+}
+
+// turns is how many turns a measurement side by side takes.
+const turns = 3
+
+// sideBySide measures trials that are compared with each other in turns:
+// each runs for d/turns in every turn, one after the other, so that the
+// shared host's speed, which drifts by 20 % within minutes, moves each of
+// them alike. Each one's figure is its mean over its turns (of answers per
+// second, and of each turn's median server time).
+func sideBySide(d time.Duration, trials ...trial) ([]throughput, error) {
+	sums := make([]throughput, len(trials))
+	for range turns {
+		for i, tr := range trials {
+			t, err := tr(d / turns)
+			if err != nil {
+				return nil, err
+			}
+			sums[i].perSecond += t.perSecond / turns
+			sums[i].server += t.server / turns
+		}
+	}
+	return sums, nil
+}
+
 // openLoop sends requests at a fixed rate, whatever the answers' speed, and
 // returns each latency measured from when the request was due, and each
 // answer's server time (its Server-Timing header).

@@ -11,13 +11,15 @@ import (
 	"time"
 )
 
-// measure runs every figure on one database: the floors on the
-// reference's own database first, then Roster's on a seeded one.
+// measure runs every figure on one database: the reference on its own
+// database, Roster's on a seeded one, each of Roster's figures that is
+// compared with another run side by side with it.
 func measure(ctx context.Context, o options, dialect, tmp string) ([]result, error) {
-	f, err := measureFloors(ctx, o, dialect, tmp)
+	ref, f, err := startReference(ctx, o, dialect, tmp)
 	if err != nil {
 		return nil, err
 	}
+	defer ref.stop()
 	dbURL, cleanup, err := freshDatabase(ctx, o, dialect, tmp, "roster")
 	if err != nil {
 		return nil, err
@@ -35,16 +37,21 @@ func measure(ctx context.Context, o options, dialect, tmp string) ([]result, err
 	defer srv.stop()
 	c := newClient(srv.base, s.key)
 	big := s.sized(o.patchSize)
-	rs := floorRows(dialect, f)
 
-	// P1: PATCH throughput at the PATCH account, next to pgbench running
-	// Roster's statements.
-	fmt.Fprintf(stderr, "%s: P1 PATCH at %d clients for %s…\n", dialect, o.clients, o.duration)
-	p1, err := c.closedLoop(o.clients, o.duration, patchOn([]seededAccount{big}))
+	// P1, P7, P8: the PATCH at the PATCH account, side by side with the
+	// reference's PATCH and with the same PATCH spread over the small
+	// accounts; then pgbench running Roster's statements.
+	spread := s.accounts[len(o.sizes):]
+	fmt.Fprintf(stderr, "%s: P1/P7/P8 PATCH, the reference's, one account's and %d accounts', %d clients, in turns for %s each…\n",
+		dialect, len(spread), o.clients, o.duration)
+	patches, err := sideBySide(o.duration, ref.c.loop(o.clients, ref.patch),
+		c.loop(o.clients, patchOn([]seededAccount{big})), c.loop(o.clients, patchOn(spread)))
 	if err != nil {
 		return nil, fmt.Errorf("P1: %w", err)
 	}
-	rs = append(rs, info(dialect, "P1", fmt.Sprintf("PATCH membership (%d-member account), req/s", big.size), perSecond(p1)))
+	p1, p8 := patches[1], patches[2]
+	f.patch = patches[0]
+	rs := []result{info(dialect, "P1", fmt.Sprintf("PATCH membership (%d-member account), req/s", big.size), perSecond(p1))}
 	if dialect == "postgres" {
 		same, err := rosterPatch(ctx, dbURL, o, s, big)
 		if err != nil {
@@ -53,14 +60,6 @@ func measure(ctx context.Context, o options, dialect, tmp string) ([]result, err
 		rs = append(rs,
 			info(dialect, "P1", "pgbench, same SQL, tx/s", fmt.Sprintf("%.0f", same)),
 			atLeast(dialect, "P1", "ratio roster/pgbench", p1.perSecond/same, 0.70))
-	}
-
-	// P8's other half: the same PATCH spread over the small accounts.
-	spread := s.accounts[len(o.sizes):]
-	fmt.Fprintf(stderr, "%s: P8 PATCH over %d accounts…\n", dialect, len(spread))
-	p8, err := c.closedLoop(o.clients, o.duration, patchOn(spread))
-	if err != nil {
-		return nil, fmt.Errorf("P8: %w", err)
 	}
 
 	// P14: the same PATCH with a seat limit on the account.
@@ -72,14 +71,17 @@ func measure(ctx context.Context, o options, dialect, tmp string) ([]result, err
 	rs = append(rs, seats...)
 
 	// P2: GET latency at half of the measured maximum.
-	fmt.Fprintf(stderr, "%s: P2 GET…\n", dialect)
+	fmt.Fprintf(stderr, "%s: P2 GET, side by side with the reference's…\n", dialect)
 	get := func(int64) request {
 		return request{"GET", "/v1/account-memberships/" + big.memberID(rand.IntN(big.size)), ""}
 	}
-	maxGet, err := c.closedLoop(o.clients, o.duration, get)
+	gets, err := sideBySide(o.duration, ref.c.loop(o.clients, ref.get), c.loop(o.clients, get))
 	if err != nil {
 		return nil, fmt.Errorf("P2 max: %w", err)
 	}
+	maxGet := gets[1]
+	f.get = gets[0]
+	rs = append(rs, floorRows(dialect, f)...)
 	lat, server, err := c.openLoop(maxGet.perSecond/2, o.duration, o.clients*2, get)
 	if err != nil {
 		return nil, fmt.Errorf("P2: %w", err)

@@ -20,11 +20,36 @@ const (
 )
 
 // floors are what the reference measured on one database: Fiber with a
-// fixed body, its GET and its PATCH, and pgbench running the PATCH's
-// essential transaction (PostgreSQL only; 0 on SQLite).
+// fixed body, its GET and its PATCH (each side by side with Roster's), and
+// pgbench running the PATCH's essential transaction (PostgreSQL only; 0 on
+// SQLite).
 type floors struct {
 	fixed, get, patch throughput
 	essential         float64
+}
+
+// reference is the reference server, seeded with as many members as the
+// PATCH account has, serving its own database for the whole of a
+// database's measurement, so that its GET and PATCH are measured side by
+// side with Roster's.
+type reference struct {
+	srv     *server
+	c       *client
+	members int
+	cleanup func()
+}
+
+// get is the reference's GET of a random member, and patch its PATCH.
+func (r *reference) get(int64) request { return request{"GET", r.member(), ""} }
+
+func (r *reference) patch(i int64) request { return request{"PATCH", r.member(), patchBody(i)} }
+
+func (r *reference) member() string { return "/memberships/" + referenceMember(rand.IntN(r.members)) }
+
+// stop stops the reference server and drops its database.
+func (r *reference) stop() {
+	r.srv.stop()
+	r.cleanup()
 }
 
 // referenceMember is the reference's id of its n-th member.
@@ -39,49 +64,42 @@ func patchBody(i int64) string {
 	return `{"add_permissions":["billing.manage"]}`
 }
 
-// measureFloors seeds the reference's own database with as many members as
-// the PATCH account has, serves it and measures it with the same clients,
-// duration and requests as Roster.
-func measureFloors(ctx context.Context, o options, dialect, tmp string) (floors, error) {
+// startReference seeds the reference's own database with as many members
+// as the PATCH account has and serves it; then it measures the floors that
+// are not compared side by side: the fixed body and, on PostgreSQL, pgbench
+// running the essential transaction.
+func startReference(ctx context.Context, o options, dialect, tmp string) (*reference, floors, error) {
 	var f floors
 	dbURL, cleanup, err := freshDatabase(ctx, o, dialect, tmp, "reference")
 	if err != nil {
-		return f, err
+		return nil, f, err
 	}
-	defer cleanup()
 	members := o.patchSize
 	seed := exec.CommandContext(ctx, o.reference, "-database-url", dbURL, "-seed", fmt.Sprint(members))
 	seed.Stdout, seed.Stderr = os.Stderr, os.Stderr
 	if err := seed.Run(); err != nil {
-		return f, fmt.Errorf("seed the reference: %w", err)
+		cleanup()
+		return nil, f, fmt.Errorf("seed the reference: %w", err)
 	}
 	srv, err := startProcess(ctx, o.reference, func(addr string) []string {
 		return []string{"-database-url", dbURL, "-addr", addr}
 	})
 	if err != nil {
-		return f, err
+		cleanup()
+		return nil, f, err
 	}
-	defer srv.stop()
-	c := newClient(srv.base, "")
-	member := func() string { return "/memberships/" + referenceMember(rand.IntN(members)) }
-	fmt.Fprintf(stderr, "%s: reference: fixed body, GET, PATCH…\n", dialect)
-	for _, run := range []struct {
-		dst  *throughput
-		next func(int64) request
-	}{
-		{&f.fixed, func(int64) request { return request{"GET", "/fixed", ""} }},
-		{&f.get, func(int64) request { return request{"GET", member(), ""} }},
-		{&f.patch, func(i int64) request { return request{"PATCH", member(), patchBody(i)} }},
-	} {
-		if *run.dst, err = c.closedLoop(o.clients, o.duration, run.next); err != nil {
-			return f, fmt.Errorf("reference: %w", err)
-		}
+	r := &reference{srv: srv, c: newClient(srv.base, ""), members: members, cleanup: cleanup}
+	fmt.Fprintf(stderr, "%s: reference: fixed body…\n", dialect)
+	if f.fixed, err = r.c.closedLoop(o.clients, o.duration, func(int64) request { return request{"GET", "/fixed", ""} }); err != nil {
+		r.stop()
+		return nil, f, fmt.Errorf("reference: %w", err)
 	}
 	if dialect == "postgres" {
 		fmt.Fprintf(stderr, "%s: pgbench, essential PATCH transaction…\n", dialect)
 		if f.essential, err = essentialPatch(ctx, dbURL, o, members); err != nil {
-			return f, fmt.Errorf("pgbench essential: %w", err)
+			r.stop()
+			return nil, f, fmt.Errorf("pgbench essential: %w", err)
 		}
 	}
-	return f, nil
+	return r, f, nil
 }

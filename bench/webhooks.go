@@ -91,12 +91,12 @@ func measureWebhooksOnly(ctx context.Context, o options, dialect, tmp string) ([
 }
 
 // measureWebhooks is P12, on a server of its own that trusts the
-// receiver: the PATCH throughput of P1 without webhooks; deliveries per
-// second and the delay from an event's commit to its delivery at a
-// steady o.hookRate membership changes per second (each request creates
-// a membership in one of the small accounts: one event each), to an
-// endpoint answering 200; and the PATCH throughput again while every
-// delivery fails (500).
+// receiver: deliveries per second and the delay from an event's commit to
+// its delivery at a steady o.hookRate membership changes per second (each
+// request creates a membership in one of the small accounts: one event
+// each), to an endpoint answering 200; then the PATCH throughput of P1
+// with the endpoint disabled (no deliveries, as without webhooks) and,
+// side by side, enabled while every delivery fails (500).
 func measureWebhooks(ctx context.Context, o options, dialect, tmp, dbURL string, s seeded, big seededAccount) ([]result, error) {
 	rcv, err := startHookReceiver(tmp)
 	if err != nil {
@@ -109,11 +109,6 @@ func measureWebhooks(ctx context.Context, o options, dialect, tmp, dbURL string,
 	}
 	defer srv.stop()
 	c := newClient(srv.base, s.key)
-	patch := patchOn([]seededAccount{big})
-	without, err := c.closedLoop(o.clients, o.duration, patch)
-	if err != nil {
-		return nil, fmt.Errorf("PATCH without webhooks: %w", err)
-	}
 
 	status, _, body, err := c.send(request{"POST", "/v1/webhook-endpoints", `{"url":"` + rcv.srv.URL + `/hooks"}`})
 	var ep struct {
@@ -156,16 +151,35 @@ func measureWebhooks(ctx context.Context, o options, dialect, tmp, dbURL string,
 	rate := float64(delivered) / last.Sub(start).Seconds()
 	p99 := percentile(delays, 99)
 
+	// The PATCH with the endpoint disabled (no deliveries: the same as no
+	// endpoint) and enabled while every delivery fails, side by side.
 	rcv.status.Store(http.StatusInternalServerError)
-	rcv.reset()
-	failStart := time.Now()
-	failing, err := c.closedLoop(o.clients, o.duration, patch)
+	patch := c.loop(o.clients, patchOn([]seededAccount{big}))
+	var attempts int
+	var failingFor time.Duration
+	endpoint := func(status string, counted bool) trial {
+		return func(d time.Duration) (throughput, error) {
+			if code, _, body, err := c.send(request{"PATCH", "/v1/webhook-endpoints/" + ep.Data.ID, `{"status":"` + status + `"}`}); err != nil || code != 200 {
+				return throughput{}, fmt.Errorf("%s the endpoint: %d %v %.200s", status, code, err, body)
+			}
+			rcv.reset()
+			start := time.Now()
+			t, err := patch(d)
+			if counted {
+				rcv.mu.Lock()
+				attempts += rcv.seen
+				rcv.mu.Unlock()
+				failingFor += time.Since(start)
+			}
+			return t, err
+		}
+	}
+	ts, err := sideBySide(o.duration, endpoint("disabled", false), endpoint("enabled", true))
 	if err != nil {
 		return nil, fmt.Errorf("PATCH while deliveries fail: %w", err)
 	}
-	rcv.mu.Lock()
-	attempted := float64(rcv.seen) / time.Since(failStart).Seconds()
-	rcv.mu.Unlock()
+	without, failing := ts[0], ts[1]
+	attempted := float64(attempts) / failingFor.Seconds()
 	if status, _, body, err := c.send(request{"DELETE", "/v1/webhook-endpoints/" + ep.Data.ID, ""}); err != nil || status != 200 {
 		return nil, fmt.Errorf("delete the endpoint: %d %v %.200s", status, err, body)
 	}
