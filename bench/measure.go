@@ -71,15 +71,15 @@ func measure(ctx context.Context, o options, dialect, tmp string) ([]result, err
 	rs = append(rs, seats...)
 
 	// P2: GET latency at half of the measured maximum.
-	fmt.Fprintf(stderr, "%s: P2 GET, side by side with the reference's…\n", dialect)
+	fmt.Fprintf(stderr, "%s: P2/P6/P10 GET, the reference's, Roster's and POST /v1/authorize, in turns…\n", dialect)
 	get := func(int64) request {
 		return request{"GET", "/v1/account-memberships/" + big.memberID(rand.IntN(big.size)), ""}
 	}
-	gets, err := sideBySide(o.duration, ref.c.loop(o.clients, ref.get), c.loop(o.clients, get))
+	gets, err := sideBySide(o.duration, ref.c.loop(o.clients, ref.get), c.loop(o.clients, get), c.loop(o.clients, authorizeOn(big)))
 	if err != nil {
 		return nil, fmt.Errorf("P2 max: %w", err)
 	}
-	maxGet := gets[1]
+	maxGet, maxAuth := gets[1], gets[2]
 	f.get = gets[0]
 	rs = append(rs, floorRows(dialect, f)...)
 	lat, server, err := c.openLoop(maxGet.perSecond/2, o.duration, o.clients*2, get)
@@ -119,7 +119,7 @@ func measure(ctx context.Context, o options, dialect, tmp string) ([]result, err
 
 	// P10, P11: the questions a product asks.
 	fmt.Fprintf(stderr, "%s: P10/P11 authorize and me…\n", dialect)
-	q, err := questions(c, dialect, s, big, o, maxGet)
+	q, err := questions(c, dialect, s, big, o, maxGet, maxAuth)
 	if err != nil {
 		return nil, err
 	}
