@@ -199,28 +199,53 @@ func serverTime(h http.Header) (time.Duration, error) {
 	return time.Duration(ms * float64(time.Millisecond)), nil
 }
 
-// timed returns the median of the server's own time (its Server-Timing
-// header) over sequential requests, after a few unmeasured ones that warm
-// the caches.
-func (c *client) timed(times int, r request) (time.Duration, error) {
-	for range 20 {
-		if _, _, err := c.do(r); err != nil {
-			return 0, err
+// probe is a request that one client sends one at a time.
+type probe struct {
+	c *client
+	r request
+}
+
+// serverTime sends the probe's request and returns the server's own time
+// of its answer (its Server-Timing header).
+func (p probe) serverTime() (time.Duration, error) {
+	status, header, body, err := p.c.send(p.r)
+	if err != nil || status != 200 {
+		return 0, fmt.Errorf("%s %s: %d %v %.200s", p.r.method, p.r.path, status, err, body)
+	}
+	st, err := serverTime(header)
+	if err != nil {
+		return 0, fmt.Errorf("%s %s: %w", p.r.method, p.r.path, err)
+	}
+	return st, nil
+}
+
+// timed sends each probe times times, one request at a time, after 20
+// warm-up requests each, and returns the median of each one's server
+// times. The probes take turns, one request of each after the other, so
+// that the shared host's drift moves each of them alike.
+func timed(times int, probes ...probe) ([]time.Duration, error) {
+	for _, p := range probes {
+		for range 20 {
+			if _, _, err := p.c.do(p.r); err != nil {
+				return nil, err
+			}
 		}
 	}
-	lat := make([]time.Duration, 0, times)
+	lat := make([][]time.Duration, len(probes))
 	for range times {
-		status, header, body, err := c.send(r)
-		if err != nil || status != 200 {
-			return 0, fmt.Errorf("%s %s: %d %v %.200s", r.method, r.path, status, err, body)
+		for i, p := range probes {
+			st, err := p.serverTime()
+			if err != nil {
+				return nil, err
+			}
+			lat[i] = append(lat[i], st)
 		}
-		st, err := serverTime(header)
-		if err != nil {
-			return 0, fmt.Errorf("%s %s: %w", r.method, r.path, err)
-		}
-		lat = append(lat, st)
 	}
-	return percentile(lat, 50), nil
+	medians := make([]time.Duration, len(probes))
+	for i := range lat {
+		medians[i] = percentile(lat[i], 50)
+	}
+	return medians, nil
 }
 
 // percentile returns the p-th percentile of the latencies.

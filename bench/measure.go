@@ -206,33 +206,41 @@ type pageTimes struct{ api, apiDeep, ui, uiDeep time.Duration }
 // pages times, one request at a time, the first and a deep page of the
 // list API and of the members console page at each account size, each
 // against the smallest (P3), and the console page's median at the PATCH
-// account (P4).
+// account (P4). The sizes take turns for each page (see timed).
 func pages(c, console *client, d string, s seeded, o options) ([]result, error) {
-	times := map[int]pageTimes{}
+	times := map[int]*pageTimes{}
 	for _, n := range o.sizes {
-		a := s.sized(n)
-		var err error
-		var t pageTimes
-		for _, p := range []struct {
-			dst *time.Duration
-			c   *client
-			r   request
-		}{
-			{&t.api, c, listPage(a, "")},
-			{&t.apiDeep, c, listPage(a, deepCursor(a))},
-			{&t.ui, console, request{"GET", membersPage(a.id, ""), ""}},
-			{&t.uiDeep, console, request{"GET", membersPage(a.id, deepCursor(a)), ""}},
-		} {
-			if *p.dst, err = p.c.timed(200, p.r); err != nil {
-				return nil, err
-			}
+		times[n] = &pageTimes{}
+	}
+	for _, page := range []struct {
+		dst   func(*pageTimes) *time.Duration
+		probe func(seededAccount) probe
+	}{
+		{func(t *pageTimes) *time.Duration { return &t.api }, func(a seededAccount) probe { return probe{c, listPage(a, "")} }},
+		{func(t *pageTimes) *time.Duration { return &t.apiDeep }, func(a seededAccount) probe { return probe{c, listPage(a, deepCursor(a))} }},
+		{func(t *pageTimes) *time.Duration { return &t.ui }, func(a seededAccount) probe {
+			return probe{console, request{"GET", membersPage(a.id, ""), ""}}
+		}},
+		{func(t *pageTimes) *time.Duration { return &t.uiDeep }, func(a seededAccount) probe {
+			return probe{console, request{"GET", membersPage(a.id, deepCursor(a)), ""}}
+		}},
+	} {
+		probes := make([]probe, len(o.sizes))
+		for i, n := range o.sizes {
+			probes[i] = page.probe(s.sized(n))
 		}
-		times[n] = t
+		medians, err := timed(200, probes...)
+		if err != nil {
+			return nil, err
+		}
+		for i, n := range o.sizes {
+			*page.dst(times[n]) = medians[i]
+		}
 	}
 	var rs []result
-	small := times[o.sizes[0]]
+	small := *times[o.sizes[0]]
 	for _, n := range o.sizes[1:] {
-		big := times[n]
+		big := *times[n]
 		sizes := fmt.Sprintf("%d/%d", n, o.sizes[0])
 		for _, p := range []struct {
 			what       string
