@@ -45,6 +45,16 @@ type change struct {
 	// only, when set, is the one webhook endpoint the event goes to,
 	// whatever its enabled_events (the test event).
 	only string
+	// with, when set, is the write the event records, made by the
+	// event's own statement on PostgreSQL (a WITH before its INSERT) and
+	// just before it on SQLite: one round trip fewer for the change.
+	with *write
+}
+
+// write is one statement that changes rows, with its arguments.
+type write struct {
+	sql  string
+	args []any
 }
 
 // record writes the event of a change and its webhook deliveries; call it
@@ -88,12 +98,20 @@ func (s *DB) recordEvent(ctx context.Context, sc Scope, c change) (string, error
 	if c.only != "" {
 		fanOut, fanArgs = onlyTo(fanOut, fanArgs, c.only)
 	}
-	if w := heldWrites(ctx); w != nil && c.only == "" {
+	w := heldWrites(ctx)
+	held := w != nil && c.only == ""
+	if c.with != nil && (held || s.Dialect == SQLite) {
+		if _, err := s.exec(ctx, c.with.sql, c.with.args...); err != nil {
+			return "", wrap(err, "write the change of event %s", c.Type)
+		}
+	}
+	if held {
 		w.events = append(w.events, pendingEvent{row: event, fanOut: fanArgs})
 		return id, nil
 	}
 	if s.Dialect == Postgres {
-		_, err = s.exec(ctx, `WITH event AS (`+insertEventSQL+`) `+fanOut, append(event, fanArgs...)...)
+		q, args := oneStatement(c.with, event, fanOut, fanArgs)
+		_, err = s.exec(ctx, q, args...)
 		return id, wrap(err, "insert event %s", c.Type)
 	}
 	if _, err = s.exec(ctx, insertEventSQL, event...); err != nil {
@@ -101,6 +119,18 @@ func (s *DB) recordEvent(ctx context.Context, sc Scope, c change) (string, error
 	}
 	_, err = s.exec(ctx, fanOut, fanArgs...)
 	return id, wrap(err, "queue the webhook deliveries of event %s", c.Type)
+}
+
+// oneStatement is, on PostgreSQL, the one statement that makes the write
+// with (if any), inserts the event (insertEventSQL's arguments) and queues
+// its deliveries (fanOut): data-changing WITHs all run, and see the same
+// snapshot.
+func oneStatement(with *write, event []any, fanOut string, fanArgs []any) (string, []any) {
+	ctes, args := `event AS (`+insertEventSQL+`)`, append(append([]any{}, event...), fanArgs...)
+	if with != nil {
+		ctes, args = `change AS (`+with.sql+`), `+ctes, append(append([]any{}, with.args...), args...)
+	}
+	return `WITH ` + ctes + ` ` + fanOut, args
 }
 
 // EventFilter narrows a list of events; empty fields match everything.

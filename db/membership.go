@@ -523,9 +523,15 @@ func (s *DB) removePermissions(ctx context.Context, sc Scope, id string, keys []
 // which it returns.
 func (s *DB) bump(ctx context.Context, sc Scope, id string) (time.Time, error) {
 	t := now()
-	_, err := s.exec(ctx, `UPDATE account_memberships SET version = version + 1, updated_at = ?
-		WHERE workspace_id = ? AND livemode = ? AND id = ?`, t, sc.WorkspaceID, sc.Live, id)
+	b := bumpAt(sc, id, t)
+	_, err := s.exec(ctx, b.sql, b.args...)
 	return t, wrap(err, "update membership %s", id)
+}
+
+// bumpAt is the write of bump, with t as the new updated_at.
+func bumpAt(sc Scope, id string, t time.Time) *write {
+	return &write{sql: `UPDATE account_memberships SET version = version + 1, updated_at = ?
+		WHERE workspace_id = ? AND livemode = ? AND id = ?`, args: []any{t, sc.WorkspaceID, sc.Live, id}}
 }
 
 // effective is the permissions a membership grants: its role's and its

@@ -446,16 +446,19 @@ func (s *DB) keysToChange(ctx context.Context, sc Scope, m Membership, e edit) (
 }
 
 // finishChange gives a changed membership its new version and records the
-// event of the change; after is the membership as the change left it.
+// event of the change; after is the membership as the change left it. The
+// version is written with the event (change.with): the membership is
+// locked, so the new version is the one it held plus one.
 func (s *DB) finishChange(ctx context.Context, sc Scope, before, after Membership, prev map[string]any, typ string) (Membership, error) {
-	t, err := s.bump(ctx, sc, before.ID)
+	t := now()
+	after.Version, after.UpdatedAt = before.Version+1, t
+	prev["updated_at"] = before.UpdatedAt
+	err := s.record(ctx, sc, change{Type: typ, TargetID: after.ID, AccountID: after.AccountID,
+		MembershipID: after.ID, Data: after.withoutSecrets(), Previous: prev, with: bumpAt(sc, before.ID, t)})
 	if err != nil {
 		return before, err
 	}
-	after.Version, after.UpdatedAt = before.Version+1, t
-	prev["updated_at"] = before.UpdatedAt
-	return after, s.record(ctx, sc, change{Type: typ, TargetID: after.ID, AccountID: after.AccountID,
-		MembershipID: after.ID, Data: after.withoutSecrets(), Previous: prev})
+	return after, nil
 }
 
 // DeleteMembership removes a membership and its pending invitation, unless
