@@ -15,7 +15,8 @@ import (
 // database, Roster's on a seeded one, each of Roster's figures that is
 // compared with another run side by side with it.
 func measure(ctx context.Context, o options, dialect, tmp string) ([]result, error) {
-	ref, f, err := startReference(ctx, o, dialect, tmp)
+	as := layout(o.sizes, o.spread, o.sizes[0])
+	ref, f, err := startReference(ctx, o, dialect, tmp, as, as[slices.Index(o.sizes, o.patchSize)])
 	if err != nil {
 		return nil, err
 	}
@@ -26,7 +27,7 @@ func measure(ctx context.Context, o options, dialect, tmp string) ([]result, err
 	}
 	defer cleanup()
 	fmt.Fprintf(stderr, "%s: seeding accounts of %v members and %d of %d, interleaved…\n", dialect, o.sizes, o.spread, o.sizes[0])
-	s, err := seed(ctx, o.roster, dbURL, layout(o.sizes, o.spread, o.sizes[0]))
+	s, err := seed(ctx, o.roster, dbURL, as)
 	if err != nil {
 		return nil, err
 	}

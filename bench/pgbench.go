@@ -51,11 +51,13 @@ func rosterPatch(ctx context.Context, dbURL string, o options, s seeded, a seede
 }
 
 // essentialPatch runs the essential transaction of the PATCH
-// (essential.pgbench) on the reference's schema, and returns pgbench's
-// transactions per second: the database's floor for that request.
-func essentialPatch(ctx context.Context, dbURL string, o options, members int) (float64, error) {
+// (essential.pgbench) on the reference's schema, on random members of
+// account a, and returns pgbench's transactions per second: the
+// database's floor for that request.
+func essentialPatch(ctx context.Context, dbURL string, o options, a seededAccount) (float64, error) {
 	return pgbench(ctx, dbURL, o, essentialScript, "", map[string]string{
-		"members": strconv.Itoa(members), "ws": referenceWorkspace, "data": referenceEvent,
+		"start": strconv.FormatInt(a.start, 10), "step": strconv.FormatInt(a.step, 10), "size": strconv.Itoa(a.size),
+		"suffix": a.suffix(), "ws": referenceWorkspace, "data": referenceEvent,
 	})
 }
 

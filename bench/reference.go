@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -28,14 +29,15 @@ type floors struct {
 	essential         float64
 }
 
-// reference is the reference server, seeded with as many members as the
-// PATCH account has, serving its own database for the whole of a
-// database's measurement, so that its GET and PATCH are measured side by
-// side with Roster's.
+// reference is the reference server, seeded with the same accounts as
+// Roster (their members' ids interleaved in the same way), serving its own
+// database for the whole of a database's measurement, so that its GET and
+// PATCH, on random members of the PATCH account, are measured side by side
+// with Roster's on the same data.
 type reference struct {
 	srv     *server
 	c       *client
-	members int
+	account seededAccount // the PATCH account
 	cleanup func()
 }
 
@@ -44,7 +46,9 @@ func (r *reference) get(int64) request { return request{"GET", r.member(), ""} }
 
 func (r *reference) patch(i int64) request { return request{"PATCH", r.member(), patchBody(i)} }
 
-func (r *reference) member() string { return "/memberships/" + referenceMember(rand.IntN(r.members)) }
+func (r *reference) member() string {
+	return "/memberships/" + referenceMember(r.account, rand.IntN(r.account.size))
+}
 
 // stop stops the reference server and drops its database.
 func (r *reference) stop() {
@@ -52,8 +56,27 @@ func (r *reference) stop() {
 	r.cleanup()
 }
 
-// referenceMember is the reference's id of its n-th member.
-func referenceMember(n int) string { return fmt.Sprintf("rm_%026d", n) }
+// referenceMember is the reference's id of account a's i-th member:
+// Roster's id of it (seededAccount.memberID) with the reference's prefix.
+func referenceMember(a seededAccount, i int) string {
+	return fmt.Sprintf("rm_%013d%013d", a.tick(i), a.no)
+}
+
+// referenceSeed is the reference's -seed: the accounts as JSON.
+func referenceSeed(as []seededAccount) (string, error) {
+	type account struct {
+		No    int   `json:"no"`
+		Size  int   `json:"size"`
+		Start int64 `json:"start"`
+		Step  int64 `json:"step"`
+	}
+	spec := make([]account, len(as))
+	for i, a := range as {
+		spec[i] = account{a.no, a.size, a.start, a.step}
+	}
+	b, err := json.Marshal(spec)
+	return string(b), err
+}
 
 // patchBody adds billing.manage on odd requests and removes it on even
 // ones: the PATCH that Roster and the reference are measured with.
@@ -64,18 +87,21 @@ func patchBody(i int64) string {
 	return `{"add_permissions":["billing.manage"]}`
 }
 
-// startReference seeds the reference's own database with as many members
-// as the PATCH account has and serves it; then it measures the floors that
-// are not compared side by side: the fixed body and, on PostgreSQL, pgbench
-// running the essential transaction.
-func startReference(ctx context.Context, o options, dialect, tmp string) (*reference, floors, error) {
+// startReference seeds the reference's own database with Roster's
+// accounts (as) and serves it; then it measures the floors that are not
+// compared side by side: the fixed body and, on PostgreSQL, pgbench running
+// the essential transaction on random members of the PATCH account.
+func startReference(ctx context.Context, o options, dialect, tmp string, as []seededAccount, patch seededAccount) (*reference, floors, error) {
 	var f floors
+	spec, err := referenceSeed(as)
+	if err != nil {
+		return nil, f, err
+	}
 	dbURL, cleanup, err := freshDatabase(ctx, o, dialect, tmp, "reference")
 	if err != nil {
 		return nil, f, err
 	}
-	members := o.patchSize
-	seed := exec.CommandContext(ctx, o.reference, "-database-url", dbURL, "-seed", fmt.Sprint(members))
+	seed := exec.CommandContext(ctx, o.reference, "-database-url", dbURL, "-seed", spec)
 	seed.Stdout, seed.Stderr = os.Stderr, os.Stderr
 	if err := seed.Run(); err != nil {
 		cleanup()
@@ -88,7 +114,7 @@ func startReference(ctx context.Context, o options, dialect, tmp string) (*refer
 		cleanup()
 		return nil, f, err
 	}
-	r := &reference{srv: srv, c: newClient(srv.base, ""), members: members, cleanup: cleanup}
+	r := &reference{srv: srv, c: newClient(srv.base, ""), account: patch, cleanup: cleanup}
 	fmt.Fprintf(stderr, "%s: reference: fixed body…\n", dialect)
 	if f.fixed, err = r.c.closedLoop(o.clients, o.duration, func(int64) request { return request{"GET", "/fixed", ""} }); err != nil {
 		r.stop()
@@ -96,7 +122,7 @@ func startReference(ctx context.Context, o options, dialect, tmp string) (*refer
 	}
 	if dialect == "postgres" {
 		fmt.Fprintf(stderr, "%s: pgbench, essential PATCH transaction…\n", dialect)
-		if f.essential, err = essentialPatch(ctx, dbURL, o, members); err != nil {
+		if f.essential, err = essentialPatch(ctx, dbURL, o, patch); err != nil {
 			r.stop()
 			return nil, f, fmt.Errorf("pgbench essential: %w", err)
 		}

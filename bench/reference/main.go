@@ -4,7 +4,7 @@
 // schema of its own. It knows nothing of Roster's code or SQL, so that a
 // ratio against it shows what Roster's own work costs.
 //
-//	reference -database-url URL -seed 100000   # create the schema and its members, then exit
+//	reference -database-url URL -seed '[{"no":1,"size":1000,"start":0,"step":100},…]'   # create the schema and the accounts' members, then exit
 //	reference -database-url URL -addr 127.0.0.1:8081
 //
 // GET /memberships/{id} is one prepared query; PATCH /memberships/{id} with
@@ -29,19 +29,22 @@ import (
 )
 
 func main() {
-	var url, addr string
-	var seed int
+	var url, addr, seed string
 	flag.StringVar(&url, "database-url", "", "postgres://… or sqlite:PATH")
 	flag.StringVar(&addr, "addr", "127.0.0.1:8081", "where to listen")
-	flag.IntVar(&seed, "seed", 0, "create the schema with this many members, then exit")
+	flag.StringVar(&seed, "seed", "", "create the schema with these accounts' members (JSON: no, size, start, step of each), then exit")
 	flag.Parse()
 	st, err := open(url)
 	if err != nil {
 		fail("reference: %v", err)
 	}
 	defer st.db.Close()
-	if seed > 0 {
-		if err := st.seed(seed); err != nil {
+	if seed != "" {
+		as, err := parseAccounts(seed)
+		if err != nil {
+			fail("reference: %v", err)
+		}
+		if err := st.seed(as); err != nil {
 			fail("reference: seed: %v", err)
 		}
 		return

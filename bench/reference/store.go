@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -11,12 +12,9 @@ import (
 	"time"
 )
 
-// Every member of the reference is in one workspace and one account: the
-// GET and the PATCH find a membership by workspace and id alone.
-const (
-	workspaceID = "ws_reference"
-	accountID   = "acct_reference"
-)
+// Every member of the reference is in one workspace: the GET and the
+// PATCH find a membership by workspace and id alone.
+const workspaceID = "ws_reference"
 
 // schema is the reference's tables in PostgreSQL's words; sqliteSchema
 // rewrites the two types SQLite spells otherwise.
@@ -53,22 +51,55 @@ func sqliteSchema() string {
 	return strings.NewReplacer("BIGSERIAL PRIMARY KEY", "INTEGER PRIMARY KEY", "TIMESTAMPTZ", "DATETIME").Replace(schema)
 }
 
-// seedSQL inserts members 0 … n-1 in one statement; the n-th one's id is
-// "rm_" and n in 26 digits, which the bench and its pgbench script compute.
-var seedSQL = map[dialect]string{
-	"postgres": `INSERT INTO ref_memberships (id, workspace_id, account_id, user_id, email, name, role, status, created_at, updated_at)
-		SELECT 'rm_' || lpad(n::text, 26, '0'), $1, $2, 'usr_' || lpad(n::text, 26, '0'),
-			'member' || n || '@reference.example', 'Member ' || n, 'member', 'active', $3, $3
-		FROM generate_series(0, $4 - 1) AS n`,
-	"sqlite": `WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n < ?4 - 1)
-		INSERT INTO ref_memberships (id, workspace_id, account_id, user_id, email, name, role, status, created_at, updated_at)
-		SELECT printf('rm_%026d', n), ?1, ?2, printf('usr_%026d', n),
-			'member' || n || '@reference.example', 'Member ' || n, 'member', 'active', ?3, ?3
-		FROM s`,
+// account is one seeded account: its number (from 1), its members and
+// when they were created, one every step ticks from tick start on. Its
+// n-th member's id is "rm_", start + n × step in 13 digits and the
+// account's number in 13: the ids of different accounts interleave, and
+// the bench and its pgbench script compute them.
+type account struct {
+	No    int   `json:"no"`
+	Size  int   `json:"size"`
+	Start int64 `json:"start"`
+	Step  int64 `json:"step"`
 }
 
-// seed replaces the schema and inserts n members.
-func (s *store) seed(n int) error {
+// parseAccounts reads -seed: a JSON array of accounts.
+func parseAccounts(spec string) ([]account, error) {
+	var as []account
+	if err := json.Unmarshal([]byte(spec), &as); err != nil {
+		return nil, fmt.Errorf(`-seed: want [{"no":1,"size":1000,"start":0,"step":100},…]: %w`, err)
+	}
+	for _, a := range as {
+		if a.No < 1 || a.Size < 1 || a.Start < 0 || a.Step < 1 {
+			return nil, fmt.Errorf("-seed: account %+v: want no, size and step ≥ 1, start ≥ 0", a)
+		}
+	}
+	return as, nil
+}
+
+// seedSQL inserts every member of the accounts ($2, JSON) in one
+// statement, in the order of their ids, so that the accounts' rows are
+// mixed in the table as their ids are.
+var seedSQL = map[dialect]string{
+	"postgres": `INSERT INTO ref_memberships (id, workspace_id, account_id, user_id, email, name, role, status, created_at, updated_at)
+		SELECT 'rm_' || lpad((a.start + n * a.step)::text, 13, '0') || lpad(a.no::text, 13, '0'), $1, 'acct_' || a.no,
+			'usr_' || lpad((a.start + n * a.step)::text, 13, '0') || lpad(a.no::text, 13, '0'),
+			'member' || n || '.' || a.no || '@reference.example', 'Member ' || n, 'member', 'active', $3, $3
+		FROM json_to_recordset($2::json) AS a(no int, size int, start bigint, step bigint), generate_series(0, a.size - 1) AS n
+		ORDER BY 1`,
+	"sqlite": `WITH RECURSIVE a(no, size, start, step) AS (
+			SELECT value ->> 'no', value ->> 'size', value ->> 'start', value ->> 'step' FROM json_each(?2)),
+		s(no, n, size, start, step) AS (
+			SELECT no, 0, size, start, step FROM a
+			UNION ALL SELECT no, n + 1, size, start, step FROM s WHERE n + 1 < size)
+		INSERT INTO ref_memberships (id, workspace_id, account_id, user_id, email, name, role, status, created_at, updated_at)
+		SELECT printf('rm_%013d%013d', start + n * step, no), ?1, 'acct_' || no, printf('usr_%013d%013d', start + n * step, no),
+			'member' || n || '.' || no || '@reference.example', 'Member ' || n, 'member', 'active', ?3, ?3
+		FROM s ORDER BY 1`,
+}
+
+// seed replaces the schema and inserts the accounts' members.
+func (s *store) seed(as []account) error {
 	ddl := schema
 	if s.dialect == "sqlite" {
 		ddl = sqliteSchema()
@@ -81,11 +112,15 @@ func (s *store) seed(n int) error {
 			return fmt.Errorf("%w: %s", err, stmt)
 		}
 	}
-	t := time.Now().UTC().Truncate(time.Microsecond)
-	if _, err := s.db.Exec(seedSQL[s.dialect], workspaceID, accountID, t, n); err != nil {
+	spec, err := json.Marshal(as)
+	if err != nil {
 		return err
 	}
-	_, err := s.db.Exec(`ANALYZE`)
+	t := time.Now().UTC().Truncate(time.Microsecond)
+	if _, err := s.db.Exec(seedSQL[s.dialect], workspaceID, string(spec), t); err != nil {
+		return err
+	}
+	_, err = s.db.Exec(`ANALYZE`)
 	return err
 }
 
