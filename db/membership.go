@@ -373,71 +373,95 @@ func (s *DB) completeMembership(m Membership) Membership {
 // account lock comes first on both paths that take both, so they cannot
 // deadlock.
 func (s *DB) lockMembership(ctx context.Context, sc Scope, ref MembershipRef, wholeAccount bool) (Membership, Account, error) {
+	m, a, _, err := s.lockMembershipAsking(ctx, sc, ref, wholeAccount, nil)
+	return m, a, err
+}
+
+// lockMembershipAsking is lockMembership that also answers which of keys
+// are in the workspace's permission catalog, read with the lock on
+// PostgreSQL (nil on SQLite, or when keys is empty: not read), so that a
+// change naming keys the membership lacks needs no statement of its own
+// to check them.
+func (s *DB) lockMembershipAsking(ctx context.Context, sc Scope, ref MembershipRef, wholeAccount bool, keys []string) (Membership, Account, *[]string, error) {
 	var a Account
 	if wholeAccount {
 		var err error
 		if ref.AccountID == "" {
 			if ref.AccountID, err = s.accountOfMembership(ctx, sc, ref, ""); err != nil {
-				return Membership{}, a, err
+				return Membership{}, a, nil, err
 			}
 		}
 		if a, err = s.lockAccount(ctx, sc, ref.AccountID); err != nil {
-			return Membership{}, a, err
+			return Membership{}, a, nil, err
 		}
 	}
-	m, err := s.lockedMembership(ctx, sc, ref)
-	return m, a, err
+	m, known, err := s.lockedMembership(ctx, sc, ref, keys)
+	return m, a, known, err
 }
 
-// lockedMembershipSQL is membershipSQL (PostgreSQL) with one more column:
-// the membership's version as the statement's snapshot saw it.
+// lockedMembershipSQL is membershipSQL (PostgreSQL) with two more columns:
+// the membership's version as the statement's snapshot saw it, and which
+// of a list of keys (its first argument) are in the catalog.
 var lockedMembershipSQL = strings.Replace(membershipSQL, "\n\tFROM account_memberships am\n",
 	`,
 	(SELECT seen.version FROM account_memberships seen
-		WHERE seen.workspace_id = am.workspace_id AND seen.id = am.id) AS seen_version
+		WHERE seen.workspace_id = am.workspace_id AND seen.id = am.id) AS seen_version,
+	(SELECT string_agg(p.key, ' ') FROM permissions p
+		WHERE p.workspace_id = am.workspace_id AND p.key IN (SELECT json_array_elements_text(?::json))) AS known_keys
 	FROM account_memberships am
 `, 1)
 
 // lockedMembership reads the membership ref names (as membershipAt) and
-// locks its row until the transaction ends. On PostgreSQL one statement
-// reads and locks (FOR UPDATE OF am). When it had to wait for the row,
-// PostgreSQL gives it the row as the change it waited for left it, but the
-// membership's other tables (its permissions, its invitation) as the
-// statement's snapshot saw them, before that change: the version that
-// snapshot saw then differs from the row's, and the membership is read
-// again, now that the row is locked. SQLite's transactions are serialised
-// and read what was committed when they began: the read is the lock.
-func (s *DB) lockedMembership(ctx context.Context, sc Scope, ref MembershipRef) (Membership, error) {
+// locks its row until the transaction ends; on PostgreSQL it also reads
+// which of keys are in the catalog (see lockMembershipAsking). On
+// PostgreSQL one statement reads and locks (FOR UPDATE OF am). When it had
+// to wait for the row, PostgreSQL gives it the row as the change it waited
+// for left it, but the membership's other tables (its permissions, its
+// invitation) as the statement's snapshot saw them, before that change:
+// the version that snapshot saw then differs from the row's, and the
+// membership is read again, now that the row is locked. SQLite's
+// transactions are serialised and read what was committed when they
+// began: the read is the lock.
+func (s *DB) lockedMembership(ctx context.Context, sc Scope, ref MembershipRef, keys []string) (Membership, *[]string, error) {
 	if s.Dialect == SQLite {
-		return s.membershipAt(ctx, sc, ref)
+		m, err := s.membershipAt(ctx, sc, ref)
+		return m, nil, err
 	}
-	q, args := lockedMembershipSQL+` AND am.id = ?`, []any{sc.WorkspaceID, sc.Live, ref.ID}
+	q, args := lockedMembershipSQL+` AND am.id = ?`, []any{listArg(keys), sc.WorkspaceID, sc.Live, ref.ID}
 	if ref.AccountID != "" {
 		q += ` AND am.account_id = ?`
 		args = append(args, ref.AccountID)
 	}
 	rows, err := s.query(ctx, q+` FOR UPDATE OF am`, args...)
 	if err != nil {
-		return Membership{}, wrap(err, "lock membership %s", ref.ID)
+		return Membership{}, nil, wrap(err, "lock membership %s", ref.ID)
 	}
 	defer rows.Close()
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
-			return Membership{}, wrap(err, "lock membership %s", ref.ID)
+			return Membership{}, nil, wrap(err, "lock membership %s", ref.ID)
 		}
 		rows.Close()
-		return s.membershipAt(ctx, sc, ref) // not found: which of the two
+		m, err := s.membershipAt(ctx, sc, ref) // not found: which of the two
+		return m, nil, err
 	}
 	var row membershipRow
 	var seen int64
-	if err := row.scan(rows, &seen); err != nil {
-		return Membership{}, wrap(err, "lock membership %s", ref.ID)
+	var knownKeys sql.NullString
+	if err := row.scan(rows, &seen, &knownKeys); err != nil {
+		return Membership{}, nil, wrap(err, "lock membership %s", ref.ID)
 	}
 	rows.Close()
-	if m := s.membershipOfRow(row); seen == m.Version {
-		return m, nil
+	var known *[]string
+	if len(keys) > 0 {
+		k := keyList(knownKeys)
+		known = &k
 	}
-	return s.membershipIn(ctx, sc, row.AccountID, ref.ID)
+	if m := s.membershipOfRow(row); seen == m.Version {
+		return m, known, nil
+	}
+	m, err := s.membershipIn(ctx, sc, row.AccountID, ref.ID)
+	return m, known, err
 }
 
 // accountOfMembership reads the account of a membership of the scope (and

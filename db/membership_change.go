@@ -291,7 +291,8 @@ type edit struct {
 	role        *Role
 	set         *[]string
 	add, remove []string
-	expiry      *Expiry // checked: at least MinExpiry in the future
+	expiry      *Expiry   // checked: at least MinExpiry in the future
+	knownRemove *[]string // the catalog's keys among remove, when read with the lock (lockMembershipAsking)
 }
 
 // expiresAt is the expires_at an edit gives a new membership.
@@ -345,7 +346,11 @@ func (s *DB) UpdateMembership(ctx context.Context, sc Scope, ref MembershipRef, 
 		// A member principal's changes all lock the account first, so
 		// that the locks of two members' changes cannot cross.
 		// Bringing an expired membership back takes a seat of the account.
-		if m, _, err = s.lockMembership(ctx, sc, ref, ch.Role != "" || sc.Member != "" || ch.Expiry != nil); err != nil {
+		// The keys to remove are checked against the catalog with the
+		// lock: those the membership lacks need it (keysToChange).
+		var known *[]string
+		if m, _, known, err = s.lockMembershipAsking(ctx, sc, ref, ch.Role != "" || sc.Member != "" || ch.Expiry != nil,
+			SortedUnique(ch.Remove)); err != nil {
 			return err
 		}
 		var by Membership
@@ -359,6 +364,7 @@ func (s *DB) UpdateMembership(ctx context.Context, sc Scope, ref MembershipRef, 
 		if err != nil {
 			return err
 		}
+		e.knownRemove = known
 		if err := by.mayEdit(m, e); err != nil {
 			return err
 		}
@@ -433,13 +439,19 @@ func (s *DB) apply(ctx context.Context, sc Scope, m Membership, e edit) (Members
 // keysToChange is what an edit changes of a locked membership's direct
 // permissions: the keys it lacks and gains, and the keys it holds and
 // loses. A key to remove that it does not hold changes nothing but must
-// still be in the catalog; the keys it holds are (a foreign key to the
-// catalog says so).
+// still be in the catalog (as read with the lock, or now); the keys it
+// holds are (a foreign key to the catalog says so).
 func (s *DB) keysToChange(ctx context.Context, sc Scope, m Membership, e edit) (add, remove []string, err error) {
 	if e.set != nil {
 		return difference(*e.set, m.Permissions), difference(m.Permissions, *e.set), nil
 	}
-	if err := s.checkCatalog(ctx, sc.WorkspaceID, "remove_permissions", difference(e.remove, m.Permissions)); err != nil {
+	lacked := difference(e.remove, m.Permissions)
+	if e.knownRemove != nil {
+		err = inCatalog("remove_permissions", lacked, *e.knownRemove)
+	} else {
+		err = s.checkCatalog(ctx, sc.WorkspaceID, "remove_permissions", lacked)
+	}
+	if err != nil {
 		return nil, nil, err
 	}
 	return difference(e.add, m.Permissions), intersection(e.remove, m.Permissions), nil
