@@ -109,8 +109,9 @@ func jsonOf(t *testing.T, v any) string {
 
 // TestUnknownKeysAreRefused: keys outside the catalog are refused, every one
 // of them named under the field that carried it, whether they were to be
-// added, removed or set, and before a role change's conflicts; the
-// membership is left as it was.
+// added, removed or set (a key to remove that the membership lacks, too),
+// and before a role change's conflicts; the membership is left as it was.
+// A key of the catalog that it lacks is removed without a change.
 func TestUnknownKeysAreRefused(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
@@ -135,6 +136,7 @@ func TestUnknownKeysAreRefused(t *testing.T) {
 		}{
 			{db.MembershipChange{Add: []string{"billing.manage", "nope.b", "nope.a"}}, "add_permissions", "nope.a, nope.b"},
 			{db.MembershipChange{Remove: []string{"billing.read", "nope.c"}}, "remove_permissions", "nope.c"},
+			{db.MembershipChange{Remove: []string{"members.manage", "nope.f"}}, "remove_permissions", "nope.f"},
 			{db.MembershipChange{Permissions: keys("billing.read", "nope.d")}, "permissions", "nope.d"},
 			{db.MembershipChange{Role: "member", Add: []string{"nope.e"}}, "add_permissions", "nope.e"},
 		} {
@@ -147,6 +149,11 @@ func TestUnknownKeysAreRefused(t *testing.T) {
 			if err != nil || m.Version != owner.Version || jsonOf(t, m.Permissions) != `["billing.read"]` || m.Role.Slug != "owner" {
 				t.Fatalf("after %+v: version %d (was %d), %v, %s, %v", c.ch, m.Version, owner.Version, m.Permissions, m.Role.Slug, err)
 			}
+		}
+		// A key of the catalog that the membership lacks: removed, nothing changes.
+		m, err := d.UpdateMembership(ctx, sc, db.MembershipRef{ID: owner.ID}, db.MembershipChange{Remove: []string{"members.manage"}})
+		if err != nil || m.Version != owner.Version || jsonOf(t, m.Permissions) != `["billing.read"]` {
+			t.Fatalf("removing a key the membership lacks: version %d (was %d), %v, %v", m.Version, owner.Version, m.Permissions, err)
 		}
 	})
 }
