@@ -136,7 +136,7 @@ func TestBulkInvitesAtomicFailure(t *testing.T) {
 // a few dozen statements, not the hundreds item by item would.
 func TestBulkInvitesFewStatements(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		f, sc, a := bulkFixture(t, d)
+		f, sc, a := shopFixture(t, d)
 		ops := make([]db.BulkOp, db.MaxBulkOperations)
 		for i := range ops {
 			ops[i] = db.BulkOp{Op: db.BulkInvite, Email: fmt.Sprintf("p%d@example.com", i), SendEmail: true,
@@ -317,7 +317,7 @@ func inviteSnapshot(t *testing.T, d *db.DB, sc db.Scope, accountID string) invit
 func TestBulkInvitesSamePeopleAtOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		f, sc, _ := bulkFixture(t, d)
+		f, sc, _ := shopFixture(t, d)
 		ops := make([]db.BulkOp, 50)
 		for i := range ops {
 			ops[i] = db.BulkOp{Op: db.BulkInvite, Email: fmt.Sprintf("p%d@example.com", (i*7)%50), SendEmail: true}

@@ -21,17 +21,6 @@ func countRows(t *testing.T, d *db.DB, wsID, table string) int {
 	return n
 }
 
-// bulkFixture is a workspace with an account.
-func bulkFixture(t *testing.T, d *db.DB) (dbtest.Fixture, db.Scope, db.Account) {
-	t.Helper()
-	f := dbtest.Workspace(t, d, "Acme")
-	a, err := d.CreateAccount(context.Background(), f.Live(), db.AccountInput{Name: "Shop"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f, f.Live(), a
-}
-
 // TestBulkFailedItemKeepsNothing: an item that fails after writing (a
 // member principal's invitation of a new person as owner: the person's
 // user is written before the refusal) is rolled back to its savepoint
@@ -40,7 +29,7 @@ func bulkFixture(t *testing.T, d *db.DB) (dbtest.Fixture, db.Scope, db.Account) 
 func TestBulkFailedItemKeepsNothing(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		f, sc, a := bulkFixture(t, d)
+		f, sc, a := shopFixture(t, d)
 		admin := invite(t, d, sc, a.ID, "adam@example.com", db.NewMembership{Role: "admin"})
 		token := strings.TrimPrefix(admin.Invitation.AcceptURL, "/invitations/")
 		if _, err := d.AcceptInvitation(ctx, db.Acceptance{Token: token}); err != nil {
@@ -78,7 +67,7 @@ func TestBulkFailedItemKeepsNothing(t *testing.T) {
 func TestBulkLinkDropsTheBatchsEmail(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		f, sc, a := bulkFixture(t, d)
+		f, sc, a := shopFixture(t, d)
 		staff, err := d.CreateStaff(ctx, f.WorkspaceID, db.NewStaff{Email: "sam@example.com", Role: "admin"})
 		if err != nil {
 			t.Fatal(err)
@@ -102,7 +91,7 @@ func TestBulkLinkDropsTheBatchsEmail(t *testing.T) {
 func TestBulkInAnOuterTransaction(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		f, sc, a := bulkFixture(t, d)
+		f, sc, a := shopFixture(t, d)
 		ops := []db.BulkOp{{Op: db.BulkInvite, Email: "a@example.com"}, {Op: db.BulkInvite, Email: "a@example.com"}}
 		err := d.WithTx(ctx, func(ctx context.Context) error {
 			if _, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Kept"}); err != nil {
@@ -136,7 +125,7 @@ func TestBulkInAnOuterTransaction(t *testing.T) {
 func TestBulkFansOutWebhooks(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		f, _, _ := bulkFixture(t, d)
+		f, _, _ := shopFixture(t, d)
 		sc := f.Test()
 		a, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Test shop"})
 		if err != nil {
@@ -166,7 +155,7 @@ func TestBulkFansOutWebhooks(t *testing.T) {
 // TestBulkRefusesTooMany: more than MaxBulkOperations is refused whole.
 func TestBulkRefusesTooMany(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		f, sc, a := bulkFixture(t, d)
+		f, sc, a := shopFixture(t, d)
 		ops := make([]db.BulkOp, db.MaxBulkOperations+1)
 		for i := range ops {
 			ops[i] = db.BulkOp{Op: db.BulkInvite, Email: fmt.Sprintf("p%d@example.com", i)}

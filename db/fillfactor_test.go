@@ -26,12 +26,7 @@ func TestMembershipChangesStayInTheirPage(t *testing.T) {
 // changes the page's first membership.
 func changeStaysInItsPage(t *testing.T, d *db.DB) {
 	ctx := context.Background()
-	f := dbtest.Workspace(t, d, "Acme")
-	sc := f.Live()
-	acct, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Shop"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, sc, acct := shopFixture(t, d)
 	var first db.Membership
 	for i := 0; ; i++ { // fill the table's first page, and begin its second
 		m := invite(t, d, sc, acct.ID, fmt.Sprintf("member%03d@example.com", i), db.NewMembership{Role: "member"})

@@ -24,12 +24,7 @@ func withClock(d *db.DB) *dbtest.Clock {
 // lifecycleAccount is a workspace with an account whose owner is active.
 func lifecycleAccount(t *testing.T, d *db.DB) (db.Scope, db.Account, db.Membership) {
 	t.Helper()
-	f := dbtest.Workspace(t, d, "Acme")
-	sc := f.Live()
-	a, err := d.CreateAccount(context.Background(), sc, db.AccountInput{Name: "Shop"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, sc, a := shopFixture(t, d)
 	return sc, a, activeMember(t, d, sc, a.ID, "owner@shop.example", "owner")
 }
 

@@ -21,12 +21,7 @@ import (
 func TestChangesAnswerWhatIsStored(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		f := dbtest.Workspace(t, d, "Acme")
-		sc := f.Live()
-		acct, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Shop"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		f, sc, acct := shopFixture(t, d)
 		invite(t, d, sc, acct.ID, "owner@example.com", db.NewMembership{Role: "owner"})
 		m := invite(t, d, sc, acct.ID, "ana@example.com", db.NewMembership{Role: "member", Permissions: []string{"billing.read"}})
 		ref := db.MembershipRef{ID: m.ID}
@@ -165,12 +160,7 @@ func TestUnknownKeysAreRefused(t *testing.T) {
 func TestLockedReadAfterAWait(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		f := dbtest.Workspace(t, d, "Acme")
-		sc := f.Live()
-		acct, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Shop"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		f, sc, acct := shopFixture(t, d)
 		m := invite(t, d, sc, acct.ID, "ana@example.com", db.NewMembership{Role: "member"})
 
 		other, err := d.BeginTxx(ctx, nil) // holds the membership's row (SQLite: the write lock)

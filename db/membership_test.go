@@ -13,6 +13,17 @@ import (
 	"roster/db/dbtest"
 )
 
+// shopFixture is the workspace Acme with its live account Shop.
+func shopFixture(t *testing.T, d *db.DB) (dbtest.Fixture, db.Scope, db.Account) {
+	t.Helper()
+	f := dbtest.Workspace(t, d, "Acme")
+	a, err := d.CreateAccount(context.Background(), f.Live(), db.AccountInput{Name: "Shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, f.Live(), a
+}
+
 // invite creates an invited membership of the account for email.
 func invite(t *testing.T, d *db.DB, sc db.Scope, accountID, email string, in db.NewMembership) db.Membership {
 	t.Helper()
@@ -322,12 +333,7 @@ func TestIdempotencyKeyInFlight(t *testing.T) {
 func TestReferenceDeletedBeforeWrite(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		f := dbtest.Workspace(t, d, "Acme")
-		sc := f.Live()
-		a, err := d.CreateAccount(ctx, sc, db.AccountInput{Name: "Shop"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		f, sc, a := shopFixture(t, d)
 		tempRole := func() string {
 			r, err := d.CreateRole(ctx, sc, db.NewRole{Slug: strings.ToLower(strings.ReplaceAll(db.NewID("r"), "_", "-")), Name: "Temporary"})
 			if err != nil {
