@@ -44,7 +44,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{"apikey without create", []string{"apikey"}, "roster apikey create"},
 		{"apikey with a bad mode", []string{"apikey", "create", "--database-url", url, "--workspace", "A", "--mode", "prod"}, "--mode must be live or test"},
 		{"apikey with an unknown workspace", []string{"apikey", "create", "--database-url", url, "--workspace", "Nope"}, `no workspace "Nope"`},
-		{"apikey with an unknown scope", []string{"apikey", "create", "--database-url", url, "--workspace", "A", "--scope", "everything"}, "unknown scope"},
+		{"apikey with an unknown scope", []string{"apikey", "create", "--database-url", url, "--workspace", "A", "--scope", "everything"}, "the unknown scope everything"},
 		{"staff without add", []string{"staff"}, "roster staff add"},
 		{"staff with a bad role", []string{"staff", "add", "--database-url", url, "--workspace", "A", "--email", "s@b.co", "--role", "boss"}, "--role must be owner, admin or support"},
 		{"staff with a short password", []string{"staff", "add", "--database-url", url, "--workspace", "A", "--email", "s@b.co", "--password", "short"}, "at least 8"},

@@ -44,7 +44,7 @@ func (s *DB) ListAccounts(ctx context.Context, sc Scope, q string, page Page) ([
 		args = append(args, s.memberArgs(sc)...)
 	}
 	if q != "" {
-		query += ` AND LOWER(name) LIKE ? ESCAPE '\'`
+		query += ` AND ` + s.lowerSQL("name") + ` LIKE ? ESCAPE '\'`
 		args = append(args, likePrefix(q))
 	}
 	var as []Account

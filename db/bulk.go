@@ -27,9 +27,10 @@ var (
 	// MaxBulkOperations operations (400).
 	ErrTooManyOperations = &Error{Kind: KindInvalid, Type: "bulk.too_many_operations",
 		Message: "A bulk request holds at most 100 operations: send the rest in another request"}
-	// ErrDuplicateItem refuses a bulk item whose email an earlier item of
-	// the same request already named (409).
-	ErrDuplicateItem = conflict("bulk.duplicate_item", "An earlier operation of this request already names this email")
+	// ErrDuplicateItem refuses a bulk item whose person (an invitation's
+	// email, a link's staff member) an earlier item of the same request
+	// already named (409).
+	ErrDuplicateItem = conflict("bulk.duplicate_item", "An earlier operation of this request already names this person")
 )
 
 // BulkOp is one operation of a bulk request: Op is BulkInvite (Email,
@@ -259,26 +260,44 @@ func (s *DB) bulkStep(ctx context.Context, sc Scope, accountID string, i int, op
 	return it, s.renewSavepoint(ctx, itemSavepoint)
 }
 
-// duplicateOf reports whether an invitation names an email an earlier
-// item of the request named (and which), noting the email otherwise.
+// duplicateOf reports whether an item names the person an earlier item
+// of the request named (and which): an invitation the same email, a link
+// the same staff member. It notes the person otherwise.
 func duplicateOf(op BulkOp, i int, seen map[string]int) (int, bool) {
-	if op.Op != BulkInvite {
+	person := duplicateKey(op)
+	if person == "" {
 		return 0, false
 	}
-	email := FoldEmail(strings.TrimSpace(op.Email))
-	if email == "" {
-		return 0, false
-	}
-	if first, ok := seen[email]; ok {
+	if first, ok := seen[person]; ok {
 		return first, true
 	}
-	seen[email] = i
+	seen[person] = i
 	return 0, false
 }
 
-// duplicateItem is the refusal of an invitation whose email the item
-// first named already.
+// duplicateKey is whom an invitation or a link names, as duplicateOf
+// compares them: the folded email, or the staff member's id; "" for other
+// operations and for an item that names nobody.
+func duplicateKey(op BulkOp) string {
+	switch op.Op {
+	case BulkInvite:
+		if email := FoldEmail(strings.TrimSpace(op.Email)); email != "" {
+			return "email:" + email
+		}
+	case BulkLink:
+		if id := strings.TrimSpace(op.StaffID); id != "" {
+			return "staff:" + id
+		}
+	}
+	return ""
+}
+
+// duplicateItem is the refusal of an item whose person the item first
+// named already.
 func duplicateItem(op BulkOp, first int) error {
+	if op.Op == BulkLink {
+		return ErrDuplicateItem.With(map[string]any{"workspace_membership_id": op.StaffID, "first_index": first})
+	}
 	return ErrDuplicateItem.With(map[string]any{"email": op.Email, "first_index": first})
 }
 

@@ -434,7 +434,7 @@ func webhookRun(t *testing.T, d *db.DB, sc db.Scope, accountID string) {
 	must(err)
 	_, err = d.ListWebhookDeliveries(ctx, sc, ep.ID, db.DeliveryPending, db.Page{Limit: 10})
 	must(err)
-	_, err = d.WebhookBacklog(ctx)
+	_, _, err = d.WebhookBacklog(ctx)
 	must(err)
 	claimed, err := d.ClaimWebhookDeliveries(ctx, time.Now().Add(time.Second), time.Minute, 10)
 	must(err)
@@ -465,8 +465,8 @@ func webhookRun(t *testing.T, d *db.DB, sc db.Scope, accountID string) {
 		_, err = d.FinishWebhookDelivery(ctx, c, db.DeliveryOutcome{Succeeded: true, Status: 200}, time.Now())
 		must(err)
 	}
-	must(d.DeleteWebhookEndpoint(ctx, sc, other.ID))
-	must(d.DeleteWebhookEndpoint(ctx, sc, ep.ID))
+	must(d.DeleteWebhookEndpoint(ctx, sc, other.ID, nil))
+	must(d.DeleteWebhookEndpoint(ctx, sc, ep.ID, nil))
 }
 
 // TestLookupsRebuiltByMigration: the lookups that run before the workspace

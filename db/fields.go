@@ -273,7 +273,7 @@ func (in *NewAPIKey) Validate() error {
 	if _, bad := f["scopes"]; !bad {
 		for _, sc := range in.Scopes {
 			if !slices.Contains(Scopes, sc) {
-				f["scopes"] = "unknown scope " + sc
+				f["scopes"] = "include the unknown scope " + sc
 				break
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -71,7 +72,11 @@ func (s *DB) ClaimIdempotencyKey(ctx context.Context, sc Scope, key, requestHash
 		case !row.Status.Valid:
 			return IdempotentResponse{}, false, errKeyInProgress
 		}
-		r := IdempotentResponse{Status: int(row.Status.Int64), Body: []byte(row.Body.String)}
+		body, err := s.openResponse(ctx, row.Body.String)
+		if err != nil {
+			return IdempotentResponse{}, false, err
+		}
+		r := IdempotentResponse{Status: int(row.Status.Int64), Body: []byte(body)}
 		if row.Headers.Valid {
 			if err := json.Unmarshal([]byte(row.Headers.String), &r.Headers); err != nil {
 				return r, false, wrap(err, "decode stored headers")
@@ -108,12 +113,34 @@ func (s *DB) insertIdempotencyKey(ctx context.Context, sc Scope, key, requestHas
 }
 
 // SaveIdempotentResponse stores the answer of the request that claimed key.
+// The body is stored encrypted with the server key (secretBox): it can
+// carry what is shown once, a webhook signing secret or an invitation's
+// accept link, and must not be kept in clear.
 func (s *DB) SaveIdempotentResponse(ctx context.Context, sc Scope, key string, r IdempotentResponse) error {
 	headers, err := json.Marshal(r.Headers)
 	if err != nil {
 		return wrap(err, "encode headers")
 	}
+	b, err := s.box(ctx)
+	if err != nil {
+		return err
+	}
 	_, err = s.exec(ctx, `UPDATE idempotency_keys SET status_code = ?, response_body = ?, response_headers = ?
-		WHERE workspace_id = ? AND livemode = ? AND key = ?`, r.Status, string(r.Body), string(headers), sc.WorkspaceID, sc.Live, key)
+		WHERE workspace_id = ? AND livemode = ? AND key = ?`, r.Status, b.seal(string(r.Body)), string(headers), sc.WorkspaceID, sc.Live, key)
 	return wrap(err, "store idempotent response")
+}
+
+// openResponse decrypts a stored answer's body. A body stored in clear, by
+// a version before answers were encrypted (a JSON body never starts with
+// "v1:"), is read as it is until it expires with its key.
+func (s *DB) openResponse(ctx context.Context, stored string) (string, error) {
+	if !strings.HasPrefix(stored, "v1:") {
+		return stored, nil
+	}
+	b, err := s.box(ctx)
+	if err != nil {
+		return "", err
+	}
+	body, err := b.open(stored)
+	return body, wrap(err, "read a stored answer")
 }

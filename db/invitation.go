@@ -60,11 +60,15 @@ type invitationRows struct {
 }
 
 // newInvitation makes the first invitation of a membership, issued at t
-// by ctx's actor (its inviter when a user).
+// by ctx's actor (its inviter when a person: a staff user or a member
+// principal).
 func newInvitation(ctx context.Context, sc Scope, membershipID string, t time.Time) invitationRows {
 	var inviter sql.NullString
-	if a := actorFrom(ctx).actor; a.Type == "user" {
+	switch a := actorFrom(ctx).actor; a.Type {
+	case "user":
 		inviter = nullString(a.ID)
+	case "member":
+		inviter = nullString(a.UserID)
 	}
 	token, expires := RandomToken(43), t.Add(InvitationTTL)
 	hash := HashSecret(token)
@@ -192,8 +196,9 @@ type PendingInvitation struct {
 }
 
 // InvitationByToken returns the invitation a token accepts, without
-// accepting it. A used, revoked, expired or unknown token is
-// invitation.not_found, as for AcceptInvitation.
+// accepting it. A used, revoked, expired or unknown token, or one of a
+// membership whose expires_at has passed, is invitation.not_found, as for
+// AcceptInvitation.
 func (s *DB) InvitationByToken(ctx context.Context, token string) (PendingInvitation, error) {
 	var p PendingInvitation
 	ref, err := s.tokenInvitation(ctx, HashSecret(token))
@@ -209,7 +214,8 @@ func (s *DB) InvitationByToken(ctx context.Context, token string) (PendingInvita
 		JOIN users u ON u.id = am.user_id AND u.workspace_id = am.workspace_id
 		JOIN roles r ON r.id = am.role_id AND r.workspace_id = am.workspace_id
 		LEFT JOIN users iu ON iu.id = i.inviter_user_id AND iu.workspace_id = i.workspace_id
-		WHERE i.workspace_id = ? AND i.membership_id = ? AND i.token_hash = ?`, ref.WorkspaceID, ref.MembershipID, HashSecret(token))
+		WHERE i.workspace_id = ? AND i.membership_id = ? AND i.token_hash = ? AND (am.expires_at IS NULL OR am.expires_at > ?)`,
+		ref.WorkspaceID, ref.MembershipID, HashSecret(token), s.clock())
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, ErrInvitationNotFound
 	}
@@ -234,8 +240,12 @@ func (s *DB) ResendInvitation(ctx context.Context, sc Scope, ref MembershipRef, 
 		if err != nil {
 			return err
 		}
-		if _, ctx, err = s.memberActingOn(ctx, sc, ref, before, PermMembersManage); err != nil {
+		by, ctx, err := s.memberActingOn(ctx, sc, ref, before, PermMembersManage)
+		if err != nil {
 			return err
+		}
+		if err := by.mayEdit(before, edit{}); err != nil {
+			return err // an owner's invitation is resent by an owner only
 		}
 		if before.Status != StatusInvited {
 			return ErrNotInvited.With(map[string]any{"id": before.ID, "status": before.Status})
@@ -265,7 +275,8 @@ func (s *DB) ResendInvitation(ctx context.Context, sc Scope, ref MembershipRef, 
 
 // AcceptInvitation makes the invited membership whose token this is active,
 // and names its user when name is set. A used, revoked, expired or unknown
-// token is invitation.not_found; of two acceptances of one token, one
+// token is invitation.not_found, as is the token of a membership whose
+// expires_at has passed; of two acceptances of one token, one
 // succeeds. The event names the invited user as its actor.
 func (s *DB) AcceptInvitation(ctx context.Context, in Acceptance) (Membership, error) {
 	if err := in.Validate(); err != nil {
@@ -299,6 +310,9 @@ func (s *DB) AcceptInvitation(ctx context.Context, in Acceptance) (Membership, e
 		before, _, err := s.lockMembership(ctx, sc, MembershipRef{ID: inv.MembershipID}, true)
 		if err != nil {
 			return err
+		}
+		if before.ExpiresAt != nil && !before.ExpiresAt.After(s.clock()) {
+			return ErrInvitationNotFound // the membership ended before it began
 		}
 		// The token is spent by deleting its row: of two acceptances, the
 		// second deletes nothing.

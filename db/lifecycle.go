@@ -75,7 +75,7 @@ func (m Membership) granted() []string {
 // is, with no event; an invited or expired one is membership.not_active;
 // the account's last active owner stays (membership.last_owner).
 func (s *DB) Deactivate(ctx context.Context, sc Scope, ref MembershipRef, ifMatch IfMatch) (Membership, error) {
-	return s.changeStatus(ctx, sc, ref, ifMatch, func(ctx context.Context, m Membership) (Membership, error) {
+	return s.changeStatus(ctx, sc, ref, ifMatch, func(ctx context.Context, _, m Membership) (Membership, error) {
 		switch m.Status {
 		case StatusInactive:
 			return m, nil
@@ -92,13 +92,18 @@ func (s *DB) Deactivate(ctx context.Context, sc Scope, ref MembershipRef, ifMatc
 
 // Reactivate makes an inactive membership active again, with what it
 // had. An active one is answered as it is, with no event; an invited or
-// expired one is membership.not_active.
+// expired one is membership.not_active. A member principal may reactivate
+// only a membership that grants nothing beyond their own permissions
+// (escalation).
 func (s *DB) Reactivate(ctx context.Context, sc Scope, ref MembershipRef, ifMatch IfMatch) (Membership, error) {
-	return s.changeStatus(ctx, sc, ref, ifMatch, func(ctx context.Context, m Membership) (Membership, error) {
+	return s.changeStatus(ctx, sc, ref, ifMatch, func(ctx context.Context, by, m Membership) (Membership, error) {
 		switch m.Status {
 		case StatusActive:
 			return m, nil
 		case StatusInactive:
+			if err := by.mayRestore(m); err != nil {
+				return m, err
+			}
 			return s.reactivate(ctx, sc, m)
 		}
 		return m, errNotInactive.With(map[string]any{"id": m.ID, "status": m.Status})
@@ -110,9 +115,10 @@ func (s *DB) Reactivate(ctx context.Context, sc Scope, ref MembershipRef, ifMatc
 // owners, reactivating takes a seat), once the caller may change it: the
 // same authorization as editing it (a member principal with
 // members.manage, never on itself, an owner's membership only as an
-// owner).
+// owner). fn is given the acting member's membership (the zero one for
+// staff and keys) and the membership.
 func (s *DB) changeStatus(ctx context.Context, sc Scope, ref MembershipRef, ifMatch IfMatch,
-	fn func(ctx context.Context, m Membership) (Membership, error)) (Membership, error) {
+	fn func(ctx context.Context, by, m Membership) (Membership, error)) (Membership, error) {
 	var m Membership
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		before, _, err := s.lockMembership(ctx, sc, ref, true)
@@ -129,7 +135,7 @@ func (s *DB) changeStatus(ctx context.Context, sc Scope, ref MembershipRef, ifMa
 		if err := ifMatch.check(before.Version); err != nil {
 			return err
 		}
-		m, err = fn(ctx, before)
+		m, err = fn(ctx, by, before)
 		return err
 	})
 	return m, err

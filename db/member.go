@@ -236,6 +236,13 @@ func (by Membership) mayEdit(m Membership, e edit) error {
 	return by.mayGive(role, gained)
 }
 
+// mayRestore refuses a member principal's reactivation of m when what m
+// grants once active (its role's and direct permissions) is beyond the
+// member's own effective permissions: giving them back is giving them.
+func (by Membership) mayRestore(m Membership) error {
+	return by.mayGive(&Role{Permissions: m.Role.Permissions}, m.Permissions)
+}
+
 // mayRemove refuses a member principal's removal of m: anyone may leave
 // (the last owner rule aside), removing others takes members.manage, and
 // an owner's membership an owner.

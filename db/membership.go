@@ -217,7 +217,7 @@ func (s *DB) ListMemberships(ctx context.Context, sc Scope, accountID string, f 
 		}
 	}
 	if f.Q != "" {
-		more += ` AND (u.email_lower LIKE ? ESCAPE '\' OR LOWER(u.name) LIKE ? ESCAPE '\')`
+		more += ` AND (u.email_lower LIKE ? ESCAPE '\' OR ` + s.lowerSQL("u.name") + ` LIKE ? ESCAPE '\')`
 		moreArgs = append(moreArgs, escapeLike(FoldEmail(f.Q))+"%", likePrefix(f.Q))
 	}
 	more, moreArgs = f.person(more, moreArgs)
@@ -253,7 +253,7 @@ func (s *DB) membershipsOfPerson(ctx context.Context, sc Scope, f MembershipFilt
 	before, beforeArgs := expiresBeforeFilter(f)
 	q, args = q+cond+before, append(append(args, condArgs...), beforeArgs...)
 	if f.Q != "" {
-		q += ` AND (u.email_lower LIKE ? ESCAPE '\' OR LOWER(u.name) LIKE ? ESCAPE '\')`
+		q += ` AND (u.email_lower LIKE ? ESCAPE '\' OR ` + s.lowerSQL("u.name") + ` LIKE ? ESCAPE '\')`
 		args = append(args, escapeLike(FoldEmail(f.Q))+"%", likePrefix(f.Q))
 	}
 	ms, err := s.loadMemberships(ctx, q+` ORDER BY am.id LIMIT ?`, append(args, page.fetch())...)

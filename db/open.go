@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net"
@@ -16,7 +17,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
-	_ "modernc.org/sqlite" // embedded SQLite driver, pure Go
+	"modernc.org/sqlite" // embedded SQLite driver, pure Go
 )
 
 // DefaultURL is where Roster keeps its data when DATABASE_URL is not set.
@@ -25,6 +26,24 @@ const DefaultURL = "sqlite:./data/roster.db"
 func init() {
 	// sqlx does not know modernc's driver name; it binds with '?'.
 	sqlx.BindDriver("sqlite", sqlx.QUESTION)
+	sqlite.MustRegisterDeterministicScalarFunction(sqliteLower, 1, lowerText)
+}
+
+// sqliteLower is the SQLite function that lower-cases text by Unicode's
+// rules, as Go's strings.ToLower and PostgreSQL's lower() do: SQLite's
+// own lower() folds ASCII letters only, so that "Ärzte" never matched a
+// search for "ärz" (lowerSQL).
+const sqliteLower = "roster_lower"
+
+// lowerText is sqliteLower: NULL stays NULL, text is lower-cased.
+func lowerText(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+	switch v := args[0].(type) {
+	case string:
+		return strings.ToLower(v), nil
+	case []byte:
+		return strings.ToLower(string(v)), nil
+	}
+	return args[0], nil
 }
 
 // Open connects to the database named by url: "postgres://…" or

@@ -61,7 +61,9 @@ func transferTargetOK(m Membership) error {
 // TransferOwnership makes an active member of the account its owner and
 // gives the previous owner another role, in one transaction under the
 // account's lock: there is never a moment with no owner, or with two where
-// there was one. A member principal must be an active owner (owner_only);
+// there was one. A member principal must be an active owner (owner_only)
+// and may give the previous owner only a role within their own
+// permissions (escalation);
 // staff and keys act for the current owner: the only one, the one
 // in.From names when there are several (ownership.ambiguous without it),
 // or nobody when the account has none. A version in.IfMatch does not name
@@ -88,6 +90,11 @@ func (s *DB) TransferOwnership(ctx context.Context, sc Scope, accountID string, 
 		}
 		owner, demoted, err := s.transferRoles(ctx, sc.WorkspaceID, in.PreviousOwnerRole)
 		if err != nil {
+			return err
+		}
+		// The owner who hands over gives the previous owner's role too:
+		// no more than they hold (escalation).
+		if err := by.mayGive(&demoted, nil); err != nil {
 			return err
 		}
 		to, err := s.transferTarget(ctx, sc, accountID, in.To)

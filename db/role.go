@@ -209,6 +209,9 @@ func (s *DB) patchRole(ctx context.Context, sc Scope, r *Role, p RolePatch) (map
 		if !*p.IsDefault {
 			return nil, Invalid(map[string]string{"is_default": "cannot be false on the default role: make another role the default instead"})
 		}
+		if r.Slug == OwnerRoleSlug {
+			return nil, Invalid(map[string]string{"is_default": "cannot be true on the owner role: members added without a role would become owners"})
+		}
 		if err := s.clearDefaultRole(ctx, sc); err != nil {
 			return nil, err
 		}

@@ -17,7 +17,8 @@ import (
 const webhookKeyName = "webhook_secret_key"
 
 // secretBox encrypts the secrets Roster must read back (webhook signing
-// secrets) with AES-256-GCM under the server key; a sealed secret is
+// secrets, and the stored answers of idempotent requests, which can carry
+// a secret shown once) with AES-256-GCM under the server key; a sealed secret is
 // "v1:" and the base64 of the nonce and the ciphertext.
 type secretBox struct{ aead cipher.AEAD }
 
@@ -39,7 +40,7 @@ func (b *secretBox) seal(plain string) string {
 
 // errSecretKey is a sealed secret the server key does not open: the key
 // changed since it was sealed.
-var errSecretKey = errors.New("db: a webhook secret does not open with the server key (was ROSTER_SECRET_KEY changed?)")
+var errSecretKey = errors.New("db: a sealed secret does not open with the server key (was ROSTER_SECRET_KEY changed?)")
 
 // open decrypts a sealed secret.
 func (b *secretBox) open(sealed string) (string, error) {

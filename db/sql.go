@@ -68,6 +68,17 @@ func stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 // nullString turns "" into NULL.
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
+// lowerSQL is the SQL that lower-cases a text column as likePrefix
+// lower-cases what it is compared with, by Unicode's rules: lower() on
+// PostgreSQL (which the index users_name_prefix is built on), sqliteLower
+// on SQLite.
+func (s *DB) lowerSQL(column string) string {
+	if s.Dialect == Postgres {
+		return "LOWER(" + column + ")"
+	}
+	return sqliteLower + "(" + column + ")"
+}
+
 // likePrefix turns user input into a LIKE pattern matching it as a
 // lower-cased prefix, its wildcards escaped.
 func likePrefix(q string) string { return escapeLike(strings.ToLower(q)) + "%" }

@@ -639,10 +639,22 @@ func (s *DB) emailOwners(ctx context.Context, sc Scope, subject, body string) er
 	return nil
 }
 
-// WebhookBacklog is how many deliveries wait or are being sent, over
-// every workspace (multi-shard).
-func (s *DB) WebhookBacklog(ctx context.Context) (int, error) {
-	var n int
-	err := s.get(ctx, &n, `SELECT `+multiShard+`COUNT(*) FROM webhook_deliveries WHERE status IN ('pending', 'sending')`)
-	return n, wrap(err, "count pending webhook deliveries")
+// WebhookBacklog returns how many webhook deliveries wait to be sent (or
+// are being sent), and when the one most overdue fell due (zero when
+// none waits). Both read the partial index of the deliveries due, over
+// every workspace (multi-shard); a delivery waiting for a retry's time is
+// waiting, and falls due then.
+func (s *DB) WebhookBacklog(ctx context.Context) (pending int, due time.Time, err error) {
+	const waiting = ` FROM webhook_deliveries WHERE status IN ('pending', 'sending')`
+	if err := s.get(ctx, &pending, `SELECT `+multiShard+`COUNT(*)`+waiting); err != nil {
+		return 0, time.Time{}, wrap(err, "count pending webhook deliveries")
+	}
+	if pending == 0 {
+		return 0, time.Time{}, nil
+	}
+	err = s.get(ctx, &due, `SELECT `+multiShard+`next_attempt_at`+waiting+` AND next_attempt_at IS NOT NULL ORDER BY next_attempt_at LIMIT 1`)
+	if errors.Is(err, sql.ErrNoRows) { // sent meanwhile
+		return pending, time.Time{}, nil
+	}
+	return pending, due, wrap(err, "find the most overdue webhook delivery")
 }

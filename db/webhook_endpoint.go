@@ -90,6 +90,9 @@ type WebhookEndpointPatch struct {
 	EnabledEvents *[]string
 	AccountID     *string
 	Status        *string
+	// IfMatch, when set, names the versions (ETags) the change may apply
+	// to: another is precondition_failed.
+	IfMatch IfMatch
 }
 
 // checkURL validates an endpoint URL in a mode under the net policy.
@@ -278,7 +281,8 @@ func (ep *WebhookEndpoint) decode() {
 
 // UpdateWebhookEndpoint changes an endpoint, recording
 // webhook_endpoint.updated with the fields as they were. Disabling it
-// skips its pending deliveries; enabling it redelivers nothing.
+// skips its pending deliveries; enabling it redelivers nothing. A version
+// p.IfMatch does not name is precondition_failed.
 func (s *DB) UpdateWebhookEndpoint(ctx context.Context, sc Scope, id string, p WebhookEndpointPatch) (WebhookEndpoint, error) {
 	if err := staffOnly(sc); err != nil {
 		return WebhookEndpoint{}, err
@@ -308,6 +312,9 @@ func (s *DB) UpdateWebhookEndpoint(ctx context.Context, sc Scope, id string, p W
 	err := s.WithTx(ctx, func(ctx context.Context) error {
 		var err error
 		if ep, err = s.endpoint(ctx, sc, id, s.forUpdate()); err != nil {
+			return err
+		}
+		if err := p.IfMatch.check(ep.Version); err != nil {
 			return err
 		}
 		prev, err := s.patchEndpoint(ctx, sc, &ep, p)
@@ -369,14 +376,18 @@ func (s *DB) patchEndpoint(ctx context.Context, sc Scope, ep *WebhookEndpoint, p
 }
 
 // DeleteWebhookEndpoint removes an endpoint and its deliveries, recording
-// webhook_endpoint.deleted.
-func (s *DB) DeleteWebhookEndpoint(ctx context.Context, sc Scope, id string) error {
+// webhook_endpoint.deleted. A version ifMatch does not name is
+// precondition_failed.
+func (s *DB) DeleteWebhookEndpoint(ctx context.Context, sc Scope, id string, ifMatch IfMatch) error {
 	if err := staffOnly(sc); err != nil {
 		return err
 	}
 	return s.WithTx(ctx, func(ctx context.Context) error {
 		ep, err := s.endpoint(ctx, sc, id, s.forUpdate())
 		if err != nil {
+			return err
+		}
+		if err := ifMatch.check(ep.Version); err != nil {
 			return err
 		}
 		for _, q := range []string{

@@ -7,7 +7,8 @@ import (
 
 // NetPolicy is where webhooks may connect: any public address, and the
 // refused kinds of address (loopback, private, link-local, multicast,
-// unspecified) only inside Allow (ROSTER_WEBHOOK_ALLOW_NETS).
+// unspecified, and the reserved ranges of reservedNets) only inside
+// Allow (ROSTER_WEBHOOK_ALLOW_NETS).
 type NetPolicy struct {
 	Allow []netip.Prefix
 }
@@ -32,7 +33,29 @@ func (p NetPolicy) Refusal(ip netip.Addr) string {
 	case ip.IsUnspecified():
 		return "unspecified address " + ip.String() + " refused"
 	}
+	for _, n := range reservedNets {
+		if n.Contains(ip) {
+			return "reserved address " + ip.String() + " refused"
+		}
+	}
 	return ""
+}
+
+// reservedNets are the other ranges that are not the public internet
+// (RFC 6890) and can lead inside a network: shared address space
+// (carrier-grade NAT, where some clouds answer their metadata), "this
+// network", benchmarking, IETF assignments, the reserved block with the
+// broadcast address, IPv4-compatible IPv6, and the NAT64 prefixes that
+// translate to any IPv4 address, private ones included.
+var reservedNets = []netip.Prefix{
+	netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("240.0.0.0/4"),
+	netip.MustParsePrefix("::/96"),
+	netip.MustParsePrefix("64:ff9b::/96"),
+	netip.MustParsePrefix("64:ff9b:1::/48"),
 }
 
 // netPolicy holds a DB's NetPolicy.

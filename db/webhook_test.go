@@ -208,7 +208,7 @@ func TestFinishRacesEndpointDeletion(t *testing.T) {
 		}()
 		<-paused
 		deleted := make(chan error, 1)
-		go func() { deleted <- d.DeleteWebhookEndpoint(ctx, sc, ep.ID) }()
+		go func() { deleted <- d.DeleteWebhookEndpoint(ctx, sc, ep.ID, nil) }()
 		waitForALockWait(t, d)
 		close(release)
 		if err := <-finished; err != nil {

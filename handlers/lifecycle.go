@@ -66,6 +66,9 @@ func ParseExpiry(text string) (*time.Time, error) {
 
 // Deactivate answers POST /v1/account-memberships/{id}/deactivate.
 func (h *Memberships) Deactivate(c *fiber.Ctx) error {
+	if err := decode(c, &struct{}{}); err != nil {
+		return err // it takes no body: {} or none
+	}
 	m, err := h.Store.Deactivate(ctx(c), PrincipalOf(c).Scope, refOf(c), ifMatchOf(c))
 	if err != nil {
 		return err
@@ -75,6 +78,9 @@ func (h *Memberships) Deactivate(c *fiber.Ctx) error {
 
 // Reactivate answers POST /v1/account-memberships/{id}/reactivate.
 func (h *Memberships) Reactivate(c *fiber.Ctx) error {
+	if err := decode(c, &struct{}{}); err != nil {
+		return err // it takes no body: {} or none
+	}
 	m, err := h.Store.Reactivate(ctx(c), PrincipalOf(c).Scope, refOf(c), ifMatchOf(c))
 	if err != nil {
 		return err

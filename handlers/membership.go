@@ -229,6 +229,9 @@ func (h *Memberships) Delete(c *fiber.Ctx) error {
 
 // Resend answers POST /v1/account-memberships/{id}/resend-invitation.
 func (h *Memberships) Resend(c *fiber.Ctx) error {
+	if err := decode(c, &struct{}{}); err != nil {
+		return err // it takes no body: {} or none
+	}
 	m, err := h.Store.ResendInvitation(ctx(c), PrincipalOf(c).Scope, refOf(c), h.acceptURL)
 	if err != nil {
 		return err

@@ -265,7 +265,7 @@ func (h *WebhookPages) Delete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.Store.DeleteWebhookEndpoint(ctx(c), p.Scope, ep.ID); err != nil {
+	if err := h.Store.DeleteWebhookEndpoint(ctx(c), p.Scope, ep.ID, nil); err != nil {
 		return h.refusal(c, ep.ID, views.Form{}, err)
 	}
 	h.flash(c, "Deleted the endpoint "+ep.URL+".")

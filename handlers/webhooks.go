@@ -17,7 +17,7 @@ type WebhookStore interface {
 	WebhookEndpoint(ctx context.Context, sc db.Scope, id string) (db.WebhookEndpoint, error)
 	CreateWebhookEndpoint(ctx context.Context, sc db.Scope, in db.WebhookEndpointInput) (db.WebhookEndpoint, error)
 	UpdateWebhookEndpoint(ctx context.Context, sc db.Scope, id string, p db.WebhookEndpointPatch) (db.WebhookEndpoint, error)
-	DeleteWebhookEndpoint(ctx context.Context, sc db.Scope, id string) error
+	DeleteWebhookEndpoint(ctx context.Context, sc db.Scope, id string, ifMatch db.IfMatch) error
 	RotateWebhookSecret(ctx context.Context, sc db.Scope, id string, expiresIn time.Duration) (db.WebhookEndpoint, error)
 	TestWebhookEndpoint(ctx context.Context, sc db.Scope, id string) (db.WebhookDelivery, error)
 	ListWebhookDeliveries(ctx context.Context, sc db.Scope, endpointID, status string, page db.Page) ([]db.WebhookDelivery, error)
@@ -116,6 +116,7 @@ func (h *Webhooks) UpdateEndpoint(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	p.IfMatch = ifMatchOf(c)
 	ep, err := h.Store.UpdateWebhookEndpoint(ctx(c), PrincipalOf(c).Scope, c.Params("id"), p)
 	if err != nil {
 		return err
@@ -125,7 +126,7 @@ func (h *Webhooks) UpdateEndpoint(c *fiber.Ctx) error {
 
 // DeleteEndpoint answers DELETE /v1/webhook-endpoints/{id}.
 func (h *Webhooks) DeleteEndpoint(c *fiber.Ctx) error {
-	if err := h.Store.DeleteWebhookEndpoint(ctx(c), PrincipalOf(c).Scope, c.Params("id")); err != nil {
+	if err := h.Store.DeleteWebhookEndpoint(ctx(c), PrincipalOf(c).Scope, c.Params("id"), ifMatchOf(c)); err != nil {
 		return err
 	}
 	return writeVoid(c)

@@ -105,9 +105,13 @@ func (t MemberTable) removesRow(m db.Membership) bool {
 	return t.editsRow(m)
 }
 
-// mayResend reports whether the viewer may resend invitations: every
-// staff member, and a member holding members.manage.
-func (t MemberTable) mayResend() bool { return t.Member == nil || t.CanWrite }
+// mayResend reports whether the viewer may resend m's invitation (and see
+// its link): every staff member, and a member holding members.manage, an
+// owner's invitation only as an owner.
+func (t MemberTable) mayResend(m db.Membership) bool {
+	v := t.Member
+	return v == nil || t.CanWrite && (m.Role.Slug != db.OwnerRoleSlug || v.Owner)
+}
 
 // self reports whether m is the viewer's own membership.
 func (t MemberTable) self(m db.Membership) bool {

@@ -2254,7 +2254,7 @@ func actionsCell(t MemberTable, r MemberRow) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if r.invited() {
-			if t.mayResend() {
+			if t.mayResend(r.Member) {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 197, "<form class=\"row-form\" method=\"post\" action=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -2351,7 +2351,7 @@ func actionsCell(t MemberTable, r MemberRow) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if r.invited() && t.mayResend() {
+		if r.invited() && t.mayResend(r.Member) {
 			templ_7745c5c3_Err = invitationLink(t, r).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -196,6 +196,13 @@ func TestBulkDuplicates(t *testing.T) {
 		if first := a.Results[3].Error.Details["first_index"]; first != float64(0) {
 			t.Fatalf("first_index %v", first)
 		}
+
+		// A link names a staff member: the same one twice is a duplicate.
+		staff := e.staff("twice@acme.example", db.RoleSupport)
+		link := `{"op":"link","workspace_membership_id":"` + staff + `"}`
+		if got := e.bulk(t, sk, acct, ops("", link, link)).statuses(); got != "201, 409 bulk.duplicate_item" {
+			t.Fatalf("the same staff member linked twice: %s", got)
+		}
 	})
 }
 

@@ -117,6 +117,26 @@ func TestLifecycleDeactivateAPI(t *testing.T) {
 		}
 		e.Call(t, "GET", "/v1/accounts/"+f.account, f.plainJWT, "").Expect(t, 200, "")
 		e.Call(t, "POST", "/v1/account-memberships/am_nope/deactivate", f.sk, "").Expect(t, 404, "membership.not_found")
+
+		// Reactivating gives back what the membership grants: a member
+		// may not give back a permission they lack themselves.
+		e.Call(t, "POST", "/v1/permissions", f.sk, `{"key":"reports.export"}`).Expect(t, 201, "")
+		e.Call(t, "PATCH", plain, f.sk, `{"add_permissions":["reports.export"]}`).Expect(t, 200, "")
+		e.Call(t, "POST", plain+"/deactivate", f.sk, "").Expect(t, 200, "")
+		e.run(t, []apiCase{{name: "an admin member cannot give back what they lack", method: "POST", path: plain + "/reactivate",
+			token: f.adminJWT, status: 403, typ: "forbidden", says: "escalation"}})
+		if m := lifecycleOf(t, e.Call(t, "GET", plain, f.sk, "")); m.Status != "inactive" {
+			t.Fatalf("after the refusal: %+v", m)
+		}
+		e.Call(t, "POST", plain+"/reactivate", f.sk, "").Expect(t, 200, "")
+
+		// These actions take no body: {} or nothing.
+		e.Call(t, "POST", plain+"/deactivate", f.sk, `{"reason":"left"}`).Expect(t, 400, "validation_error")
+		e.Call(t, "POST", plain+"/deactivate", f.sk, "left", "Content-Type", "text/plain").Expect(t, 415, "unsupported_media_type")
+		if m := lifecycleOf(t, e.Call(t, "GET", plain, f.sk, "")); m.Status != "active" {
+			t.Fatalf("a refused deactivation deactivated: %+v", m)
+		}
+		e.Call(t, "POST", plain+"/deactivate", f.sk, `{}`).Expect(t, 200, "")
 	})
 }
 

@@ -385,6 +385,17 @@ func TestInvitationPage(t *testing.T) {
 		}
 		visitor.Get("/invitations/"+expired.token(t)).Expect(t, 404).Has(t, gone)
 		f.b.Get(f.page).Has(t, "Invitation expired", "resend it to send a new link")
+
+		// A membership that ended before it was accepted cannot be accepted.
+		ended := f.invited("ella@example.com")
+		if _, err := d.Exec(d.Rebind(`UPDATE account_memberships SET expires_at = ? WHERE id = ?`), "2001-01-01 00:00:00+00:00", ended.ID); err != nil {
+			t.Fatal(err)
+		}
+		visitor.Get("/invitations/"+ended.token(t)).Expect(t, 404).Has(t, gone)
+		visitor.Post("/invitations/"+ended.token(t), url.Values{"name": {"Ella"}}).Expect(t, 404).Has(t, gone)
+		if m := f.current(t, ended.ID); m.Status != db.StatusInvited {
+			t.Fatalf("an ended membership was accepted: %s", m.Status)
+		}
 	})
 }
 

@@ -154,6 +154,12 @@ func TestIdempotency(t *testing.T) {
 		if first.Header.Get("Idempotent-Replayed") != "" {
 			t.Fatal("first answer marked replayed")
 		}
+		// The stored answer holds the accept link, shown once: never in clear.
+		var stored string
+		if err := d.Get(&stored, d.Rebind(`SELECT response_body FROM idempotency_keys WHERE key = ?`), "k-1"); err != nil ||
+			!strings.Contains(first.Raw, "accept_url") || strings.Contains(stored, "accept") || strings.Contains(stored, "ida@example.com") {
+			t.Fatalf("stored answer %.80q, %v", stored, err)
+		}
 		e.Call(t, "POST", path, test, `{"email":"other@example.com"}`, key("k-1")...).Expect(t, 409, "idempotency.conflict")
 		e.Call(t, "POST", "/v1/accounts", test, `{"name":"Shop"}`, key("k-1")...).Expect(t, 409, "idempotency.conflict")
 
@@ -196,7 +202,6 @@ func TestIdempotency(t *testing.T) {
 		if got := len(e.walk(t, "/v1/account-memberships?account_id="+acct, test, 100)); got != 4 {
 			t.Fatalf("%d memberships, want 4", got)
 		}
-		var stored string
 		if err := d.Get(&stored, d.Rebind(`SELECT response_body FROM idempotency_keys WHERE key = ?`), "accept-1"); err != nil || strings.Contains(stored, tok) {
 			t.Fatalf("stored accept answer %q, %v", stored, err)
 		}

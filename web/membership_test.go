@@ -359,6 +359,7 @@ func TestMembershipList(t *testing.T) {
 			`{"email":"a_b@example.com"}`,
 			link(e.staff("carol@acme.example", db.RoleAdmin), "admin"),
 			link(e.staff("dan@acme.example", db.RoleAdmin), "owner"),
+			`{"email":"emile@example.com","name":"Émile Zola"}`,
 		} {
 			ids = append(ids, e.addMember(sk, acct, body).ID)
 		}
@@ -369,7 +370,7 @@ func TestMembershipList(t *testing.T) {
 			query string
 			want  []int
 		}{
-			{"status=invited", []int{0, 1, 2}},
+			{"status=invited", []int{0, 1, 2, 5}},
 			{"status=active", []int{3, 4}},
 			{"role=admin", []int{1, 3}},
 			{"role=owner&status=active", []int{4}},
@@ -379,6 +380,8 @@ func TestMembershipList(t *testing.T) {
 			{"q=a_", []int{2}},
 			{"q=a%25", nil},
 			{"q=carol%40acme", []int{3}},
+			{"q=%C3%89mile", []int{5}}, // É: lower-cased by Unicode's rules on both databases
+			{"q=%C3%A9MILE+z", []int{5}},
 		} {
 			r := e.Call(t, "GET", "/v1/account-memberships?account_id="+acct+"&"+tc.query, sk, "")
 			r.Expect(t, 200, "")

@@ -82,7 +82,8 @@ func newMetrics(store *db.DB) *metrics {
 		routes: map[*fiber.Handler]string{},
 	}
 	m.registry.MustRegister(m.requests, m.latency, m.signIns, m.refusals,
-		outboxCollector{store},
+		backlogCollector{outboxPendingDesc, outboxAgeDesc, store.OutboxBacklog},
+		backlogCollector{webhookPendingDesc, webhookAgeDesc, store.WebhookBacklog},
 		collectors.NewDBStatsCollector(store.DB.DB, "roster"),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -150,38 +151,48 @@ func (m *metrics) signInRefused(reason string) {
 	}
 }
 
-// outboxCollector reads the outbox's queue when scraped.
-type outboxCollector struct{ store *db.DB }
+// backlogCollector reads a queue's backlog when scraped: how many items
+// wait, and how long the one waiting longest has waited.
+type backlogCollector struct {
+	pending, age *prometheus.Desc
+	// read returns how many wait, and since when the longest has waited
+	// (zero when none has).
+	read func(context.Context) (int, time.Time, error)
+}
 
 var (
 	outboxPendingDesc = prometheus.NewDesc("roster_outbox_pending",
 		"Emails in the outbox waiting to be handed over.", nil, nil)
 	outboxAgeDesc = prometheus.NewDesc("roster_outbox_oldest_pending_age_seconds",
 		"How long the oldest email waiting in the outbox has waited (0 when none waits).", nil, nil)
+	webhookPendingDesc = prometheus.NewDesc("roster_webhook_deliveries_pending",
+		"Webhook deliveries waiting to be sent or being sent (pending and sending).", nil, nil)
+	webhookAgeDesc = prometheus.NewDesc("roster_webhook_oldest_due_age_seconds",
+		"How long the delivery most overdue has been due (0 when none is due): the dispatcher's lag.", nil, nil)
 )
 
-// Describe sends the outbox's descriptions.
-func (outboxCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- outboxPendingDesc
-	ch <- outboxAgeDesc
+// Describe sends the queue's descriptions.
+func (b backlogCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- b.pending
+	ch <- b.age
 }
 
 // Collect reads the queue; a database that does not answer within 2 s is
 // reported as an invalid metric, which fails the scrape of these two only.
-func (o outboxCollector) Collect(ch chan<- prometheus.Metric) {
+func (b backlogCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	pending, oldest, err := o.store.OutboxBacklog(ctx)
+	pending, since, err := b.read(ctx)
 	if err != nil {
-		ch <- prometheus.NewInvalidMetric(outboxPendingDesc, err)
+		ch <- prometheus.NewInvalidMetric(b.pending, err)
 		return
 	}
 	age := 0.0
-	if !oldest.IsZero() {
-		age = max(0, time.Since(oldest).Seconds())
+	if !since.IsZero() {
+		age = max(0, time.Since(since).Seconds())
 	}
-	ch <- prometheus.MustNewConstMetric(outboxPendingDesc, prometheus.GaugeValue, float64(pending))
-	ch <- prometheus.MustNewConstMetric(outboxAgeDesc, prometheus.GaugeValue, age)
+	ch <- prometheus.MustNewConstMetric(b.pending, prometheus.GaugeValue, float64(pending))
+	ch <- prometheus.MustNewConstMetric(b.age, prometheus.GaugeValue, age)
 }
 
 // metricsHandler answers GET /metrics and, with pprof, /debug/pprof/.

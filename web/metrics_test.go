@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"context"
+	"fmt"
 	"net"
 	"net/url"
 	"roster/web/webtest"
@@ -106,20 +108,56 @@ func TestOutboxMetrics(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d, func(c *web.Config) { c.Metrics = true })
 		private := e.serveMetrics()
-		if _, body := webtest.Fetch(t, private+"/metrics"); !strings.Contains(body, "roster_outbox_pending 0\n") ||
-			!strings.Contains(body, "roster_outbox_oldest_pending_age_seconds 0\n") {
-			t.Fatalf("an empty outbox:\n%s", grep(body, "roster_outbox"))
-		}
+		scrapeHas(t, private, "an empty outbox", "roster_outbox_pending 0\n", "roster_outbox_oldest_pending_age_seconds 0\n")
 		if _, err := d.Exec(d.Rebind(`INSERT INTO outbox (id, workspace_id, livemode, to_email, subject, body, created_at)
 			VALUES (?, ?, ?, 'a@example.com', 's', 'b', ?), (?, ?, ?, 'b@example.com', 's', 'b', ?)`),
 			db.NewID("em"), e.ws.WorkspaceID, true, time.Now().Add(-time.Hour).UTC(),
 			db.NewID("em"), e.ws.WorkspaceID, true, time.Now().UTC()); err != nil {
 			t.Fatal(err)
 		}
-		_, body := webtest.Fetch(t, private+"/metrics")
-		if !strings.Contains(body, "roster_outbox_pending 2\n") || !strings.Contains(body, "roster_outbox_oldest_pending_age_seconds 36") {
-			t.Fatalf("two pending emails, the oldest an hour old:\n%s", grep(body, "roster_outbox"))
+		scrapeHas(t, private, "two pending emails, the oldest an hour old",
+			"roster_outbox_pending 2\n", "roster_outbox_oldest_pending_age_seconds 36")
+	})
+}
+
+// scrapeHas scrapes the metrics listener at private and fails the test,
+// showing the roster_ metrics, unless each of want is in the answer.
+func scrapeHas(t *testing.T, private, situation string, want ...string) {
+	t.Helper()
+	_, body := webtest.Fetch(t, private+"/metrics")
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Fatalf("%s: /metrics lacks %q:\n%s", situation, w, grep(body, "roster_"))
 		}
+	}
+}
+
+// TestWebhookQueueMetrics: the webhook queue's depth and how long its
+// most overdue delivery has been due are read from the database when
+// scraped; a delivery waiting for a later retry is pending but not late.
+func TestWebhookQueueMetrics(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d, func(c *web.Config) { c.Metrics = true })
+		private := e.serveMetrics()
+		scrapeHas(t, private, "an empty queue", "roster_webhook_deliveries_pending 0\n", "roster_webhook_oldest_due_age_seconds 0\n")
+		sc := db.Scope{WorkspaceID: e.ws.WorkspaceID}
+		ep, err := d.CreateWebhookEndpoint(context.Background(), sc, db.WebhookEndpointInput{URL: "http://hooks.example.com/"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		insert := d.Rebind(`INSERT INTO webhook_deliveries (workspace_id, id, livemode, endpoint_id, event_id, event_type, status, next_attempt_at, created_at)
+			VALUES (?, ?, false, ?, ?, 'account.created', ?, ?, ?)`)
+		for i, row := range []struct {
+			status string
+			due    time.Duration
+		}{{"pending", -time.Hour}, {"pending", time.Hour}, {"succeeded", -2 * time.Hour}} {
+			if _, err := d.Exec(insert, sc.WorkspaceID, db.NewID("wd"), ep.ID, fmt.Sprintf("evt_%d", i), row.status,
+				time.Now().Add(row.due).UTC(), time.Now().Add(-3*time.Hour).UTC()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		scrapeHas(t, private, "two pending deliveries, one due an hour ago",
+			"roster_webhook_deliveries_pending 2\n", "roster_webhook_oldest_due_age_seconds 36")
 	})
 }
 

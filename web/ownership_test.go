@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,7 +114,19 @@ func TestTransferOwnership(t *testing.T) {
 		t.Run("members: only an owner", func(t *testing.T) {
 			f := newMemberFixture(t, e)
 			e.Call(t, "POST", transferPath(f.account), f.adminJWT, `{"to_membership_id":"`+f.plain.ID+`"}`).Expect(t, 403, "forbidden")
-			r := e.Call(t, "POST", transferPath(f.account), f.ownerJWT, `{"to_membership_id":"`+f.admin.ID+`"}`)
+			// The role the owner takes after handing over is given by them:
+			// none with a permission they lack.
+			e.Call(t, "POST", "/v1/permissions", sk, `{"key":"reports.export"}`).Expect(t, 201, "")
+			e.Call(t, "POST", "/v1/roles", sk, `{"slug":"auditor","name":"Auditor","permissions":["members.read","reports.export"]}`).Expect(t, 201, "")
+			r := e.Call(t, "POST", transferPath(f.account), f.ownerJWT, `{"to_membership_id":"`+f.admin.ID+`","previous_owner_role":"auditor"}`)
+			r.Expect(t, 403, "forbidden")
+			if !strings.Contains(string(r.Raw), `"reason":"escalation"`) || !strings.Contains(string(r.Raw), "reports.export") {
+				t.Fatalf("an owner took a role beyond their own: %s", r.Raw)
+			}
+			if got := e.owners(t, sk, f.account); len(got) != 1 || got[0] != f.owner.ID {
+				t.Fatalf("owners after the refusal %v", got)
+			}
+			r = e.Call(t, "POST", transferPath(f.account), f.ownerJWT, `{"to_membership_id":"`+f.admin.ID+`"}`)
 			r.Expect(t, 200, "")
 			var tr transfer
 			r.Data(t, &tr)

@@ -183,6 +183,12 @@ func TestPortalOffersAndRefuses(t *testing.T) {
 		row.Has(t, `id="member-`+f.plain.ID+`"`, "you do not hold org.manage.").Lacks(t, "<html")
 		ab.Post("/portal/invite", url.Values{"emails": {"new@members.example"}, "role": {"member"}}).Expect(t, 303, "/portal")
 		ab.Get("/portal").Has(t, "Invited new@members.example.")
+
+		// An owner's invitation: neither resent nor shown to the admin.
+		owed := e.addMember(f.sk, f.account, `{"email":"next-owner@members.example","role":"owner"}`)
+		ab.Get("/portal").Has(t, "next-owner@members.example").
+			Lacks(t, "Resend invitation to next-owner@members.example", "Invitation link of next-owner@members.example")
+		ab.Post("/portal/members/"+owed.ID+"/resend", nil).Expect(t, 403).Has(t, "Only an owner may change an owner&#39;s membership.")
 	})
 }
 

@@ -90,7 +90,10 @@ func TestMemberPrincipalWrites(t *testing.T) {
 		staff := e.staff("linked@acme.example", db.RoleSupport)
 		ms, acct := "/v1/account-memberships/", "/v1/accounts/"+f.account
 		invite := "/v1/account-memberships?account_id=" + f.account
+		invitedOwner := e.addMember(f.sk, f.account, `{"email":"io@members.example","role":"owner","send_email":false}`)
 		e.run(t, []apiCase{
+			{name: "admin cannot resend an owner's invitation", method: "POST", path: ms + invitedOwner.ID + "/resend-invitation", token: f.adminJWT, status: 403, typ: "forbidden", says: "owner_only"},
+			{name: "the owner resends it", method: "POST", path: ms + invitedOwner.ID + "/resend-invitation", token: f.ownerJWT, status: 200},
 			{name: "plain member cannot invite", method: "POST", path: invite, token: f.plainJWT, body: `{"email":"x@members.example"}`, status: 403, typ: "forbidden", detail: "required_permission", says: "members.manage"},
 			{name: "admin invites with the default role", method: "POST", path: invite, token: f.adminJWT, body: `{"email":"new@members.example","send_email":false}`, status: 201},
 			{name: "admin cannot invite an owner", method: "POST", path: invite, token: f.adminJWT, body: `{"email":"o2@members.example","role":"owner"}`, status: 403, typ: "forbidden", says: "owner_only"},
@@ -118,6 +121,11 @@ func TestMemberPrincipalWrites(t *testing.T) {
 			{name: "an owner may leave when another stays", method: "DELETE", path: ms + f.owner.ID, token: f.ownerJWT, status: 200},
 			{name: "and is no principal any more", method: "GET", path: "/v1/accounts", token: f.ownerJWT, status: 401, typ: "unauthorized"},
 		})
+		// An invitation a member sent names them on its page.
+		byAdmin := memberOf(t, e.Call(t, "POST", invite, f.adminJWT, `{"email":"byadmin@members.example","send_email":false}`))
+		if page := e.Call(t, "GET", "/invitations/"+byAdmin.tokenOf(t), "", ""); !strings.Contains(page.Raw, "adam@members.example invited") {
+			t.Errorf("the invitation page does not name the member who invited:\n%s", page.Raw)
+		}
 		for _, ev := range e.events(t, f.sk, "type=account.updated") {
 			if ev.Actor.Type != "member" || ev.Actor.ID != f.owner.ID || ev.Actor.UserID != f.owner.UserID {
 				t.Errorf("rename's actor %+v, want the owner's membership %s and user %s", ev.Actor, f.owner.ID, f.owner.UserID)

@@ -123,6 +123,10 @@ func New(ctx context.Context, store *db.DB, cfg Config) (*Server, error) {
 		// Paths are case-sensitive, as isPage classifies them: /V1/events
 		// is no API route but a console page that does not exist.
 		CaseSensitive: true,
+		// A path's percent-escapes are decoded before routing, as clients
+		// generated from the OpenAPI document send them: the permission
+		// key billing:read arrives as /v1/permissions/billing%3Aread.
+		UnescapePath: true,
 		// Every string Fiber hands out (Params, Query, Get, Cookies,
 		// FormValue, Path, Body) is a copy, not a view into a buffer the
 		// next request reuses: handlers and stores may keep what they read.

@@ -240,6 +240,9 @@ func TestWebhookEndpointInput(t *testing.T) {
 			{test, `{"url":"http://10.1.2.3/"}`, "webhook_endpoint.url_not_allowed"},
 			{test, `{"url":"http://169.254.169.254/latest/meta-data"}`, "webhook_endpoint.url_not_allowed"},
 			{live, `{"url":"https://0.0.0.0/"}`, "webhook_endpoint.url_not_allowed"},
+			{test, `{"url":"http://100.100.100.200/"}`, "webhook_endpoint.url_not_allowed"},
+			{test, `{"url":"http://255.255.255.255/"}`, "webhook_endpoint.url_not_allowed"},
+			{test, `{"url":"http://[64:ff9b::a00:1]/"}`, "webhook_endpoint.url_not_allowed"},
 		} {
 			e.Call(t, "POST", "/v1/webhook-endpoints", c.token, c.body).Expect(t, 400, c.typ)
 		}
@@ -253,6 +256,15 @@ func TestWebhookEndpointInput(t *testing.T) {
 		if r.Header.Get("ETag") != `"2"` {
 			t.Fatalf("ETag %q after one change", r.Header.Get("ETag"))
 		}
+		// The ETag guards changes, as a membership's does.
+		path := "/v1/webhook-endpoints/" + ep.ID
+		e.Call(t, "PATCH", path, test, `{"description":"stale"}`, "If-Match", `"1"`).Expect(t, 412, "precondition_failed")
+		e.Call(t, "DELETE", path, test, "", "If-Match", `"1"`).Expect(t, 412, "precondition_failed")
+		if got := e.Call(t, "GET", path, test, ""); !strings.Contains(got.Raw, `"description":"CRM"`) {
+			t.Fatalf("a refused change changed the endpoint: %s", got.Raw)
+		}
+		e.Call(t, "PATCH", path, test, `{"description":"fresh"}`, "If-Match", `"2"`).Expect(t, 200, "")
+		e.Call(t, "DELETE", path, test, "", "If-Match", `"3"`).Expect(t, 200, "")
 	})
 }
 
