@@ -19,6 +19,8 @@ var UndistributedTables = map[string]string{
 		"and membership by the token's hash",
 	"user_email_lookup": "reference: sign-in finds the workspaces of an email before it knows the workspace",
 	"api_key_lookup":    "reference: a request's API key is found by its secret's hash before its workspace is known",
+	"staff_invitation_tokens": "reference: the page of a link to join the staff finds the person's workspace " +
+		"by the token's hash",
 }
 
 // multiShard marks a statement that reads or writes every workspace's

@@ -278,6 +278,14 @@ func storeRun(t *testing.T, d *db.DB) {
 	must(err)
 	_, err = d.StaffByUser(ctx, ws, admin.UserID)
 	must(err)
+	var joinToken string
+	_, err = d.AddStaff(ctx, ed, db.NewStaff{Email: "joiner@acme.example", Role: db.RoleSupport,
+		JoinURL: func(token string) string { joinToken = token; return "/join/" + token }})
+	must(err)
+	_, err = d.StaffJoinByToken(ctx, joinToken)
+	must(err)
+	_, err = d.JoinStaff(ctx, db.StaffJoining{Token: joinToken, Password: "a long password here"})
+	must(err)
 
 	_, err = d.CreatePermission(ctx, sc, db.NewPermission{Key: "reports.read"})
 	must(err)

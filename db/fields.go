@@ -229,6 +229,10 @@ type NewStaff struct {
 	Name     string
 	Role     string
 	Password string // "" leaves the person's password as it is
+	// JoinURL, when set, makes the link to join the staff of a token: a
+	// person added without a password, who has none, is emailed one to
+	// set it (inviteStaff).
+	JoinURL func(token string) string
 }
 
 // Validate trims the input and checks its fields.

@@ -81,7 +81,8 @@ func (s *DB) StaffOfAccount(ctx context.Context, sc Scope, accountID string, pag
 
 // AddStaff puts the user with this email (created with the name when new)
 // on the workspace's staff with a console role, and gives them the
-// password when one is set. Only an owner grants owner.
+// password when one is set; without one, a person who has none is emailed
+// a link to set it, when in.JoinURL is set. Only an owner grants owner.
 func (s *DB) AddStaff(ctx context.Context, ed StaffEditor, in NewStaff) (StaffMember, error) {
 	if err := in.Validate(); err != nil {
 		return StaffMember{}, err
@@ -118,8 +119,13 @@ func (s *DB) AddStaff(ctx context.Context, ed StaffEditor, in NewStaff) (StaffMe
 		if err != nil {
 			return wrap(err, "insert staff member")
 		}
-		if hash != "" {
+		switch {
+		case hash != "":
 			if err := s.setPasswordHash(ctx, ed.WorkspaceID, u.ID, hash); err != nil {
+				return err
+			}
+		case !u.PasswordHash.Valid && in.JoinURL != nil:
+			if err := s.inviteStaff(ctx, ed.WorkspaceID, u, in.Role, in.JoinURL); err != nil {
 				return err
 			}
 		}

@@ -39,7 +39,7 @@ func New(store *db.DB, opts Options) *Handlers {
 		Memberships: &Memberships{Store: store, BaseURL: opts.BaseURL},
 		Bulk:        &BulkMemberships{Store: store, BaseURL: opts.BaseURL},
 		Catalog:     &Catalog{Store: store},
-		Staff:       &Staff{Store: store},
+		Staff:       &Staff{Store: store, JoinURL: joinURLs(opts.BaseURL)},
 		Events:      &Events{Store: store},
 		People:      &People{Store: store},
 		Portal:      &PortalSessions{Store: store, BaseURL: opts.BaseURL},

@@ -31,6 +31,13 @@ func acceptURLs(baseURL string) func(token string) string {
 	return func(token string) string { return base + "/invitations/" + token }
 }
 
+// joinURLs makes the links that people added to the staff without a
+// password set one at, under the server's public base URL.
+func joinURLs(baseURL string) func(token string) string {
+	base := strings.TrimRight(baseURL, "/")
+	return func(token string) string { return base + "/join/" + token }
+}
+
 // Show answers GET /invitations/{token}.
 func (h *InvitationPages) Show(c *fiber.Ctx) error {
 	return h.show(c, fiber.StatusOK, views.Form{})

@@ -20,8 +20,9 @@ type Pages struct {
 	Members  *MemberPages
 	Imports  *MemberImports // members imported from a CSV file
 	Invite   *InvitationPages
-	Portal   *PortalPages // one account's members page for its member, over the portal's sessions
-	Seats    *SeatPages   // an account's seat limit and the transfer of its ownership
+	Join     *StaffJoinPages // the page of a link to join the staff
+	Portal   *PortalPages    // one account's members page for its member, over the portal's sessions
+	Seats    *SeatPages      // an account's seat limit and the transfer of its ownership
 	Domains  *DomainPages
 }
 
@@ -51,11 +52,12 @@ func NewPages(store *db.DB, session *Session, opts PageOptions) *Pages {
 		Keys:     &KeyPages{Console: console, Store: store},
 		Webhooks: &WebhookPages{Console: console, Store: store},
 		Activity: &ActivityPages{Console: console, Store: store},
-		Staff:    &StaffPages{Console: console, Store: store},
+		Staff:    &StaffPages{Console: console, Store: store, JoinURL: joinURLs(opts.BaseURL)},
 		Roles:    &RolePages{Console: console, Store: store},
 		Members:  &MemberPages{Console: console, Store: store, AcceptURL: acceptURLs(opts.BaseURL)},
 		Imports:  &MemberImports{Console: console, Store: store, AcceptURL: acceptURLs(opts.BaseURL)},
 		Invite:   &InvitationPages{Console: console, Store: store},
+		Join:     &StaffJoinPages{Console: console, Store: store},
 		Seats:    &SeatPages{Console: console, Store: store},
 		Portal: &PortalPages{Console: portal, Store: store, Seats: &SeatPages{Console: portal, Store: store},
 			Members:  &MemberPages{Console: portal, Store: store, AcceptURL: acceptURLs(opts.BaseURL)},

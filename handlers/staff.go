@@ -20,6 +20,8 @@ type StaffStore interface {
 // Staff serves /v1/workspace-memberships: the workspace's own staff.
 type Staff struct {
 	Store StaffStore
+	// JoinURL makes the link a person added without a password sets one at.
+	JoinURL func(token string) string
 }
 
 // List answers GET /v1/workspace-memberships.
@@ -56,7 +58,7 @@ func (h *Staff) Create(c *fiber.Ctx) error {
 	if err := decode(c, &b); err != nil {
 		return err
 	}
-	sm, err := h.Store.AddStaff(ctx(c), PrincipalOf(c).StaffEditor(), db.NewStaff{Email: b.Email, Name: b.Name, Role: b.Role})
+	sm, err := h.Store.AddStaff(ctx(c), PrincipalOf(c).StaffEditor(), db.NewStaff{Email: b.Email, Name: b.Name, Role: b.Role, JoinURL: h.JoinURL})
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,8 @@ import (
 type StaffPages struct {
 	*Console
 	Store StaffStore
+	// JoinURL makes the link a person added without a password sets one at.
+	JoinURL func(token string) string
 }
 
 // allStaff is a page that holds a whole workspace's staff: a workspace has
@@ -46,10 +48,11 @@ func (h *StaffPages) list(c *fiber.Ctx, status int, v views.StaffPage) error {
 }
 
 // Invite answers POST /team: the person with the email (created when new)
-// joins the staff with the chosen role.
+// joins the staff with the chosen role; one without a password is emailed
+// a link to set it.
 func (h *StaffPages) Invite(c *fiber.Ctx) error {
 	f := formOf(c, "email", "name", "role")
-	in := db.NewStaff{Email: f.Value("email"), Name: f.Value("name"), Role: f.Value("role")}
+	in := db.NewStaff{Email: f.Value("email"), Name: f.Value("name"), Role: f.Value("role"), JoinURL: h.JoinURL}
 	sm, err := h.Store.AddStaff(ctx(c), PrincipalOf(c).StaffEditor(), in)
 	if f, ok := refused(f, err, staffLabels); ok {
 		return h.list(c, statusFormErrors, views.StaffPage{Form: f})
@@ -57,7 +60,7 @@ func (h *StaffPages) Invite(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	h.flash(c, "Added "+in.Email+" to the team as "+sm.Role+".")
+	h.flash(c, "Added "+in.Email+" to the team as "+sm.Role+"."+joinedSays(sm))
 	return Redirect(c, "/team")
 }
 
@@ -106,4 +109,13 @@ func (h *StaffPages) showRefusal(c *fiber.Ctx, id string, f views.Form, err erro
 		return h.list(c, statusFormErrors, views.StaffPage{Row: id, RowForm: f})
 	}
 	return err
+}
+
+// joinedSays is what the team page adds about someone just added: that
+// they were emailed a link to set their password, when they have none.
+func joinedSays(sm db.StaffMember) string {
+	if sm.User.PasswordHash.Valid {
+		return ""
+	}
+	return " They were emailed a link to set their password."
 }

@@ -116,16 +116,19 @@ func (s *Server) logRequests(c *fiber.Ctx) error {
 
 // loggedPath is a request's path as logs show it: the token of an
 // invitation's page (/invitations/{token}), which accepts the invitation,
-// is replaced, whatever the case or the slashes of the path.
+// and of the page of a link to join the staff (/join/{token}), which sets
+// a password, is replaced, whatever the case or the slashes of the path.
 func loggedPath(path string) string {
-	const segment = "/invitations/"
-	i := strings.Index(strings.ToLower(path), segment)
-	if i < 0 {
-		return path
+	for _, segment := range []string{"/invitations/", "/join/"} {
+		i := strings.Index(strings.ToLower(path), segment)
+		if i < 0 {
+			continue
+		}
+		switch rest := path[i+len(segment):]; rest {
+		case "", "accept", "accepted":
+			return path
+		}
+		return path[:i] + segment + "[token]"
 	}
-	switch rest := path[i+len(segment):]; rest {
-	case "", "accept", "accepted":
-		return path
-	}
-	return path[:i] + segment + "[token]"
+	return path
 }

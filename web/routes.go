@@ -234,4 +234,8 @@ func (s *Server) consoleRoutes(p *handlers.Pages) {
 	app.Get("/invitations/accepted", p.Invite.Accepted)
 	app.Get("/invitations/:token", p.Invite.Show)
 	app.Post("/invitations/:token", p.Invite.Accept)
+	// The public page of the link to join the staff, sent to someone added
+	// without a password: no session needed either.
+	app.Get("/join/:token", p.Join.Show)
+	app.Post("/join/:token", p.Join.Join)
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -30,7 +31,7 @@ func TestStaffPageAddsStaff(t *testing.T) {
 		owner := e.ownerBrowser()
 		owner.Get("/team").Expect(t, 200).Has(t, e.ws.OwnerEmail, "admin@acme.example", `value="owner"`, `<option value="support" selected>`)
 		owner.Post("/team", url.Values{"email": {"new@acme.example"}, "name": {"New Person"}, "role": {"support"}}).Expect(t, 303, "/team")
-		owner.Get("/team").Has(t, "Added new@acme.example to the team as support.", "New Person")
+		owner.Get("/team").Has(t, "Added new@acme.example to the team as support. They were emailed a link to set their password.", "New Person")
 		owner.Post("/team", url.Values{"email": {"NEW@acme.example"}, "role": {"admin"}}).Expect(t, 422).
 			Has(t, "This person is already on the workspace", `value="NEW@acme.example"`)
 		owner.Post("/team", url.Values{"email": {"not an email"}, "role": {"admin"}}).Expect(t, 422).Has(t, "The email must be an email address")
@@ -150,4 +151,78 @@ func TestStaffPageInTestMode(t *testing.T) {
 			t.Fatalf("changed in test mode: %q", got)
 		}
 	})
+}
+
+// TestStaffJoinByEmail: someone added to the team without a password is
+// emailed a link to set one; the link sets it once, and they sign in with
+// it. Someone taken off the team before using it finds it dead.
+func TestStaffJoinByEmail(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		owner := e.ownerBrowser()
+		owner.Post("/team", url.Values{"email": {"nora@acme.example"}, "role": {"admin"}}).Expect(t, 303, "/team")
+		owner.Get("/team").Has(t, "Added nora@acme.example to the team as admin. They were emailed a link to set their password.")
+		token := e.joinToken(t, "nora@acme.example")
+
+		visitor := e.browser()
+		page := visitor.Get("/join/"+token).Expect(t, 200).Has(t, "Join the Acme team", "nora@acme.example", "with the console role admin")
+		if page.Header.Get("Referrer-Policy") != "no-referrer" {
+			t.Fatalf("Referrer-Policy %q", page.Header.Get("Referrer-Policy"))
+		}
+		visitor.Post("/join/"+token, url.Values{"_csrf": {""}, "password": {"a long password"}}).Expect(t, 403)
+		visitor.Post("/join/"+token, url.Values{"name": {"Nora"}, "password": {"short"}}).Expect(t, 422).
+			Has(t, "The password must be at least 8 characters.", `value="Nora"`)
+		visitor.Post("/join/"+token, url.Values{"name": {"Nora N."}, "password": {"a long password"}}).Expect(t, 303, "/login")
+		visitor.Get("/login").Has(t, "Your password is set: sign in as nora@acme.example.")
+		visitor.Get("/join/"+token).Expect(t, 404).Has(t, "This link is no longer valid")
+		visitor.Post("/join/"+token, url.Values{"password": {"another long one"}}).Expect(t, 404)
+		nora := e.browser()
+		nora.SignIn("nora@acme.example", "a long password")
+		nora.Get("/team").Has(t, "Nora N.")
+
+		// Added through the API, then taken off the team before joining.
+		sk := e.key(true, db.KeySecret)
+		r := e.Call(t, "POST", "/v1/workspace-memberships", sk, `{"email":"omar@acme.example","role":"support"}`)
+		r.Expect(t, 201, "")
+		token = e.joinToken(t, "omar@acme.example")
+		e.browser().Get("/join/"+token).Expect(t, 200).Has(t, "omar@acme.example")
+		var id struct{ ID string }
+		r.Data(t, &id)
+		e.Call(t, "DELETE", "/v1/workspace-memberships/"+id.ID, sk, "").Expect(t, 200, "")
+		e.browser().Get("/join/"+token).Expect(t, 404).Has(t, "This link is no longer valid")
+
+		// Someone who has a password already is sent no link.
+		staffWithPassword(t, d, e.ws, "pat@acme.example", db.RoleSupport, "pat password")
+		e.Call(t, "DELETE", "/v1/workspace-memberships/"+e.staffID(t, "pat@acme.example"), sk, "").Expect(t, 200, "")
+		owner.Post("/team", url.Values{"email": {"pat@acme.example"}, "role": {"support"}}).Expect(t, 303, "/team")
+		owner.Get("/team").Has(t, "Added pat@acme.example to the team as support.").Lacks(t, "emailed a link")
+		if n := e.outboxTo(t, "pat@acme.example"); n != 0 {
+			t.Fatalf("%d emails to someone with a password", n)
+		}
+	})
+}
+
+// joinToken is the token of the link in the newest email to email that
+// asks them to join the team.
+func (e *env) joinToken(t *testing.T, email string) string {
+	t.Helper()
+	var body string
+	if err := e.db.Get(&body, e.db.Rebind(`SELECT body FROM outbox WHERE to_email = ? AND subject LIKE 'Join the %' ORDER BY id DESC LIMIT 1`), email); err != nil {
+		t.Fatalf("no email asks %s to join: %v", email, err)
+	}
+	m := regexp.MustCompile(`http://roster\.test/join/(\S+)`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no link in the email:\n%s", body)
+	}
+	return m[1]
+}
+
+// outboxTo counts the emails queued to email.
+func (e *env) outboxTo(t *testing.T, email string) int {
+	t.Helper()
+	var n int
+	if err := e.db.Get(&n, e.db.Rebind(`SELECT COUNT(*) FROM outbox WHERE to_email = ?`), email); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -44,7 +44,8 @@ test('lists the staff and adds someone, refusing a duplicate', async ({ page }, 
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Console role', { exact: true }).selectOption('admin');
   await page.getByRole('button', { name: 'Add to the team' }).click();
-  await expect(page.getByRole('status')).toHaveText(`Added ${email} to the team as admin.`);
+  await expect(page.getByRole('status')).toHaveText(
+    `Added ${email} to the team as admin. They were emailed a link to set their password.`);
   await expect(staffRow(page, email).getByLabel(`Console role of ${email}`)).toHaveValue('admin');
   await screenshot(page, testInfo, 'team');
   await expectAccessible(page, testInfo);
