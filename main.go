@@ -351,6 +351,9 @@ func (c *serveConfig) check(rate, pool, drain string) error {
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return fmt.Errorf("ROSTER_LOG_FORMAT: want text or json, got %q", c.logFormat)
 	}
+	if _, port, err := net.SplitHostPort(c.addr); err != nil || port == "" {
+		return fmt.Errorf("ROSTER_ADDR: want host:port, such as 127.0.0.1:8080, got %q", c.addr)
+	}
 	if c.baseURL == "" {
 		c.baseURL = "http://" + c.addr
 	}

@@ -61,6 +61,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{"metrics on the public address", []string{"serve", "--database-url", url, "--addr", "127.0.0.1:8080", "--metrics-addr", "127.0.0.1:8080"}, "ROSTER_METRICS_ADDR: 127.0.0.1:8080 is the public address"},
 		{"metrics on every address of the public port", []string{"serve", "--database-url", url, "--addr", "127.0.0.1:8080", "--metrics-addr", ":8080"}, "ROSTER_METRICS_ADDR: :8080 is the public address"},
 		{"bad metrics address", []string{"serve", "--database-url", url, "--metrics-addr", "9090"}, "ROSTER_METRICS_ADDR: want host:port"},
+		{"bad address", []string{"serve", "--database-url", url, "--addr", "8080"}, "ROSTER_ADDR: want host:port"},
 		{"pprof without metrics", []string{"serve", "--database-url", url, "--pprof", "1"}, "ROSTER_PPROF: needs ROSTER_METRICS_ADDR"},
 		{"bad pprof", []string{"serve", "--database-url", url, "--metrics-addr", "127.0.0.1:9090", "--pprof", "yes"}, "ROSTER_PPROF: want 1 or 0"},
 		{"bad drain time", []string{"serve", "--database-url", url, "--shutdown-timeout", "20"}, "ROSTER_SHUTDOWN_TIMEOUT: want a duration"},

@@ -551,7 +551,7 @@ func isReturnURL(s string) bool {
 	case "http":
 		host := u.Hostname()
 		ip := net.ParseIP(host)
-		return host == "localhost" || ip != nil && ip.IsLoopback()
+		return strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback()
 	}
 	return false
 }

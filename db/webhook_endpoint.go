@@ -108,6 +108,9 @@ func checkURL(f fieldErrors, raw *string, live bool, p NetPolicy) error {
 		f["url"] = fmt.Sprintf("must be at most %d characters", maxWebhookURL)
 	case err != nil || u.Host == "" || u.Hostname() == "" || (u.Scheme != "https" && u.Scheme != "http"):
 		f["url"] = "must be an absolute https:// URL"
+		if !live {
+			f["url"] = "must be an absolute https:// or http:// URL"
+		}
 	case u.Scheme == "http" && live:
 		f["url"] = "must be https:// in live mode (http:// is accepted in test mode)"
 	case u.User != nil:

@@ -68,8 +68,9 @@ func eventActions(types []string) []views.EventAction {
 	return out
 }
 
-// noiseFields change with every change and say nothing to people.
-var noiseFields = []string{"updated_at", "effective_permissions", "version", "seats_used"}
+// noiseFields change with every change and say nothing to people (a
+// resent invitation says so in its sentence).
+var noiseFields = []string{"updated_at", "effective_permissions", "version", "seats_used", "invitation"}
 
 // fieldLabels name an event's fields as the console does.
 var fieldLabels = map[string]string{
@@ -212,6 +213,9 @@ func membershipWhat(verb string, prev, now object) string {
 		}
 		return "added " + who + " as " + now.text("role")
 	case "sent":
+		if _, resent := prev["invitation"]; resent { // a resend names the invitation it replaced
+			return "resent the invitation of " + who
+		}
 		return "invited " + who + " as " + now.text("role")
 	case "accepted":
 		return "recorded that " + who + " accepted the invitation"

@@ -22,6 +22,7 @@ func TestEventSentences(t *testing.T) {
 			"changed the direct permissions of bob@example.com", "[{Permissions none org.manage}]"},
 		{"membership.deleted", `null`, `{` + bob + `}`, "removed bob@example.com", "[]"},
 		{"invitation.sent", `null`, `{"role":` + member + `,` + bob + `}`, "invited bob@example.com as Member", "[]"},
+		{"invitation.sent", `{"invitation":{"expires_at":"x"},"updated_at":"x"}`, `{"role":` + member + `,` + bob + `}`, "resent the invitation of bob@example.com", "[]"},
 		{"role.updated", `{"is_default":false,"updated_at":"x"}`, `{"name":"Admin","is_default":true}`, "made Admin the default role", "[{Default role no yes}]"},
 		{"role.updated", `{"is_default":true,"updated_at":"x"}`, `{"name":"Member","is_default":false}`, "Member stopped being the default role", "[{Default role yes no}]"},
 		{"workspace_membership.updated", `{"role":"support"}`, `{"role":"admin",` + bob + `}`, "changed the console role of bob@example.com from support to admin", "[{Role support admin}]"},

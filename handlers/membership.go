@@ -47,8 +47,8 @@ type roleField struct {
 }
 
 // role returns the one role given ("" for none), refusing under bad two
-// spellings at once: a quirk of the API, whose seeds spell the field four
-// ways.
+// spellings at once (a quirk of the API, whose seeds spell the field four
+// ways) and a role given empty, which names none.
 func (r roleField) role(bad map[string]string) string {
 	var got []string
 	var value string
@@ -63,6 +63,9 @@ func (r roleField) role(bad map[string]string) string {
 			bad[name] = "give the role once: role, role_id, role_slug and roleSlug are spellings of one field"
 		}
 		return ""
+	}
+	if len(got) == 1 && strings.TrimSpace(value) == "" {
+		bad[got[0]] = "must name a role, by its slug or id: leave the field out to keep the role (or take the default)"
 	}
 	return value
 }

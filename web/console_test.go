@@ -45,6 +45,10 @@ func TestSignInAndOut(t *testing.T) {
 		b.Get("/login").Expect(t, 303, "/accounts")
 
 		token := cookie.Value
+		// Opened as an address, the forms' targets lead home and change nothing.
+		b.Get("/logout").Expect(t, 303, "/accounts")
+		b.Get("/mode").Expect(t, 303, "/accounts")
+		b.Get("/accounts").Expect(t, 200).Has(t, "Sign out")
 		b.Post("/logout", nil).Expect(t, 303, "/login")
 		b.Get("/login").Has(t, "You have signed out.")
 		b.Get("/accounts").Expect(t, 303)

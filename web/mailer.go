@@ -120,7 +120,7 @@ func (d *Dispatcher) handle(ctx context.Context, emails []db.Email) error {
 			return err
 		}
 		for _, e := range emails {
-			d.Logger.Info("invitation email to "+e.To+" kept in the outbox", "email_id", e.ID)
+			d.Logger.Info("email to "+e.To+" kept in the outbox", "email_id", e.ID)
 		}
 		return nil
 	}

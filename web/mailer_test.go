@@ -152,7 +152,7 @@ func TestDispatcherWithoutSMTP(t *testing.T) {
 		sc := bufio.NewScanner(&logs)
 		for sc.Scan() {
 			lines++
-			if !strings.Contains(sc.Text(), "invitation email to ann@example.com kept in the outbox") {
+			if !strings.Contains(sc.Text(), "email to ann@example.com kept in the outbox") {
 				t.Fatalf("log line %q", sc.Text())
 			}
 		}

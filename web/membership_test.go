@@ -131,6 +131,8 @@ func TestMembershipErrorRows(t *testing.T) {
 			{"PUT without permissions", "PUT", one, sk, `{"role":"admin"}`, 400, "validation_error", "permissions", ""},
 			{"PUT with unknown permissions", "PUT", one, sk, `{"permissions":["nope"]}`, 400, "validation_error", "permissions", "nope"},
 			{"PATCH with two spellings of role", "PATCH", one, sk, `{"role":"admin","roleSlug":"member"}`, 400, "validation_error", "roleSlug", ""},
+			{"PATCH with an empty role", "PATCH", one, sk, `{"role":" "}`, 400, "validation_error", "role", "must name a role"},
+			{"invite with an empty role", "POST", list, sk, `{"email":"a@example.com","role_slug":""}`, 400, "validation_error", "role_slug", "leave the field out"},
 			{"PATCH adding unknown keys", "PATCH", one, sk, `{"add_permissions":["members.read","x.y"]}`, 400, "validation_error", "add_permissions", "x.y"},
 			{"PATCH adding and removing one key", "PATCH", one, sk, `{"add_permissions":["org.manage"],"remove_permissions":["org.manage"]}`, 400, "validation_error", "remove_permissions", "org.manage"},
 			{"accept without token", "POST", "/v1/invitations/accept", "", `{"name":"x"}`, 400, "validation_error", "token", ""},

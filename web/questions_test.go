@@ -144,6 +144,7 @@ func TestPortalSessions(t *testing.T) {
 		e.run(t, []apiCase{
 			{name: "created", method: "POST", path: p, token: f.sk, body: a + `"email":"adam@members.example","return_url":"https://app.example/settings"}`, status: 201, says: `"url":"http://roster.test/portal/`},
 			{name: "loopback http", method: "POST", path: p, token: f.sk, body: a + `"user_id":"` + f.plain.UserID + `","return_url":"http://127.0.0.1:3000/x"}`, status: 201},
+			{name: "localhost in capitals", method: "POST", path: p, token: f.sk, body: a + `"user_id":"` + f.plain.UserID + `","return_url":"http://LOCALHOST:3000/x"}`, status: 201},
 			{name: "plain http", method: "POST", path: p, token: f.sk, body: a + `"user_id":"` + f.plain.UserID + `","return_url":"http://app.example/x"}`, status: 400, typ: "validation_error", detail: "return_url"},
 			{name: "relative", method: "POST", path: p, token: f.sk, body: a + `"user_id":"` + f.plain.UserID + `","return_url":"/x"}`, status: 400, typ: "validation_error", detail: "return_url"},
 			{name: "javascript", method: "POST", path: p, token: f.sk, body: a + `"user_id":"` + f.plain.UserID + `","return_url":"javascript:alert(1)"}`, status: 400, typ: "validation_error", detail: "return_url"},

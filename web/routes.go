@@ -139,7 +139,12 @@ func (s *Server) consoleRoutes(p *handlers.Pages) {
 	app.Post("/login", s.signInThrottle(p.SignIn.Throttled), p.SignIn.Submit)
 	app.Post("/logout", signedIn, p.SignIn.SignOut)
 	app.Post("/mode", signedIn, p.SignIn.SwitchMode)
-	app.Get("/", signedIn, func(c *fiber.Ctx) error { return handlers.Redirect(c, handlers.Home) })
+	home := func(c *fiber.Ctx) error { return handlers.Redirect(c, handlers.Home) }
+	app.Get("/", signedIn, home)
+	// Signing out and switching modes are forms (a link could not be a
+	// forgery's target); their addresses, opened, lead home.
+	app.Get("/logout", signedIn, home)
+	app.Get("/mode", signedIn, home)
 	app.Get("/accounts", signedIn, allow(read("accounts:read")), p.Accounts.List)
 	app.Post("/accounts", signedIn, allow(write("accounts:write")), p.Accounts.Create)
 	app.Get("/api-keys", signedIn, allow(read("")), p.Keys.List)

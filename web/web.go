@@ -27,7 +27,7 @@ type Config struct {
 	RateLimit int          // API requests per second per authenticated credential, else per client address; 0: no limit
 	Logger    *slog.Logger // where request lines go
 	Secure    bool         // cookies only over TLS
-	SMTPURL   string       // where invitation emails go; "" keeps them in the outbox
+	SMTPURL   string       // where the outbox's emails go; "" keeps them there
 	// TrustedProxies are the peers whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed (see identifyClient); from anyone
 	// else those headers are ignored.

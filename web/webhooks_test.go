@@ -459,6 +459,14 @@ func TestWebhookFailingEndpointIsDisabled(t *testing.T) {
 		}
 		old := time.Now().Add(-15 * 24 * time.Hour).UTC().Format(time.RFC3339)
 		e.Call(t, "POST", "/v1/webhook-endpoints/"+ep.ID+"/recover", sk, `{"since":"`+old+`"}`).Expect(t, 400, "validation_error")
+		if r := e.Call(t, "POST", "/v1/webhook-endpoints/"+ep.ID+"/recover", sk, `{"since":"yesterday"}`); r.Status != 400 ||
+			!strings.Contains(r.Raw, "must be a time in RFC 3339") {
+			t.Fatalf("a since that is no time: %d %s", r.Status, r.Raw)
+		}
+		if r := e.Call(t, "POST", "/v1/webhook-endpoints/"+ep.ID+"/rotate-secret", sk, `{"expires_in":1.5}`); r.Status != 400 ||
+			!strings.Contains(r.Raw, "must be a whole number") {
+			t.Fatalf("an expires_in that is no whole number: %d %s", r.Status, r.Raw)
+		}
 	})
 }
 
